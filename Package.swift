@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Dabba",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DabbaKafka", targets: ["DabbaKafka"]),
+        .executable(name: "dabba", targets: ["dabba"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The C library, linked through pkg-config (Debian: librdkafka-dev, Homebrew: librdkafka).
+        .systemLibrary(
+            name: "CRDKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        // Raw librdkafka producer/consumer loops: the baseline `dabba bench` measures Dabba against.
+        .target(
+            name: "CDabbaBaseline",
+            dependencies: ["CRDKafka"],
+            linkerSettings: [.linkedLibrary("rdkafka")]
+        ),
+        .target(
+            name: "DabbaKafka",
+            dependencies: [
+                "CRDKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "DabbaCLI",
+            dependencies: [
+                "DabbaKafka",
+                "CDabbaBaseline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "dabba", dependencies: ["DabbaCLI"]),
+        .testTarget(
+            name: "DabbaKafkaTests",
+            dependencies: [
+                "DabbaKafka",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaKafka"]),
+    ]
+)

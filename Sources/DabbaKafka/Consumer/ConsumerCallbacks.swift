@@ -1,0 +1,109 @@
+internal import CRDKafka
+import Logging
+import Synchronization
+
+/// Rebalance handling for one consumer.
+///
+/// Messages are handed to the application in batches, so a batch fetched before a rebalance or seek may still be
+/// buffered afterwards. Each batch carries the epoch at which it was fetched; revoking or seeking a partition
+/// records the current epoch for it and advances the epoch. A buffered message whose partition was invalidated at
+/// or after its batch's epoch is discarded instead of delivered: it will be fetched again by its new owner (or
+/// from the seek position), so nothing is lost and nothing is processed by a member that no longer owns it.
+final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
+    let epoch = Atomic<UInt64>(1)
+    let invalidations = Mutex<[TopicPartition: UInt64]>([:])
+    /// Set while serving a rebalance, so the poll loop can end the current batch at the rebalance boundary.
+    let rebalanced = Atomic<Bool>(false)
+    let assignment = Mutex<Set<TopicPartition>>([])
+    let events: AsyncStream<ConsumerEvent>.Continuation
+    let revocationHandler: (@Sendable ([TopicPartition]) -> Void)?
+
+    init(
+        logger: Logger,
+        events: AsyncStream<ConsumerEvent>.Continuation,
+        revocationHandler: (@Sendable ([TopicPartition]) -> Void)?
+    ) {
+        self.events = events
+        self.revocationHandler = revocationHandler
+        super.init(logger: logger)
+    }
+
+    /// Marks partitions' buffered messages stale (see the type's documentation).
+    func invalidate(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        invalidations.withLock { invalidations in
+            let current = epoch.load(ordering: .acquiring)
+            for partition in partitions { invalidations[partition] = current }
+            epoch.store(current + 1, ordering: .releasing)
+        }
+    }
+
+    /// Whether message `index` of `batch` was invalidated after the batch was fetched.
+    func isStale(_ batch: MessageBatch, _ index: Int) -> Bool {
+        let record = batch.pointers[index].pointee
+        let key = TopicPartition(topic: batch.topicNames[Int(batch.topicIndices[index])], partition: record.partition)
+        return invalidations.withLock { ($0[key] ?? 0) >= batch.epoch }
+    }
+
+    func rebalance(
+        _ handle: OpaquePointer,
+        _ code: rd_kafka_resp_err_t,
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+    ) {
+        rebalanced.store(true, ordering: .releasing)
+        let partitions = TopicPartitionList.read(list).map { TopicPartition(topic: $0.topic, partition: $0.partition) }
+        let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
+        switch code {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, list) {
+                    report(KafkaError(consuming: error, context: "incremental assign"))
+                }
+            } else {
+                let result = rd_kafka_assign(handle, list)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR { report(KafkaError(responseCode: result, context: "assign")) }
+            }
+            assignment.withLock { $0.formUnion(partitions) }
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description))"])
+            events.yield(.assigned(partitions))
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            invalidate(partitions)
+            // Lets the application finish and mark in-flight work before librdkafka commits on unassign.
+            revocationHandler?(partitions)
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, list) {
+                    report(KafkaError(consuming: error, context: "incremental unassign"))
+                }
+            } else {
+                _ = rd_kafka_assign(handle, nil)
+            }
+            assignment.withLock { $0.subtract(partitions) }
+            logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description))"])
+            events.yield(.revoked(partitions))
+        default:
+            report(KafkaError(responseCode: code, context: "rebalance failed"))
+            let current = assignment.withLock { Array($0) }
+            invalidate(current)
+            _ = rd_kafka_assign(handle, nil)
+            assignment.withLock { $0.removeAll() }
+        }
+    }
+
+    func report(_ error: KafkaError) {
+        var error = error
+        error.code = error.code == .other ? .consumerGroup : error.code
+        logger.warning("consumer error: \(error)")
+        events.yield(.error(error))
+    }
+}
+
+func rebalanceCallback(
+    _ handle: OpaquePointer?,
+    _ code: rd_kafka_resp_err_t,
+    _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+    _ opaque: UnsafeMutableRawPointer?
+) {
+    // Only consumers install this callback, so the opaque is always their ConsumerCallbacks.
+    guard let handle, let opaque else { return }
+    Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().rebalance(handle, code, list)
+}

@@ -1,0 +1,140 @@
+internal import CRDKafka
+import Logging
+import Synchronization
+
+/// The consumer's fetch thread body: polls librdkafka, groups messages into batches and hands them over.
+final class FetchLoop: Sendable {
+    let client: RDKafkaClient
+    let callbacks: ConsumerCallbacks
+    let channel: BatchChannel<MessageBatch>
+    /// Work to run on the fetch thread between batches (seeks).
+    let commands = Mutex<[@Sendable (OpaquePointer) -> Void]>([])
+    let batchSize: Int
+    /// Set when the consumer failed fatally; the message sequence throws it.
+    let terminalError = Mutex<KafkaError?>(nil)
+    let logger: Logger
+
+    init(
+        client: RDKafkaClient,
+        callbacks: ConsumerCallbacks,
+        channel: BatchChannel<MessageBatch>,
+        batchSize: Int,
+        logger: Logger
+    ) {
+        self.client = client
+        self.callbacks = callbacks
+        self.channel = channel
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// Runs queued commands (seeks) between fetches.
+    func runCommands() {
+        let pending = commands.withLock { commands in
+            defer { commands = [] }
+            return commands
+        }
+        for command in pending { command(client.pointer) }
+    }
+
+    /// Fetches one batch (waiting up to 100 ms for its first message) and hands it over.
+    func fetchBatch(isStopping: () -> Bool) {
+        runCommands()
+        var builder = BatchBuilder(capacity: batchSize, epoch: callbacks.epoch.load(ordering: .acquiring))
+        while builder.count < batchSize, !isStopping() {
+            callbacks.rebalanced.store(false, ordering: .relaxed)
+            let message = rd_kafka_consumer_poll(client.pointer, builder.count == 0 ? 100 : 0)
+            if callbacks.rebalanced.load(ordering: .acquiring) {
+                // Messages before the rebalance keep their old epoch (and are filtered if revoked); the message
+                // returned with it, if any, was fetched under the new assignment.
+                hand(over: &builder, isStopping: isStopping)
+                builder = BatchBuilder(capacity: batchSize, epoch: callbacks.epoch.load(ordering: .acquiring))
+            }
+            guard let message else { break }
+            if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                handleError(message)
+                rd_kafka_message_destroy(message)
+                continue
+            }
+            builder.append(message)
+        }
+        hand(over: &builder, isStopping: isStopping)
+    }
+
+    private func hand(over builder: inout BatchBuilder, isStopping: () -> Bool) {
+        guard builder.count > 0 else { return }
+        let batch = builder.build(client: client)
+        builder = BatchBuilder(capacity: 0, epoch: builder.epoch)
+        channel.push(batch) { [self] in
+            runCommands()
+            return isStopping()
+        }
+    }
+
+    private func handleError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let record = message.pointee
+        if record.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return }
+        let topic = record.rkt.map { RDKafkaClient.topicName($0) }
+        var error = KafkaError(
+            responseCode: record.err,
+            context: "consumer error",
+            topic: topic,
+            partition: record.partition >= 0 ? record.partition : nil
+        )
+        if record.payload != nil, record.len > 0 {
+            let text = String(
+                decoding: UnsafeRawBufferPointer(start: record.payload, count: record.len), as: UTF8.self
+            )
+            error.message = "consumer error: \(text)"
+        }
+        if record.err == RD_KAFKA_RESP_ERR__FATAL {
+            error.isFatal = true
+            terminalError.withLock { $0 = error }
+            logger.error("fatal consumer error: \(error)")
+            channel.finish()
+            return
+        }
+        callbacks.report(error)
+    }
+}
+
+/// Accumulates one batch's message pointers and topic names on the fetch thread.
+struct BatchBuilder {
+    var pointers: [UnsafeMutablePointer<rd_kafka_message_t>] = []
+    var topicIndices: [UInt16] = []
+    var topicNames: [String] = []
+    var lastTopic: OpaquePointer?
+    var lastIndex: UInt16 = 0
+    var topicHandles: [OpaquePointer?] = []
+    let epoch: UInt64
+
+    init(capacity: Int, epoch: UInt64) {
+        self.epoch = epoch
+        pointers.reserveCapacity(capacity)
+        topicIndices.reserveCapacity(capacity)
+    }
+
+    var count: Int { pointers.count }
+
+    mutating func append(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        let topic = message.pointee.rkt
+        if topic != lastTopic {
+            if let known = topicHandles.firstIndex(of: topic) {
+                lastIndex = UInt16(known)
+            } else {
+                topicHandles.append(topic)
+                topicNames.append(RDKafkaClient.topicName(topic))
+                lastIndex = UInt16(topicNames.count - 1)
+            }
+            lastTopic = topic
+        }
+        pointers.append(message)
+        topicIndices.append(lastIndex)
+    }
+
+    func build(client: RDKafkaClient) -> MessageBatch {
+        MessageBatch(
+            client: client, pointers: pointers, topicIndices: topicIndices, topicNames: topicNames, epoch: epoch
+        )
+    }
+}

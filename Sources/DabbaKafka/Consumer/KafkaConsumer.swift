@@ -1,0 +1,316 @@
+internal import CRDKafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A consumer-group member with at-least-once delivery by construction.
+///
+/// Messages arrive on ``messages``. An offset is committed only after the application calls
+/// ``markProcessed(_:)`` for that message; stored offsets are committed every
+/// ``ConsumerConfiguration/commitInterval``, when partitions are revoked, and on ``close()``. A dedicated thread
+/// fetches in batches into a bounded buffer, so a slow handler slows fetching instead of growing memory, and no
+/// blocking librdkafka call runs on Swift's cooperative pool.
+///
+/// The consumer is a swift-service-lifecycle `Service`: on graceful shutdown it stops fetching, waits for the
+/// message being handled, commits processed offsets and leaves the group.
+public final class KafkaConsumer: Service, Sendable {
+    let client: RDKafkaClient
+    let callbacks: ConsumerCallbacks
+    private let channel: BatchChannel<MessageBatch>
+    private let fetchLoop: FetchLoop
+    private let pollThread: PollThread
+    private let closing = Atomic<Bool>(false)
+    private let closeResult = Mutex<CloseState>(.open)
+    /// True between handing a message to the application and its next request for one.
+    let inHandler = Atomic<Bool>(false)
+    private let configuration: ConsumerConfiguration
+    let logger: Logger
+    /// Rebalances and errors. Iterate from one task; old events are dropped if it is not consumed.
+    public let events: AsyncStream<ConsumerEvent>
+
+    private enum CloseState {
+        case open
+        case closing([CheckedContinuation<Void, Never>])
+        case closed
+    }
+
+    /// Creates a consumer and starts its fetch thread. Call ``subscribe(topics:)`` to join the group.
+    /// - Parameters:
+    ///   - configuration: Consumer-group settings.
+    ///   - logger: Where librdkafka's log lines and consumer errors go.
+    ///   - onRevoke: Called on the fetch thread when partitions are revoked, before their offsets are committed:
+    ///     the place to finish and mark in-flight work of those partitions (it may block briefly).
+    /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming a bad property, or `clientCreation`.
+    public init(
+        configuration: ConsumerConfiguration,
+        logger: Logger = Logger(label: "dabba.consumer"),
+        onRevoke: (@Sendable ([TopicPartition]) -> Void)? = nil
+    ) throws {
+        let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let callbacks = ConsumerCallbacks(logger: logger, events: continuation, revocationHandler: onRevoke)
+        let client = try RDKafkaClient.make(
+            kind: .consumer,
+            properties: configuration.librdkafkaProperties,
+            callbacks: callbacks
+        ) { rdConfiguration in
+            rd_kafka_conf_set_rebalance_cb(rdConfiguration, rebalanceCallback)
+        }
+        // Route the main queue (errors, logs, rebalances) into the consumer queue served by consumer_poll.
+        rd_kafka_poll_set_consumer(client.pointer)
+        self.client = client
+        self.callbacks = callbacks
+        self.events = events
+        self.configuration = configuration
+        self.logger = logger
+        let channel = BatchChannel<MessageBatch>(capacity: configuration.maxBufferedBatches)
+        self.channel = channel
+        let loop = FetchLoop(
+            client: client, callbacks: callbacks, channel: channel, batchSize: max(1, configuration.batchSize),
+            logger: logger
+        )
+        self.fetchLoop = loop
+        self.pollThread = PollThread(name: "dabba-consumer") { isStopping in
+            loop.fetchBatch(isStopping: isStopping)
+        }
+    }
+
+    deinit {
+        pollThread.requestStop()
+        channel.finish(discardingQueued: true)
+        callbacks.events.finish()
+    }
+
+    /// Joins the consumer group for these topics (replacing any previous subscription).
+    /// - Parameter topics: Topic names; a name starting with `^` is a regular expression.
+    /// - Throws: ``KafkaError`` if the subscription is invalid or the consumer is closed.
+    public func subscribe(topics: [String]) throws {
+        guard !closing.load(ordering: .acquiring) else { throw KafkaError(.closed, "the consumer is closed") }
+        let result = TopicPartitionList.with(topics.map { TopicPartitionOffset(topic: $0, partition: -1, offset: 0) }) {
+            rd_kafka_subscribe(client.pointer, $0)
+        }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(responseCode: result, context: "could not subscribe to \(topics)")
+        }
+    }
+
+    /// The messages, in order per partition. Iterate from one task. The sequence ends after ``close()`` and throws
+    /// if the consumer fails fatally.
+    public var messages: KafkaMessageSequence { KafkaMessageSequence(consumer: self) }
+
+    /// Records that a message was processed: its offset + 1 will be committed.
+    ///
+    /// It also tells graceful shutdown that the message in hand is finished.
+    /// Offsets must be marked in order per partition (marking a later message covers earlier ones).
+    /// - Parameter message: The processed message.
+    /// - Returns: False if the partition is no longer assigned to this member (revoked in a rebalance, or the
+    ///   consumer closed): the message will then be redelivered to the partition's owner.
+    @discardableResult
+    public func markProcessed(_ message: KafkaMessage) -> Bool {
+        inHandler.store(false, ordering: .releasing)
+        let record = message.record
+        return rd_kafka_offset_store(record.rkt, record.partition, record.offset) == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// Records processed positions explicitly: each offset is the next one to read (last processed + 1).
+    /// - Parameter offsets: The positions to store.
+    /// - Throws: ``KafkaError`` naming the first partition that could not be stored (e.g. not assigned).
+    public func markProcessed(upTo offsets: [TopicPartitionOffset]) throws {
+        try TopicPartitionList.with(offsets) { list in
+            let result = rd_kafka_offsets_store(client.pointer, list)
+            if let error = TopicPartitionList.firstError(list, context: "could not store offsets") { throw error }
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(responseCode: result, context: "could not store offsets")
+            }
+        }
+    }
+
+    /// Commits the stored (processed) offsets now and waits for the broker's answer.
+    /// - Throws: ``KafkaError`` if the commit fails.
+    public func commit() async throws {
+        let client = self.client
+        let result = try await Blocking.run { rd_kafka_commit(client.pointer, nil, 0).rawValue }
+        let code = rd_kafka_resp_err_t(rawValue: result)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+            throw KafkaError(responseCode: code, context: "commit failed")
+        }
+    }
+
+    /// The group's committed offsets for these partitions (-1001 where none is committed).
+    /// - Parameters:
+    ///   - partitions: The partitions to ask about.
+    ///   - timeout: How long to wait for the group coordinator.
+    /// - Returns: The committed offsets.
+    /// - Throws: ``KafkaError`` if the coordinator does not answer.
+    public func committedOffsets(
+        for partitions: [TopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws -> [TopicPartitionOffset] {
+        let client = self.client
+        return try await Blocking.run {
+            try TopicPartitionList.with(partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: -1001) }) { list in
+                let result = rd_kafka_committed(client.pointer, list, Int32(clamping: timeout.milliseconds))
+                guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(responseCode: result, context: "could not read committed offsets")
+                }
+                return TopicPartitionList.read(list)
+            }
+        }
+    }
+
+    /// The partitions currently assigned to this member.
+    public var assignment: Set<TopicPartition> { callbacks.assignment.withLock { $0 } }
+
+    /// Consumer lag per assigned partition: high watermark minus the next offset to fetch, from librdkafka's
+    /// cached watermarks (no broker round trip).
+    public var lag: [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for partition in assignment {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(client.pointer, partition.topic, partition.partition, &low, &high)
+                == RD_KAFKA_RESP_ERR_NO_ERROR
+            else { continue }
+            let position = TopicPartitionList.with([TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: -1001)]) { list in
+                _ = rd_kafka_position(client.pointer, list)
+                return TopicPartitionList.read(list).first?.offset ?? -1001
+            }
+            result[partition] = max(0, high - (position >= 0 ? position : low))
+        }
+        return result
+    }
+
+    /// Stops fetching these partitions. Messages already buffered are still delivered; fetching restarts after
+    /// them on ``resume(_:)``.
+    /// - Parameter partitions: The partitions to pause.
+    /// - Throws: ``KafkaError`` if a partition is not assigned.
+    public func pause(_ partitions: [TopicPartition]) throws {
+        try TopicPartitionList.with(partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: 0) }) { list in
+            _ = rd_kafka_pause_partitions(client.pointer, list)
+            if let error = TopicPartitionList.firstError(list, context: "could not pause") { throw error }
+        }
+    }
+
+    /// Resumes fetching paused partitions.
+    /// - Parameter partitions: The partitions to resume.
+    /// - Throws: ``KafkaError`` if a partition is not assigned.
+    public func resume(_ partitions: [TopicPartition]) throws {
+        try TopicPartitionList.with(partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: 0) }) { list in
+            _ = rd_kafka_resume_partitions(client.pointer, list)
+            if let error = TopicPartitionList.firstError(list, context: "could not resume") { throw error }
+        }
+    }
+
+    /// Moves a partition's fetch position. Buffered messages of that partition not yet delivered are discarded,
+    /// so the next message delivered from it is the one at `offset`.
+    /// - Parameter position: The partition and the offset to read next.
+    /// - Throws: ``KafkaError`` if the partition is not assigned or the seek fails.
+    public func seek(_ position: TopicPartitionOffset) async throws {
+        let callbacks = self.callbacks
+        try await runOnFetchThread { handle in
+            try TopicPartitionList.with([position]) { list in
+                if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
+                    throw KafkaError(consuming: error, context: "could not seek to \(position)")
+                }
+                if let error = TopicPartitionList.firstError(list, context: "could not seek to \(position)") {
+                    throw error
+                }
+                callbacks.invalidate([TopicPartition(topic: position.topic, partition: position.partition)])
+            }
+        }
+    }
+
+    /// Stops fetching, waits (up to `timeout`) for the message being handled, commits processed offsets and leaves
+    /// the group. Buffered messages that were not handed out are not committed: the group's next owner reads them.
+    /// - Parameter timeout: How long to wait for the message in hand before closing anyway.
+    /// - Throws: ``KafkaError`` if the final commit or leave fails.
+    public func close(timeout: Duration = .seconds(10)) async throws {
+        guard !closing.exchange(true, ordering: .acquiringAndReleasing) else {
+            await waitUntilClosed()
+            return
+        }
+        closeResult.withLock { $0 = .closing([]) }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while inHandler.load(ordering: .acquiring), clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        channel.finish(discardingQueued: true)
+        await pollThread.stop()
+        let client = self.client
+        let result = try? await Blocking.run { rd_kafka_consumer_close(client.pointer).rawValue }
+        callbacks.events.finish()
+        let waiters = closeResult.withLock { state -> [CheckedContinuation<Void, Never>] in
+            defer { state = .closed }
+            if case .closing(let waiters) = state { return waiters }
+            return []
+        }
+        for waiter in waiters { waiter.resume() }
+        if let result, result != RD_KAFKA_RESP_ERR_NO_ERROR.rawValue {
+            throw KafkaError(responseCode: rd_kafka_resp_err_t(rawValue: result), context: "consumer close failed")
+        }
+    }
+
+    /// Runs until graceful shutdown, then closes (swift-service-lifecycle).
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await close()
+    }
+
+    /// The consumer group metadata needed to send offsets to a producer's transaction.
+    public func groupMetadata() throws -> ConsumerGroupMetadata {
+        guard let pointer = rd_kafka_consumer_group_metadata(client.pointer) else {
+            throw KafkaError(.invalidState, "the consumer has no group metadata (not a group member)")
+        }
+        return ConsumerGroupMetadata(pointer: pointer)
+    }
+
+    var isClosing: Bool { closing.load(ordering: .relaxed) }
+
+    func terminalErrorIfAny() -> KafkaError? { fetchLoop.terminalError.withLock { $0 } }
+
+    func nextBatch() async -> MessageBatch? { await channel.next() }
+
+    private func waitUntilClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = closeResult.withLock { state -> Bool in
+                switch state {
+                case .closing(let waiters):
+                    state = .closing(waiters + [continuation])
+                    return false
+                case .open, .closed:
+                    return true
+                }
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Runs `body` on the fetch thread between batches, where seeking cannot race with a fetch in progress.
+    private func runOnFetchThread(_ body: @escaping @Sendable (OpaquePointer) throws -> Void) async throws {
+        guard !closing.load(ordering: .acquiring) else { throw KafkaError(.closed, "the consumer is closed") }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            fetchLoop.commands.withLock { commands in
+                commands.append { handle in continuation.resume(with: Result { try body(handle) }) }
+            }
+            rd_kafka_queue_yield_consumer(client.pointer)
+            channel.wakeProducer()
+        }
+    }
+}
+
+/// A consumer's group identity for ``KafkaProducer/sendOffsetsToTransaction(_:group:timeout:)``.
+public final class ConsumerGroupMetadata: @unchecked Sendable {
+    // Immutable after creation; librdkafka only reads it.
+    let pointer: OpaquePointer
+
+    init(pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { rd_kafka_consumer_group_metadata_destroy(pointer) }
+}
+
+private func rd_kafka_queue_yield_consumer(_ handle: OpaquePointer) {
+    if let queue = rd_kafka_queue_get_consumer(handle) {
+        rd_kafka_queue_yield(queue)
+        rd_kafka_queue_destroy(queue)
+    }
+}

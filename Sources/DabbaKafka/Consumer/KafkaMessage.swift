@@ -1,0 +1,151 @@
+internal import CRDKafka
+import Synchronization
+
+/// A batch of consumed messages, owned until the last ``KafkaMessage`` referring to it is gone.
+///
+/// `@unchecked Sendable`: the message pointers are immutable after creation; the only mutation librdkafka does on
+/// a message after consumption is its lazy header parse, which `headerLock` serializes.
+final class MessageBatch: @unchecked Sendable {
+    let client: RDKafkaClient
+    let pointers: [UnsafeMutablePointer<rd_kafka_message_t>]
+    let topicIndices: [UInt16]
+    let topicNames: [String]
+    /// The consumer's invalidation epoch when this batch was fetched (see ``ConsumerCallbacks``).
+    let epoch: UInt64
+    let headerLock = Mutex<Void>(())
+
+    init(
+        client: RDKafkaClient,
+        pointers: [UnsafeMutablePointer<rd_kafka_message_t>],
+        topicIndices: [UInt16],
+        topicNames: [String],
+        epoch: UInt64
+    ) {
+        self.client = client
+        self.pointers = pointers
+        self.topicIndices = topicIndices
+        self.topicNames = topicNames
+        self.epoch = epoch
+    }
+
+    var count: Int { pointers.count }
+
+    deinit {
+        for pointer in pointers { rd_kafka_message_destroy(pointer) }
+    }
+}
+
+/// A consumed Kafka record.
+///
+/// Key and value bytes stay in librdkafka's buffer until asked for: ``withUnsafeValue(_:)`` reads them without
+/// copying; ``value`` and ``key`` copy. Keeping a message alive keeps its fetch batch alive.
+public struct KafkaMessage: Sendable {
+    let batch: MessageBatch
+    let index: Int
+
+    @inline(__always)
+    var record: rd_kafka_message_t { batch.pointers[index].pointee }
+
+    /// The topic the message was read from.
+    public var topic: String { batch.topicNames[Int(batch.topicIndices[index])] }
+    /// The partition the message was read from.
+    public var partition: Int32 { record.partition }
+    /// The message's offset within its partition.
+    public var offset: Int64 { record.offset }
+
+    /// The key bytes (copied), or nil for an unkeyed message.
+    public var key: [UInt8]? {
+        let record = self.record
+        guard let pointer = record.key else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: record.key_len))
+    }
+
+    /// The key decoded as UTF-8, or nil for an unkeyed message.
+    public var keyString: String? {
+        let record = self.record
+        guard let pointer = record.key else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: record.key_len), as: UTF8.self)
+    }
+
+    /// The value bytes (copied), or nil for a tombstone.
+    public var value: [UInt8]? {
+        let record = self.record
+        guard let pointer = record.payload else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: record.len))
+    }
+
+    /// The value decoded as UTF-8, or nil for a tombstone.
+    public var valueString: String? {
+        let record = self.record
+        guard let pointer = record.payload else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: record.len), as: UTF8.self)
+    }
+
+    /// The value's length in bytes (0 for a tombstone).
+    public var valueCount: Int { record.len }
+
+    /// Calls `body` with the value bytes in place, without copying. The buffer is valid only inside `body`.
+    /// - Parameter body: Receives the bytes, or nil for a tombstone.
+    /// - Returns: What `body` returns.
+    public func withUnsafeValue<Result>(_ body: (UnsafeRawBufferPointer?) throws -> Result) rethrows -> Result {
+        let record = self.record
+        guard let pointer = record.payload else { return try body(nil) }
+        return try withExtendedLifetime(batch) {
+            try body(UnsafeRawBufferPointer(start: pointer, count: record.len))
+        }
+    }
+
+    /// Calls `body` with the key bytes in place, without copying. The buffer is valid only inside `body`.
+    /// - Parameter body: Receives the bytes, or nil for an unkeyed message.
+    /// - Returns: What `body` returns.
+    public func withUnsafeKey<Result>(_ body: (UnsafeRawBufferPointer?) throws -> Result) rethrows -> Result {
+        let record = self.record
+        guard let pointer = record.key else { return try body(nil) }
+        return try withExtendedLifetime(batch) {
+            try body(UnsafeRawBufferPointer(start: pointer, count: record.key_len))
+        }
+    }
+
+    /// The record timestamp in milliseconds since the Unix epoch, or nil if the record has none.
+    public var timestampMilliseconds: Int64? {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let value = rd_kafka_message_timestamp(batch.pointers[index], &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : value
+    }
+
+    /// The record headers, in order.
+    public var headers: [KafkaHeader] {
+        batch.headerLock.withLock { _ in
+            var list: OpaquePointer?
+            guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                let list
+            else { return [] }
+            var result: [KafkaHeader] = []
+            result.reserveCapacity(rd_kafka_header_cnt(list))
+            var position = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, position, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                result.append(
+                    KafkaHeader(
+                        name: name.map { String(cString: $0) } ?? "",
+                        value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                    )
+                )
+                position += 1
+            }
+            return result
+        }
+    }
+
+    /// The value of the last header with this name, as UTF-8.
+    /// - Parameter name: The header name.
+    /// - Returns: The value, or nil when absent or null.
+    public func header(_ name: String) -> String? {
+        headers.string(named: name)
+    }
+
+    /// This message's topic and partition.
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+}

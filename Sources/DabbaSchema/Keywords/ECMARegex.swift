@@ -1,0 +1,103 @@
+import Foundation
+
+/// An ECMA-262 regular expression evaluated with `NSRegularExpression` (ICU).
+///
+/// ICU's syntax is close to ECMA-262 but differs in a few places that matter
+/// for schemas; the pattern is rewritten so the ECMA meaning holds:
+/// - `\d`, `\w` (and `\D`, `\W` outside classes) are ASCII-only in ECMA but
+///   Unicode-aware in ICU.
+/// - `$` matches only at the very end of input in ECMA (no multiline flag),
+///   while ICU also matches before a final line terminator; it becomes `\z`.
+/// - `[` inside a class is literal in ECMA but starts a nested set in ICU.
+/// Matching is an unanchored search, as the spec requires.
+struct ECMARegex: Sendable {
+    /// The pattern as written in the schema.
+    let pattern: String
+    // NSRegularExpression is immutable and documented as thread-safe.
+    private let expression: NSRegularExpression
+
+    init(_ pattern: String) throws {
+        self.pattern = pattern
+        expression = try NSRegularExpression(pattern: Self.translate(pattern), options: [])
+    }
+
+    func matches(_ text: String) -> Bool {
+        let range = NSRange(location: 0, length: text.utf16.count)
+        return expression.firstMatch(in: text, options: [], range: range) != nil
+    }
+
+    /// Rewrites ECMA-262 constructs whose ICU meaning differs (see type docs).
+    /// Works on Unicode scalars, not Characters, so a backslash followed by a
+    /// combining mark is not merged into one grapheme.
+    static func translate(_ pattern: String) -> String {
+        let scalars = Array(pattern.unicodeScalars)
+        var output = String.UnicodeScalarView()
+        func emit(_ text: String) { output.append(contentsOf: text.unicodeScalars) }
+        var index = 0
+        var inClass = false
+        var atClassStart = false
+        while index < scalars.count {
+            let scalar = scalars[index]
+            index += 1
+            if scalar == "\\" {
+                guard index < scalars.count else {
+                    output.append(scalar)
+                    continue
+                }
+                let escaped = scalars[index]
+                index += 1
+                atClassStart = false
+                switch (escaped, inClass) {
+                case ("d", false): emit("[0-9]")
+                case ("D", false): emit("[^0-9]")
+                case ("w", false): emit("[A-Za-z0-9_]")
+                case ("W", false): emit("[^A-Za-z0-9_]")
+                case ("d", true): emit("0-9")
+                case ("w", true): emit("A-Za-z0-9_")
+                default:
+                    output.append(scalar)
+                    output.append(escaped)
+                }
+                continue
+            }
+            if inClass {
+                if atClassStart {
+                    atClassStart = false
+                    if scalar == "]" {
+                        // ECMA "[]" matches nothing and "[^]" anything; ICU rejects both.
+                        let negated = output.last == "^"
+                        output.removeLast(negated ? 2 : 1)
+                        emit(negated ? "[\\s\\S]" : "(?!)")
+                        inClass = false
+                        continue
+                    }
+                }
+                switch scalar {
+                case "[": emit("\\[")  // literal in ECMA, nested set in ICU
+                case "&": emit("\\&")  // "&&" is intersection in ICU
+                case "]":
+                    inClass = false
+                    output.append(scalar)
+                default:
+                    output.append(scalar)
+                }
+            } else {
+                switch scalar {
+                case "[":
+                    inClass = true
+                    atClassStart = true
+                    output.append(scalar)
+                    if index < scalars.count, scalars[index] == "^" {
+                        output.append("^")
+                        index += 1
+                    }
+                case "$":
+                    emit("\\z")  // end of input only, as in ECMA without the m flag
+                default:
+                    output.append(scalar)
+                }
+            }
+        }
+        return String(output)
+    }
+}

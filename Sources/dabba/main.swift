@@ -1,0 +1,2 @@
+import DabbaCLI
+await DabbaCommand.main()
