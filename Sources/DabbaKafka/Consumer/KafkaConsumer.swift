@@ -21,6 +21,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let pollThread: PollThread
     private let closing = Atomic<Bool>(false)
     private let closeResult = Mutex<CloseState>(.open)
+    let cursor = ReadCursor()
     /// True between handing a message to the application and its next request for one.
     let inHandler = Atomic<Bool>(false)
     private let configuration: ConsumerConfiguration

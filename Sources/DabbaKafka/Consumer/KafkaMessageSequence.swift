@@ -1,8 +1,10 @@
 /// The messages of a ``KafkaConsumer``, in order per partition.
 ///
-/// Iterate from one task. Asking for the next message tells the consumer the previous one is no longer being
-/// handled (which graceful shutdown waits for). Messages of partitions revoked or sought after they were fetched
-/// are skipped: they are redelivered from the committed or sought offset.
+/// Iterate from one task at a time. The read position lives in the consumer, not the iterator, so breaking out of
+/// a `for await` loop and iterating again continues with the next message: none is skipped. Asking for the next
+/// message tells the consumer the previous one is no longer being handled (which graceful shutdown waits for).
+/// Messages of partitions revoked or sought after they were fetched are skipped: they are redelivered from the
+/// committed or sought offset.
 public struct KafkaMessageSequence: AsyncSequence, Sendable {
     public typealias Element = KafkaMessage
     let consumer: KafkaConsumer
@@ -10,37 +12,47 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
     /// The iterator over messages.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let consumer: KafkaConsumer
-        var batch: MessageBatch?
-        var index = 0
 
-        /// The next message, or nil after the consumer is closed.
+        /// The next message, or nil after the consumer is closed (or the iterating task is cancelled).
         /// - Throws: ``KafkaError`` if the consumer failed fatally.
         public mutating func next() async throws -> KafkaMessage? {
-            consumer.inHandler.store(false, ordering: .releasing)
-            while true {
-                if consumer.isClosing { return nil }
-                if let batch, index < batch.count {
-                    let current = index
-                    index += 1
-                    if batch.epoch != consumer.callbacks.epoch.load(ordering: .relaxed),
-                        consumer.callbacks.isStale(batch, current)
-                    {
-                        continue
-                    }
-                    consumer.inHandler.store(true, ordering: .releasing)
-                    return KafkaMessage(batch: batch, index: current)
-                }
-                batch = nil
-                guard let next = await consumer.nextBatch() else {
-                    if let error = consumer.terminalErrorIfAny() { throw error }
-                    return nil
-                }
-                batch = next
-                index = 0
-            }
+            try await consumer.nextMessage()
         }
     }
 
     /// Makes the iterator.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+}
+
+/// The position within the batch being handed out. Only the (single) iterating task touches it; successive
+/// iterations are ordered by their awaits, so no lock is needed on the per-message path.
+final class ReadCursor: @unchecked Sendable {
+    var batch: MessageBatch?
+    var index = 0
+}
+
+extension KafkaConsumer {
+    func nextMessage() async throws -> KafkaMessage? {
+        inHandler.store(false, ordering: .releasing)
+        let cursor = self.cursor
+        while true {
+            if isClosing { return nil }
+            if let batch = cursor.batch, cursor.index < batch.count {
+                let current = cursor.index
+                cursor.index = current + 1
+                if batch.epoch != callbacks.epoch.load(ordering: .relaxed), callbacks.isStale(batch, current) {
+                    continue
+                }
+                inHandler.store(true, ordering: .releasing)
+                return KafkaMessage(batch: batch, index: current)
+            }
+            cursor.batch = nil
+            guard let next = await nextBatch() else {
+                if let error = terminalErrorIfAny() { throw error }
+                return nil
+            }
+            cursor.batch = next
+            cursor.index = 0
+        }
+    }
 }

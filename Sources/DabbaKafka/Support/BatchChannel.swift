@@ -69,7 +69,8 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
                     let batch = takeFirstLocked()
                     condition.unlock()
                     continuation.resume(returning: batch)
-                } else if finished {
+                } else if finished || Task.isCancelled {
+                    // A task cancelled before registering would otherwise wait forever: its onCancel already ran.
                     condition.unlock()
                     continuation.resume(returning: nil)
                 } else {
