@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "DabbaKafka",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "DabbaCLITests", dependencies: ["DabbaKafka"]),

@@ -19,8 +19,8 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
-    /// Counts live `rd_kafka_t` handles, so tests can prove none leak.
-    static let liveHandles = Atomic<Int>(0)
+    /// The addresses of live `rd_kafka_t` handles, so tests can prove none leak.
+    static let liveHandles = Mutex<Set<UInt>>([])
 
     let pointer: OpaquePointer
     let callbacks: ClientCallbacks
@@ -66,7 +66,7 @@ final class RDKafkaClient: @unchecked Sendable {
             let reason = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw KafkaError(.clientCreation, "could not create the Kafka client: \(reason)")
         }
-        liveHandles.add(1, ordering: .relaxed)
+        liveHandles.withLock { _ = $0.insert(UInt(bitPattern: handle)) }
         return RDKafkaClient(pointer: handle, callbacks: callbacks, kind: kind)
     }
 
@@ -78,7 +78,7 @@ final class RDKafkaClient: @unchecked Sendable {
         Blocking.detach {
             rd_kafka_destroy(handle.value)
             withExtendedLifetime(callbacks) {}
-            RDKafkaClient.liveHandles.subtract(1, ordering: .relaxed)
+            RDKafkaClient.liveHandles.withLock { _ = $0.remove(UInt(bitPattern: handle.value)) }
         }
     }
 

@@ -265,6 +265,9 @@ public final class KafkaConsumer: Service, Sendable {
         return ConsumerGroupMetadata(pointer: pointer)
     }
 
+    /// Fetched batches waiting for the application (at most ``ConsumerConfiguration/maxBufferedBatches``).
+    var bufferedBatchCount: Int { channel.count }
+
     var isClosing: Bool { closing.load(ordering: .relaxed) }
 
     func terminalErrorIfAny() -> KafkaError? { fetchLoop.terminalError.withLock { $0 } }
