@@ -6,12 +6,16 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DabbaKafka", targets: ["DabbaKafka"]),
+        .library(name: "DabbaSchema", targets: ["DabbaSchema"]),
+        .library(name: "DabbaCatalog", targets: ["DabbaCatalog"]),
+        .library(name: "DabbaEvents", targets: ["DabbaEvents"]),
         .executable(name: "dabba", targets: ["dabba"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The C library, linked through pkg-config (Debian: librdkafka-dev, Homebrew: librdkafka).
@@ -34,6 +38,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // JSON values and a JSON Schema (draft 2020-12 subset) validator; Foundation only.
+        .target(name: "DabbaSchema"),
+        // The Topics/ catalog: AsyncAPI 3.0 documents → topics, events, groups, retry tiers.
+        .target(name: "DabbaCatalog", dependencies: ["DabbaSchema", .product(name: "Yams", package: "Yams")]),
+        // Typed events: codecs, the CloudEvents envelope, typed producer and consumption.
+        .target(name: "DabbaEvents", dependencies: ["DabbaKafka", "DabbaSchema", "DabbaCatalog"]),
         .target(
             name: "DabbaCLI",
             dependencies: [
@@ -53,5 +63,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaCLITests", dependencies: ["DabbaKafka"]),
+        .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        .testTarget(
+            name: "DabbaCatalogTests",
+            dependencies: ["DabbaCatalog"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog"]),
     ]
 )

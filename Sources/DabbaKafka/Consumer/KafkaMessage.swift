@@ -143,7 +143,39 @@ public struct KafkaMessage: Sendable {
     /// - Parameter name: The header name.
     /// - Returns: The value, or nil when absent or null.
     public func header(_ name: String) -> String? {
-        headers.string(named: name)
+        batch.headerLock.withLock { _ in
+            var list: OpaquePointer?
+            guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
+            else { return nil }
+            var value: UnsafeRawPointer?
+            var size = 0
+            guard rd_kafka_header_get_last(list, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value else {
+                return nil
+            }
+            return String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` for each header in order, with the value bytes in place (no copies): the fast way to read
+    /// several headers. The buffers are valid only inside `body`.
+    /// - Parameter body: Receives each header's name and value (nil for a null value).
+    public func forEachHeader(_ body: (_ name: String, _ value: UnsafeRawBufferPointer?) throws -> Void) rethrows {
+        try batch.headerLock.withLock { _ in
+            var list: OpaquePointer?
+            guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
+            else { return }
+            var position = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, position, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                try body(
+                    name.map { String(cString: $0) } ?? "",
+                    value.map { UnsafeRawBufferPointer(start: $0, count: size) }
+                )
+                position += 1
+            }
+        }
     }
 
     /// This message's topic and partition.

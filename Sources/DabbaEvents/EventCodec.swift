@@ -1,0 +1,64 @@
+import Foundation
+
+/// Turns event payloads into bytes and back. JSON (``JSONEventCodec``) is the default; a codec for Avro or
+/// Protobuf conforms to the same protocol.
+public protocol EventCodec: Sendable {
+    /// The `content-type` written for payloads of this codec (e.g. `application/json`).
+    var contentType: String { get }
+    /// Encodes a payload.
+    /// - Parameter value: The payload.
+    /// - Returns: The bytes.
+    /// - Throws: An encoding error.
+    func encode<Value: Encodable>(_ value: Value) throws -> [UInt8]
+    /// Decodes a payload.
+    /// - Parameters:
+    ///   - type: The payload type.
+    ///   - bytes: The bytes.
+    /// - Returns: The payload.
+    /// - Throws: A decoding error describing what did not match.
+    func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value
+}
+
+/// JSON payloads with a stable date format: RFC 3339 in UTC with milliseconds (`2026-11-21T08:43:10.123Z`).
+/// Decoding accepts any RFC 3339 timestamp. Keys are written as the types' `CodingKeys` say, without sorting.
+public struct JSONEventCodec: EventCodec {
+    /// `application/json`.
+    public var contentType: String { "application/json" }
+
+    /// Creates the codec.
+    public init() {}
+
+    public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        Array(try Self.encoder.encode(value))
+    }
+
+    public func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value {
+        try Self.decoder.decode(type, from: bytes)
+    }
+
+    // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(date))
+        }
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = RFC3339.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "'\(text)' is not an RFC 3339 timestamp"
+                )
+            }
+            return date
+        }
+        return decoder
+    }()
+}

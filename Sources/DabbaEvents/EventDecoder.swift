@@ -1,0 +1,263 @@
+import DabbaKafka
+import DabbaSchema
+import Foundation
+
+/// A consumed record decoded into a registered event.
+public struct DecodedEvent: Sendable {
+    /// The CloudEvents attributes.
+    public let envelope: EventEnvelope
+    /// The decoded payload; use ``payload(as:)`` or a `switch` with `as` patterns.
+    public let payload: any Event
+    /// The Kafka record it came from.
+    public let message: KafkaMessage
+
+    /// The payload as a specific type, or nil if it is another type.
+    /// - Parameter type: The expected type.
+    public func payload<E: Event>(as type: E.Type) -> E? { payload as? E }
+
+    /// The record key (the event's partition key).
+    public var key: String? { message.keyString }
+}
+
+/// Reads CloudEvents envelopes (binary or structured mode) and decodes payloads into registered types.
+public struct EventDecoder: Sendable {
+    /// The types this decoder knows.
+    public let registry: EventRegistry
+    private let codecs: [String: any EventCodec]
+    private let defaultCodec: any EventCodec
+
+    /// Creates a decoder.
+    /// - Parameters:
+    ///   - registry: The event types to decode.
+    ///   - codecs: Codecs by content type; JSON is always available.
+    public init(registry: EventRegistry, codecs: [any EventCodec] = []) {
+        self.registry = registry
+        let json = JSONEventCodec()
+        var byType: [String: any EventCodec] = [json.contentType: json]
+        for codec in codecs { byType[codec.contentType] = codec }
+        self.codecs = byType
+        self.defaultCodec = json
+    }
+
+    /// Decodes a record into a registered event.
+    /// - Parameter message: The record.
+    /// - Returns: The event, or why it could not be decoded.
+    public func decode(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
+        let envelope: EventEnvelope
+        let data: Data
+        switch Self.readEnvelope(message) {
+        case .success(let read): (envelope, data) = read
+        case .failure(let error): return .failure(error)
+        }
+        guard let decode = registry.decoder(for: envelope.type) else {
+            return .failure(
+                EventDecodingError(
+                    .unknownEventType,
+                    "event type '\(envelope.type)' is not registered (known: \(registry.eventTypes.joined(separator: ", ")))",
+                    message: message, eventType: envelope.type, eventID: envelope.id
+                )
+            )
+        }
+        let contentType = Self.mediaType(envelope.dataContentType) ?? defaultCodec.contentType
+        guard let codec = codecs[contentType] else {
+            return .failure(
+                EventDecodingError(
+                    .unsupportedContentType, "no codec for content type '\(contentType)'",
+                    message: message, eventType: envelope.type, eventID: envelope.id
+                )
+            )
+        }
+        do {
+            let payload = try decode(data, codec)
+            return .success(DecodedEvent(envelope: envelope, payload: payload, message: message))
+        } catch {
+            return .failure(
+                EventDecodingError(
+                    .invalidPayload, Self.describe(error), message: message, eventType: envelope.type,
+                    eventID: envelope.id
+                )
+            )
+        }
+    }
+
+    /// Reads the envelope and the payload bytes of a record without decoding the payload.
+    /// - Parameter message: The record.
+    /// - Returns: The envelope and payload, or why the envelope is invalid.
+    public static func readEnvelope(_ message: KafkaMessage) -> Result<(EventEnvelope, Data), EventDecodingError> {
+        var fields: [String: String] = [:]
+        var extensions: [String: String] = [:]
+        message.forEachHeader { name, value in
+            guard let value else { return }
+            let text = String(decoding: value, as: UTF8.self)
+            if name.hasPrefix("ce_") {
+                let attribute = String(name.dropFirst(3))
+                switch attribute {
+                case "specversion", "id", "source", "type", "time", "subject", "dataschema", "traceparent",
+                    "tracestate":
+                    fields[attribute] = text
+                default:
+                    extensions[attribute] = text
+                }
+            } else if name == "content-type" || name == "traceparent" || name == "tracestate" {
+                fields[name] = text
+            }
+        }
+        if let contentType = fields["content-type"], mediaType(contentType) == "application/cloudevents+json" {
+            return readStructured(message, extraHeaders: fields)
+        }
+        func missing(_ header: String) -> Result<(EventEnvelope, Data), EventDecodingError> {
+            .failure(
+                EventDecodingError(
+                    .invalidEnvelope,
+                    "missing CloudEvents header '\(header)' (binary mode needs ce_specversion, ce_id, ce_source, ce_type)",
+                    message: message, eventType: fields["type"], eventID: fields["id"]
+                )
+            )
+        }
+        guard let specVersion = fields["specversion"] else { return missing("ce_specversion") }
+        guard specVersion == EventEnvelope.specVersion else {
+            return .failure(
+                EventDecodingError(
+                    .invalidEnvelope, "unsupported CloudEvents spec version '\(specVersion)' (expected 1.0)",
+                    message: message, eventType: fields["type"], eventID: fields["id"]
+                )
+            )
+        }
+        guard let id = fields["id"], !id.isEmpty else { return missing("ce_id") }
+        guard let source = fields["source"], !source.isEmpty else { return missing("ce_source") }
+        guard let type = fields["type"], !type.isEmpty else { return missing("ce_type") }
+        var envelope = EventEnvelope(id: id, source: source, type: type)
+        if let time = fields["time"] {
+            guard let parsed = RFC3339.parse(time) else {
+                return .failure(
+                    EventDecodingError(
+                        .invalidEnvelope, "ce_time '\(time)' is not an RFC 3339 timestamp", message: message,
+                        eventType: type, eventID: id
+                    )
+                )
+            }
+            envelope.time = parsed
+        }
+        envelope.subject = fields["subject"]
+        envelope.dataSchema = fields["dataschema"]
+        envelope.dataContentType = fields["content-type"]
+        envelope.traceParent = fields["traceparent"]
+        envelope.traceState = fields["tracestate"]
+        envelope.extensions = extensions
+        let data = message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() }
+        return .success((envelope, data))
+    }
+
+    private static func readStructured(
+        _ message: KafkaMessage,
+        extraHeaders: [String: String]
+    ) -> Result<(EventEnvelope, Data), EventDecodingError> {
+        func invalid(_ reason: String, type: String? = nil, id: String? = nil) -> Result<(EventEnvelope, Data), EventDecodingError> {
+            .failure(EventDecodingError(.invalidEnvelope, reason, message: message, eventType: type, eventID: id))
+        }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
+        } catch {
+            return invalid("structured-mode CloudEvent is not valid JSON: \(error)")
+        }
+        guard let object = parsed.objectValue else { return invalid("structured-mode CloudEvent is not a JSON object") }
+        func string(_ name: String) -> String? { object[name]?.stringValue }
+        let type = string("type")
+        let id = string("id")
+        guard string("specversion") == EventEnvelope.specVersion else {
+            return invalid("structured-mode CloudEvent needs \"specversion\": \"1.0\"", type: type, id: id)
+        }
+        guard let id, !id.isEmpty else { return invalid("structured-mode CloudEvent has no \"id\"", type: type) }
+        guard let source = string("source"), !source.isEmpty else {
+            return invalid("structured-mode CloudEvent has no \"source\"", type: type, id: id)
+        }
+        guard let type, !type.isEmpty else { return invalid("structured-mode CloudEvent has no \"type\"", id: id) }
+        var envelope = EventEnvelope(id: id, source: source, type: type)
+        if let time = string("time") {
+            guard let date = RFC3339.parse(time) else {
+                return invalid("\"time\" '\(time)' is not an RFC 3339 timestamp", type: type, id: id)
+            }
+            envelope.time = date
+        }
+        envelope.subject = string("subject")
+        envelope.dataSchema = string("dataschema")
+        envelope.dataContentType = string("datacontenttype") ?? "application/json"
+        envelope.traceParent = string("traceparent") ?? extraHeaders["traceparent"]
+        envelope.traceState = string("tracestate") ?? extraHeaders["tracestate"]
+        let core: Set<String> = [
+            "specversion", "id", "source", "type", "time", "subject", "dataschema", "datacontenttype", "data",
+            "data_base64", "traceparent", "tracestate",
+        ]
+        for (name, value) in object where !core.contains(name) {
+            switch value {
+            case .string(let text): envelope.extensions[name] = text
+            case .integer(let number): envelope.extensions[name] = String(number)
+            case .bool(let flag): envelope.extensions[name] = String(flag)
+            default: continue
+            }
+        }
+        let data: Data
+        if let base64 = string("data_base64") {
+            guard let decoded = Data(base64Encoded: base64) else {
+                return invalid("\"data_base64\" is not valid base64", type: type, id: id)
+            }
+            data = decoded
+        } else if let value = object["data"] {
+            if case .string(let text) = value, mediaType(envelope.dataContentType) != "application/json" {
+                data = Data(text.utf8)
+            } else {
+                data = value.serialized()
+            }
+        } else {
+            data = Data()
+        }
+        return .success((envelope, data))
+    }
+
+    /// The media type without parameters, lowercased (`application/json; charset=utf-8` → `application/json`).
+    static func mediaType(_ contentType: String?) -> String? {
+        guard let contentType else { return nil }
+        return contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    /// A decoding error in words, naming the field path.
+    static func describe(_ error: any Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "\(error)" }
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let joined = codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
+            return "/" + joined
+        }
+        switch decodingError {
+        case .keyNotFound(let key, let context):
+            return "missing field '\(key.stringValue)' at \(path(context.codingPath))"
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)): expected \(type) — \(context.debugDescription)"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)): expected \(type), found null"
+        case .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(decodingError)"
+        }
+    }
+}
+
+extension KafkaConsumer {
+    /// The consumer's messages decoded into registered events. A record that cannot be decoded arrives as a
+    /// failure carrying its position and reason — it is never skipped silently; mark it processed (or send it to a
+    /// dead-letter topic) like any other message.
+    /// - Parameter decoder: The decoder with the registered event types.
+    /// - Returns: A sequence of `(message, result)` pairs.
+    public func events(_ decoder: EventDecoder) -> some AsyncSequence<IncomingEvent, any Error> {
+        messages.map { message in IncomingEvent(message: message, result: decoder.decode(message)) }
+    }
+}
+
+/// A consumed record and the outcome of decoding it.
+public struct IncomingEvent: Sendable {
+    /// The record.
+    public let message: KafkaMessage
+    /// The decoded event, or why decoding failed.
+    public let result: Result<DecodedEvent, EventDecodingError>
+}

@@ -1,0 +1,107 @@
+import DabbaKafka
+import Foundation
+
+/// The CloudEvents 1.0 attributes of an event, carried in Kafka headers (binary content mode).
+///
+/// Binary mode, as the CloudEvents Kafka protocol binding defines it: `ce_specversion`, `ce_id`, `ce_source`,
+/// `ce_type`, `ce_time` (RFC 3339), optional `ce_subject` and `ce_dataschema`, `content-type` for the payload's
+/// media type, and `ce_<name>` for extension attributes (Dabba writes `ce_correlationid` and `ce_causationid`).
+/// W3C trace context travels in the plain `traceparent`/`tracestate` headers that OpenTelemetry instrumentations
+/// read (`ce_traceparent` is accepted too). The Kafka record key is the event's partition key.
+///
+/// The schema version is written as `ce_dataschema: urn:dabba:schema:<event type>:<version>`.
+/// Reading also accepts structured mode (`content-type: application/cloudevents+json`, attributes and `data` in
+/// the record value).
+public struct EventEnvelope: Sendable, Hashable {
+    /// The CloudEvents spec version Dabba writes.
+    public static let specVersion = "1.0"
+
+    /// The event id (`ce_id`): unique per source; consumers deduplicate on it.
+    public var id: String
+    /// Who produced the event (`ce_source`), e.g. `/food/orders-service`.
+    public var source: String
+    /// The event type (`ce_type`).
+    public var type: String
+    /// When the event happened (`ce_time`).
+    public var time: Date?
+    /// The subject within the source (`ce_subject`), e.g. the order id.
+    public var subject: String?
+    /// The payload's media type (`content-type`).
+    public var dataContentType: String?
+    /// The payload schema URI (`ce_dataschema`).
+    public var dataSchema: String?
+    /// W3C `traceparent`.
+    public var traceParent: String?
+    /// W3C `tracestate`.
+    public var traceState: String?
+    /// Other extension attributes, by lowercase name (without the `ce_` prefix).
+    public var extensions: [String: String]
+
+    /// Creates an envelope.
+    /// - Parameters:
+    ///   - id: The event id.
+    ///   - source: The producing service.
+    ///   - type: The event type.
+    ///   - time: When it happened.
+    public init(id: String, source: String, type: String, time: Date? = nil) {
+        self.id = id
+        self.source = source
+        self.type = type
+        self.time = time
+        self.subject = nil
+        self.dataContentType = nil
+        self.dataSchema = nil
+        self.traceParent = nil
+        self.traceState = nil
+        self.extensions = [:]
+    }
+
+    /// The `ce_dataschema` URI for an event type and version.
+    /// - Parameters:
+    ///   - type: The event type.
+    ///   - version: The schema version.
+    /// - Returns: `urn:dabba:schema:<type>:<version>`.
+    public static func dataSchemaURI(type: String, version: Int) -> String {
+        "urn:dabba:schema:\(type):\(version)"
+    }
+
+    /// The schema version from ``dataSchema`` when it is a Dabba schema URI.
+    public var schemaVersion: Int? {
+        guard let dataSchema, dataSchema.hasPrefix("urn:dabba:schema:"),
+            let last = dataSchema.split(separator: ":").last
+        else { return nil }
+        return Int(last)
+    }
+
+    /// The id of the first event of the flow this event belongs to (extension `correlationid`).
+    public var correlationID: String? {
+        get { extensions["correlationid"] }
+        set { extensions["correlationid"] = newValue }
+    }
+
+    /// The id of the event that caused this one (extension `causationid`).
+    public var causationID: String? {
+        get { extensions["causationid"] }
+        set { extensions["causationid"] = newValue }
+    }
+
+    /// The Kafka headers of this envelope in binary content mode, in a stable order.
+    public var binaryHeaders: [KafkaHeader] {
+        var headers = [
+            KafkaHeader(name: "ce_specversion", string: Self.specVersion),
+            KafkaHeader(name: "ce_id", string: id),
+            KafkaHeader(name: "ce_source", string: source),
+            KafkaHeader(name: "ce_type", string: type),
+        ]
+        if let time { headers.append(KafkaHeader(name: "ce_time", string: RFC3339.format(time))) }
+        if let subject { headers.append(KafkaHeader(name: "ce_subject", string: subject)) }
+        if let dataSchema { headers.append(KafkaHeader(name: "ce_dataschema", string: dataSchema)) }
+        if let dataContentType { headers.append(KafkaHeader(name: "content-type", string: dataContentType)) }
+        for name in extensions.keys.sorted() {
+            if let value = extensions[name] { headers.append(KafkaHeader(name: "ce_\(name)", string: value)) }
+        }
+        if let traceParent { headers.append(KafkaHeader(name: "traceparent", string: traceParent)) }
+        if let traceState { headers.append(KafkaHeader(name: "tracestate", string: traceState)) }
+        return headers
+    }
+}
