@@ -20,7 +20,7 @@ public protocol EventCodec: Sendable {
 }
 
 /// JSON payloads with a stable date format: RFC 3339 in UTC with milliseconds (`2026-11-21T08:43:10.123Z`).
-/// Decoding accepts any RFC 3339 timestamp. Keys are written as the types' `CodingKeys` say, without sorting.
+/// Decoding accepts any RFC 3339 timestamp. Object keys are sorted, so equal events encode to equal bytes.
 public struct JSONEventCodec: EventCodec {
     /// `application/json`.
     public var contentType: String { "application/json" }
@@ -39,7 +39,7 @@ public struct JSONEventCodec: EventCodec {
     // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(RFC3339.format(date))

@@ -52,7 +52,7 @@ struct TypedEventTests {
         )
         #expect(
             message.valueString
-                == #"{"paymentId":"pay_1","orderId":"ord_7731","customerId":"cus_118","amount":{"amountMinor":4250,"currency":"EUR"},"method":"card","requestedAt":"2025-03-15T00:53:20.125Z"}"#
+                == #"{"amount":{"amountMinor":4250,"currency":"EUR"},"customerId":"cus_118","method":"card","orderId":"ord_7731","paymentId":"pay_1","requestedAt":"2025-03-15T00:53:20.125Z"}"#
         )
         let decoder = EventDecoder(registry: EventRegistry([PaymentRequested.self]))
         let decoded = try decoder.decode(message).get()
