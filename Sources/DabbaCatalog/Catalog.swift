@@ -42,9 +42,13 @@ public struct Catalog: Sendable {
         self.consumerGroups = consumerGroups
         self.producers = producers
         self.topicIndex = Dictionary(
-            allTopics.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            allTopics.enumerated().map { ($0.element.name, $0.offset) },
+            uniquingKeysWith: { first, _ in first }
+        )
         self.eventIndex = Dictionary(
-            events.enumerated().map { ($0.element.type, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            events.enumerated().map { ($0.element.type, $0.offset) },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     /// The topic, declared or derived, with the given name.

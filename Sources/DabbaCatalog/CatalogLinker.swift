@@ -5,98 +5,127 @@ struct CatalogLinker {
 
     private(set) var errors: [CatalogError] = []
 
+    /// Declared topics, in load order.
+    private var topics: [TopicSpec] = []
+    /// Every topic name taken so far, declared or derived, with where it comes from.
+    private var names: [String: CatalogLocation] = [:]
+    private var retryByTopic: [String: ChannelRetry] = [:]
+    private var derivedByTopic: [String: [TopicSpec]] = [:]
+    private var events: [EventSpec] = []
+    private var groups: [ConsumerGroupSpec] = []
+    private var producers: [ProducerSpec] = []
+
     /// Links the documents into a catalog.
     /// - Parameter parsed: The documents, in load order.
     /// - Returns: The catalog; callers discard it when ``errors`` is not empty.
     mutating func link(_ parsed: [ParsedDocument]) -> Catalog {
-        var topics: [TopicSpec] = []
-        var topicOwners: [String: CatalogLocation] = [:]
-        var retryByTopic: [String: ChannelRetry] = [:]
-        for document in parsed {
-            for channel in document.channels {
-                guard let topic = channel.topic else { continue }
-                if let first = topicOwners[topic.name] {
-                    errors.append(
-                        CatalogError(
-                            code: .duplicateTopic, at: topic.source,
-                            message: "duplicate topic '\(topic.name)' (first declared at \(first))"))
-                    continue
-                }
-                topicOwners[topic.name] = topic.source
-                topics.append(topic)
-                retryByTopic[topic.name] = channel.retry
-            }
+        for channel in parsed.flatMap(\.channels) {
+            if let topic = channel.topic { addTopic(topic, retry: channel.retry) }
         }
-
-        var events: [EventSpec] = []
-        var eventOwners: [String: CatalogLocation] = [:]
-        for event in parsed.flatMap(\.events) {
-            if let first = eventOwners[event.type] {
-                errors.append(
-                    CatalogError(
-                        code: .duplicateEventType, at: event.source,
-                        message: "duplicate event type '\(event.type)' (first declared at \(first))"))
-                continue
-            }
-            eventOwners[event.type] = event.source
-            events.append(event)
-        }
-
-        var groups: [ConsumerGroupSpec] = []
-        var producers: [ProducerSpec] = []
-        var groupOwners: [String: CatalogLocation] = [:]
-        var derivedByTopic: [String: [TopicSpec]] = [:]
-        var names = topicOwners
+        addEvents(parsed.flatMap(\.events))
         let topicsByName = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var groupOwners: [String: CatalogLocation] = [:]
         for operation in parsed.flatMap(\.operations) {
             guard let topic = topicsByName[operation.topic], topic.channelID == operation.channelID else { continue }
             switch operation.action {
             case .send:
                 producers.append(
                     ProducerSpec(
-                        service: operation.service, topic: topic.name, channelID: operation.channelID,
-                        operationID: operation.id, eventTypes: operation.eventTypes, source: operation.source))
+                        service: operation.service,
+                        topic: topic.name,
+                        channelID: operation.channelID,
+                        operationID: operation.id,
+                        eventTypes: operation.eventTypes,
+                        source: operation.source
+                    )
+                )
             case .receive:
                 guard let groupID = operation.groupID else { continue }
                 let key = "\(groupID)\u{0}\(topic.name)"
                 if let first = groupOwners[key] {
                     errors.append(
                         CatalogError(
-                            code: .invalidConsumerGroup, at: operation.groupSource,
+                            code: .invalidConsumerGroup,
+                            at: operation.groupSource,
                             message: "consumer group '\(groupID)' already receives topic '\(topic.name)' "
-                                + "(first declared at \(first)); use one operation per group and topic"))
+                                + "(first declared at \(first)); use one operation per group and topic"
+                        )
+                    )
                     continue
                 }
                 groupOwners[key] = operation.groupSource
-                let retry = retryByTopic[topic.name]
-                let derived = retry.map {
-                    derive(from: topic, group: groupID, retry: $0, source: operation.groupSource, names: &names)
-                } ?? []
-                derivedByTopic[topic.name, default: []].append(contentsOf: derived)
-                groups.append(
-                    ConsumerGroupSpec(
-                        groupID: groupID,
-                        service: operation.service,
-                        topic: topic.name,
-                        channelID: operation.channelID,
-                        operationID: operation.id,
-                        eventTypes: operation.eventTypes,
-                        retryPolicy: retry?.policy,
-                        retryTopics: derived.filter { if case .retry = $0.kind { true } else { false } }.map(\.name),
-                        deadLetterTopic: derived.first { if case .deadLetter = $0.kind { true } else { false } }?.name,
-                        source: operation.groupSource
-                    ))
+                addGroup(groupID, operation: operation, topic: topic)
             }
         }
-
-        let allTopics = topics.flatMap { [$0] + (derivedByTopic[$0.name] ?? []) }
         return Catalog(
             documents: parsed.map(\.document),
             topics: topics,
-            allTopics: allTopics,
+            allTopics: topics.flatMap { [$0] + (derivedByTopic[$0.name] ?? []) },
             events: events,
             consumerGroups: groups,
             producers: producers
+        )
+    }
+
+    /// Adds a declared topic unless another channel already declared its name.
+    private mutating func addTopic(_ topic: TopicSpec, retry: ChannelRetry?) {
+        if let first = names[topic.name] {
+            errors.append(
+                CatalogError(
+                    code: .duplicateTopic,
+                    at: topic.source,
+                    message: "duplicate topic '\(topic.name)' (first declared at \(first))"
+                )
+            )
+            return
+        }
+        names[topic.name] = topic.source
+        topics.append(topic)
+        retryByTopic[topic.name] = retry
+    }
+
+    /// Adds events, reporting event types declared twice.
+    private mutating func addEvents(_ candidates: [EventSpec]) {
+        var owners: [String: CatalogLocation] = [:]
+        for event in candidates {
+            if let first = owners[event.type] {
+                errors.append(
+                    CatalogError(
+                        code: .duplicateEventType,
+                        at: event.source,
+                        message: "duplicate event type '\(event.type)' (first declared at \(first))"
+                    )
+                )
+                continue
+            }
+            owners[event.type] = event.source
+            events.append(event)
+        }
+    }
+
+    /// Adds a consumer group and derives its retry and dead-letter topics.
+    private mutating func addGroup(_ groupID: String, operation: ParsedOperation, topic: TopicSpec) {
+        let retry = retryByTopic[topic.name]
+        let derived = retry.map { derive(from: topic, group: groupID, retry: $0, source: operation.groupSource) } ?? []
+        derivedByTopic[topic.name, default: []].append(contentsOf: derived)
+        var retryTopics: [String] = []
+        var deadLetterTopic: String?
+        for spec in derived {
+            if case .deadLetter = spec.kind { deadLetterTopic = spec.name } else { retryTopics.append(spec.name) }
+        }
+        groups.append(
+            ConsumerGroupSpec(
+                groupID: groupID,
+                service: operation.service,
+                topic: topic.name,
+                channelID: operation.channelID,
+                operationID: operation.id,
+                eventTypes: operation.eventTypes,
+                retryPolicy: retry?.policy,
+                retryTopics: retryTopics,
+                deadLetterTopic: deadLetterTopic,
+                source: operation.groupSource
+            )
         )
     }
 
@@ -105,8 +134,7 @@ struct CatalogLinker {
         from topic: TopicSpec,
         group: String,
         retry: ChannelRetry,
-        source: CatalogLocation,
-        names: inout [String: CatalogLocation]
+        source: CatalogLocation
     ) -> [TopicSpec] {
         let partitions = retry.partitions ?? topic.partitions
         let replicas = retry.replicas ?? topic.replicas
@@ -124,7 +152,8 @@ struct CatalogLinker {
                     channelID: topic.channelID,
                     kind: .retry(tier: index + 1, delay: delay, group: group, of: topic.name),
                     source: source
-                ))
+                )
+            )
         }
         if retry.policy.deadLetter {
             var configs = [
@@ -142,16 +171,20 @@ struct CatalogLinker {
                     channelID: topic.channelID,
                     kind: .deadLetter(group: group, of: topic.name),
                     source: source
-                ))
+                )
+            )
         }
         // One report per group: an illegal group id breaks every derived name the same way.
         for spec in derived {
             if let problem = TopicSpec.nameProblem(spec.name) {
                 errors.append(
                     CatalogError(
-                        code: .invalidTopicName, at: source,
+                        code: .invalidTopicName,
+                        at: source,
                         message: "consumer group '\(group)' on '\(topic.name)' derives the \(role(of: spec)) topic "
-                            + "'\(spec.name)', which Kafka rejects: \(problem)"))
+                            + "'\(spec.name)', which Kafka rejects: \(problem)"
+                    )
+                )
                 return []
             }
         }
@@ -160,9 +193,13 @@ struct CatalogLinker {
             if let first = names[spec.name] {
                 errors.append(
                     CatalogError(
-                        code: .derivedTopicCollision, at: source,
-                        message: "\(role(of: spec)) topic '\(spec.name)' of consumer group '\(group)' on '\(topic.name)' "
-                            + "collides with the topic declared at \(first)"))
+                        code: .derivedTopicCollision,
+                        at: source,
+                        message:
+                            "\(role(of: spec)) topic '\(spec.name)' of consumer group '\(group)' on '\(topic.name)' "
+                            + "collides with the topic declared at \(first)"
+                    )
+                )
                 continue
             }
             names[spec.name] = source

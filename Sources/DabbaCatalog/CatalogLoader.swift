@@ -32,8 +32,13 @@ extension Catalog {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
             throw CatalogErrors([
-                CatalogError(code: .fileNotFound, file: path, line: 0, column: 0,
-                             message: "catalog directory '\(path)' does not exist")
+                CatalogError(
+                    code: .fileNotFound,
+                    file: path,
+                    line: 0,
+                    column: 0,
+                    message: "catalog directory '\(path)' does not exist"
+                )
             ])
         }
         let names: [String]
@@ -41,15 +46,25 @@ extension Catalog {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
             throw CatalogErrors([
-                CatalogError(code: .fileNotFound, file: path, line: 0, column: 0,
-                             message: "cannot read catalog directory '\(path)': \(error.localizedDescription)")
+                CatalogError(
+                    code: .fileNotFound,
+                    file: path,
+                    line: 0,
+                    column: 0,
+                    message: "cannot read catalog directory '\(path)': \(error.localizedDescription)"
+                )
             ])
         }
         let files = names.filter { name in fileExtensions.contains { name.hasSuffix($0) } }.sorted()
         guard !files.isEmpty else {
             throw CatalogErrors([
-                CatalogError(code: .noCatalogFiles, file: path, line: 0, column: 0,
-                             message: "no catalog files (*.asyncapi.yaml) in '\(path)'")
+                CatalogError(
+                    code: .noCatalogFiles,
+                    file: path,
+                    line: 0,
+                    column: 0,
+                    message: "no catalog files (*.asyncapi.yaml) in '\(path)'"
+                )
             ])
         }
         return files.map { directory.appendingPathComponent($0) }
@@ -69,22 +84,43 @@ extension Catalog {
         var sources: [(url: URL, path: String, text: String?)] = []
         var errors: [CatalogError] = []
         if files.isEmpty {
-            errors.append(CatalogError(code: .noCatalogFiles, file: "", line: 0, column: 0,
-                                       message: "no catalog files were given"))
+            errors.append(
+                CatalogError(
+                    code: .noCatalogFiles,
+                    file: "",
+                    line: 0,
+                    column: 0,
+                    message: "no catalog files were given"
+                )
+            )
         }
         for url in files {
             let path = displayPath(of: url, relativeTo: base)
             do {
                 let data = try Data(contentsOf: url)
                 guard let text = String(data: data, encoding: .utf8) else {
-                    errors.append(CatalogError(code: .yamlSyntax, file: path, line: 0, column: 0,
-                                               message: "the file is not UTF-8 text"))
+                    errors.append(
+                        CatalogError(
+                            code: .yamlSyntax,
+                            file: path,
+                            line: 0,
+                            column: 0,
+                            message: "the file is not UTF-8 text"
+                        )
+                    )
                     continue
                 }
                 sources.append((url, path, text))
             } catch {
-                errors.append(CatalogError(code: .fileNotFound, file: path, line: 0, column: 0,
-                                           message: "cannot read catalog file '\(path)'"))
+                errors.append(
+                    CatalogError(
+                        code: .fileNotFound,
+                        file: path,
+                        line: 0,
+                        column: 0,
+                        message: "cannot read catalog file '\(path)'"
+                    )
+                )
             }
         }
         return try load(sources: sources.map { ($0.url, $0.path, $0.text ?? "") }, earlierErrors: errors)
@@ -128,15 +164,32 @@ extension Catalog {
             return (nil, [YAMLErrors.catalogError(for: error, yaml: text, file: path)])
         }
         guard let node else {
-            return (nil, [CatalogError(code: .invalidDocument, file: path, line: 1, column: 1,
-                                       message: "the file is empty; expected an AsyncAPI 3 document")])
+            return (
+                nil,
+                [
+                    CatalogError(
+                        code: .invalidDocument,
+                        file: path,
+                        line: 1,
+                        column: 1,
+                        message: "the file is empty; expected an AsyncAPI 3 document"
+                    )
+                ]
+            )
         }
         var converter = YAMLConverter()
         let root = converter.convert(node)
         let reader = DocumentReader(file: path, root: root, sourceMap: converter.sourceMap)
         for issue in converter.issues {
-            reader.error(.yamlSyntax, at: CatalogLocation(file: path, line: issue.position.line,
-                                                         column: issue.position.column), issue.message)
+            reader.error(
+                .yamlSyntax,
+                at: CatalogLocation(
+                    file: path,
+                    line: issue.position.line,
+                    column: issue.position.column
+                ),
+                issue.message
+            )
         }
         let parser = DocumentParser(reader: reader, url: url, domain: domain(of: url))
         let document = parser.parse()

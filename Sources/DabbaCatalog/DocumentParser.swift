@@ -71,17 +71,26 @@ final class DocumentParser {
     /// - Returns: What could be read, or `nil` when the document is not even a mapping with its header.
     func parse() -> ParsedDocument? {
         guard case .object = reader.root else {
-            reader.error(.invalidDocument, at: .root, "a catalog document must be a mapping with 'asyncapi', 'info' and 'channels'")
+            reader.error(
+                .invalidDocument,
+                at: .root,
+                "a catalog document must be a mapping with 'asyncapi', 'info' and 'channels'"
+            )
             return nil
         }
         let versionPointer = JSONPointer(tokens: ["asyncapi"])
         let asyncAPIVersion = reader.scalarText(versionPointer, required: true)
         if let asyncAPIVersion, !asyncAPIVersion.hasPrefix("3.") {
-            reader.error(.invalidDocument, at: versionPointer,
-                         "Dabba reads AsyncAPI 3 documents, but this one declares asyncapi '\(asyncAPIVersion)'")
+            reader.error(
+                .invalidDocument,
+                at: versionPointer,
+                "Dabba reads AsyncAPI 3 documents, but this one declares asyncapi '\(asyncAPIVersion)'"
+            )
         }
-        let title = reader.scalarText(JSONPointer(tokens: ["info", "title"]), required: true)
-        let version = reader.scalarText(JSONPointer(tokens: ["info", "version"]), required: true)
+        let info = JSONPointer(tokens: ["info"])
+        let hasInfo = reader.object(info, required: true) != nil
+        let title = hasInfo ? reader.scalarText(info.appending("title"), required: true) : nil
+        let version = hasInfo ? reader.scalarText(info.appending("version"), required: true) : nil
         if let contentType = reader.string(JSONPointer(tokens: ["defaultContentType"])) {
             defaultContentType = contentType
         }
@@ -125,10 +134,18 @@ final class DocumentParser {
             addressIsLegal = false
         }
         let kafka = pointer.appending("bindings").appending("kafka")
-        let partitions = reader.integer(kafka.appending("partitions"), required: true, minimum: 1,
-                                        code: .invalidPartitions)
-        let replicas = reader.integer(kafka.appending("replicas"), required: true, minimum: 1,
-                                      code: .invalidReplicas)
+        let partitions = reader.integer(
+            kafka.appending("partitions"),
+            required: true,
+            minimum: 1,
+            code: .invalidPartitions
+        )
+        let replicas = reader.integer(
+            kafka.appending("replicas"),
+            required: true,
+            minimum: 1,
+            code: .invalidReplicas
+        )
         let configs = TopicConfiguration.read(kafka.appending("topicConfiguration"), reader: reader)
         let retryPointer = pointer.appending("x-dabba-retry")
         let retry = reader.exists(retryPointer) ? RetryPolicyParsing.read(retryPointer, reader: reader) : nil
@@ -153,12 +170,18 @@ final class DocumentParser {
                 let entry = messagesPointer.appending(key)
                 guard
                     let target = reader.follow(
-                        entry, what: "message", under: JSONPointer(tokens: ["components", "messages"]))
+                        entry,
+                        what: "message",
+                        under: JSONPointer(tokens: ["components", "messages"])
+                    )
                 else { continue }
                 if let owner = messageOwners[target] {
-                    reader.error(.duplicateEventType, at: entry.appending("$ref"),
-                                 "message '\(target.tokens.last ?? key)' is already used by channel '\(owner)'; "
-                                    + "an event type belongs to exactly one topic")
+                    reader.error(
+                        .duplicateEventType,
+                        at: entry.appending("$ref"),
+                        "message '\(target.tokens.last ?? key)' is already used by channel '\(owner)'; "
+                            + "an event type belongs to exactly one topic"
+                    )
                     continue
                 }
                 messageOwners[target] = id
@@ -179,8 +202,11 @@ final class DocumentParser {
         let namePointer = pointer.appending("name")
         let name = reader.string(namePointer, required: true)
         if reader.exists(pointer.appending("traits")) {
-            reader.errorAtKey(.invalidDocument, at: pointer.appending("traits"),
-                              "message traits are not supported; write the fields on the message itself")
+            reader.errorAtKey(
+                .invalidDocument,
+                at: pointer.appending("traits"),
+                "message traits are not supported; write the fields on the message itself"
+            )
         }
         let contentType = reader.string(pointer.appending("contentType")) ?? defaultContentType
         let versionPointer = pointer.appending("x-dabba-schema-version")
@@ -190,8 +216,11 @@ final class DocumentParser {
         if let text = reader.string(compatibilityPointer) {
             compatibility = CompatibilityMode(rawValue: text)
             if compatibility == nil {
-                reader.error(.invalidDocument, at: compatibilityPointer,
-                             "x-dabba-compatibility must be one of backward, forward, full, none; not '\(text)'")
+                reader.error(
+                    .invalidDocument,
+                    at: compatibilityPointer,
+                    "x-dabba-compatibility must be one of backward, forward, full, none; not '\(text)'"
+                )
             }
         }
         let subject = "payload schema of '\(name ?? messageID)'"
@@ -230,7 +259,8 @@ final class DocumentParser {
                 compatibility: compatibility,
                 summary: reader.string(pointer.appending("summary")),
                 source: reader.location(namePointer)
-            ))
+            )
+        )
         return name
     }
 
@@ -241,8 +271,11 @@ final class DocumentParser {
         guard let format = object["schemaFormat"] else { return payload }
         let accepted = ["application/schema+json", "application/schema+yaml", "application/vnd.aai.asyncapi"]
         guard case .string(let text) = format, accepted.contains(where: { text.hasPrefix($0) }) else {
-            reader.error(.invalidSchema, at: payload.appending("schemaFormat"),
-                         "the \(subject) must be a JSON Schema; schemaFormat \(format.shortDescription) is not supported")
+            reader.error(
+                .invalidSchema,
+                at: payload.appending("schemaFormat"),
+                "the \(subject) must be a JSON Schema; schemaFormat \(format.shortDescription) is not supported"
+            )
             return nil
         }
         let schema = payload.appending("schema")
@@ -263,20 +296,29 @@ final class DocumentParser {
             field = JSONPointer(tokens: [text])
         }
         guard let field, !field.tokens.isEmpty else {
-            reader.error(.invalidKey, at: keyPointer,
-                         "x-dabba-key must be a JSON Pointer such as '/orderId' or a top-level field name, not '\(text)'")
+            reader.error(
+                .invalidKey,
+                at: keyPointer,
+                "x-dabba-key must be a JSON Pointer such as '/orderId' or a top-level field name, not '\(text)'"
+            )
             return nil
         }
         let status = SchemaChecks.fieldStatus(field, in: schema, root: reader.root)
         if !status.declared {
-            reader.error(.invalidKey, at: keyPointer,
-                         "x-dabba-key '\(field)' is not a property of the payload schema")
+            reader.error(
+                .invalidKey,
+                at: keyPointer,
+                "x-dabba-key '\(field)' is not a property of the payload schema"
+            )
             return nil
         }
         if !status.required {
-            reader.error(.invalidKey, at: keyPointer,
-                         "x-dabba-key '\(field)' must be a required property of the payload schema, "
-                            + "so every event has a partition key")
+            reader.error(
+                .invalidKey,
+                at: keyPointer,
+                "x-dabba-key '\(field)' must be a required property of the payload schema, "
+                    + "so every event has a partition key"
+            )
             return nil
         }
         return field.description
@@ -311,10 +353,12 @@ final class DocumentParser {
                 let instance = JSONPointer(violation.instancePath) ?? .root
                 let at = payloadPointer.appending(instance)
                 let location = reader.exists(at) ? reader.keyLocation(at) : reader.location(at)
-                let path = instance.tokens.isEmpty ? "/" : instance.description
-                reader.error(.exampleViolatesSchema, at: location,
-                             "example '\(name)' of '\(eventType)' violates its schema at \(path): "
-                                + "\(violation.message) (keyword '\(violation.keyword)')")
+                reader.error(
+                    .exampleViolatesSchema,
+                    at: location,
+                    "example '\(name)' of '\(eventType)' violates its schema: \(violation.message) "
+                        + "(keyword '\(violation.keyword)' at \(violation.schemaPath))"
+                )
             }
             if violations.isEmpty, let keyField {
                 checkKey(of: example, keyField: keyField, eventType: eventType, at: payloadPointer)
@@ -329,12 +373,18 @@ final class DocumentParser {
         case .string?, .integer?, .double?, .bool?:
             return
         case nil, .null?:
-            reader.error(.invalidKey, at: payload,
-                         "example '\(example.name)' of '\(eventType)' has no partition key at '\(keyField)'")
+            reader.error(
+                .invalidKey,
+                at: payload,
+                "example '\(example.name)' of '\(eventType)' has no partition key at '\(keyField)'"
+            )
         case .array?, .object?:
-            reader.error(.invalidKey, at: payload.appending(field),
-                         "the partition key '\(keyField)' of '\(eventType)' must be a scalar, "
-                            + "but example '\(example.name)' has an object or a sequence there")
+            reader.error(
+                .invalidKey,
+                at: payload.appending(field),
+                "the partition key '\(keyField)' of '\(eventType)' must be a scalar, "
+                    + "but example '\(example.name)' has an object or a sequence there"
+            )
         }
     }
 
@@ -347,8 +397,11 @@ final class DocumentParser {
         let actionText = reader.string(actionPointer, required: true)
         let action = actionText.flatMap(ParsedOperation.Action.init(rawValue:))
         if let actionText, action == nil {
-            reader.error(.invalidDocument, at: actionPointer,
-                         "operation action must be 'send' or 'receive', not '\(actionText)'")
+            reader.error(
+                .invalidDocument,
+                at: actionPointer,
+                "operation action must be 'send' or 'receive', not '\(actionText)'"
+            )
         }
         let service = reader.string(pointer.appending("x-dabba-service"))
 
@@ -357,8 +410,11 @@ final class DocumentParser {
             let target = reader.follow(channelPointer, what: "channel", under: JSONPointer(tokens: ["channels"]))
         else { return nil }
         guard target != channelPointer, let channelID = target.tokens.last else {
-            reader.error(.invalidDocument, at: channelPointer,
-                         "an operation's channel must be a reference such as {$ref: '#/channels/<id>'}")
+            reader.error(
+                .invalidDocument,
+                at: channelPointer,
+                "an operation's channel must be a reference such as {$ref: '#/channels/<id>'}"
+            )
             return nil
         }
         guard let channel = channels.first(where: { $0.id == channelID }) else { return nil }
@@ -400,9 +456,12 @@ final class DocumentParser {
             let message: ParsedChannel.Message?
             if tokens.count == 4, tokens[0] == "channels", tokens[2] == "messages" {
                 guard tokens[1] == channel.id else {
-                    reader.error(.invalidDocument, at: referencePointer,
-                                 "'\(text)' belongs to channel '\(tokens[1])', not to this operation's channel "
-                                    + "'\(channel.id)'")
+                    reader.error(
+                        .invalidDocument,
+                        at: referencePointer,
+                        "'\(text)' belongs to channel '\(tokens[1])', not to this operation's channel "
+                            + "'\(channel.id)'"
+                    )
                     continue
                 }
                 message = channel.messages.first { $0.key == tokens[3] }
@@ -410,8 +469,11 @@ final class DocumentParser {
                 let resolved = reader.follow(itemPointer, what: "message") ?? target
                 message = channel.messages.first { $0.target == resolved }
                 if message == nil {
-                    reader.error(.invalidDocument, at: referencePointer,
-                                 "'\(text)' is not one of the messages of channel '\(channel.id)'")
+                    reader.error(
+                        .invalidDocument,
+                        at: referencePointer,
+                        "'\(text)' is not one of the messages of channel '\(channel.id)'"
+                    )
                     continue
                 }
             }
@@ -424,7 +486,8 @@ final class DocumentParser {
     private func readGroupID(_ pointer: JSONPointer, operation: String, fallback: JSONPointer)
         -> (String?, CatalogLocation)
     {
-        let missing = "receive operation '\(operation)' needs bindings.kafka.groupId "
+        let missing =
+            "receive operation '\(operation)' needs bindings.kafka.groupId "
             + "(a schema with a const, such as {type: string, const: my-group})"
         switch reader.value(pointer) {
         case .string(let group)?:
@@ -439,15 +502,21 @@ final class DocumentParser {
                 return (validGroup(group, at: at), reader.location(at))
             }
             let at = schema["enum"] != nil ? pointer.appending("enum") : pointer
-            reader.error(.invalidConsumerGroup, at: at,
-                         "groupId of operation '\(operation)' must have a string 'const' or a one-value 'enum'")
+            reader.error(
+                .invalidConsumerGroup,
+                at: at,
+                "groupId of operation '\(operation)' must have a string 'const' or a one-value 'enum'"
+            )
             return (nil, reader.location(pointer))
         case nil, .null?:
             reader.error(.invalidConsumerGroup, at: fallback, missing)
             return (nil, reader.location(fallback))
         case .some(let other):
-            reader.error(.invalidConsumerGroup, at: pointer,
-                         "groupId of operation '\(operation)' must be a schema, not \(other.kindName)")
+            reader.error(
+                .invalidConsumerGroup,
+                at: pointer,
+                "groupId of operation '\(operation)' must be a schema, not \(other.kindName)"
+            )
             return (nil, reader.location(pointer))
         }
     }

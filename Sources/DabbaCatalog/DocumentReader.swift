@@ -147,7 +147,10 @@ final class DocumentReader {
     /// The integer at `pointer`, at least `minimum`; records `code` when it is missing (and required),
     /// not an integer, or too small.
     func integer(
-        _ pointer: JSONPointer, required: Bool = false, minimum: Int, code: CatalogError.Code = .invalidDocument
+        _ pointer: JSONPointer,
+        required: Bool = false,
+        minimum: Int,
+        code: CatalogError.Code = .invalidDocument
     ) -> Int? {
         switch value(pointer) {
         case .integer(let integer)?:
@@ -197,8 +200,11 @@ final class DocumentReader {
                 return nil
             }
             guard let target = JSONPointer(reference: text) else {
-                error(.missingReference, at: referencePointer,
-                      "only references inside the same document ('#/...') are supported, not '\(text)'")
+                error(
+                    .missingReference,
+                    at: referencePointer,
+                    "only references inside the same document ('#/...') are supported, not '\(text)'"
+                )
                 return nil
             }
             guard value(target) != nil else {
@@ -206,8 +212,11 @@ final class DocumentReader {
                 return nil
             }
             if let prefix, !target.hasPrefix(prefix) || target.tokens.count != prefix.tokens.count + 1 {
-                error(.missingReference, at: referencePointer,
-                      "'\(text)' must point at a \(what) under '\(prefix.reference)'")
+                error(
+                    .missingReference,
+                    at: referencePointer,
+                    "'\(text)' must point at a \(what) under '\(prefix.reference)'"
+                )
                 return nil
             }
             hops += 1

@@ -1,4 +1,4 @@
-/// Parses and prints the short durations used by `x-dabba-retry` (`250ms`, `30s`, `5m`, `1h`).
+/// Parses the short durations used by `x-dabba-retry` (`250ms`, `30s`, `5m`, `1h`).
 enum DurationParsing {
     /// Unit suffixes and their length in milliseconds, longest suffix first so `ms` wins over `m`.
     private static let units: [(suffix: String, milliseconds: Int64)] = [
@@ -23,22 +23,6 @@ enum DurationParsing {
             return .milliseconds(milliseconds)
         }
         return nil
-    }
-
-    /// Prints a duration in the largest unit that represents it exactly: `1h`, `5m`, `30s`, `250ms`.
-    /// - Parameter duration: The duration to print.
-    /// - Returns: The short form.
-    static func format(_ duration: Duration) -> String {
-        let milliseconds = milliseconds(duration)
-        for unit in units.reversed() where milliseconds != 0 && milliseconds % unit.milliseconds == 0 {
-            return "\(milliseconds / unit.milliseconds)\(unit.suffix)"
-        }
-        return "\(milliseconds)ms"
-    }
-
-    /// The whole number of milliseconds in a duration, rounded down.
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -129,7 +129,10 @@ public struct EventSpec: Sendable {
             return bool ? "true" : "false"
         case .array, .object:
             throw PartitionKeyError(
-                eventType: type, keyField: keyField, reason: "the field holds an object or an array, not a scalar")
+                eventType: type,
+                keyField: keyField,
+                reason: "the field holds an object or an array, not a scalar"
+            )
         }
     }
 }

@@ -25,9 +25,12 @@ enum RetryPolicyParsing {
         guard let object = reader.object(pointer, code: .invalidRetryPolicy) else { return nil }
         var usable = true
         for key in object.keys where !knownKeys.contains(key) {
-            reader.errorAtKey(.invalidRetryPolicy, at: pointer.appending(key),
-                              "unknown key '\(key)' in x-dabba-retry; expected one of "
-                                + knownKeys.sorted().joined(separator: ", "))
+            reader.errorAtKey(
+                .invalidRetryPolicy,
+                at: pointer.appending(key),
+                "unknown key '\(key)' in x-dabba-retry; expected one of "
+                    + knownKeys.sorted().joined(separator: ", ")
+            )
             usable = false
         }
         var delays: [Duration] = []
@@ -40,9 +43,12 @@ enum RetryPolicyParsing {
             for (index, item) in items.enumerated() {
                 let itemPointer = delaysPointer.appending(index)
                 guard case .string(let text) = item, let delay = DurationParsing.parse(text) else {
-                    reader.error(.invalidDuration, at: itemPointer,
-                                 "invalid duration \(item.shortDescription); "
-                                    + "write a whole number followed by ms, s, m or h, for example '30s'")
+                    reader.error(
+                        .invalidDuration,
+                        at: itemPointer,
+                        "invalid duration \(item.shortDescription); "
+                            + "write a whole number followed by ms, s, m or h, for example '30s'"
+                    )
                     usable = false
                     continue
                 }
@@ -58,8 +64,11 @@ enum RetryPolicyParsing {
         let configurationPointer = pointer.appending("deadLetterConfiguration")
         let deadLetterConfiguration = TopicConfiguration.read(configurationPointer, reader: reader)
         if !deadLetter, reader.exists(configurationPointer) {
-            reader.errorAtKey(.invalidRetryPolicy, at: configurationPointer,
-                              "deadLetterConfiguration is set but deadLetter is false")
+            reader.errorAtKey(
+                .invalidRetryPolicy,
+                at: configurationPointer,
+                "deadLetterConfiguration is set but deadLetter is false"
+            )
         }
         guard usable else { return nil }
         return ChannelRetry(

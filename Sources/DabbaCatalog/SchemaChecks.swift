@@ -23,10 +23,8 @@ enum SchemaChecks {
             for (key, child) in object {
                 let childPointer = pointer.appending(key)
                 if key == "$ref", case .string(let text) = child {
-                    guard let target = JSONPointer(reference: text) else {
-                        reader.error(.missingReference, at: childPointer,
-                                     "only references inside the same document ('#/...') are supported, not '\(text)'")
-                        resolved = false
+                    // Anchor and `$id`-relative references are left to the schema compiler.
+                    guard text.hasPrefix("#/") || text == "#", let target = JSONPointer(reference: text) else {
                         continue
                     }
                     guard reader.value(target) != nil else {
@@ -60,8 +58,9 @@ enum SchemaChecks {
         do {
             return try JSONSchema(schema, in: reader.root, at: pointer.description)
         } catch let error as SchemaError {
-            let location = locate(schemaPointer: "\(error.pointer)", in: pointer, reader: reader)
-            reader.error(.invalidSchema, at: location, "invalid \(subject): \(error.message)")
+            let location = locate(schemaPointer: error.pointer, in: pointer, reader: reader)
+            let code: CatalogError.Code = error.code == .unresolvedReference ? .missingReference : .invalidSchema
+            reader.error(code, at: location, "invalid \(subject): \(error.message)")
             return nil
         } catch {
             reader.error(.invalidSchema, at: pointer, "invalid \(subject): \(error)")

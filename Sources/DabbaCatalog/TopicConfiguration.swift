@@ -33,24 +33,33 @@ enum TopicConfiguration {
         for (key, value) in object {
             let entry = pointer.appending(key)
             guard isConfigName(key) else {
-                reader.errorAtKey(.invalidTopicConfiguration, at: entry,
-                                  "'\(key)' is not a Kafka topic configuration name")
+                reader.errorAtKey(
+                    .invalidTopicConfiguration,
+                    at: entry,
+                    "'\(key)' is not a Kafka topic configuration name"
+                )
                 continue
             }
             if key == "cleanup.policy" {
                 if let policy = cleanupPolicy(value, at: entry, reader: reader) { configs[key] = policy }
             } else if let minimum = integerConfigs[key] {
                 guard case .integer(let integer) = value, integer >= minimum else {
-                    reader.error(.invalidTopicConfiguration, at: entry,
-                                 "'\(key)' must be an integer of at least \(minimum), not \(value.shortDescription)")
+                    reader.error(
+                        .invalidTopicConfiguration,
+                        at: entry,
+                        "'\(key)' must be an integer of at least \(minimum), not \(value.shortDescription)"
+                    )
                     continue
                 }
                 configs[key] = String(integer)
             } else if let text = passThrough(value) {
                 configs[key] = text
             } else {
-                reader.error(.invalidTopicConfiguration, at: entry,
-                             "'\(key)' must be a scalar or a sequence of scalars, not \(value.kindName)")
+                reader.error(
+                    .invalidTopicConfiguration,
+                    at: entry,
+                    "'\(key)' must be a scalar or a sequence of scalars, not \(value.kindName)"
+                )
             }
         }
         return configs
@@ -73,16 +82,22 @@ enum TopicConfiguration {
             var strings: [String] = []
             for (index, item) in array.enumerated() {
                 guard case .string(let string) = item else {
-                    reader.error(.invalidTopicConfiguration, at: pointer.appending(index),
-                                 "'cleanup.policy' entries must be 'delete' or 'compact', not \(item.shortDescription)")
+                    reader.error(
+                        .invalidTopicConfiguration,
+                        at: pointer.appending(index),
+                        "'cleanup.policy' entries must be 'delete' or 'compact', not \(item.shortDescription)"
+                    )
                     return nil
                 }
                 strings.append(string)
             }
             parts = strings
         default:
-            reader.error(.invalidTopicConfiguration, at: pointer,
-                         "'cleanup.policy' must be a sequence of 'delete' and 'compact', not \(value.kindName)")
+            reader.error(
+                .invalidTopicConfiguration,
+                at: pointer,
+                "'cleanup.policy' must be a sequence of 'delete' and 'compact', not \(value.kindName)"
+            )
             return nil
         }
         guard !parts.isEmpty else {
@@ -90,8 +105,11 @@ enum TopicConfiguration {
             return nil
         }
         if let bad = parts.first(where: { !cleanupPolicies.contains($0) }) {
-            reader.error(.invalidTopicConfiguration, at: pointer,
-                         "'cleanup.policy' must be 'delete' and/or 'compact', not '\(bad)'")
+            reader.error(
+                .invalidTopicConfiguration,
+                at: pointer,
+                "'cleanup.policy' must be 'delete' and/or 'compact', not '\(bad)'"
+            )
             return nil
         }
         return parts.joined(separator: ",")

@@ -79,7 +79,8 @@ public struct TopicSpec: Sendable, Hashable {
 }
 
 extension TopicSpec {
-    /// The name of retry tier `tier` (counting from 1) of consumer group `group` on `topic`: `<topic>.<group>.retry.<tier>`.
+    /// The name of retry tier `tier` (counting from 1) of consumer group `group` on `topic`:
+    /// `<topic>.<group>.retry.<tier>`.
     /// - Parameters:
     ///   - topic: The main topic.
     ///   - group: The consumer group id.

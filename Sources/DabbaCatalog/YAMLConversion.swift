@@ -52,7 +52,8 @@ struct YAMLConverter {
     ///   - pointer: The pointer the node will have in the resulting document.
     /// - Returns: The JSON value; an unconvertible part becomes `null` and is recorded in ``issues``.
     mutating func convert(_ node: Node, at pointer: JSONPointer = .root) -> JSONValue {
-        let position = node.mark.map { TextPosition(line: $0.line, column: $0.column) } ?? TextPosition(line: 1, column: 1)
+        let position =
+            node.mark.map { TextPosition(line: $0.line, column: $0.column) } ?? TextPosition(line: 1, column: 1)
         sourceMap.values[pointer] = position
         switch node {
         case .scalar(let scalar):
@@ -67,8 +68,12 @@ struct YAMLConverter {
             var pairs: [(key: String, value: JSONValue)] = []
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let keyScalar) = keyNode else {
-                    issues.append(.init(position: keyNode.mark.map(Self.position) ?? position,
-                                        message: "mapping keys must be scalars"))
+                    issues.append(
+                        .init(
+                            position: keyNode.mark.map(Self.position) ?? position,
+                            message: "mapping keys must be scalars"
+                        )
+                    )
                     continue
                 }
                 let key = keyScalar.string
@@ -114,8 +119,12 @@ struct YAMLConverter {
             issues.append(.init(position: position, message: "unsupported YAML tag '\(scalar.tag.description)'"))
             return .null
         }
-        issues.append(.init(position: position,
-                            message: "'\(text)' is not a valid value for the tag '\(scalar.tag.description)'"))
+        issues.append(
+            .init(
+                position: position,
+                message: "'\(text)' is not a valid value for the tag '\(scalar.tag.description)'"
+            )
+        )
         return .null
     }
 
@@ -178,7 +187,6 @@ struct YAMLConverter {
             guard isDecimalDigits(parts[0]), isDecimalDigits(parts[1]), !(parts[0].isEmpty && parts[1].isEmpty) else {
                 return nil
             }
-            if parts[0].isEmpty && parts[1].isEmpty { return nil }
         default:
             return nil
         }

@@ -21,15 +21,24 @@ enum YAMLErrors {
             return CatalogError(code: .yamlSyntax, file: file, line: mark.line, column: mark.column, message: message)
         case .reader(let problem, let offset, _, _):
             let (line, column) = offset.map { position(ofCharacterOffset: $0, in: yaml) } ?? (0, 0)
-            return CatalogError(code: .yamlSyntax, file: file, line: line, column: column,
-                                message: "invalid YAML: \(problem)")
+            return CatalogError(
+                code: .yamlSyntax,
+                file: file,
+                line: line,
+                column: column,
+                message: "invalid YAML: \(problem)"
+            )
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
             let first = context.mark
             let repeated = repeatedKeyPosition(key, after: first, in: yaml) ?? (first.line, first.column)
             return CatalogError(
-                code: .yamlSyntax, file: file, line: repeated.line, column: repeated.column,
-                message: "duplicate key '\(key)' in one mapping (first at line \(first.line))")
+                code: .yamlSyntax,
+                file: file,
+                line: repeated.line,
+                column: repeated.column,
+                message: "duplicate key '\(key)' in one mapping (first at line \(first.line))"
+            )
         default:
             return CatalogError(code: .yamlSyntax, file: file, line: 0, column: 0, message: "\(yamlError)")
         }
@@ -51,7 +60,9 @@ enum YAMLErrors {
     }
 
     /// Where `key` appears again as a block mapping key at the same column as its first occurrence.
-    private static func repeatedKeyPosition(_ key: String, after first: Mark, in yaml: String) -> (line: Int, column: Int)? {
+    private static func repeatedKeyPosition(_ key: String, after first: Mark, in yaml: String) -> (
+        line: Int, column: Int
+    )? {
         let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
         guard first.line < lines.count else { return nil }
         let candidates = [key + ":", "\"\(key)\":", "'\(key)':"]

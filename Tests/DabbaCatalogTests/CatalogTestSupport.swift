@@ -37,8 +37,10 @@ struct TestSupportError: Error, CustomStringConvertible {
 func loadFailure(_ fixture: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [CatalogError] {
     do {
         let catalog = try Catalog.load(directory: TestPaths.fixture(fixture), relativeTo: TestPaths.fixtures())
-        Issue.record("expected \(fixture) to fail, but it loaded \(catalog.allTopics.count) topics",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "expected \(fixture) to fail, but it loaded \(catalog.allTopics.count) topics",
+            sourceLocation: sourceLocation
+        )
         return []
     } catch let failure as CatalogErrors {
         return failure.errors

@@ -33,7 +33,8 @@ struct SampleCatalogTests {
                 "cleanup.policy": "delete",
                 "retention.ms": "604800000",
                 "max.message.bytes": "1048576",
-            ])
+            ]
+        )
         #expect(topic.source.file == "Topics/payments.asyncapi.yaml")
         #expect(topic.source.line == 14)
         #expect(topic.source.column == 14)
@@ -46,12 +47,14 @@ struct SampleCatalogTests {
             retries.map(\.name) == [
                 "payments.payments.payments-authorizer.retry.1",
                 "payments.payments.payments-authorizer.retry.2",
-            ])
+            ]
+        )
         #expect(
             retries.map(\.kind) == [
                 .retry(tier: 1, delay: .seconds(1), group: "payments-authorizer", of: "payments.payments"),
                 .retry(tier: 2, delay: .seconds(10), group: "payments-authorizer", of: "payments.payments"),
-            ])
+            ]
+        )
         for retry in retries {
             #expect(retry.partitions == 6)
             #expect(retry.replicas == 1)
@@ -69,7 +72,8 @@ struct SampleCatalogTests {
                 "cleanup.policy": "delete",
                 "retention.ms": "1209600000",
                 "max.message.bytes": "1048576",
-            ])
+            ]
+        )
         #expect(deadLetter.partitions == 6)
         #expect(deadLetter.group == "payments-authorizer")
 
@@ -79,7 +83,8 @@ struct SampleCatalogTests {
                 "payments.payments.payments-authorizer.retry.1",
                 "payments.payments.payments-authorizer.retry.2",
                 "payments.payments.payments-authorizer.dlq",
-            ])
+            ]
+        )
         #expect(catalog.topics.allSatisfy { !$0.isDerived })
         #expect(catalog.retryTopics(for: "payments.payments", group: "someone-else").isEmpty)
         #expect(catalog.deadLetterTopic(for: "payments.payments", group: "someone-else") == nil)
@@ -91,7 +96,8 @@ struct SampleCatalogTests {
                 "payments.payment.requested",
                 "payments.payment.authorized",
                 "payments.payment.declined",
-            ])
+            ]
+        )
         let requested = try #require(catalog.event(named: "payments.payment.requested"))
         #expect(requested.messageID == "PaymentRequested")
         #expect(requested.topic == "payments.payments")
@@ -147,7 +153,8 @@ struct SampleCatalogTests {
             group.retryTopics == [
                 "payments.payments.payments-authorizer.retry.1",
                 "payments.payments.payments-authorizer.retry.2",
-            ])
+            ]
+        )
         #expect(group.deadLetterTopic == "payments.payments.payments-authorizer.dlq")
         #expect(catalog.consumerGroups(onTopic: "payments.payments").map(\.groupID) == ["payments-authorizer"])
 
