@@ -46,9 +46,11 @@ enum JSONNumber {
         }
         guard let a = value.doubleValue, let b = divisor.doubleValue else { return false }
         let quotient = a / b
-        // An overflowing quotient cannot be checked for integrality; the suite
-        // (float-overflow / "float division = inf") expects such values to fail.
-        guard quotient.isFinite else { return false }
+        guard quotient.isFinite else {
+            // The quotient overflowed, so `a` is huge; `fmod` is exact and
+            // decides it (1e308 is a multiple of 0.5, not of 0.123456789).
+            return a.truncatingRemainder(dividingBy: b) == 0
+        }
         let nearest = quotient.rounded()
         // Binary floating point cannot represent most decimal divisors exactly
         // (0.0075 / 0.0001 == 74.99999999999999), so accept a tiny relative error.

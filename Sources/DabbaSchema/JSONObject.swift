@@ -2,17 +2,23 @@
 ///
 /// Keys keep their first-insertion order so re-encoding a parsed document is
 /// stable. Equality and hashing ignore order, as in the JSON data model.
-/// Lookups are O(1) through a key index; removal is O(n).
+/// Keys are compared by exact code points (RFC 8259), not Swift's canonical
+/// string equivalence. Lookups in small objects (the common case for events)
+/// scan the keys, which beats hashing; larger objects keep a hash index.
+/// Removal is O(n).
 public struct JSONObject: Sendable {
+    /// Objects with more members than this get a hash index.
+    private static let indexThreshold = 12
+
     private var orderedKeys: [String]
     private var orderedValues: [JSONValue]
-    private var positions: [String: Int]
+    private var positions: [ExactString: Int]?
 
     /// Creates an empty object.
     public init() {
         orderedKeys = []
         orderedValues = []
-        positions = [:]
+        positions = nil
     }
 
     /// Creates an object from key/value pairs in order. For a repeated key the
@@ -22,7 +28,6 @@ public struct JSONObject: Sendable {
         self.init()
         orderedKeys.reserveCapacity(pairs.count)
         orderedValues.reserveCapacity(pairs.count)
-        positions.reserveCapacity(pairs.count)
         for pair in pairs {
             self[pair.key] = pair.value
         }
@@ -44,17 +49,21 @@ public struct JSONObject: Sendable {
     /// removes a member.
     public subscript(key: String) -> JSONValue? {
         get {
-            guard let position = positions[key] else { return nil }
+            guard let position = position(of: key) else { return nil }
             return orderedValues[position]
         }
         set {
             if let newValue {
-                if let position = positions[key] {
+                if let position = position(of: key) {
                     orderedValues[position] = newValue
                 } else {
-                    positions[key] = orderedKeys.count
                     orderedKeys.append(key)
                     orderedValues.append(newValue)
+                    if positions != nil {
+                        positions?[ExactString(key)] = orderedKeys.count - 1
+                    } else if orderedKeys.count > Self.indexThreshold {
+                        rebuildIndex()
+                    }
                 }
             } else {
                 removeValue(forKey: key)
@@ -64,20 +73,39 @@ public struct JSONObject: Sendable {
 
     /// `true` if `key` is a member.
     public func contains(key: String) -> Bool {
-        positions[key] != nil
+        position(of: key) != nil
     }
 
     /// Removes a member, returning its value if it was present.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
-        guard let position = positions.removeValue(forKey: key) else { return nil }
+        guard let position = position(of: key) else { return nil }
         orderedKeys.remove(at: position)
         let removed = orderedValues.remove(at: position)
-        // Re-index the members that shifted left.
-        for index in position..<orderedKeys.count {
-            positions[orderedKeys[index]] = index
+        if positions != nil {
+            rebuildIndex()
         }
         return removed
+    }
+
+    private func position(of key: String) -> Int? {
+        if let positions {
+            return positions[ExactString(key)]
+        }
+        return orderedKeys.firstIndex { $0.hasSameCodePoints(as: key) }
+    }
+
+    private mutating func rebuildIndex() {
+        guard orderedKeys.count > Self.indexThreshold else {
+            positions = nil
+            return
+        }
+        var index: [ExactString: Int] = [:]
+        index.reserveCapacity(orderedKeys.count)
+        for (position, key) in orderedKeys.enumerated() {
+            index[ExactString(key)] = position
+        }
+        positions = index
     }
 }
 

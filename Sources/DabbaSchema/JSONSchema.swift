@@ -49,9 +49,13 @@ public struct JSONSchema: Sendable {
     ///     file converted to `JSONValue`). `$ref`s such as
     ///     `#/components/schemas/Order` resolve against it. When `nil`, the
     ///     schema is its own document.
-    ///   - pointer: JSON Pointer of `schema` within `document`; it anchors
-    ///     relative locations and the reported ``SchemaViolation/schemaPath``s.
-    ///     Without a `document` it is only used as a prefix for reported paths.
+    ///   - pointer: JSON Pointer of `schema` within `document`, used for the
+    ///     reported ``SchemaViolation/schemaPath``s (e.g.
+    ///     `/components/schemas/Order/properties/id/type`). If `document` does
+    ///     not hold `schema` at that pointer (or there is no `document`), the
+    ///     schema is treated as standalone: `$ref`s still resolve against
+    ///     `document` (or the schema itself) and `pointer` is only used as a
+    ///     prefix for reported paths.
     /// - Throws: ``SchemaError`` with code ``SchemaError/Code/unsupportedKeyword``,
     ///   ``SchemaError/Code/invalidSchema`` or ``SchemaError/Code/unresolvedReference``.
     public init(_ schema: JSONValue, in document: JSONValue? = nil, at pointer: String = "") throws {

@@ -6,7 +6,7 @@
 ///
 /// Equality follows the JSON data model rather than the Swift enum layout:
 /// `.integer(1) == .double(1.0)`, and objects compare without regard to key
-/// order. `hash(into:)` is consistent with that, so values can be used in
+/// order; strings compare by exact code points. `hash(into:)` is consistent with that, so values can be used in
 /// `Set`s (which `uniqueItems` and `enum` rely on).
 public enum JSONValue: Sendable {
     /// JSON `null`.
@@ -151,7 +151,8 @@ extension JSONValue: Hashable {
         case (.integer(let a), .double(let b)), (.double(let b), .integer(let a)):
             return JSONNumber.compare(integer: a, double: b) == 0
         case (.string(let a), .string(let b)):
-            return a == b
+            // Code points, not canonical equivalence (see ExactString).
+            return a.hasSameCodePoints(as: b)
         case (.array(let a), .array(let b)):
             return a == b
         case (.object(let a), .object(let b)):

@@ -15,14 +15,18 @@ final class SchemaCompiler {
     /// absolute and unlikely to collide with real identifiers.
     static let defaultBaseURI = "urn:dabba:schema-document"
 
+    /// Stands in for the location of a root schema that is not part of the
+    /// document (a JSON key cannot realistically collide with it).
+    private static let detachedRootToken = "\u{0}dabba-detached-schema"
+
     let options: JSONSchema.Options
-    /// Prepended to reported pointers when the schema has no enclosing
-    /// document but the caller named its location (see `JSONSchema.init`).
-    let pathPrefix: String
 
     private let document: JSONValue
     private let rootTokens: [String]
     private let rootSchema: JSONValue
+    /// Locations under `rootTokens` are reported as this pointer plus the
+    /// rest of the path (`nil`: report document locations unchanged).
+    private let rootLabel: String?
 
     private(set) var nodes: [CompiledNode] = []
     private var nodeByLocation: [String: Int] = [:]
@@ -39,14 +43,22 @@ final class SchemaCompiler {
         }
         if let document {
             self.document = document
-            rootTokens = tokens
-            pathPrefix = ""
+            if JSONPointer.resolve(tokens, in: document) == schema {
+                rootTokens = tokens
+                rootLabel = nil
+            } else {
+                // The schema was passed alongside a document it is not part of
+                // (at that pointer): give it a location of its own so `#/...`
+                // references still resolve against the document.
+                rootTokens = [Self.detachedRootToken]
+                rootLabel = pointer
+            }
         } else {
             // Without a document, refs resolve against the schema itself; the
             // pointer only labels where the schema came from in diagnostics.
             self.document = schema
             rootTokens = []
-            pathPrefix = pointer
+            rootLabel = pointer
         }
         rootSchema = schema
         self.options = options
@@ -62,8 +74,8 @@ final class SchemaCompiler {
 
     // MARK: Locations
 
-    /// The value at a document location. The root schema passed to `init`
-    /// takes precedence over whatever the document holds at its pointer.
+    /// The value at a location. The root schema passed to `init` takes
+    /// precedence over whatever the document holds at its location.
     func value(at tokens: [String]) -> JSONValue? {
         if tokens.starts(with: rootTokens) {
             return JSONPointer.resolve(Array(tokens.dropFirst(rootTokens.count)), in: rootSchema)
@@ -71,9 +83,12 @@ final class SchemaCompiler {
         return JSONPointer.resolve(tokens, in: document)
     }
 
-    /// A pointer as reported to users (with the optional prefix).
+    /// A location as reported to users in errors and violations.
     func reportedPointer(_ tokens: [String]) -> String {
-        pathPrefix + JSONPointer.string(from: tokens)
+        if let rootLabel, tokens.starts(with: rootTokens) {
+            return rootLabel + JSONPointer.string(from: Array(tokens.dropFirst(rootTokens.count)))
+        }
+        return JSONPointer.string(from: tokens)
     }
 
     /// The base URI in effect at `tokens` from the `$id`s of its ancestors.
@@ -81,7 +96,7 @@ final class SchemaCompiler {
     private func baseURI(ofAncestorsOf tokens: [String]) -> String {
         var base = URIReference(Self.defaultBaseURI)
         for length in 0..<tokens.count {
-            guard let ancestor = value(at: Array(tokens[..<length])) else { break }
+            guard let ancestor = value(at: Array(tokens[..<length])) else { continue }
             if case .object(let object) = ancestor, case .string(let id)? = object["$id"] {
                 base = URIReference(id).resolved(against: base).withoutFragment
             }

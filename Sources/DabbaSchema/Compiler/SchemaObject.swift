@@ -57,12 +57,12 @@ struct SchemaObject {
         guard case .array(let elements) = value else {
             throw invalid(keyword, "must be an array of strings, got \(value.typeName)")
         }
-        var seen = Set<String>()
+        var seen = Set<ExactString>()
         return try elements.map { element in
             guard let name = element.stringValue else {
                 throw invalid(keyword, "must contain only strings, got \(element.typeName)")
             }
-            guard seen.insert(name).inserted else {
+            guard seen.insert(ExactString(name)).inserted else {
                 throw invalid(keyword, "must not contain duplicates ('\(name)')")
             }
             return name

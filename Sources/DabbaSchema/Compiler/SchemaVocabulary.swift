@@ -25,6 +25,8 @@ enum SchemaVocabulary {
         "title", "description", "examples", "default", "$comment", "deprecated",
         "readOnly", "writeOnly", "$schema", "$id", "$anchor", "$defs", "definitions",
         "contentMediaType", "contentEncoding",
+        // Annotation-only in 2020-12 (like its two siblings above).
+        "contentSchema",
     ]
 
     /// How a keyword holds subschemas, for walking a schema structurally.

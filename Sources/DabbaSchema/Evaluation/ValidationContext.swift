@@ -15,12 +15,15 @@ final class ValidationContext {
     }
 
     private let nodes: [CompiledNode]
+    // The mutable state below is only touched by the validating thread and
+    // never through overlapping accesses, so the runtime exclusivity checks
+    // (measurably hot here) are disabled for it.
     /// When `false`, validators return at the first failure and no messages
     /// are formatted (the `isValid` fast path, and probing inside `anyOf`/`not`).
-    private(set) var collecting: Bool
-    private(set) var violations: [SchemaViolation] = []
-    private var path: [PathToken] = []
-    private var depth = 0
+    @exclusivity(unchecked) private(set) var collecting: Bool
+    @exclusivity(unchecked) private(set) var violations: [SchemaViolation] = []
+    @exclusivity(unchecked) private var path: [PathToken] = []
+    @exclusivity(unchecked) private var depth = 0
 
     init(nodes: [CompiledNode], collecting: Bool) {
         self.nodes = nodes

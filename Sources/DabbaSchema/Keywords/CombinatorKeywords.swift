@@ -28,9 +28,10 @@ enum CombinatorKeywords {
     /// alternative failed, to explain an `anyOf`/`oneOf` failure.
     static func reasons(_ nodes: [Int], _ instance: JSONValue, _ context: ValidationContext) -> String {
         let shown = nodes.prefix(5).enumerated().map { offset, node in
-            let first = context.violations(of: node, instance).first
-            let path = first.map { $0.instancePath == context.instancePath ? "" : "at \($0.instancePath) " } ?? ""
-            return "\(offset): \(path)\(first?.detail ?? "failed")"
+            guard let first = context.violations(of: node, instance).first else { return "\(offset): failed" }
+            // Name the location only when the alternative failed deeper down.
+            let path = first.instancePath == context.instancePath ? "" : "\(first.instancePath): "
+            return "\(offset): \(path)\(first.detail)"
         }
         return shown.joined(separator: "; ") + (nodes.count > 5 ? "; …" : "")
     }

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// ICU's syntax is close to ECMA-262 but differs in a few places that matter
 /// for schemas; the pattern is rewritten so the ECMA meaning holds:
-/// - `\d`, `\w` (and `\D`, `\W` outside classes) are ASCII-only in ECMA but
-///   Unicode-aware in ICU.
+/// - `\d`, `\w`, `\D`, `\W` are ASCII-only in ECMA but Unicode-aware in ICU;
+///   `\s`/`\S` in ECMA also cover U+FEFF, which ICU's do not.
 /// - `$` matches only at the very end of input in ECMA (no multiline flag),
 ///   while ICU also matches before a final line terminator; it becomes `\z`.
 /// - `[` inside a class is literal in ECMA but starts a nested set in ICU.
@@ -47,14 +47,9 @@ struct ECMARegex: Sendable {
                 let escaped = scalars[index]
                 index += 1
                 atClassStart = false
-                switch (escaped, inClass) {
-                case ("d", false): emit("[0-9]")
-                case ("D", false): emit("[^0-9]")
-                case ("w", false): emit("[A-Za-z0-9_]")
-                case ("W", false): emit("[^A-Za-z0-9_]")
-                case ("d", true): emit("0-9")
-                case ("w", true): emit("A-Za-z0-9_")
-                default:
+                if let replacement = characterClassEscape(escaped, inClass: inClass) {
+                    emit(replacement)
+                } else {
                     output.append(scalar)
                     output.append(escaped)
                 }
@@ -99,5 +94,19 @@ struct ECMARegex: Sendable {
             }
         }
         return String(output)
+    }
+
+    /// ICU spelling of an ECMA class escape (`\d`, `\w`, `\s` and negations).
+    private static func characterClassEscape(_ escaped: Unicode.Scalar, inClass: Bool) -> String? {
+        switch escaped {
+        case "d": return inClass ? "0-9" : "[0-9]"
+        case "w": return inClass ? "A-Za-z0-9_" : "[A-Za-z0-9_]"
+        case "s": return inClass ? "\\s\\x{FEFF}" : "[\\s\\x{FEFF}]"
+        // Negations are nested sets; inside a class ICU unions them with the rest.
+        case "D": return "[^0-9]"
+        case "W": return "[^A-Za-z0-9_]"
+        case "S": return "[^\\s\\x{FEFF}]"
+        default: return nil
+        }
     }
 }

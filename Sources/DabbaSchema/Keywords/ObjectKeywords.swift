@@ -40,7 +40,7 @@ enum ObjectKeywords {
         if let node = try schema.subschema("additionalProperties") {
             validators.append(AdditionalPropertiesKeyword(
                 node: node,
-                declared: Set(properties.map(\.name)),
+                declared: Set(properties.map { ExactString($0.name) }),
                 patterns: patterns.map(\.regex),
                 forbidsAdditional: schema["additionalProperties"] == .bool(false),
                 location: schema.location("additionalProperties")))
@@ -176,7 +176,7 @@ struct PatternPropertiesKeyword: KeywordValidator {
 struct AdditionalPropertiesKeyword: KeywordValidator {
     let node: Int
     /// Names covered by sibling `properties`.
-    let declared: Set<String>
+    let declared: Set<ExactString>
     /// Patterns of sibling `patternProperties`.
     let patterns: [ECMARegex]
     /// `additionalProperties: false`, reported with a dedicated message.
@@ -187,7 +187,7 @@ struct AdditionalPropertiesKeyword: KeywordValidator {
         guard case .object(let object) = instance else { return true }
         var valid = true
         for (name, value) in object {
-            if declared.contains(name) || patterns.contains(where: { $0.matches(name) }) { continue }
+            if declared.contains(ExactString(name)) || patterns.contains(where: { $0.matches(name) }) { continue }
             let passed = forbidsAdditional
                 ? context.fail(location, key: name, "property \(Describe.name(name)) is not allowed (additionalProperties is false)")
                 : context.evaluate(node, value, key: name)
