@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "DabbaSchema", targets: ["DabbaSchema"]),
         .library(name: "DabbaCatalog", targets: ["DabbaCatalog"]),
         .library(name: "DabbaEvents", targets: ["DabbaEvents"]),
+        .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
         .executable(name: "dabba", targets: ["dabba"]),
     ],
     dependencies: [
@@ -44,6 +45,9 @@ let package = Package(
         .target(name: "DabbaCatalog", dependencies: ["DabbaSchema", .product(name: "Yams", package: "Yams")]),
         // Typed events: codecs, the CloudEvents envelope, typed producer and consumption.
         .target(name: "DabbaEvents", dependencies: ["DabbaKafka", "DabbaSchema", "DabbaCatalog"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // Durable inbox (idempotent consumers): the store protocol and the embedded SQLite store.
+        .target(name: "DabbaInbox", dependencies: ["CSQLite"]),
         .target(
             name: "DabbaCLI",
             dependencies: [
@@ -62,7 +66,8 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaKafka"]),
+        // Runs the built `dabba` executable as a subprocess (depending on it makes `swift test` build it).
+        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaCLI", "DabbaKafka", "dabba"]),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
         .testTarget(
             name: "DabbaCatalogTests",

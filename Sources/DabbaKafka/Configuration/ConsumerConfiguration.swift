@@ -56,6 +56,10 @@ public struct ConsumerConfiguration: Sendable {
     public var batchSize: Int
     /// How many fetched batches may wait for the application; beyond that, fetching pauses (bounded memory).
     public var maxBufferedBatches: Int
+    /// Whether offsets stored by ``KafkaConsumer/markProcessed(_:)`` are committed automatically (on the
+    /// interval, on revocation, on close). Turn it off when offsets are committed through a producer's
+    /// transaction (exactly-once) or by explicit ``KafkaConsumer/commit(_:)`` calls.
+    public var commitsStoredOffsets: Bool
     /// Extra librdkafka properties beyond ``ClientConfiguration/properties``, applied last.
     public var properties: [String: String]
 
@@ -75,6 +79,7 @@ public struct ConsumerConfiguration: Sendable {
         self.isolationLevel = .readCommitted
         self.batchSize = 1024
         self.maxBufferedBatches = 8
+        self.commitsStoredOffsets = true
         self.properties = [:]
     }
 
@@ -91,7 +96,7 @@ public struct ConsumerConfiguration: Sendable {
         properties += [
             ("group.id", groupID),
             // At-least-once: librdkafka commits only offsets the application stored after processing.
-            ("enable.auto.commit", "true"),
+            ("enable.auto.commit", commitsStoredOffsets ? "true" : "false"),
             ("enable.auto.offset.store", "false"),
             ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
             ("auto.offset.reset", offsetReset.value),

@@ -136,6 +136,22 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
+    /// Commits explicit offsets (each the next offset to read) and waits for the broker's answer.
+    /// - Parameter offsets: The positions to commit.
+    /// - Throws: ``KafkaError`` naming the first partition that failed.
+    public func commit(_ offsets: [TopicPartitionOffset]) async throws {
+        let client = self.client
+        try await Blocking.run {
+            try TopicPartitionList.with(offsets) { list in
+                let result = rd_kafka_commit(client.pointer, list, 0)
+                if let error = TopicPartitionList.firstError(list, context: "commit failed") { throw error }
+                guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(responseCode: result, context: "commit failed")
+                }
+            }
+        }
+    }
+
     /// The group's committed offsets for these partitions (-1001 where none is committed).
     /// - Parameters:
     ///   - partitions: The partitions to ask about.

@@ -32,6 +32,27 @@ final class ReadCursor: @unchecked Sendable {
 }
 
 extension KafkaConsumer {
+    /// The messages already fetched, up to `maxCount`, waiting only when none is buffered: the pull API for
+    /// runtimes that process a fetch batch at a time (pipelines, inbox batching, transactions). Shares its read
+    /// position with ``messages``.
+    /// - Parameter maxCount: The most messages to return.
+    /// - Returns: At least one message, or nil after the consumer is closed.
+    /// - Throws: ``KafkaError`` if the consumer failed fatally.
+    public func nextMessages(upTo maxCount: Int = 1024) async throws -> [KafkaMessage]? {
+        guard let first = try await nextMessage() else { return nil }
+        var messages = [first]
+        let cursor = self.cursor
+        guard let batch = cursor.batch else { return messages }
+        let currentEpoch = callbacks.epoch.load(ordering: .relaxed)
+        while messages.count < maxCount, cursor.index < batch.count {
+            let current = cursor.index
+            cursor.index = current + 1
+            if batch.epoch != currentEpoch, callbacks.isStale(batch, current) { continue }
+            messages.append(KafkaMessage(batch: batch, index: current))
+        }
+        return messages
+    }
+
     func nextMessage() async throws -> KafkaMessage? {
         inHandler.store(false, ordering: .releasing)
         let cursor = self.cursor
