@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "DabbaCatalog", targets: ["DabbaCatalog"]),
         .library(name: "DabbaEvents", targets: ["DabbaEvents"]),
         .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
+        .library(name: "DabbaMetrics", targets: ["DabbaMetrics"]),
+        .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
+        .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
     ],
     dependencies: [
@@ -48,6 +51,19 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         // Durable inbox (idempotent consumers): the store protocol and the embedded SQLite store.
         .target(name: "DabbaInbox", dependencies: ["CSQLite"]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        .target(name: "DabbaInboxPostgres", dependencies: ["DabbaInbox", "CLibPQ"]),
+        // Prometheus metrics and the health/metrics HTTP endpoint of pipeline executables.
+        .target(name: "DabbaMetrics"),
+        // The pipeline runtime: handlers, retries, dead letters, inbox, exactly-once, graceful shutdown.
+        .target(
+            name: "DabbaPipeline",
+            dependencies: [
+                "DabbaKafka", "DabbaEvents", "DabbaCatalog", "DabbaInbox", "DabbaMetrics", "DabbaSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "DabbaCLI",
             dependencies: [
@@ -58,6 +74,16 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "dabba", dependencies: ["DabbaCLI"]),
+        // A tiny pipeline service the process-level tests start, kill and restart.
+        .executableTarget(
+            name: "dabba-pipeline-fixture",
+            dependencies: [
+                "DabbaPipeline", "DabbaEvents", "DabbaInbox", "DabbaKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Fixtures/PipelineFixture"
+        ),
         .testTarget(
             name: "DabbaKafkaTests",
             dependencies: [
@@ -74,6 +100,11 @@ let package = Package(
             dependencies: ["DabbaCatalog"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "DabbaPipelineTests",
+            dependencies: ["DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics"]
+        ),
         .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog"]),
+        .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
     ]
 )

@@ -1,2 +1,4 @@
 import DabbaCLI
-await DabbaCommand.main()
+import Foundation
+
+exit(await DabbaCommand.execute(Array(CommandLine.arguments.dropFirst())))

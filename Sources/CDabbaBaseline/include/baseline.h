@@ -1,1 +1,38 @@
-#include <stdint.h>
+#ifndef DABBA_BASELINE_H
+#define DABBA_BASELINE_H
+
+/*
+ * The raw librdkafka baseline that `dabba bench` measures Dabba against: an idiomatic C producer and high-level
+ * consumer with the same librdkafka properties as Dabba's defaults (ProducerConfiguration, ConsumerConfiguration).
+ *
+ * Each function creates its own client, runs one phase and destroys the client. It returns the throughput in
+ * messages per second, or a negative number after writing a NUL-terminated reason into `err` (`errlen` bytes).
+ */
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Produces `count` messages of `size` bytes to `topic`; message i has the key "key-<i % keys>". Every message must
+ * be acknowledged: the clock runs from the first rd_kafka_producev to the end of rd_kafka_flush, by which time
+ * every delivery report has been counted.
+ */
+double dabba_baseline_produce(const char *bootstrap, const char *topic, long count, int size, int keys, char *err,
+                              size_t errlen);
+
+/*
+ * Joins consumer group `group`, subscribes to `topic` and reads `count` messages, each expected to carry a
+ * `size`-byte value. The clock runs from the first message to the `count`th (the group join is not measured).
+ * Fails if no message arrives for `idle_timeout_ms`.
+ */
+double dabba_baseline_consume(const char *bootstrap, const char *topic, const char *group, long count, int size,
+                              int idle_timeout_ms, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -56,6 +56,8 @@ public struct ConsumerConfiguration: Sendable {
     public var batchSize: Int
     /// How many fetched batches may wait for the application; beyond that, fetching pauses (bounded memory).
     public var maxBufferedBatches: Int
+    /// How long a revocation waits for the application's in-flight work (see `KafkaConsumer`'s `onRevoke`).
+    public var revocationTimeout: Duration
     /// Whether offsets stored by ``KafkaConsumer/markProcessed(_:)`` are committed automatically (on the
     /// interval, on revocation, on close). Turn it off when offsets are committed through a producer's
     /// transaction (exactly-once) or by explicit ``KafkaConsumer/commit(_:)`` calls.
@@ -80,6 +82,7 @@ public struct ConsumerConfiguration: Sendable {
         self.batchSize = 1024
         self.maxBufferedBatches = 8
         self.commitsStoredOffsets = true
+        self.revocationTimeout = .seconds(20)
         self.properties = [:]
     }
 

@@ -1,4 +1,5 @@
 internal import CRDKafka
+import Foundation
 import Logging
 import Synchronization
 
@@ -16,25 +17,58 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
     let rebalanced = Atomic<Bool>(false)
     let assignment = Mutex<Set<TopicPartition>>([])
     let events: AsyncStream<ConsumerEvent>.Continuation
-    let revocationHandler: (@Sendable ([TopicPartition]) -> Void)?
+    let revocationHandler: (@Sendable ([TopicPartition]) -> Bool)?
+    let revocationTimeout: Duration
+    /// Work to run on the fetch thread between batches (seeks), also served while a revocation waits.
+    let commands = Mutex<[@Sendable (OpaquePointer) -> Void]>([])
 
     init(
         logger: Logger,
         events: AsyncStream<ConsumerEvent>.Continuation,
-        revocationHandler: (@Sendable ([TopicPartition]) -> Void)?
+        revocationHandler: (@Sendable ([TopicPartition]) -> Bool)?,
+        revocationTimeout: Duration
     ) {
         self.events = events
         self.revocationHandler = revocationHandler
+        self.revocationTimeout = revocationTimeout
         super.init(logger: logger)
+    }
+
+    /// Runs queued commands on the calling (fetch) thread.
+    func runCommands(_ handle: OpaquePointer) {
+        let pending = commands.withLock { commands in
+            defer { commands = [] }
+            return commands
+        }
+        for command in pending { command(handle) }
+    }
+
+    /// Lets the application finish and mark in-flight work of revoked partitions before librdkafka commits their
+    /// offsets, serving seeks meanwhile so the application cannot deadlock on the fetch thread.
+    private func awaitRevocation(_ handle: OpaquePointer, _ partitions: [TopicPartition]) {
+        guard let revocationHandler else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: revocationTimeout)
+        while !revocationHandler(partitions) {
+            guard clock.now < deadline else {
+                logger.warning(
+                    "in-flight work of revoked partitions did not finish within \(revocationTimeout); its events will be redelivered"
+                )
+                return
+            }
+            runCommands(handle)
+            usleep(2_000)
+        }
     }
 
     /// Marks partitions' buffered messages stale (see the type's documentation).
     func invalidate(_ partitions: [TopicPartition]) {
         guard !partitions.isEmpty else { return }
         invalidations.withLock { invalidations in
-            let current = epoch.load(ordering: .acquiring)
+            let current = epoch.load(ordering: .sequentiallyConsistent)
             for partition in partitions { invalidations[partition] = current }
-            epoch.store(current + 1, ordering: .releasing)
+            // Sequentially consistent: pairs with readers that publish "work in flight" before checking staleness.
+            epoch.store(current + 1, ordering: .sequentiallyConsistent)
         }
     }
 
@@ -68,8 +102,7 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
             events.yield(.assigned(partitions))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             invalidate(partitions)
-            // Lets the application finish and mark in-flight work before librdkafka commits on unassign.
-            revocationHandler?(partitions)
+            awaitRevocation(handle, partitions)
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(handle, list) {
                     report(KafkaError(consuming: error, context: "incremental unassign"))

@@ -7,8 +7,6 @@ final class FetchLoop: Sendable {
     let client: RDKafkaClient
     let callbacks: ConsumerCallbacks
     let channel: BatchChannel<MessageBatch>
-    /// Work to run on the fetch thread between batches (seeks).
-    let commands = Mutex<[@Sendable (OpaquePointer) -> Void]>([])
     let batchSize: Int
     /// Set when the consumer failed fatally; the message sequence throws it.
     let terminalError = Mutex<KafkaError?>(nil)
@@ -30,11 +28,7 @@ final class FetchLoop: Sendable {
 
     /// Runs queued commands (seeks) between fetches.
     func runCommands() {
-        let pending = commands.withLock { commands in
-            defer { commands = [] }
-            return commands
-        }
-        for command in pending { command(client.pointer) }
+        callbacks.runCommands(client.pointer)
     }
 
     /// Fetches one batch (waiting up to 100 ms for its first message) and hands it over.

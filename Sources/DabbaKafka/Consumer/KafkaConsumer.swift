@@ -20,6 +20,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let fetchLoop: FetchLoop
     private let pollThread: PollThread
     private let closing = Atomic<Bool>(false)
+    private let fetchingStopped = Atomic<Bool>(false)
     private let closeResult = Mutex<CloseState>(.open)
     let cursor = ReadCursor()
     /// True between handing a message to the application and its next request for one.
@@ -39,16 +40,21 @@ public final class KafkaConsumer: Service, Sendable {
     /// - Parameters:
     ///   - configuration: Consumer-group settings.
     ///   - logger: Where librdkafka's log lines and consumer errors go.
-    ///   - onRevoke: Called on the fetch thread when partitions are revoked, before their offsets are committed:
-    ///     the place to finish and mark in-flight work of those partitions (it may block briefly).
+    ///   - onRevoke: Rebalance safety. Called on the fetch thread when partitions are revoked, before librdkafka
+    ///     commits their stored offsets: return true once the application's in-flight work of those partitions is
+    ///     finished and marked. It is called again every 2 ms (seeks are served meanwhile) until it returns true or
+    ///     ``ConsumerConfiguration/revocationTimeout`` passes, so work in hand is committed instead of redelivered.
     /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming a bad property, or `clientCreation`.
     public init(
         configuration: ConsumerConfiguration,
         logger: Logger = Logger(label: "dabba.consumer"),
-        onRevoke: (@Sendable ([TopicPartition]) -> Void)? = nil
+        onRevoke: (@Sendable ([TopicPartition]) -> Bool)? = nil
     ) throws {
         let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
-        let callbacks = ConsumerCallbacks(logger: logger, events: continuation, revocationHandler: onRevoke)
+        let callbacks = ConsumerCallbacks(
+            logger: logger, events: continuation, revocationHandler: onRevoke,
+            revocationTimeout: configuration.revocationTimeout
+        )
         let client = try RDKafkaClient.make(
             kind: .consumer,
             properties: configuration.librdkafkaProperties,
@@ -110,6 +116,14 @@ public final class KafkaConsumer: Service, Sendable {
         inHandler.store(false, ordering: .releasing)
         let record = message.record
         return rd_kafka_offset_store(record.rkt, record.partition, record.offset) == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// Whether a message handed out earlier belongs to a partition that was revoked (or sought) since: such a
+    /// message must not be processed; it is redelivered to the partition's owner (or from the sought offset).
+    /// - Parameter message: A message from this consumer.
+    public func isStale(_ message: KafkaMessage) -> Bool {
+        message.batch.epoch != callbacks.epoch.load(ordering: .sequentiallyConsistent)
+            && callbacks.isStale(message.batch, message.index)
     }
 
     /// Records processed positions explicitly: each offset is the next one to read (last processed + 1).
@@ -253,6 +267,8 @@ public final class KafkaConsumer: Service, Sendable {
         }
         channel.finish(discardingQueued: true)
         await pollThread.stop()
+        // Seeks queued while the thread stopped would otherwise wait forever.
+        callbacks.runCommands(client.pointer)
         let client = self.client
         let result = try? await Blocking.run { rd_kafka_consumer_close(client.pointer).rawValue }
         callbacks.events.finish()
@@ -284,7 +300,15 @@ public final class KafkaConsumer: Service, Sendable {
     /// Fetched batches waiting for the application (at most ``ConsumerConfiguration/maxBufferedBatches``).
     var bufferedBatchCount: Int { channel.count }
 
-    var isClosing: Bool { closing.load(ordering: .relaxed) }
+    /// Ends ``messages`` and ``nextMessages(upTo:)`` (they return nil from their next call) without closing: the
+    /// first step of a graceful shutdown, after which the application finishes the messages in hand, marks them and
+    /// calls ``close(timeout:)``. Callable from synchronous code such as a shutdown handler.
+    public func stopFetching() {
+        fetchingStopped.store(true, ordering: .releasing)
+        channel.finish(discardingQueued: true)
+    }
+
+    var isClosing: Bool { closing.load(ordering: .relaxed) || fetchingStopped.load(ordering: .relaxed) }
 
     func terminalErrorIfAny() -> KafkaError? { fetchLoop.terminalError.withLock { $0 } }
 
@@ -309,7 +333,7 @@ public final class KafkaConsumer: Service, Sendable {
     private func runOnFetchThread(_ body: @escaping @Sendable (OpaquePointer) throws -> Void) async throws {
         guard !closing.load(ordering: .acquiring) else { throw KafkaError(.closed, "the consumer is closed") }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            fetchLoop.commands.withLock { commands in
+            callbacks.commands.withLock { commands in
                 commands.append { handle in continuation.resume(with: Result { try body(handle) }) }
             }
             rd_kafka_queue_yield_consumer(client.pointer)

@@ -22,6 +22,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let messageTooLarge = Code("messageTooLarge")
         /// The topic or partition does not exist.
         public static let unknownTopicOrPartition = Code("unknownTopicOrPartition")
+        /// A topic to create already exists.
+        public static let topicAlreadyExists = Code("topicAlreadyExists")
         /// The brokers could not be reached within the allowed time.
         public static let brokerUnreachable = Code("brokerUnreachable")
         /// An operation did not finish within its timeout.
@@ -157,6 +159,8 @@ extension KafkaError {
         case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
             RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
             return .unknownTopicOrPartition
+        case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
+            return .topicAlreadyExists
         case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
             return .timedOut
         case RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE:

@@ -17,8 +17,9 @@ public final class KafkaProducer: Service, Sendable {
     let client: RDKafkaClient
     private let callbacks: ProducerCallbacks
     private let pollThread: PollThread
-    private let reports: BatchChannel<[DeliveryReport]>
+    private let reports: BatchChannel<DeliveryBatch>
     private let queueSpace = QueueSpace()
+    private let topicHandles = TopicHandleCache()
     private let nextMessageID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
     private let transactionInitialization = Mutex<Task<Void, any Error>?>(nil)
@@ -39,7 +40,7 @@ public final class KafkaProducer: Service, Sendable {
         ) { rdConfiguration in
             rd_kafka_conf_set_dr_msg_cb(rdConfiguration, deliveryReportCallback)
         }
-        let reports = BatchChannel<[DeliveryReport]>(capacity: 64)
+        let reports = BatchChannel<DeliveryBatch>(capacity: 64)
         let queueSpace = self.queueSpace
         self.client = client
         self.callbacks = callbacks
@@ -59,6 +60,8 @@ public final class KafkaProducer: Service, Sendable {
     deinit {
         pollThread.requestStop()
         reports.finish()
+        // Before the client (and its rd_kafka_destroy) goes: this object still holds it.
+        topicHandles.destroyAll()
     }
 
     /// Sends a message and waits for the broker's acknowledgement.
@@ -91,7 +94,10 @@ public final class KafkaProducer: Service, Sendable {
     @discardableResult
     public func enqueue(_ message: ProducerMessage) async throws -> UInt64 {
         let id = nextMessageID.wrappingAdd(1, ordering: .relaxed).oldValue
-        try await produce(message, opaque: MessageTag.fastPath(id: id))
+        let opaque = MessageTag.fastPath(id: id)
+        // The common case, librdkafka has room: one synchronous call, no further async frame.
+        if try produceIfRoom(message, opaque: opaque) { return id }
+        try await produce(message, opaque: opaque)
         return id
     }
 
@@ -189,23 +195,26 @@ public final class KafkaProducer: Service, Sendable {
     // MARK: - Producing
 
     private func produce(_ message: ProducerMessage, opaque: UnsafeMutableRawPointer?) async throws {
-        while true {
-            if closed.load(ordering: .relaxed) {
-                throw KafkaError(.closed, "the producer is closed", topic: message.topic)
-            }
-            let code = produceOnce(message, opaque: opaque)
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                await waitForQueueSpace()
-                continue
-            }
-            throw KafkaError(
-                responseCode: code,
-                context: "could not send a message to topic '\(message.topic)'",
-                topic: message.topic,
-                partition: message.partition
-            )
+        while try !produceIfRoom(message, opaque: opaque) {
+            await waitForQueueSpace()
         }
+    }
+
+    /// One attempt: true if librdkafka took the message, false if its queue is full.
+    /// - Throws: ``KafkaError`` if the producer is closed or librdkafka refused the message.
+    private func produceIfRoom(_ message: ProducerMessage, opaque: UnsafeMutableRawPointer?) throws -> Bool {
+        if closed.load(ordering: .relaxed) {
+            throw KafkaError(.closed, "the producer is closed", topic: message.topic)
+        }
+        let code = produceOnce(message, opaque: opaque)
+        if code == RD_KAFKA_RESP_ERR_NO_ERROR { return true }
+        if code == RD_KAFKA_RESP_ERR__QUEUE_FULL { return false }
+        throw KafkaError(
+            responseCode: code,
+            context: "could not send a message to topic '\(message.topic)'",
+            topic: message.topic,
+            partition: message.partition
+        )
     }
 
     private func waitForQueueSpace() async {
@@ -215,6 +224,26 @@ public final class KafkaProducer: Service, Sendable {
 
     /// One non-blocking `rd_kafka_produceva` call. Key, value and headers are copied by librdkafka.
     private func produceOnce(_ message: ProducerMessage, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
+        var topic = rd_kafka_vu_t()
+        if let handle = topicHandles.handle(named: message.topic, client: client.pointer) {
+            topic.vtype = RD_KAFKA_VTYPE_RKT
+            topic.u.rkt = handle
+            return produceOnce(message, opaque: opaque, topic: topic)
+        }
+        return message.topic.withCString { name in
+            topic.vtype = RD_KAFKA_VTYPE_TOPIC
+            topic.u.cstr = name
+            return produceOnce(message, opaque: opaque, topic: topic)
+        }
+    }
+
+    /// `topic` names the topic by handle or by name (a C string valid for the call).
+    @inline(__always)
+    private func produceOnce(
+        _ message: ProducerMessage,
+        opaque: UnsafeMutableRawPointer?,
+        topic: rd_kafka_vu_t
+    ) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer?
         if !message.headers.isEmpty {
             let list = rd_kafka_headers_new(message.headers.count)
@@ -229,46 +258,44 @@ public final class KafkaProducer: Service, Sendable {
             }
             headers = list
         }
-        let error: OpaquePointer? = message.topic.withCString { topic in
-            withBytes(message.key) { key in
-                withBytes(message.value) { value in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { arguments in
-                        var count = 0
-                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var argument = rd_kafka_vu_t()
-                            argument.vtype = type
-                            fill(&argument)
-                            arguments[count] = argument
-                            count += 1
-                        }
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        if let value {
-                            add(RD_KAFKA_VTYPE_VALUE) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                                $0.u.mem.size = value.count
-                            }
-                        }
-                        if let key {
-                            add(RD_KAFKA_VTYPE_KEY) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                                $0.u.mem.size = key.count
-                            }
-                        }
-                        if let partition = message.partition {
-                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
-                        }
-                        if let timestamp = message.timestampMilliseconds {
-                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp }
-                        }
-                        if let headers {
-                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-                        }
-                        if let opaque {
-                            add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-                        }
-                        return rd_kafka_produceva(client.pointer, arguments.baseAddress, count)
+        let error: OpaquePointer? = withBytes(message.key) { key in
+            withBytes(message.value) { value in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { arguments in
+                    var count = 0
+                    func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                        var argument = rd_kafka_vu_t()
+                        argument.vtype = type
+                        fill(&argument)
+                        arguments[count] = argument
+                        count += 1
                     }
+                    add(topic.vtype) { $0 = topic }
+                    add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                    if let value {
+                        add(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                            $0.u.mem.size = value.count
+                        }
+                    }
+                    if let key {
+                        add(RD_KAFKA_VTYPE_KEY) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            $0.u.mem.size = key.count
+                        }
+                    }
+                    if let partition = message.partition {
+                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                    }
+                    if let timestamp = message.timestampMilliseconds {
+                        add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp }
+                    }
+                    if let headers {
+                        add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                    }
+                    if let opaque {
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                    }
+                    return rd_kafka_produceva(client.pointer, arguments.baseAddress, count)
                 }
             }
         }
@@ -305,6 +332,49 @@ final class QueueSpace: Sendable {
     }
 }
 
+/// librdkafka topic handles by name, created on first use and destroyed with the producer.
+///
+/// Producing with a handle (`RD_KAFKA_VTYPE_RKT`) instead of a name skips librdkafka's by-name lookup, which takes
+/// the client-wide write lock for every message. librdkafka keeps a topic object per topic produced to anyway, so
+/// the cache holds nothing librdkafka would otherwise free.
+final class TopicHandleCache: Sendable {
+    private struct State {
+        var lastName = ""
+        var lastHandle: UnsafeSendable<OpaquePointer>?
+        var handles: [String: UnsafeSendable<OpaquePointer>] = [:]
+    }
+
+    // librdkafka topic handles are thread-safe; the mutex guards only the map.
+    private let state = Mutex<State>(State())
+
+    /// The handle for a topic, or nil if librdkafka refuses to create one (then produce by name, which reports why).
+    func handle(named name: String, client: OpaquePointer) -> OpaquePointer? {
+        let handle = state.withLock { state -> UnsafeSendable<OpaquePointer>? in
+            if let handle = state.lastHandle, state.lastName == name { return handle }
+            let handle: UnsafeSendable<OpaquePointer>
+            if let known = state.handles[name] {
+                handle = known
+            } else {
+                guard let created = rd_kafka_topic_new(client, name, nil) else { return nil }
+                handle = UnsafeSendable(created)
+                state.handles[name] = handle
+            }
+            state.lastName = name
+            state.lastHandle = handle
+            return handle
+        }
+        return handle?.value
+    }
+
+    /// Releases every handle (librdkafka keeps what in-flight messages still need).
+    func destroyAll() {
+        state.withLock { state in
+            for handle in state.handles.values { rd_kafka_topic_destroy(handle.value) }
+            state = State()
+        }
+    }
+}
+
 /// Calls `body` with the bytes of an optional array (nil stays nil, so tombstones and unkeyed messages work).
 @inline(__always)
 func withBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> Result) -> Result {
@@ -315,12 +385,12 @@ func withBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R
 /// The delivery reports of ``KafkaProducer/enqueue(_:)``, one at a time, served from batches.
 public struct DeliveryReportSequence: AsyncSequence, Sendable {
     public typealias Element = DeliveryReport
-    let channel: BatchChannel<[DeliveryReport]>
+    let channel: BatchChannel<DeliveryBatch>
 
     /// The iterator over delivery reports.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let channel: BatchChannel<[DeliveryReport]>
-        var batch: [DeliveryReport] = []
+        let channel: BatchChannel<DeliveryBatch>
+        var batch = DeliveryBatch()
         var index = 0
 
         /// The next report, or nil once the producer is closed and every report was read.
@@ -331,7 +401,7 @@ public struct DeliveryReportSequence: AsyncSequence, Sendable {
                 index = 0
             }
             defer { index += 1 }
-            return batch[index]
+            return batch.report(at: index)
         }
     }
 

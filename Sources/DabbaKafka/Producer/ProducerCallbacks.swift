@@ -7,10 +7,48 @@ import Synchronization
 final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
     struct DeliveryState {
         var topicNames: [UInt: String] = [:]
-        var pendingReports: [DeliveryReport] = []
+        var pendingReports = DeliveryBatch()
         var delivered: UInt64 = 0
         var failedSinceFlush: [KafkaError] = []
         var failedTotal: UInt64 = 0
+
+        /// Appends a report to the pending batch; a topic's name is resolved once per topic and batch.
+        mutating func appendReport(
+            messageID: UInt64,
+            topic: UnsafeSendable<OpaquePointer?>,
+            partition: Int32,
+            offset: Int64,
+            failure: DeliveryBatch.Failure?
+        ) {
+            let topicKey = UInt(bitPattern: topic.value)
+            let topicIndex: UInt32
+            if let known = pendingReports.topicIndex(forHandle: topicKey) {
+                topicIndex = known
+            } else {
+                let name: String
+                if let cached = topicNames[topicKey] {
+                    name = cached
+                } else {
+                    name = RDKafkaClient.topicName(topic.value)
+                    topicNames[topicKey] = name
+                }
+                topicIndex = pendingReports.addTopic(name, handle: topicKey)
+            }
+            var failureIndex: Int32 = -1
+            if let failure {
+                failureIndex = Int32(truncatingIfNeeded: pendingReports.failures.count)
+                pendingReports.failures.append(failure)
+            }
+            pendingReports.records.append(
+                DeliveryBatch.Record(
+                    messageID: messageID,
+                    offset: offset,
+                    partition: partition,
+                    topicIndex: topicIndex,
+                    failureIndex: failureIndex
+                )
+            )
+        }
     }
 
     let publishesReports: Bool
@@ -22,9 +60,23 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
     }
 
     /// Called for every delivery report.
-    func delivered(_ message: UnsafePointer<rd_kafka_message_t>) {
+    /// - Parameter handle: The producer's handle, to look up a fatal error that caused a failure.
+    func delivered(_ message: UnsafePointer<rd_kafka_message_t>, handle: OpaquePointer?) {
         let record = message.pointee
-        let failure: KafkaError? =
+        // The common case, an enqueued message delivered: count it and record a flat report, nothing more.
+        if record.err == RD_KAFKA_RESP_ERR_NO_ERROR, let opaque = record._private, MessageTag.isFastPath(opaque) {
+            let topic = UnsafeSendable(record.rkt)
+            state.withLock { state in
+                state.delivered += 1
+                guard publishesReports else { return }
+                state.appendReport(
+                    messageID: MessageTag.id(of: opaque), topic: topic, partition: record.partition,
+                    offset: record.offset, failure: nil
+                )
+            }
+            return
+        }
+        var failure: KafkaError? =
             record.err == RD_KAFKA_RESP_ERR_NO_ERROR
             ? nil
             : KafkaError(
@@ -34,6 +86,25 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
                 partition: record.partition,
                 offset: record.offset
             )
+        // After a fatal error (a fenced transactional producer, an idempotence violation) librdkafka fails the
+        // queued messages as _PURGE_QUEUE/_PURGE_INFLIGHT: report the fatal error, which is the real cause.
+        if failure != nil, let handle {
+            var text = [CChar](repeating: 0, count: 512)
+            let fatal = rd_kafka_fatal_error(handle, &text, text.count)
+            if fatal != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                var error = KafkaError(
+                    responseCode: fatal,
+                    context: "delivery failed",
+                    topic: RDKafkaClient.topicName(record.rkt),
+                    partition: record.partition,
+                    offset: record.offset
+                )
+                error.message = "delivery failed: the producer hit a fatal error: \(reason)"
+                error.isFatal = true
+                failure = error
+            }
+        }
         if let opaque = record._private, !MessageTag.isFastPath(opaque) {
             // Awaited send: the waiter was retained when the message was enqueued; this balances it.
             let waiter = Unmanaged<DeliveryWaiter>.fromOpaque(opaque).takeRetainedValue()
@@ -55,8 +126,7 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
             return
         }
         let messageID = record._private.map { MessageTag.id(of: $0) } ?? 0
-        let topicKey = UInt(bitPattern: record.rkt)
-        let topicHandle = UnsafeSendable(record.rkt)
+        let topic = UnsafeSendable(record.rkt)
         let partition = record.partition
         let offset = record.offset
         let failedKey = failure == nil ? nil : Self.copyBytes(record.key, record.key_len)
@@ -69,19 +139,10 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
                 state.delivered += 1
             }
             guard publishesReports else { return }
-            let topic: String
-            if let cached = state.topicNames[topicKey] {
-                topic = cached
-            } else {
-                topic = RDKafkaClient.topicName(topicHandle.value)
-                state.topicNames[topicKey] = topic
-            }
-            var report = DeliveryReport(
-                messageID: messageID, topic: topic, partition: partition, offset: offset, error: failure
+            state.appendReport(
+                messageID: messageID, topic: topic, partition: partition, offset: offset,
+                failure: failure.map { DeliveryBatch.Failure(error: $0, key: failedKey, value: failedValue) }
             )
-            report.failedKey = failedKey
-            report.failedValue = failedValue
-            state.pendingReports.append(report)
         }
         if let failure, !publishesReports {
             logger.error(
@@ -91,11 +152,13 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
         }
     }
 
-    func takePendingReports() -> [DeliveryReport] {
+    /// Hands over the reports recorded since the last call.
+    func takePendingReports() -> DeliveryBatch {
         state.withLock { state in
             let reports = state.pendingReports
-            state.pendingReports = []
-            state.pendingReports.reserveCapacity(reports.count)
+            state.pendingReports = DeliveryBatch()
+            // Pre-size for a typical batch, without pinning a huge buffer after a burst.
+            state.pendingReports.records.reserveCapacity(min(reports.records.count, 16_384))
             return reports
         }
     }
@@ -103,6 +166,72 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
     private static func copyBytes(_ pointer: UnsafeMutableRawPointer?, _ length: Int) -> [UInt8]? {
         guard let pointer else { return nil }
         return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+}
+
+/// Delivery reports as the poll thread records them: plain values in one flat buffer (no reference counting per
+/// message), turned into ``DeliveryReport``s only when the application reads them.
+struct DeliveryBatch: Sendable {
+    struct Record {
+        var messageID: UInt64
+        var offset: Int64
+        var partition: Int32
+        /// Index into `topics`.
+        var topicIndex: UInt32
+        /// Index into `failures`, or -1 for a delivered message.
+        var failureIndex: Int32
+    }
+
+    struct Failure: Sendable {
+        var error: KafkaError
+        var key: [UInt8]?
+        var value: [UInt8]?
+    }
+
+    var records: [Record] = []
+    var topics: [String] = []
+    var failures: [Failure] = []
+    /// The librdkafka topic handle (as an integer) of each entry of `topics`.
+    private var topicHandles: [UInt] = []
+    private var lastHandle: UInt = 0
+    private var lastIndex: UInt32 = 0
+
+    var count: Int { records.count }
+    var isEmpty: Bool { records.isEmpty }
+
+    /// The index of a topic already in this batch (almost always the previous message's topic).
+    mutating func topicIndex(forHandle handle: UInt) -> UInt32? {
+        if handle == lastHandle, !topicHandles.isEmpty { return lastIndex }
+        guard let index = topicHandles.firstIndex(of: handle) else { return nil }
+        lastHandle = handle
+        lastIndex = UInt32(truncatingIfNeeded: index)
+        return lastIndex
+    }
+
+    mutating func addTopic(_ name: String, handle: UInt) -> UInt32 {
+        topics.append(name)
+        topicHandles.append(handle)
+        lastHandle = handle
+        lastIndex = UInt32(truncatingIfNeeded: topics.count - 1)
+        return lastIndex
+    }
+
+    func report(at index: Int) -> DeliveryReport {
+        let record = records[index]
+        var report = DeliveryReport(
+            messageID: record.messageID,
+            topic: topics[Int(record.topicIndex)],
+            partition: record.partition,
+            offset: record.offset,
+            error: nil
+        )
+        if record.failureIndex >= 0 {
+            let failure = failures[Int(record.failureIndex)]
+            report.error = failure.error
+            report.failedKey = failure.key
+            report.failedValue = failure.value
+        }
+        return report
     }
 }
 
@@ -160,5 +289,5 @@ func deliveryReportCallback(
 ) {
     // Only producers install this callback, so the opaque is always their ProducerCallbacks.
     guard let message, let opaque else { return }
-    Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue().delivered(message)
+    Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue().delivered(message, handle: handle)
 }

@@ -1,0 +1,40 @@
+# Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
+#   make demo   # installs what is missing, builds, runs the CLI demo against the embedded broker
+#   make test   # installs what is missing, builds, runs every test
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+# Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
+SWIFT_FLAGS ?=
+
+.PHONY: help deps build test demo bench clean
+
+help:
+	@echo "make deps    install missing system packages (librdkafka, pkg-config, SQLite, libpq, PostgreSQL) and noida-db"
+	@echo "make build   deps, then a debug build"
+	@echo "make test    deps, then build and run all tests"
+	@echo "make demo    deps, build, then produce and consume keyed events through the dabba CLI"
+	@echo "make bench   deps, release build, then dabba bench"
+	@echo "make clean   remove build products"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test $(SWIFT_FLAGS)
+
+demo: build
+	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/dabba"
+
+bench: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/dabba" bench
+
+clean:
+	$(SWIFT) package clean $(SWIFT_FLAGS)

@@ -1,0 +1,135 @@
+import ArgumentParser
+
+/// What a benchmark phase does.
+enum BenchOperation: String, CaseIterable, Sendable {
+    case produce, consume
+}
+
+/// Who does it: Dabba, or the raw librdkafka C baseline compiled into the package (CDabbaBaseline).
+enum BenchClient: String, CaseIterable, Sendable {
+    case baseline = "c"
+    case dabba
+
+    var displayName: String {
+        switch self {
+        case .baseline: "C (librdkafka)"
+        case .dabba: "Dabba"
+        }
+    }
+}
+
+/// One measured unit of `dabba bench`, named `<operation>-<client>` on the command line (`produce-c`, ...).
+///
+/// To add a measurement: add its operation or client, teach ``BenchPhaseRunner`` to run it, and add a
+/// ``BenchComparison`` for the ratio that should appear on the `dabba-bench` line.
+struct BenchPhase: Hashable, Sendable, CustomStringConvertible, ExpressibleByArgument {
+    var operation: BenchOperation
+    var client: BenchClient
+
+    static let all: [BenchPhase] = BenchOperation.allCases.flatMap { operation in
+        BenchClient.allCases.map { BenchPhase(operation: operation, client: $0) }
+    }
+
+    init(operation: BenchOperation, client: BenchClient) {
+        self.operation = operation
+        self.client = client
+    }
+
+    init?(argument: String) {
+        guard let phase = Self.all.first(where: { $0.description == argument }) else { return nil }
+        self = phase
+    }
+
+    static var allValueStrings: [String] { all.map(\.description) }
+
+    var description: String { "\(operation.rawValue)-\(client.rawValue)" }
+}
+
+/// A ratio reported on the machine-readable line: how fast `subject` is relative to `baseline`.
+struct BenchComparison: Sendable {
+    var key: String
+    var subject: BenchPhase
+    var baseline: BenchPhase
+
+    static let all: [BenchComparison] = BenchOperation.allCases.map { operation in
+        BenchComparison(
+            key: "\(operation.rawValue)_ratio",
+            subject: BenchPhase(operation: operation, client: .dabba),
+            baseline: BenchPhase(operation: operation, client: .baseline)
+        )
+    }
+}
+
+/// The messages every phase produces or consumes.
+struct BenchWorkload: Sendable {
+    var messages: Int
+    var valueSize: Int
+    var keyCount: Int
+
+    /// Message `i` has the key `key-<i % keyCount>`, exactly as in the C baseline.
+    func makeKeys() -> [[UInt8]] {
+        (0..<keyCount).map { Array("key-\($0)".utf8) }
+    }
+
+    func makeValue() -> [UInt8] {
+        [UInt8](repeating: UInt8(ascii: "x"), count: valueSize)
+    }
+}
+
+/// Where a phase runs: the broker, its topic and (for consumers) its group.
+struct BenchTarget: Sendable {
+    var bootstrap: String
+    var topic: String
+    var group: String
+}
+
+/// The outcome of one phase.
+struct PhaseResult: Sendable {
+    var phase: BenchPhase
+    var messages: Int
+    var seconds: Double
+    /// Peak resident set size of the process that ran the phase, when it finished.
+    var peakRSSBytes: Int
+    /// Peak resident set size when the phase started (the process's own footprint before any work).
+    var startRSSBytes: Int
+
+    var messagesPerSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
+
+    /// Value bytes per second, in MB (10^6 bytes).
+    func megabytesPerSecond(valueSize: Int) -> Double { messagesPerSecond * Double(valueSize) / 1e6 }
+
+    private static let linePrefix = "dabba-bench-phase"
+
+    /// The line a child process prints for its parent.
+    var line: String {
+        "\(Self.linePrefix) phase=\(phase) messages=\(messages) seconds=\(seconds) peak_rss=\(peakRSSBytes)"
+            + " start_rss=\(startRSSBytes)"
+    }
+
+    /// Finds and parses a child's result line in its output (librdkafka may have written other lines).
+    init?(output: String) {
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix(Self.linePrefix + " ") }) else {
+            return nil
+        }
+        var fields: [Substring: Substring] = [:]
+        for field in line.split(separator: " ").dropFirst() {
+            guard let equals = field.firstIndex(of: "=") else { continue }
+            fields[field[..<equals]] = field[field.index(after: equals)...]
+        }
+        guard let phase = fields["phase"].flatMap({ BenchPhase(argument: String($0)) }),
+            let messages = fields["messages"].flatMap({ Int($0) }),
+            let seconds = fields["seconds"].flatMap({ Double($0) }),
+            let peak = fields["peak_rss"].flatMap({ Int($0) }),
+            let start = fields["start_rss"].flatMap({ Int($0) })
+        else { return nil }
+        self.init(phase: phase, messages: messages, seconds: seconds, peakRSSBytes: peak, startRSSBytes: start)
+    }
+
+    init(phase: BenchPhase, messages: Int, seconds: Double, peakRSSBytes: Int, startRSSBytes: Int) {
+        self.phase = phase
+        self.messages = messages
+        self.seconds = seconds
+        self.peakRSSBytes = peakRSSBytes
+        self.startRSSBytes = startRSSBytes
+    }
+}

@@ -1,0 +1,66 @@
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import Logging
+
+/// Everything a handler knows about the event it handles, and how it emits new events.
+public struct EventContext: Sendable {
+    /// The CloudEvents attributes (id, source, type, time, correlation and causation ids, trace).
+    public let envelope: EventEnvelope
+    /// The record key (the event's partition key).
+    public let key: String?
+    /// The topic the event was read from (a retry topic on redelivery).
+    public let topic: String
+    /// The partition it was read from.
+    public let partition: Int32
+    /// Its offset.
+    public let offset: Int64
+    /// Which delivery this is: 1 for the first, 2 for the first retry tier, and so on.
+    public let attempt: Int
+    /// The consumer group.
+    public let groupID: String
+    /// A logger whose metadata carries the event id, type and correlation id.
+    public let logger: Logger
+    /// The inbox database, inside this event's savepoint, when the pipeline has an inbox: write the handler's own
+    /// state here so it commits together with the inbox mark (exactly-once effects).
+    public let database: (any InboxTransaction)?
+    let emitter: Emitter
+
+    /// Emits an event caused by this one: it inherits the correlation id and trace context, and its causation id
+    /// is this event's id. Outside exactly-once mode the call returns when the broker acknowledged the event; in
+    /// exactly-once mode the event is part of the current transaction.
+    /// - Parameters:
+    ///   - event: The event to emit.
+    ///   - metadata: Overrides (key, topic, subject, extra extensions); links to this event are always set.
+    /// - Throws: ``KafkaError`` when sending fails, or an encoding error.
+    public func emit<E: Event>(_ event: E, metadata: EventMetadata = EventMetadata()) async throws {
+        var linked = metadata
+        linked.correlationID = envelope.correlationID ?? envelope.id
+        linked.causationID = envelope.id
+        linked.traceParent = metadata.traceParent ?? envelope.traceParent
+        linked.traceState = metadata.traceState ?? envelope.traceState
+        try await emitter.emit(event, metadata: linked)
+    }
+}
+
+/// Sends handlers' events: acknowledged sends normally, enqueued sends inside an exactly-once transaction.
+struct Emitter: Sendable {
+    let events: EventProducer
+    let transactional: Bool
+
+    func emit<E: Event>(_ event: E, metadata: EventMetadata) async throws {
+        if transactional {
+            try await events.enqueue(event, metadata: metadata)
+        } else {
+            try await events.send(event, metadata: metadata)
+        }
+    }
+
+    func send(_ message: ProducerMessage) async throws {
+        if transactional {
+            try await events.producer.enqueue(message)
+        } else {
+            try await events.producer.send(message)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import DabbaEvents
+
+/// What a domain service handles: its consumer group and one handler per event type, plus middleware.
+///
+/// ```swift
+/// var pipeline = Pipeline(service: "orders", groupID: "food-orders")
+/// pipeline.on(OrderPlaced.self) { event, context in
+///     try context.database?.execute("INSERT INTO orders (id) VALUES (?)", [.text(event.orderID)])
+///     try await context.emit(OrderConfirmed(orderID: event.orderID))
+/// }
+/// pipeline.ignore("food.order.viewed", because: "analytics only")
+/// ```
+public struct Pipeline: Sendable {
+    /// The service name; emitted events carry `ce_source: /<service>`.
+    public var service: String
+    /// The consumer group the service's instances share.
+    public var groupID: String
+    var handlers: [String: EventHandler] = [:]
+    var ignored: [String: String] = [:]
+    var middleware: [any EventMiddleware] = []
+    var registry = EventRegistry()
+
+    /// Creates an empty pipeline.
+    /// - Parameters:
+    ///   - service: The service name.
+    ///   - groupID: The consumer group.
+    public init(service: String, groupID: String) {
+        self.service = service
+        self.groupID = groupID
+    }
+
+    /// Handles an event type. Handlers of one partition run in order (or per key, see
+    /// ``PipelineConfiguration/concurrency``).
+    ///
+    /// Throw ``TransientError`` for failures worth retrying in place (timeouts, a busy dependency), and
+    /// ``PermanentError`` for failures no retry can fix (they go straight to the dead-letter topic). Any other
+    /// error goes through the retry topics, then the dead-letter topic.
+    /// - Parameters:
+    ///   - type: The event type.
+    ///   - handler: The work to do for each event.
+    public mutating func on<E: Event>(
+        _ type: E.Type,
+        _ handler: @escaping @Sendable (E, EventContext) async throws -> Void
+    ) {
+        registry.register(type)
+        handlers[E.eventType] = EventHandler(eventType: E.eventType) { payload, context in
+            guard let event = payload as? E else {
+                throw PermanentError(
+                    HandlerTypeMismatch(expected: E.eventType, actual: String(describing: Swift.type(of: payload)))
+                )
+            }
+            try await handler(event, context)
+        }
+    }
+
+    /// Declares an event type this service receives on its topics but deliberately does not handle: such events are
+    /// acknowledged and counted, never dead-lettered.
+    /// - Parameters:
+    ///   - eventType: The event type name.
+    ///   - reason: Why it is ignored (documentation and logs).
+    public mutating func ignore(_ eventType: String, because reason: String) {
+        ignored[eventType] = reason
+    }
+
+    /// Adds middleware around every handler; the first added is the outermost.
+    /// - Parameter middleware: The middleware.
+    public mutating func use(_ middleware: some EventMiddleware) {
+        self.middleware.append(middleware)
+    }
+
+    /// The event types with a handler.
+    public var handledEventTypes: [String] { handlers.keys.sorted() }
+
+    /// The event types explicitly ignored, with reasons.
+    public var ignoredEventTypes: [String: String] { ignored }
+
+    /// The registry of handled event types.
+    public var eventRegistry: EventRegistry { registry }
+}
+
+struct EventHandler: Sendable {
+    let eventType: String
+    let invoke: @Sendable (any Event, EventContext) async throws -> Void
+}
+
+struct HandlerTypeMismatch: Error, CustomStringConvertible {
+    let expected: String
+    let actual: String
+    var description: String { "handler for \(expected) received a \(actual)" }
+}

@@ -1,0 +1,75 @@
+import DabbaKafka
+import DabbaMetrics
+
+/// A pipeline's Prometheus metrics: events consumed, handled, failed, retried, dead-lettered, duplicates skipped,
+/// handler latency, and consumer lag per partition.
+public final class PipelineMetrics: Sendable {
+    /// The registry the metrics live in (serve it with `MetricsHTTPServer`).
+    public let registry: MetricsRegistry
+    /// Records consumed (excluding retry records not yet due).
+    public let consumed: Counter
+    /// Events whose handler succeeded.
+    public let handled: Counter
+    /// Events whose handling failed (before being retried or dead-lettered), including poison records.
+    public let failed: Counter
+    /// Events parked in a retry tier.
+    public let retried: Counter
+    /// Handler calls repeated in place after a ``TransientError``.
+    public let retriedInPlace: Counter
+    /// Events written to a dead-letter topic.
+    public let deadLettered: Counter
+    /// Events skipped because the inbox had already recorded them.
+    public let duplicates: Counter
+    /// Events of explicitly ignored (or unhandled) types.
+    public let ignored: Counter
+    /// Exactly-once transactions committed.
+    public let transactionsCommitted: Counter
+    /// Exactly-once transactions aborted.
+    public let transactionsAborted: Counter
+    /// Handler latency in seconds.
+    public let handlerLatency: Histogram
+
+    /// Creates the metrics in a registry.
+    /// - Parameters:
+    ///   - registry: The registry (a new one by default).
+    ///   - labels: Labels added to every metric (e.g. the service name).
+    public init(registry: MetricsRegistry = MetricsRegistry(), labels: [String: String] = [:]) {
+        self.registry = registry
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.counter("dabba_events_\(name)_total", help: help, labels: labels)
+        }
+        consumed = counter("consumed", "Records consumed.")
+        handled = counter("handled", "Events handled successfully.")
+        failed = counter("failed", "Events whose handling failed, including poison records.")
+        retried = counter("retried", "Events parked in a retry tier.")
+        retriedInPlace = counter("retried_in_place", "Handler calls repeated in place after a transient error.")
+        deadLettered = counter("dead_lettered", "Events written to a dead-letter topic.")
+        duplicates = counter("duplicates_skipped", "Events skipped because the inbox had recorded them.")
+        ignored = counter("ignored", "Events of ignored or unhandled types.")
+        transactionsCommitted = registry.counter(
+            "dabba_transactions_committed_total", help: "Exactly-once transactions committed.", labels: labels
+        )
+        transactionsAborted = registry.counter(
+            "dabba_transactions_aborted_total", help: "Exactly-once transactions aborted.", labels: labels
+        )
+        handlerLatency = registry.histogram(
+            "dabba_handler_duration_seconds", help: "Handler latency.", labels: labels
+        )
+        self.labels = labels
+    }
+
+    private let labels: [String: String]
+
+    /// Reports consumer lag per assigned partition at scrape time.
+    func registerLag(_ lag: @escaping @Sendable () -> [TopicPartition: Int64]) {
+        let labels = self.labels
+        registry.addCollector { emit in
+            for (partition, value) in lag() {
+                var partitionLabels = labels
+                partitionLabels["topic"] = partition.topic
+                partitionLabels["partition"] = String(partition.partition)
+                emit("dabba_consumer_lag", "Messages behind the high watermark.", .gauge, partitionLabels, Double(value))
+            }
+        }
+    }
+}

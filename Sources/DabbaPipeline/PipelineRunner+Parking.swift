@@ -1,0 +1,162 @@
+import DabbaEvents
+import DabbaKafka
+import Foundation
+
+extension PipelineRunner {
+    /// Sends a failed event to its next retry tier, or to the dead-letter topic when no tier is left or the failure
+    /// is permanent. Without a dead-letter topic the event is retried in place until it succeeds: it is never
+    /// dropped.
+    func routeFailure(_ message: KafkaMessage, error: any Error, attempt: Int, eventType: String) async throws {
+        metrics.failed.increment()
+        let (errorType, errorMessage) = describeFailure(error)
+        let kind = FailureKind(error)
+        if kind != .permanent, let tier = topology.nextTier(after: message.topic) {
+            try await park(
+                retryRecord(message, tier: tier, attempt: attempt, errorType: errorType, errorMessage: errorMessage),
+                what: "retry tier \(tier.topic)"
+            )
+            metrics.retried.increment()
+            logger.info(
+                "event \(eventType) failed on attempt \(attempt); retrying in \(tier.delay) via \(tier.topic)",
+                metadata: ["error": "\(errorMessage)"]
+            )
+            return
+        }
+        try await deadLetter(message, errorType: errorType, errorMessage: errorMessage, attempt: attempt)
+    }
+
+    /// Writes a failed record to its main topic's dead-letter topic with Spring-compatible diagnostic headers.
+    func deadLetter(_ message: KafkaMessage, errorType: String, errorMessage: String, attempt: Int) async throws {
+        let origin = Origin(message: message)
+        guard let topic = topology.deadLetterTopics[topology.mainTopic(of: message.topic)] else {
+            try await retryForever(message, errorType: errorType, errorMessage: errorMessage)
+            return
+        }
+        let limit = configuration.maxErrorMessageBytes
+        let shortMessage = capped(errorMessage, limit)
+        var headers = message.headers.filter {
+            !SpringDeadLetterHeaders.all.contains($0.name) && !RetryHeaders.all.contains($0.name)
+        }
+        headers += [
+            KafkaHeader(name: SpringDeadLetterHeaders.originalTopic, string: origin.topic),
+            KafkaHeader(name: SpringDeadLetterHeaders.originalPartition, value: SpringDeadLetterHeaders.encode(origin.partition)),
+            KafkaHeader(name: SpringDeadLetterHeaders.originalOffset, value: SpringDeadLetterHeaders.encode(origin.offset)),
+            KafkaHeader(name: SpringDeadLetterHeaders.originalTimestamp, value: SpringDeadLetterHeaders.encode(origin.timestamp)),
+            KafkaHeader(name: SpringDeadLetterHeaders.originalTimestampType, string: "CreateTime"),
+            KafkaHeader(name: SpringDeadLetterHeaders.originalConsumerGroup, string: pipeline.groupID),
+            KafkaHeader(name: SpringDeadLetterHeaders.exceptionFQCN, string: errorType),
+            KafkaHeader(name: SpringDeadLetterHeaders.exceptionMessage, string: shortMessage),
+            KafkaHeader(
+                name: SpringDeadLetterHeaders.exceptionStacktrace, string: capped("\(errorType): \(shortMessage)", limit)
+            ),
+        ]
+        headers += diagnosticHeaders(origin: origin, attempt: attempt, errorType: errorType, errorMessage: shortMessage)
+        try await park(
+            ProducerMessage(topic: topic, key: message.key, value: message.value, headers: headers),
+            what: "dead-letter topic \(topic)"
+        )
+        metrics.deadLettered.increment()
+        logger.warning(
+            "event dead-lettered to \(topic)",
+            metadata: ["error.type": "\(errorType)", "error": "\(shortMessage)", "attempts": "\(attempt)",
+                       "origin": "\(origin.topic)[\(origin.partition)]@\(origin.offset)"]
+        )
+    }
+
+    func retryRecord(
+        _ message: KafkaMessage, tier: RetryTier, attempt: Int, errorType: String, errorMessage: String
+    ) -> ProducerMessage {
+        let origin = Origin(message: message)
+        var headers = message.headers.filter { !RetryHeaders.all.contains($0.name) }
+        headers += diagnosticHeaders(
+            origin: origin, attempt: attempt + 1, errorType: errorType,
+            errorMessage: capped(errorMessage, configuration.maxErrorMessageBytes)
+        )
+        let due = Self.nowMilliseconds() + tier.delay.totalMilliseconds
+        headers.append(KafkaHeader(name: RetryHeaders.dueAt, string: String(due)))
+        return ProducerMessage(topic: tier.topic, key: message.key, value: message.value, headers: headers)
+    }
+
+    private func diagnosticHeaders(origin: Origin, attempt: Int, errorType: String, errorMessage: String) -> [KafkaHeader] {
+        [
+            KafkaHeader(name: RetryHeaders.attempt, string: String(attempt)),
+            KafkaHeader(name: RetryHeaders.originalTopic, string: origin.topic),
+            KafkaHeader(name: RetryHeaders.originalPartition, string: String(origin.partition)),
+            KafkaHeader(name: RetryHeaders.originalOffset, string: String(origin.offset)),
+            KafkaHeader(name: RetryHeaders.originalTimestamp, string: String(origin.timestamp)),
+            KafkaHeader(name: RetryHeaders.errorType, string: errorType),
+            KafkaHeader(name: RetryHeaders.errorMessage, string: errorMessage),
+            KafkaHeader(name: RetryHeaders.failedAt, string: RFC3339.format(Date())),
+            KafkaHeader(name: RetryHeaders.group, string: pipeline.groupID),
+        ]
+    }
+
+    /// Sends a parked record, retrying the send a few times; if it still fails the batch fails (its offsets are
+    /// not committed, so the event is redelivered after a restart).
+    private func park(_ record: ProducerMessage, what: String) async throws {
+        var lastError: (any Error)?
+        for attempt in 1...5 {
+            do {
+                try await emitter.send(record)
+                return
+            } catch {
+                lastError = error
+                logger.error("could not write to \(what) (attempt \(attempt)): \(error)")
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+        throw PipelineError(.parkingFailed, "could not write a failed event to \(what): \(lastError.map { "\($0)" } ?? "")")
+    }
+
+    /// With no dead-letter topic declared, a failed event is retried in place with capped backoff until it succeeds,
+    /// blocking its partition: the catalog's `x-dabba-retry` is how to avoid that.
+    private func retryForever(_ message: KafkaMessage, errorType: String, errorMessage: String) async throws {
+        logger.error(
+            "no dead-letter topic for \(message.topic): retrying in place until it succeeds",
+            metadata: ["error.type": "\(errorType)", "error": "\(errorMessage)",
+                       "position": "\(message.topic)[\(message.partition)]@\(message.offset)"]
+        )
+        var delay = Duration.milliseconds(500)
+        while !stopped.load(ordering: .acquiring) {
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+            guard case .success(let decoded) = decode(message),
+                let handler = pipeline.handlers[decoded.envelope.type]
+            else { continue }
+            if await invoke(decoded, handler: handler, attempt: Self.attempt(of: message), database: nil) == nil {
+                metrics.handled.increment()
+                return
+            }
+        }
+        throw PipelineError(.parkingFailed, "stopped while \(message.topic)[\(message.partition)]@\(message.offset) was still failing")
+    }
+
+    // MARK: - Delayed retry tiers
+
+    /// Rewinds a partition to a not-yet-due retry record and pauses it until the record is due; other partitions
+    /// keep flowing.
+    func deferPartition(_ partition: TopicPartition, at offset: Int64, until due: Int64) async {
+        do {
+            try consumer.pause([partition])
+            try await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
+            pausedUntil.withLock { $0[partition] = due }
+        } catch {
+            // Revoked meanwhile: the new owner reads the record from the committed offset and defers it itself.
+            logger.debug("could not defer \(partition): \(error)")
+        }
+    }
+
+    /// Resumes paused retry partitions when their record is due.
+    func resumeDuePartitions() async {
+        while !stopped.load(ordering: .acquiring) {
+            let now = Self.nowMilliseconds()
+            let due = pausedUntil.withLock { paused in
+                let ready = paused.filter { $0.value <= now }.map(\.key)
+                for partition in ready { paused[partition] = nil }
+                return ready
+            }
+            if !due.isEmpty { try? consumer.resume(due) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

@@ -1,0 +1,359 @@
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaSchema
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a ``Pipeline`` as one member of its consumer group: consume, decode, handle, park failures in retry and
+/// dead-letter topics, record the inbox, commit.
+///
+/// Guarantees:
+/// - At least once: an offset is committed only after its event was handled, parked in a retry topic, or
+///   dead-lettered (parking waits for the broker's acknowledgement).
+/// - Exactly-once effects with an inbox: the handler's database writes and the inbox mark commit together; a
+///   redelivered event is skipped and counted.
+/// - Exactly-once consume-transform-produce with ``PipelineConfiguration/exactlyOnce``: emitted events, parked
+///   events and input offsets commit in one Kafka transaction per batch.
+/// - Order per partition (or per key): a batch's offsets are committed only when all of its events are done.
+/// - Non-blocking retries: an event in a retry tier that is not yet due pauses only its partition.
+///
+/// It is a swift-service-lifecycle `Service`: on SIGTERM/SIGINT it stops fetching, lets the batch in hand finish,
+/// commits, flushes the producer and leaves the group.
+public final class PipelineRunner: Service, Sendable {
+    /// The pipeline definition.
+    public let pipeline: Pipeline
+    /// The topics it reads and writes.
+    public let topology: PipelineTopology
+    /// The runtime settings.
+    public let configuration: PipelineConfiguration
+    /// The consumer-group member.
+    public let consumer: KafkaConsumer
+    /// The producer for emitted, retried and dead-lettered events.
+    public let producer: KafkaProducer
+    /// Counters and latency, also served on the metrics endpoint.
+    public let metrics: PipelineMetrics
+    let events: EventProducer
+    let decoder: EventDecoder
+    let inbox: (any InboxStore)?
+    let schemas: [String: JSONSchema]
+    let logger: Logger
+    let emitter: Emitter
+    let pausedUntil = Mutex<[TopicPartition: Int64]>([:])
+    let stopped = Atomic<Bool>(false)
+    let running = Atomic<Bool>(false)
+    let failure = Mutex<String?>(nil)
+    /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
+    let inFlight: InFlightBatches
+
+    /// Creates the runner (and its consumer and producer) without connecting yet.
+    /// - Parameters:
+    ///   - pipeline: The handlers.
+    ///   - topology: The topics (see ``PipelineTopology/init(catalog:groupID:)``).
+    ///   - configuration: Runtime settings.
+    ///   - routes: Which topic each emitted event type goes to (usually ``EventRoutes/init(catalog:)``).
+    ///   - inbox: A durable inbox for exactly-once effects, or nil.
+    ///   - schemas: JSON Schemas by event type to validate payloads against before handling (a violating payload
+    ///     is a poison message and is dead-lettered). Usually from the catalog; empty skips validation.
+    ///   - metrics: Where metrics are recorded.
+    ///   - logger: The service's logger.
+    /// - Throws: ``KafkaError`` for invalid client settings.
+    public init(
+        pipeline: Pipeline,
+        topology: PipelineTopology,
+        configuration: PipelineConfiguration,
+        routes: EventRoutes = EventRoutes([:]),
+        inbox: (any InboxStore)? = nil,
+        schemas: [String: JSONSchema] = [:],
+        metrics: PipelineMetrics = PipelineMetrics(),
+        logger: Logger = Logger(label: "dabba.pipeline")
+    ) throws {
+        self.pipeline = pipeline
+        self.topology = topology
+        self.configuration = configuration
+        self.inbox = inbox
+        self.schemas = schemas
+        self.metrics = metrics
+        self.logger = logger
+        var consumerConfiguration = ConsumerConfiguration(client: configuration.client, groupID: pipeline.groupID)
+        consumerConfiguration.instanceID = configuration.instanceID
+        consumerConfiguration.commitsStoredOffsets = !configuration.exactlyOnce
+        consumerConfiguration.batchSize = max(configuration.batchSize, 1)
+        consumerConfiguration.properties = configuration.consumerProperties
+        consumerConfiguration.revocationTimeout = configuration.shutdownTimeout
+        let inFlight = InFlightBatches()
+        self.inFlight = inFlight
+        consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger) { _ in
+            inFlight.isIdle
+        }
+        var producerConfiguration = ProducerConfiguration(client: configuration.client)
+        producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
+        if configuration.exactlyOnce {
+            let instance = configuration.instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            producerConfiguration.transactionalID = "\(pipeline.groupID)-\(instance)"
+        }
+        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        events = EventProducer(producer: producer, source: "/\(pipeline.service)", routes: routes)
+        emitter = Emitter(events: events, transactional: configuration.exactlyOnce)
+        decoder = EventDecoder(registry: pipeline.registry)
+        metrics.registerLag { [consumer] in consumer.lag }
+    }
+
+    /// Whether the member is running and healthy (for the health endpoint).
+    public var health: (healthy: Bool, reason: String) {
+        if let failure = failure.withLock({ $0 }) { return (false, failure) }
+        return (true, "ok")
+    }
+
+    /// Whether the member has started consuming (for the readiness endpoint).
+    public var isReady: Bool { running.load(ordering: .acquiring) && health.healthy }
+
+    /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
+    /// - Throws: ``PipelineError`` when a failed event cannot be parked, or a fatal ``KafkaError``.
+    public func run() async throws {
+        try consumer.subscribe(topics: topology.consumedTopics)
+        running.store(true, ordering: .releasing)
+        logger.info(
+            "pipeline \(pipeline.service) started",
+            metadata: ["group": "\(pipeline.groupID)", "topics": "\(topology.consumedTopics)"]
+        )
+        var loopError: (any Error)?
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.resumeDuePartitions() }
+            do {
+                try await withGracefulShutdownHandler {
+                    try await self.processLoop()
+                } onGracefulShutdown: {
+                    self.consumer.stopFetching()
+                }
+            } catch {
+                loopError = error
+            }
+            stopped.store(true, ordering: .releasing)
+        }
+        running.store(false, ordering: .releasing)
+        if let loopError { failure.withLock { $0 = "\(loopError)" } }
+        try? await producer.close(timeout: configuration.shutdownTimeout)
+        try? await consumer.close(timeout: configuration.shutdownTimeout)
+        logger.info("pipeline \(pipeline.service) stopped")
+        if let loopError { throw loopError }
+    }
+
+    // MARK: - The loop
+
+    private func processLoop() async throws {
+        while let batch = try await consumer.nextMessages(upTo: configuration.batchSize) {
+            try await process(batch)
+        }
+    }
+
+    func process(_ messages: [KafkaMessage]) async throws {
+        inFlight.begin()
+        defer { inFlight.end() }
+        // A revocation that happened after these were handed out but before `begin` did not wait for us.
+        let batch = messages.filter { !consumer.isStale($0) }
+        let now = Self.nowMilliseconds()
+        var deferred: Set<TopicPartition> = []
+        var runnable: [KafkaMessage] = []
+        runnable.reserveCapacity(batch.count)
+        for message in batch {
+            let partition = message.topicPartition
+            if deferred.contains(partition) { continue }
+            if topology.isRetryTopic(message.topic),
+                let due = message.header(RetryHeaders.dueAt).flatMap({ Int64($0) }), due > now
+            {
+                deferred.insert(partition)
+                await deferPartition(partition, at: message.offset, until: due)
+                continue
+            }
+            runnable.append(message)
+        }
+        guard !runnable.isEmpty else { return }
+        metrics.consumed.increment(by: runnable.count)
+        if configuration.exactlyOnce {
+            try await processTransactionally(runnable)
+        } else {
+            try await processCore(runnable)
+            for message in runnable { consumer.markProcessed(message) }
+        }
+    }
+
+    func processCore(_ messages: [KafkaMessage]) async throws {
+        if let inbox {
+            try await processWithInbox(messages, inbox: inbox)
+        } else {
+            try await processConcurrently(messages)
+        }
+    }
+
+    private func processConcurrently(_ messages: [KafkaMessage]) async throws {
+        let partitions = Self.grouped(messages) { $0.topicPartition }
+        if partitions.count == 1, configuration.concurrency == .perPartition {
+            for message in messages { try await handle(message) }
+            return
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            for partitionMessages in partitions {
+                group.addTask {
+                    switch self.configuration.concurrency.kind {
+                    case .partition:
+                        for message in partitionMessages { try await self.handle(message) }
+                    case .key(let maxInFlight):
+                        try await self.handleByKey(partitionMessages, maxInFlight: maxInFlight)
+                    }
+                }
+            }
+        }
+    }
+
+    private func handleByKey(_ messages: [KafkaMessage], maxInFlight: Int) async throws {
+        let keys = Self.grouped(messages) { $0.keyString ?? "" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var started = 0
+            for keyMessages in keys {
+                if started >= maxInFlight {
+                    try await group.next()
+                }
+                started += 1
+                group.addTask {
+                    for message in keyMessages { try await self.handle(message) }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: - One event
+
+    /// Handles one record to completion: handled, ignored, parked in a retry tier, or dead-lettered.
+    /// - Throws: ``PipelineError`` only when the record could not be parked.
+    func handle(_ message: KafkaMessage) async throws {
+        switch decode(message) {
+        case .failure(let error):
+            try await handleUndecodable(message, error)
+        case .success(let decoded):
+            guard let handler = pipeline.handlers[decoded.envelope.type] else {
+                metrics.ignored.increment()
+                return
+            }
+            let attempt = Self.attempt(of: message)
+            if let error = await invoke(decoded, handler: handler, attempt: attempt, database: nil) {
+                try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.envelope.type)
+            } else {
+                metrics.handled.increment()
+            }
+        }
+    }
+
+    private func handleUndecodable(_ message: KafkaMessage, _ error: EventDecodingError) async throws {
+        if error.code == .unknownEventType, let type = error.eventType, pipeline.ignored[type] != nil {
+            metrics.ignored.increment()
+            return
+        }
+        metrics.failed.increment()
+        logger.warning("poison message: \(error)")
+        try await deadLetter(
+            message, errorType: "DabbaEvents.EventDecodingError.\(error.code)", errorMessage: error.reason,
+            attempt: Self.attempt(of: message)
+        )
+    }
+
+    /// Calls the middleware chain and handler with in-place retries; returns the final error, or nil on success.
+    func invoke(
+        _ decoded: DecodedEvent,
+        handler: EventHandler,
+        attempt: Int,
+        database: (any InboxTransaction)?
+    ) async -> (any Error)? {
+        var eventLogger = logger
+        eventLogger[metadataKey: "event.id"] = "\(decoded.envelope.id)"
+        eventLogger[metadataKey: "event.type"] = "\(decoded.envelope.type)"
+        eventLogger[metadataKey: "correlation.id"] = "\(decoded.envelope.correlationID ?? decoded.envelope.id)"
+        let context = EventContext(
+            envelope: decoded.envelope, key: decoded.message.keyString, topic: decoded.message.topic,
+            partition: decoded.message.partition, offset: decoded.message.offset, attempt: attempt,
+            groupID: pipeline.groupID, logger: eventLogger, database: database, emitter: emitter
+        )
+        var chain: @Sendable (DecodedEvent, EventContext) async throws -> Void = { event, context in
+            try await handler.invoke(event.payload, context)
+        }
+        for middleware in pipeline.middleware.reversed() {
+            let next = chain
+            chain = { event, context in try await middleware.handle(event, context: context, next: next) }
+        }
+        let clock = ContinuousClock()
+        for inPlace in 1...configuration.retry.inPlaceAttempts {
+            let start = clock.now
+            do {
+                try await chain(decoded, context)
+                metrics.handlerLatency.observe(clock.now - start)
+                return nil
+            } catch {
+                metrics.handlerLatency.observe(clock.now - start)
+                guard FailureKind(error) == .transient, inPlace < configuration.retry.inPlaceAttempts else {
+                    return error
+                }
+                metrics.retriedInPlace.increment()
+                eventLogger.info("transient failure, retrying in place (\(inPlace)): \(error)")
+                try? await Task.sleep(for: configuration.retry.backoff(after: inPlace))
+            }
+        }
+        return nil
+    }
+
+    /// Decodes a record and, when a schema is known for its type, validates the payload against it.
+    func decode(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
+        let result = decoder.decode(message)
+        guard case .success(let decoded) = result, let schema = schemas[decoded.envelope.type] else { return result }
+        let payload: JSONValue
+        do {
+            payload = try JSONValue.parse(message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
+        } catch {
+            return .failure(
+                EventDecodingError(
+                    .invalidPayload, "payload is not JSON: \(error)", message: message,
+                    eventType: decoded.envelope.type, eventID: decoded.envelope.id
+                )
+            )
+        }
+        let violations = schema.validate(payload)
+        guard violations.isEmpty else {
+            return .failure(
+                EventDecodingError(
+                    .schemaViolation, violations.map(\.message).joined(separator: "; "), message: message,
+                    eventType: decoded.envelope.type, eventID: decoded.envelope.id
+                )
+            )
+        }
+        return result
+    }
+
+    static func attempt(of message: KafkaMessage) -> Int {
+        message.header(RetryHeaders.attempt).flatMap { Int($0) } ?? 1
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Groups items by a key, keeping first-appearance order of keys and item order within each group.
+    static func grouped<Item, Key: Hashable>(_ items: [Item], by key: (Item) -> Key) -> [[Item]] {
+        var order: [Key] = []
+        var groups: [Key: [Item]] = [:]
+        for item in items {
+            let itemKey = key(item)
+            if groups[itemKey] == nil { order.append(itemKey) }
+            groups[itemKey, default: []].append(item)
+        }
+        return order.compactMap { groups[$0] }
+    }
+}
+
+
+/// Counts batches in progress, so a revocation can wait for them.
+final class InFlightBatches: Sendable {
+    private let count = Atomic<Int>(0)
+    func begin() { count.add(1, ordering: .sequentiallyConsistent) }
+    func end() { count.subtract(1, ordering: .sequentiallyConsistent) }
+    var isIdle: Bool { count.load(ordering: .sequentiallyConsistent) == 0 }
+}

@@ -1,0 +1,164 @@
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaPipeline
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+struct OrderPlaced: Event, Equatable {
+    static let eventType = "test.order.placed"
+    var orderID: String
+    var amount: Int
+    var partitionKey: String? { orderID }
+}
+
+struct OrderShipped: Event, Equatable {
+    static let eventType = "test.order.shipped"
+    var orderID: String
+    var partitionKey: String? { orderID }
+}
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "dabba.test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// A fresh embedded broker with a main topic, two retry tiers and a dead-letter topic for one group.
+struct PipelineFixture {
+    let broker: EmbeddedBroker
+    let topic: String
+    let group: String
+    let topology: PipelineTopology
+
+    init(partitions: Int32 = 3, delays: [Duration] = [.milliseconds(300), .milliseconds(600)], deadLetter: Bool = true) throws {
+        broker = try EmbeddedBroker()
+        topic = "orders-\(UUID().uuidString.prefix(8).lowercased())"
+        group = "g-\(topic)"
+        try broker.createTopic(topic, partitions: partitions)
+        var tiers: [RetryTier] = []
+        for (index, delay) in delays.enumerated() {
+            let name = "\(topic).\(group).retry.\(index + 1)"
+            try broker.createTopic(name, partitions: partitions)
+            tiers.append(RetryTier(topic: name, delay: delay))
+        }
+        var deadLetters: [String: String] = [:]
+        if deadLetter {
+            try broker.createTopic("\(topic).\(group).dlq", partitions: partitions)
+            deadLetters[topic] = "\(topic).\(group).dlq"
+        }
+        topology = PipelineTopology(mainTopics: [topic], retryTiers: [topic: tiers], deadLetterTopics: deadLetters)
+    }
+
+    var deadLetterTopic: String { "\(topic).\(group).dlq" }
+
+    func configuration() -> PipelineConfiguration {
+        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: broker.bootstrapServers))
+        configuration.retry = RetryConfiguration(inPlaceAttempts: 2, initialBackoff: .milliseconds(10))
+        configuration.consumerProperties = [
+            "topic.metadata.refresh.interval.ms": "1000", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+        ]
+        return configuration
+    }
+
+    func eventProducer() throws -> EventProducer {
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger
+        )
+        return EventProducer(
+            producer: producer, source: "/test",
+            routes: EventRoutes([OrderPlaced.eventType: topic, OrderShipped.eventType: topic])
+        )
+    }
+
+    /// Every record on a topic (read with a throwaway group), waiting up to `timeout` for `count`.
+    func records(on topic: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [RecordCopy] {
+        var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "reader-\(UUID())")
+        configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
+        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
+        try consumer.subscribe(topics: [topic])
+        let collected = Mutex<[RecordCopy]>([])
+        let reader = Task {
+            for try await message in consumer.messages {
+                collected.withLock { $0.append(RecordCopy(message)) }
+            }
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline, collected.withLock({ $0.count }) < count {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // A little longer, so unexpected extra records show up.
+        try await Task.sleep(for: .milliseconds(300))
+        try await consumer.close()
+        reader.cancel()
+        return collected.withLock { $0 }
+    }
+}
+
+/// The observable parts of a record.
+struct RecordCopy: Sendable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+    var key: String?
+    var value: String?
+    var headers: [KafkaHeader]
+
+    init(_ message: KafkaMessage) {
+        topic = message.topic
+        partition = message.partition
+        offset = message.offset
+        key = message.keyString
+        value = message.valueString
+        headers = message.headers
+    }
+
+    func header(_ name: String) -> String? { headers.string(named: name) }
+    func bytes(_ name: String) -> [UInt8]? { headers.bytes(named: name) }
+}
+
+/// Runs a pipeline runner in the background until `body` returns, then shuts it down gracefully.
+func withRunning<Result>(
+    _ runner: PipelineRunner,
+    _ body: () async throws -> Result
+) async throws -> Result {
+    let task = Task { try await runner.run() }
+    do {
+        let result = try await body()
+        runner.consumer.stopFetching()
+        try await task.value
+        return result
+    } catch {
+        runner.consumer.stopFetching()
+        _ = try? await task.value
+        throw error
+    }
+}
+
+/// Polls until `condition` holds or fails the test after `timeout`.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: timeout)
+    while clock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("timed out waiting until \(what)")
+    throw CancellationError()
+}
+
+/// Thread-safe record of what handlers saw.
+final class Calls: Sendable {
+    private let entries = Mutex<[(id: String, attempt: Int, time: ContinuousClock.Instant)]>([])
+    func record(_ context: EventContext) {
+        entries.withLock { $0.append((context.envelope.id, context.attempt, ContinuousClock.now)) }
+    }
+    var attempts: [Int] { entries.withLock { $0.map(\.attempt) } }
+    var times: [ContinuousClock.Instant] { entries.withLock { $0.map(\.time) } }
+    var count: Int { entries.withLock { $0.count } }
+}

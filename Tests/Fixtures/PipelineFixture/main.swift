@@ -1,0 +1,74 @@
+// A small pipeline service used by Dabba's process-level tests (crash, scale-out, graceful shutdown).
+// It handles `test.order.placed` events by inserting one row per event into its own `effects` table, in the same
+// SQLite transaction as the inbox mark, and prints a line per handled event.
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaPipeline
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct OrderPlaced: Event {
+    static let eventType = "test.order.placed"
+    var orderID: String
+    var amount: Int
+    var partitionKey: String? { orderID }
+}
+
+/// Writes a line to stdout unbuffered, so a test reading the pipe sees it even if the process is killed next.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+guard let bootstrap = option("--bootstrap"), let topic = option("--topic"), let group = option("--group"),
+    let database = option("--inbox")
+else {
+    FileHandle.standardError.write(Data("usage: --bootstrap B --topic T --group G --inbox FILE [--delay-ms N]\n".utf8))
+    exit(64)
+}
+let delay = Duration.milliseconds(Int(option("--delay-ms") ?? "0") ?? 0)
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+let logger = Logger(label: "fixture")
+let inbox = try SQLiteInbox(path: database)
+try await inbox.withDatabase { database in
+    try database.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)")
+}
+
+var pipeline = Pipeline(service: "fixture", groupID: group)
+pipeline.on(OrderPlaced.self) { event, context in
+    if delay > .zero { try await Task.sleep(for: delay) }
+    try context.database?.execute(
+        "INSERT INTO effects (event_id, order_id) VALUES (?, ?)", [.text(context.envelope.id), .text(event.orderID)]
+    )
+    say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
+}
+var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
+configuration.batchSize = 20
+configuration.instanceID = option("--instance")
+configuration.consumerProperties = [
+    "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "topic.metadata.refresh.interval.ms": "1000",
+]
+let runner = try PipelineRunner(
+    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration, inbox: inbox,
+    logger: logger
+)
+say("started")
+let services = ServiceGroup(
+    configuration: ServiceGroupConfiguration(
+        services: [.init(service: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+    )
+)
+try await services.run()
+say("stopped")
