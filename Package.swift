@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
         .library(name: "DabbaMetrics", targets: ["DabbaMetrics"]),
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
+        .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
     ],
@@ -64,6 +65,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Test helpers shipped to users: the persistent test broker (and, later, fixtures and pipeline harnesses).
+        .target(
+            name: "DabbaTesting",
+            dependencies: ["DabbaKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "DabbaCLI",
             dependencies: [
@@ -90,6 +96,7 @@ let package = Package(
                 "DabbaKafka",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                "DabbaTesting",
             ]
         ),
         // Runs the built `dabba` executable as a subprocess (depending on it makes `swift test` build it).
@@ -102,7 +109,9 @@ let package = Package(
         ),
         .testTarget(
             name: "DabbaPipelineTests",
-            dependencies: ["DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics"]
+            dependencies: [
+                "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
+            ]
         ),
         .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog"]),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),

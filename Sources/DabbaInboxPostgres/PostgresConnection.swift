@@ -3,14 +3,6 @@ import DabbaInbox
 import Dispatch
 import Synchronization
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// One libpq connection (`PGconn`) and the serial queue its blocking calls run on.
 ///
 /// libpq calls block the calling thread until the server answers (a statement can wait for another instance's row

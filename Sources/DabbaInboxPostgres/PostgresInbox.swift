@@ -10,7 +10,10 @@ import DabbaInbox
 /// }
 /// let outcomes = try await inbox.processBatch(group: "payments", eventIDs: ids) { index, db in
 ///     try db.execute(
-///         "INSERT INTO balances VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET cents = balances.cents + excluded.cents",
+///         """
+///         INSERT INTO balances VALUES (?, ?)
+///         ON CONFLICT (account) DO UPDATE SET cents = balances.cents + excluded.cents
+///         """,
 ///         [.text(events[index].account), .integer(events[index].cents)]
 ///     )
 /// }

@@ -65,7 +65,8 @@ enum PostgresPlaceholders {
         guard count == 0 || count == parameterCount else {
             throw InboxError(
                 .statement,
-                "the statement has \(count) `?` placeholders but \(parameterCount) parameters were given — in: \(sql.prefix(200))"
+                "the statement has \(count) `?` placeholders but \(parameterCount) parameters were given"
+                    + " — in: \(sql.prefix(200))"
             )
         }
         return statement

@@ -95,9 +95,8 @@ extension PostgresInboxTests {
                         for (number, instance) in instances.enumerated() {
                             tasks.addTask {
                                 try await instance.processBatch(group: Self.group, eventIDs: ids) { index, db in
-                                    try db.execute(
-                                        "INSERT INTO effects VALUES (?, ?)", [.text(ids[index]), .integer(Int64(number))]
-                                    )
+                                    let row: [SQLValue] = [.text(ids[index]), .integer(Int64(number))]
+                                    try db.execute("INSERT INTO effects VALUES (?, ?)", row)
                                 }
                             }
                         }

@@ -132,7 +132,10 @@ struct PostgresInboxTests {
                 try await store.query("SELECT small, amount, label, seen FROM typed ORDER BY small")
                     == [[7, .double(12.5), "42", "t"], [8, .double(3), "x", .null]]
             )
-            #expect(try await store.query("SELECT label FROM typed WHERE small = ? AND amount > ?", [7, .double(12)]) == [["42"]])
+            let matching = try await store.query(
+                "SELECT label FROM typed WHERE small = ? AND amount > ?", [7, .double(12)]
+            )
+            #expect(matching == [["42"]])
         }
     }
 
@@ -159,13 +162,15 @@ struct PostgresInboxTests {
             let store = try postgres.open()
             let syntax = await #expect(throws: InboxError.self) { try await store.query("SELEC 1") }
             #expect(syntax?.code == .statement)
-            #expect(syntax?.message.contains(#"syntax error at or near "SELEC""#) == true, "\(String(describing: syntax))")
-            #expect(syntax?.message.contains("SQLSTATE 42601") == true)
-            #expect(syntax?.message.contains("in: SELEC 1") == true)
+            let syntaxMessage = syntax?.message ?? ""
+            #expect(syntaxMessage.contains(#"syntax error at or near "SELEC""#), "\(syntaxMessage)")
+            #expect(syntaxMessage.contains("SQLSTATE 42601"))
+            #expect(syntaxMessage.contains("in: SELEC 1"))
 
             let count = await #expect(throws: InboxError.self) { try await store.query("SELECT ?, ?", [1]) }
             #expect(count?.code == .statement)
-            #expect(count?.message.contains("2 `?` placeholders but 1 parameters") == true, "\(String(describing: count))")
+            let countMessage = count?.message ?? ""
+            #expect(countMessage.contains("2 `?` placeholders but 1 parameters"), "\(countMessage)")
         }
     }
 

@@ -30,7 +30,9 @@ struct PostgresPlaceholderTests {
 
     @Test func aPlaceholderCountMismatchIsAnError() throws {
         #expect(try PostgresPlaceholders.numbered("SELECT ?", parameterCount: 1) == "SELECT $1")
-        let error = #expect(throws: InboxError.self) { try PostgresPlaceholders.numbered("SELECT ?, ?", parameterCount: 3) }
+        let error = #expect(throws: InboxError.self) {
+            try PostgresPlaceholders.numbered("SELECT ?, ?", parameterCount: 3)
+        }
         #expect(error?.code == .statement)
         #expect(error?.message.contains("SELECT ?, ?") == true)
     }

@@ -3,7 +3,7 @@ import Testing
 
 @Suite(
     "KafkaAdmin on a persistent broker",
-    .enabled(if: PersistentBroker.isAvailable, PersistentBroker.unavailableReason),
+    .enabled(if: PersistentBroker.isAvailable, PersistentBroker.skipReason),
     .timeLimit(.minutes(3))
 )
 struct AdminTests {
@@ -11,7 +11,7 @@ struct AdminTests {
     func createAndDescribe() async throws {
         try await PersistentBroker.with { broker in
             print("TIMING noida-db ready in \(broker.startupTime)")
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let compacted = uniqueTopic("compacted")
             let plain = uniqueTopic("plain")
             try await admin.createTopics([
@@ -55,7 +55,7 @@ struct AdminTests {
     @Test("creating an existing topic fails with topicAlreadyExists naming it")
     func createExisting() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             try await admin.createTopics([NewTopic(name: topic, partitions: 2, replicationFactor: 1)])
             let error = await #expect(throws: KafkaError.self) {
@@ -72,7 +72,7 @@ struct AdminTests {
     @Test("createPartitions grows a topic; shrinking is refused")
     func createPartitions() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             try await admin.createTopics([NewTopic(name: topic, partitions: 2, replicationFactor: 1)])
             try await admin.createPartitions(topic: topic, totalCount: 5)
@@ -91,7 +91,7 @@ struct AdminTests {
     @Test("alterTopicConfigs changes one entry and keeps the topic's other overrides")
     func alterConfigs() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             try await admin.createTopics([
                 NewTopic(
@@ -119,7 +119,7 @@ struct AdminTests {
     @Test("deleteTopics removes a topic: describing it fails with unknownTopicOrPartition naming it")
     func deleteTopics() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let doomed = uniqueTopic("doomed")
             let kept = uniqueTopic("kept")
             try await admin.createTopics([
@@ -144,7 +144,7 @@ struct AdminTests {
     @Test("committed offsets and lag of a group that consumed and committed part of a topic")
     func groupOffsetsAndLag() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             let group = "g-\(topic)"
             try await admin.createTopics([NewTopic(name: topic, partitions: 3, replicationFactor: 1)])

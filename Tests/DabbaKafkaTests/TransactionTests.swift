@@ -5,14 +5,14 @@ import Testing
 /// flow: aborted records stay visible there and transactional offsets are not stored).
 @Suite(
     "Transactions on a persistent broker",
-    .enabled(if: PersistentBroker.isAvailable, PersistentBroker.unavailableReason),
+    .enabled(if: PersistentBroker.isAvailable, PersistentBroker.skipReason),
     .timeLimit(.minutes(3))
 )
 struct TransactionTests {
     @Test("a read_committed consumer sees a committed transaction's messages and never an aborted one's")
     func committedVisibleAbortedNot() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             try await admin.createTopics([NewTopic(name: topic, partitions: 1, replicationFactor: 1)])
             let producer = try KafkaProducer(
@@ -60,7 +60,7 @@ struct TransactionTests {
     @Test("offsets sent to a committed transaction become the group's committed offsets; an abort leaves them")
     func sendOffsetsToTransaction() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let input = uniqueTopic("input")
             let output = uniqueTopic("output")
             let group = "g-\(input)"
@@ -132,7 +132,7 @@ struct TransactionTests {
     @Test("a second producer with the same transactional id fences the first")
     func fencedProducer() async throws {
         try await PersistentBroker.with { broker in
-            let admin = try broker.admin()
+            let admin = try broker.admin(logger: quietLogger)
             let topic = uniqueTopic()
             try await admin.createTopics([NewTopic(name: topic, partitions: 1, replicationFactor: 1)])
             let transactionalID = "tx-\(topic)"

@@ -22,7 +22,11 @@ struct ExpositionTests {
             help: "Messages consumed.",
             labels: ["topic": "payments", "partition": "0"]
         ).increment()
-        registry.counter("dabba_messages_consumed_total", help: "Messages consumed.", labels: ["topic": "orders", "partition": "0"])
+        registry.counter(
+            "dabba_messages_consumed_total",
+            help: "Messages consumed.",
+            labels: ["topic": "orders", "partition": "0"]
+        )
 
         #expect(
             registry.prometheusText() == """

@@ -160,7 +160,10 @@ struct MetricsHTTPServerTests {
 
             // Just under the limit is fine.
             let padding = String(repeating: "a", count: 8_000)
-            let fits = try await RawHTTPClient.send("GET /health HTTP/1.1\r\nX-Padding: \(padding)\r\n\r\n", port: server.port)
+            let fits = try await RawHTTPClient.send(
+                "GET /health HTTP/1.1\r\nX-Padding: \(padding)\r\n\r\n",
+                port: server.port
+            )
             #expect(fits.status == 200)
         }
     }
@@ -196,7 +199,9 @@ struct MetricsHTTPServerTests {
         try await withServer(requestTimeout: .seconds(10)) { server in
             let port = server.port
             // Idle connections and one trickling half a request head.
-            let idle = try await RawHTTPClient.offPool { try (0..<10).map { _ in try RawHTTPClient.connect(port: port) } }
+            let idle = try await RawHTTPClient.offPool {
+                try (0..<10).map { _ in try RawHTTPClient.connect(port: port) }
+            }
             defer { idle.forEach { close($0) } }
             try await RawHTTPClient.offPool {
                 try RawHTTPClient.writeAll(idle[0], Array("GET /metr".utf8))
@@ -220,7 +225,9 @@ struct MetricsHTTPServerTests {
     func concurrentScrapes() async throws {
         let registry = MetricsRegistry()
         for partition in 0..<200 {
-            registry.counter("dabba_total", help: "T.", labels: ["partition": String(partition)]).increment(by: partition)
+            registry.counter("dabba_total", help: "T.", labels: ["partition": String(partition)]).increment(
+                by: partition
+            )
         }
         let expected = registry.prometheusText()
         try await withServer(registry: registry) { server in
@@ -265,6 +272,10 @@ struct MetricsHTTPServerTests {
         }
         #expect(badHost.code == .addressResolution)
         #expect(badHost.message.contains("not an address:0"))
+        let badTimeout = try #require(throws: MetricsServerError.self) {
+            try MetricsHTTPServer(port: 0, registry: MetricsRegistry(), requestTimeout: .zero)
+        }
+        #expect(badTimeout.code == .invalidArgument)
     }
 
     @Test("stop() releases the port, so it can be bound again; stopping twice is harmless")
@@ -286,7 +297,12 @@ struct MetricsHTTPServerTests {
 
     @Test("stop() returns promptly while a client holds a connection open")
     func stopInterruptsSlowClient() async throws {
-        let server = try MetricsHTTPServer(host: "127.0.0.1", port: 0, registry: MetricsRegistry(), requestTimeout: .seconds(30))
+        let server = try MetricsHTTPServer(
+            host: "127.0.0.1",
+            port: 0,
+            registry: MetricsRegistry(),
+            requestTimeout: .seconds(30)
+        )
         let port = server.port
         let idle = try await RawHTTPClient.offPool { try RawHTTPClient.connect(port: port) }
         defer { close(idle) }
@@ -309,6 +325,26 @@ struct MetricsHTTPServerTests {
         }
         let again = try #require(rebound)
         await again.stop()
+    }
+
+    @Test("run() returns when its task is cancelled, having stopped the server")
+    func runUntilCancelled() async throws {
+        let server = try MetricsHTTPServer(host: "127.0.0.1", port: 0, registry: MetricsRegistry())
+        let port = server.port
+        let running = Task { await server.run() }
+        #expect(try await RawHTTPClient.get("/health", port: port).status == 200)
+        running.cancel()
+        await running.value
+        let rebound = try MetricsHTTPServer(host: "127.0.0.1", port: port, registry: MetricsRegistry())
+        await rebound.stop()
+    }
+
+    @Test("run() returns when stop() is called elsewhere")
+    func runUntilStopped() async throws {
+        let server = try MetricsHTTPServer(host: "127.0.0.1", port: 0, registry: MetricsRegistry())
+        async let ran: Void = server.run()
+        await server.stop()
+        await ran
     }
 
     @Test("concurrent stop() calls all return")

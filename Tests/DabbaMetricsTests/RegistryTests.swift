@@ -137,8 +137,15 @@ struct RegistryTests {
     @Test("invalid metric and label names are sanitised; le is dropped from histogram labels")
     func sanitisation() {
         let registry = MetricsRegistry()
-        let counter = registry.counter("dabba.consumer-errors", help: "Errors.", labels: ["error kind": "x", "9x": "y"])
-        #expect(counter === registry.counter("dabba_consumer_errors", help: "Errors.", labels: ["error_kind": "x", "_9x": "y"]))
+        let counter = registry.counter(
+            "dabba.consumer-errors",
+            help: "Errors.",
+            labels: ["error kind": "x", "9x": "y"]
+        )
+        #expect(
+            counter
+                === registry.counter("dabba_consumer_errors", help: "Errors.", labels: ["error_kind": "x", "_9x": "y"])
+        )
         registry.gauge("1st:gauge", help: "G.").set(1)
         registry.histogram("dabba_h", help: "H.", labels: ["le": "oops", "stage": "s"], buckets: [1]).observe(0.5)
         #expect(

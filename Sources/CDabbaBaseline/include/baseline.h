@@ -17,8 +17,8 @@ extern "C" {
 
 /*
  * Produces `count` messages of `size` bytes to `topic`; message i has the key "key-<i % keys>". Every message must
- * be acknowledged: the clock runs from the first rd_kafka_producev to the end of rd_kafka_flush, by which time
- * every delivery report has been counted.
+ * be acknowledged. One warm-up message (key "warm-up") is produced and flushed first, untimed; then the clock runs
+ * from the first rd_kafka_producev to the end of rd_kafka_flush, by which time every delivery report was counted.
  */
 double dabba_baseline_produce(const char *bootstrap, const char *topic, long count, int size, int keys, char *err,
                               size_t errlen);

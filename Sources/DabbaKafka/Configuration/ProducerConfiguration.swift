@@ -50,7 +50,8 @@ public struct ProducerConfiguration: Sendable {
     public var compression: Compression
     /// How long to wait to fill a batch before sending it (`linger.ms`).
     public var linger: Duration
-    /// How long librdkafka keeps trying to deliver a message before failing it (`message.timeout.ms`).
+    /// How long librdkafka keeps trying to deliver a message before failing it (`message.timeout.ms`). For a
+    /// transactional producer it is capped at ``transactionTimeout``, as librdkafka requires.
     public var messageTimeout: Duration
     /// The most messages waiting in the local queue; beyond it, sending waits for deliveries (backpressure).
     public var maxQueuedMessages: Int
@@ -92,6 +93,11 @@ public struct ProducerConfiguration: Sendable {
         self.init(client: ClientConfiguration(bootstrap: bootstrap))
     }
 
+    /// The message timeout, capped at the transaction timeout for transactional producers.
+    var effectiveMessageTimeout: Duration {
+        transactionalID == nil ? messageTimeout : min(messageTimeout, transactionTimeout)
+    }
+
     var librdkafkaProperties: [(String, String)] {
         var properties = client.librdkafkaProperties
         properties += [
@@ -100,7 +106,8 @@ public struct ProducerConfiguration: Sendable {
             ("partitioner", partitioner.value),
             ("compression.codec", compression.value),
             ("linger.ms", String(linger.milliseconds)),
-            ("message.timeout.ms", String(messageTimeout.milliseconds)),
+            // librdkafka requires message.timeout.ms <= transaction.timeout.ms for transactional producers.
+            ("message.timeout.ms", String(effectiveMessageTimeout.milliseconds)),
             ("queue.buffering.max.messages", String(maxQueuedMessages)),
             ("queue.buffering.max.kbytes", String(maxQueuedKilobytes)),
             ("message.max.bytes", String(maxMessageBytes)),

@@ -20,7 +20,7 @@ public final class KafkaProducer: Service, Sendable {
     private let reports: BatchChannel<DeliveryBatch>
     private let queueSpace = QueueSpace()
     private let topicHandles = TopicHandleCache()
-    private let nextMessageID = Atomic<UInt64>(1)
+    @usableFromInline let nextMessageID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
     private let transactionInitialization = Mutex<Task<Void, any Error>?>(nil)
     private let configuration: ProducerConfiguration
@@ -91,14 +91,32 @@ public final class KafkaProducer: Service, Sendable {
     /// - Parameter message: The message to send.
     /// - Returns: The message's id, repeated in its ``DeliveryReport``.
     /// - Throws: ``KafkaError`` if the message cannot be enqueued (too large, unknown partition, closed).
+    @inlinable
     @discardableResult
-    public func enqueue(_ message: ProducerMessage) async throws -> UInt64 {
-        let id = nextMessageID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let opaque = MessageTag.fastPath(id: id)
-        // The common case, librdkafka has room: one synchronous call, no further async frame.
-        if try produceIfRoom(message, opaque: opaque) { return id }
-        try await produce(message, opaque: opaque)
+    public func enqueue(_ message: consuming ProducerMessage) async throws -> UInt64 {
+        // Inlined into the caller, the common case (librdkafka has room) is one synchronous call: no async frame
+        // and no executor hop per message.
+        let id = makeMessageID()
+        if try enqueueIfRoom(message, id: id) { return id }
+        try await enqueueWhenRoom(message, id: id)
         return id
+    }
+
+    @usableFromInline
+    func makeMessageID() -> UInt64 {
+        nextMessageID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// One ``enqueue(_:)`` attempt: false if librdkafka's queue is full.
+    @usableFromInline
+    func enqueueIfRoom(_ message: ProducerMessage, id: UInt64) throws -> Bool {
+        try produceIfRoom(message, opaque: MessageTag.fastPath(id: id))
+    }
+
+    /// ``enqueue(_:)`` once librdkafka's queue has room.
+    @usableFromInline
+    func enqueueWhenRoom(_ message: ProducerMessage, id: UInt64) async throws {
+        try await produce(message, opaque: MessageTag.fastPath(id: id))
     }
 
     /// Delivery reports of messages sent with ``enqueue(_:)``, in batches as librdkafka serves them.
@@ -389,12 +407,27 @@ public struct DeliveryReportSequence: AsyncSequence, Sendable {
 
     /// The iterator over delivery reports.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let channel: BatchChannel<DeliveryBatch>
-        var batch = DeliveryBatch()
-        var index = 0
+        @usableFromInline let channel: BatchChannel<DeliveryBatch>
+        @usableFromInline var batch = DeliveryBatch()
+        @usableFromInline var index = 0
+
+        init(channel: BatchChannel<DeliveryBatch>) {
+            self.channel = channel
+        }
 
         /// The next report, or nil once the producer is closed and every report was read.
+        @inlinable
         public mutating func next() async -> DeliveryReport? {
+            // Inlined into the caller, a report from the current batch costs no async frame or executor hop.
+            if index < batch.count {
+                defer { index += 1 }
+                return batch.report(at: index)
+            }
+            return await nextFromNextBatch()
+        }
+
+        @usableFromInline
+        mutating func nextFromNextBatch() async -> DeliveryReport? {
             while index >= batch.count {
                 guard let next = await channel.next() else { return nil }
                 batch = next

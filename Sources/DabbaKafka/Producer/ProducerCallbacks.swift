@@ -171,8 +171,10 @@ final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
 
 /// Delivery reports as the poll thread records them: plain values in one flat buffer (no reference counting per
 /// message), turned into ``DeliveryReport``s only when the application reads them.
+@usableFromInline
 struct DeliveryBatch: Sendable {
-    struct Record {
+    @usableFromInline
+    struct Record: Sendable {
         var messageID: UInt64
         var offset: Int64
         var partition: Int32
@@ -188,7 +190,7 @@ struct DeliveryBatch: Sendable {
         var value: [UInt8]?
     }
 
-    var records: [Record] = []
+    @usableFromInline var records: [Record] = []
     var topics: [String] = []
     var failures: [Failure] = []
     /// The librdkafka topic handle (as an integer) of each entry of `topics`.
@@ -196,7 +198,7 @@ struct DeliveryBatch: Sendable {
     private var lastHandle: UInt = 0
     private var lastIndex: UInt32 = 0
 
-    var count: Int { records.count }
+    @inlinable var count: Int { records.count }
     var isEmpty: Bool { records.isEmpty }
 
     /// The index of a topic already in this batch (almost always the previous message's topic).
@@ -216,22 +218,25 @@ struct DeliveryBatch: Sendable {
         return lastIndex
     }
 
+    @usableFromInline
     func report(at index: Int) -> DeliveryReport {
         let record = records[index]
-        var report = DeliveryReport(
+        let topic = topics[Int(record.topicIndex)]
+        guard record.failureIndex >= 0 else {
+            return DeliveryReport(
+                messageID: record.messageID, topic: topic, partition: record.partition, offset: record.offset, error: nil
+            )
+        }
+        let failure = failures[Int(record.failureIndex)]
+        return DeliveryReport(
             messageID: record.messageID,
-            topic: topics[Int(record.topicIndex)],
+            topic: topic,
             partition: record.partition,
             offset: record.offset,
-            error: nil
+            error: failure.error,
+            failedKey: failure.key,
+            failedValue: failure.value
         )
-        if record.failureIndex >= 0 {
-            let failure = failures[Int(record.failureIndex)]
-            report.error = failure.error
-            report.failedKey = failure.key
-            report.failedValue = failure.value
-        }
-        return report
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 /// The producing side blocks (with periodic wake-ups) while the channel holds `capacity` batches, which is how a
 /// slow application slows fetching instead of growing memory. Handing over whole batches keeps the per-message
 /// cost of crossing threads near zero.
+@usableFromInline
 final class BatchChannel<Element: Sendable>: @unchecked Sendable {
     // `condition` guards every stored var below; @unchecked Sendable is sound because of that.
     private let condition = NSCondition()

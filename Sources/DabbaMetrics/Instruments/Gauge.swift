@@ -2,7 +2,7 @@ import Synchronization
 
 /// A value that goes up and down, such as in-flight messages or the size of a batch.
 ///
-/// Get one from ``MetricsRegistry/gauge(_:help:labels:)``. Updates are lock-free: ``set(_:)-(Double)`` is an
+/// Get one from ``MetricsRegistry/gauge(_:help:labels:)``. Updates are lock-free: `set(_:)` is an
 /// atomic store and ``increment(by:)`` / ``decrement(by:)`` are compare-and-swap loops on the value's bits.
 ///
 /// For a value that is cheaper to read when scraped than to keep up to date, register a callback instead with

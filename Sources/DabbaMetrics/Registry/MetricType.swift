@@ -2,7 +2,8 @@
 ///
 /// A struct rather than an enum so that types can be added (for example summaries) without breaking code that
 /// switches over them. Collectors (``MetricsRegistry/addCollector(_:)``) emit single values, so they can use
-/// ``counter``, ``gauge`` and ``untyped``; histograms come only from ``MetricsRegistry/histogram(_:help:labels:buckets:)``.
+/// ``counter``, ``gauge`` and ``untyped``; histograms come only from
+/// ``MetricsRegistry/histogram(_:help:labels:buckets:)``.
 public struct MetricType: Hashable, Sendable, CustomStringConvertible {
     private let name: String
     private init(_ name: String) { self.name = name }

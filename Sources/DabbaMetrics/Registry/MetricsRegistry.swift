@@ -43,6 +43,10 @@ public struct MetricsCollectorID: Hashable, Sendable {
 /// The same holds for histogram buckets (the first registration of a series fixes them) and for callback gauges (a
 /// second callback for the same series is ignored).
 ///
+/// A series is exported from its registration on, so registering the label sets you know of up front (discarding
+/// the result) makes them appear as `0` before their first event. Registered series are never removed; for series
+/// that come and go, use ``addCollector(_:)``.
+///
 /// ## Names
 /// Names that are not valid Prometheus names are sanitised rather than rejected: characters outside
 /// `[a-zA-Z0-9_:]` (`[a-zA-Z0-9_]` for label names) become `_`, and a leading digit gets a `_` in front. A label named

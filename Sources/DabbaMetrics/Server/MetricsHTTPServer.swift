@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A minimal HTTP/1.1 server for a pipeline executable's metrics and health checks.
 ///
@@ -46,10 +45,11 @@ public final class MetricsHTTPServer: Sendable {
     ///   - registry: The registry served on `/metrics`.
     ///   - health: The liveness check served on `/health`; always healthy by default.
     ///   - readiness: The readiness check served on `/ready`; always ready by default.
-    ///   - requestTimeout: How long a client may take to send its request head, and to take the response.
+    ///   - requestTimeout: How long a client may take to send its request head, and to take the response. Positive.
     /// - Throws: ``MetricsServerError``, naming `host:port`: ``MetricsServerError/Code/addressInUse`` when the port
     ///   is taken, ``MetricsServerError/Code/bindFailed`` or ``MetricsServerError/Code/addressResolution`` for other
-    ///   address problems, ``MetricsServerError/Code/invalidArgument`` for a port outside 0…65535.
+    ///   address problems, ``MetricsServerError/Code/invalidArgument`` for a port outside 0…65535 or a request
+    ///   timeout that is not positive.
     public init(
         host: String = "0.0.0.0",
         port: Int,
@@ -58,6 +58,13 @@ public final class MetricsHTTPServer: Sendable {
         readiness: @escaping @Sendable () -> HealthStatus = { .ok },
         requestTimeout: Duration = .seconds(2)
     ) throws {
+        guard requestTimeout > .zero else {
+            throw MetricsServerError(
+                code: .invalidArgument,
+                message: "the request timeout of the metrics server on "
+                    + "\(POSIXSocket.displayAddress(host: host, port: port)) must be positive, not \(requestTimeout)"
+            )
+        }
         let listener = try POSIXSocket.listen(host: host, port: port)
         let wakeUp: (read: Int32, write: Int32)
         do {
@@ -91,6 +98,18 @@ public final class MetricsHTTPServer: Sendable {
     public func stop() async {
         core.requestStop()
         await core.waitUntilFinished()
+    }
+
+    /// Suspends until the server has stopped; cancelling the calling task stops it.
+    ///
+    /// This lets the server run as a child task or a service alongside the pipeline: cancel the task, or call
+    /// ``stop()`` from elsewhere, and `run()` returns once the thread is done and the port released.
+    public func run() async {
+        await withTaskCancellationHandler {
+            await core.waitUntilFinished()
+        } onCancel: {
+            core.requestStop()
+        }
     }
 
     /// A server dropped without ``stop()`` still stops its thread and releases its port, shortly after.

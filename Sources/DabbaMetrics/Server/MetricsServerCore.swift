@@ -210,7 +210,10 @@ final class MetricsServerCore: Sendable {
         while connection.filled < limit {
             let filled = connection.filled
             let received = connection.input.withUnsafeMutableBytes { bytes in
-                POSIXSocket.receive(connection.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled...]))
+                POSIXSocket.receive(
+                    connection.descriptor,
+                    into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled...])
+                )
             }
             switch received {
             case .received(let count):
@@ -266,7 +269,9 @@ final class MetricsServerCore: Sendable {
     /// nothing is pending.
     private func linger(_ connection: Connection) -> Bool {
         while connection.lingerBudget > 0 {
-            let received = connection.input.withUnsafeMutableBytes { POSIXSocket.receive(connection.descriptor, into: $0) }
+            let received = connection.input.withUnsafeMutableBytes {
+                POSIXSocket.receive(connection.descriptor, into: $0)
+            }
             switch received {
             case .received(let count): connection.lingerBudget -= count
             case .wouldBlock: return !connection.mayStillBeSending

@@ -34,7 +34,7 @@ final class TestPostgres: Sendable {
     /// The directory holding `initdb` and `pg_ctl`, or nil when PostgreSQL is not installed.
     static let binDirectory: String? = locateBinaries()
 
-    /// Whether PostgreSQL tests can run; use as `.enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason)`.
+    /// Whether PostgreSQL tests can run: `.enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason)`.
     static var isAvailable: Bool { externalURL != nil || binDirectory != nil }
 
     /// Why PostgreSQL tests are skipped.
@@ -220,9 +220,12 @@ private struct Cluster: Sendable {
                     "-p \(cluster.port)", "-k \(directory.path)", "-c listen_addresses=127.0.0.1",
                     // A test cluster need not survive a power cut.
                     "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
+                    // Tests that provoke a deadlock see it detected quickly.
+                    "-c deadlock_timeout=100ms",
                 ].joined(separator: " ")
                 let started = try await cluster.tool(
-                    "pg_ctl", ["-D", cluster.dataDirectory.path, "-l", log.path, "-o", options, "-w", "-t", "30", "start"]
+                    "pg_ctl",
+                    ["-D", cluster.dataDirectory.path, "-l", log.path, "-o", options, "-w", "-t", "30", "start"]
                 )
                 if started.status == 0 { return cluster }
                 failure = started.output + "\n" + ((try? String(contentsOf: log, encoding: .utf8)) ?? "")
@@ -260,37 +263,66 @@ private struct Cluster: Sendable {
         }
     }
 
-    /// Runs one of the PostgreSQL tools (as ``user`` when set) and returns its exit status and output.
+    /// Runs one of the PostgreSQL tools (as ``user`` when set) in the cluster directory and returns its exit status
+    /// and output.
     private func tool(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let executable = binDirectory + "/" + name
-        let outputURL = directory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8)).out")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputURL) }
-        // A file, not a pipe: the server that `pg_ctl start` leaves running must not hold our pipe open.
-        let output = try FileHandle(forWritingTo: outputURL)
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: try Self.runuser())
-            process.arguments = ["-u", user, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let outputPath = directory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8)).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let command = try user.map { ["\(try Self.runuser())", "-u", $0, "--"] } ?? []
+        let status = try await Self.spawnAndWait(
+            command + [executable] + arguments, output: outputPath, directory: directory.path
+        )
+        return (status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs a program to completion with stdin from /dev/null and stdout and stderr into the file `output`, in
+    /// `directory` (through `/bin/sh`), with no signal blocked, and returns its exit status (128 + the signal if a
+    /// signal ended it).
+    ///
+    /// Not Foundation's `Process`: on Linux it learns that a child exited when a socket it passes to the child is
+    /// closed, and the server that `pg_ctl start` leaves running inherits that socket, so `pg_ctl start` would
+    /// never be seen to finish. (`Process` also passes on the calling thread's signal mask, and Swift's
+    /// concurrency threads block most signals.)
+    private static func spawnAndWait(_ arguments: [String], output: String, directory: String) async throws -> Int32 {
+        #if canImport(Darwin)
+        var actions: posix_spawn_file_actions_t? = nil
+        var attributes: posix_spawnattr_t? = nil
+        #else
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        // `sh` changes directory (posix_spawn_file_actions_addchdir_np is not in every libc's Swift overlay).
+        let command = ["/bin/sh", "-c", #"cd "$0" && exec "$@""#, directory] + arguments
+        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
+        guard spawned == 0 else {
+            throw TestPostgresError("could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
         }
-        process.currentDirectoryURL = directory
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try Self.runWithSignalsUnblocked(process)
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
+        let child = pid
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            // waitpid blocks: not on the cooperative pool.
+            DispatchQueue.global().async {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
             }
         }
-        try? output.close()
-        return (status, (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "")
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// The user to run the server as: nil unless the tests run as root (PostgreSQL refuses root).
@@ -298,7 +330,7 @@ private struct Cluster: Sendable {
         guard geteuid() == 0 else { return nil }
         let candidates: [String] = ["postgres", "nobody"]
         if let user = candidates.first(where: { getpwnam($0) != nil }) { return user }
-        throw TestPostgresError("running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL")
+        throw TestPostgresError("running as root, with neither a `postgres` nor a `nobody` user to run the server")
     }
 
     private static func runuser() throws -> String {
@@ -314,17 +346,6 @@ private struct Cluster: Sendable {
         guard chown(directory.path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
             throw TestPostgresError("chown \(directory.path) to \(user) failed: errno \(errno)")
         }
-    }
-
-    /// Starts `process` with no signal blocked: `Process` passes on the calling thread's signal mask, and Swift's
-    /// concurrency threads block most signals, which the server would then inherit.
-    private static func runWithSignalsUnblocked(_ process: Process) throws {
-        var none = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
     }
 
     /// A loopback port nobody listens on right now (the kernel's choice for port 0).

@@ -1,0 +1,109 @@
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaPipeline
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("Inbox and concurrency", .timeLimit(.minutes(3)))
+struct InboxAndConcurrencyTests {
+    @Test("the same event delivered twice: its effect is applied once and the duplicate is counted")
+    func duplicateDelivery() async throws {
+        let fixture = try PipelineFixture(partitions: 2, delays: [])
+        let inbox = try SQLiteInbox(path: ":memory:")
+        try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT, amount INTEGER)") }
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { event, context in
+            try context.database?.execute(
+                "INSERT INTO effects VALUES (?, ?)", [.text(context.envelope.id), .integer(Int64(event.amount))]
+            )
+        }
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), inbox: inbox,
+            logger: quietLogger
+        )
+        let events = try fixture.eventProducer()
+        // An upstream retry: the same event (same id) written twice, plus another event.
+        try await events.send(OrderPlaced(orderID: "o-1", amount: 10), metadata: EventMetadata(id: "evt-1"))
+        try await events.send(OrderPlaced(orderID: "o-1", amount: 10), metadata: EventMetadata(id: "evt-1"))
+        try await events.send(OrderPlaced(orderID: "o-2", amount: 5), metadata: EventMetadata(id: "evt-2"))
+        try await withRunning(runner) {
+            try await eventually("all three records are consumed") {
+                runner.metrics.handled.value + runner.metrics.duplicates.value == 3
+            }
+        }
+        let rows = try await inbox.withDatabase { try $0.query("SELECT event_id, amount FROM effects ORDER BY event_id") }
+        #expect(rows == [[.text("evt-1"), .integer(10)], [.text("evt-2"), .integer(5)]])
+        #expect(runner.metrics.duplicates.value == 1)
+        #expect(runner.metrics.handled.value == 2)
+        #expect(try await inbox.contains(group: fixture.group, eventID: "evt-1"))
+        try await events.producer.close()
+    }
+
+    @Test("a handler's failed database writes roll back with it: nothing of a failed event is kept")
+    func failedHandlerRollsBack() async throws {
+        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let inbox = try SQLiteInbox(path: ":memory:")
+        try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT)") }
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { event, context in
+            try context.database?.execute("INSERT INTO effects VALUES (?)", [.text(context.envelope.id)])
+            if event.amount < 0 { throw PermanentError(HandlerFailure("negative amount")) }
+        }
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), inbox: inbox,
+            logger: quietLogger
+        )
+        let events = try fixture.eventProducer()
+        try await events.send(OrderPlaced(orderID: "a", amount: -1), metadata: EventMetadata(id: "bad"))
+        try await events.send(OrderPlaced(orderID: "b", amount: 1), metadata: EventMetadata(id: "good"))
+        try await withRunning(runner) {
+            try await eventually("both are done") {
+                runner.metrics.handled.value == 1 && runner.metrics.deadLettered.value == 1
+            }
+        }
+        let rows = try await inbox.withDatabase { try $0.query("SELECT event_id FROM effects") }
+        #expect(rows == [[.text("good")]])
+        #expect(try await !inbox.contains(group: fixture.group, eventID: "bad"))
+        try await events.producer.close()
+    }
+
+    @Test("per-key concurrency: keys of one partition run in parallel, each key stays in order")
+    func perKeyConcurrency() async throws {
+        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let log = Mutex<[String: [Int]]>([:])
+        let active = Atomic<Int>(0)
+        let maxActive = Atomic<Int>(0)
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { event, _ in
+            let now = active.add(1, ordering: .relaxed).newValue
+            var seen = maxActive.load(ordering: .relaxed)
+            while now > seen, !maxActive.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
+                seen = maxActive.load(ordering: .relaxed)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            log.withLock { $0[event.orderID, default: []].append(event.amount) }
+            active.subtract(1, ordering: .relaxed)
+        }
+        var configuration = fixture.configuration()
+        configuration.concurrency = .perKey(maxInFlight: 8)
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: configuration, logger: quietLogger
+        )
+        let events = try fixture.eventProducer()
+        for index in 0..<80 {
+            try await events.enqueue(OrderPlaced(orderID: "key-\(index % 8)", amount: index))
+        }
+        try await events.producer.flush()
+        try await withRunning(runner) {
+            try await eventually("all are handled") { runner.metrics.handled.value == 80 }
+        }
+        #expect(maxActive.load(ordering: .relaxed) > 1, "keys never ran in parallel")
+        for (key, amounts) in log.withLock({ $0 }) {
+            #expect(amounts == amounts.sorted(), "key \(key) out of order")
+            #expect(amounts.count == 10)
+        }
+        try await events.producer.close()
+    }
+}
