@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
         .library(name: "DabbaMetrics", targets: ["DabbaMetrics"]),
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
+        .library(name: "DabbaService", targets: ["DabbaService"]),
         .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
@@ -65,6 +66,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The standard options and runner of pipeline executables.
+        .target(
+            name: "DabbaService",
+            dependencies: [
+                "DabbaPipeline", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres", "DabbaKafka",
+                "DabbaMetrics", "DabbaSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Test helpers shipped to users: the persistent test broker (and, later, fixtures and pipeline harnesses).
         .target(
             name: "DabbaTesting",
@@ -89,6 +101,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Fixtures/PipelineFixture"
+        ),
+        .executableTarget(
+            name: "dabba-service-fixture",
+            dependencies: [
+                "DabbaService", "DabbaPipeline", "DabbaEvents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/Fixtures/ServiceFixture"
         ),
         .testTarget(
             name: "DabbaKafkaTests",

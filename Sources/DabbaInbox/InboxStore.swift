@@ -27,6 +27,11 @@ public protocol InboxStore: Sendable {
     /// Whether an event is recorded as processed by a group.
     func contains(group: String, eventID: String) async throws -> Bool
 
+    /// Runs schema statements for the service's own tables (portable SQL such as `CREATE TABLE IF NOT EXISTS`), each
+    /// in order, before processing starts.
+    /// - Parameter statements: The statements.
+    func migrate(_ statements: [String]) async throws
+
     /// Deletes records older than the retention, returning how many were removed.
     /// - Parameter age: Records processed longer ago than this are removed.
     func purge(olderThan age: Duration) async throws -> Int

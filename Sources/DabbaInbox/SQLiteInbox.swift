@@ -99,6 +99,12 @@ public final class SQLiteInbox: InboxStore {
         return outcomes
     }
 
+    public func migrate(_ statements: [String]) async throws {
+        try await withDatabase { database in
+            for statement in statements { try database.execute(statement) }
+        }
+    }
+
     public func contains(group: String, eventID: String) async throws -> Bool {
         await lock.acquire()
         defer { lock.release() }

@@ -1,0 +1,116 @@
+import ArgumentParser
+import DabbaPipeline
+import Foundation
+
+/// The options every Dabba pipeline executable takes, parsed the same way in every service.
+///
+/// ```
+/// --bootstrap/-b HOST:PORT[,…]   Kafka bootstrap servers (default: $DABBA_BOOTSTRAP)
+/// --catalog DIR                  the Topics/ catalog (default: $DABBA_CATALOG or ./Topics)
+/// --group ID                     override the pipeline's consumer group
+/// --instance-id ID               static member id; also names the inbox file and the transactional id
+/// --concurrency partition|key:N  per-partition order (default) or N keys in parallel per partition
+/// --metrics-port N               health, readiness and Prometheus metrics (0: any free port; -1: off)
+/// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance>.sqlite)
+/// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
+/// --exactly-once                 consume-transform-produce in Kafka transactions
+/// --create-topics                create missing catalog topics at start instead of failing
+/// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
+/// ```
+public struct PipelineOptions: ParsableArguments, Sendable {
+    /// Kafka bootstrap servers.
+    @Option(name: [.short, .customLong("bootstrap")], help: "Kafka bootstrap servers (default: $DABBA_BOOTSTRAP).")
+    public var bootstrap: String?
+
+    /// The catalog directory.
+    @Option(help: "The Topics/ catalog directory (default: $DABBA_CATALOG or ./Topics).")
+    public var catalog: String?
+
+    /// Consumer group override.
+    @Option(help: "Override the pipeline's consumer group.")
+    public var group: String?
+
+    /// Static member id.
+    @Option(name: .customLong("instance-id"), help: "Static member id; also names the inbox file.")
+    public var instanceID: String?
+
+    /// Concurrency mode.
+    @Option(help: "partition (order per partition) or key:N (N keys in parallel per partition).")
+    public var concurrency: String = "partition"
+
+    /// Metrics port.
+    @Option(name: .customLong("metrics-port"), help: "Port for /health, /ready and /metrics (0: any free port; -1: off).")
+    public var metricsPort: Int = 0
+
+    /// Inbox location.
+    @Option(help: "sqlite:PATH, a postgres:// URL, or none (default: sqlite:.dabba/<group>-<instance>.sqlite).")
+    public var inbox: String?
+
+    /// Inbox retention.
+    @Option(name: .customLong("inbox-retention"), help: "How long inbox entries are kept, e.g. 7d, 12h (default 7d).")
+    public var inboxRetention: String = "7d"
+
+    /// Exactly-once mode.
+    @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions.")
+    public var exactlyOnce = false
+
+    /// Create missing topics.
+    @Flag(name: .customLong("create-topics"), help: "Create missing catalog topics at start instead of failing.")
+    public var createTopics = false
+
+    /// Log level.
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    public var logLevel: String = "info"
+
+    /// Creates options with defaults (ArgumentParser fills them from the command line).
+    public init() {}
+
+    /// The bootstrap servers from the option or `DABBA_BOOTSTRAP`.
+    public func resolvedBootstrap() throws -> String {
+        if let bootstrap, !bootstrap.isEmpty { return bootstrap }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DABBA_BOOTSTRAP"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        throw ValidationError("no bootstrap servers: pass --bootstrap HOST:PORT or set DABBA_BOOTSTRAP")
+    }
+
+    /// The catalog directory from the option, `DABBA_CATALOG`, or `./Topics`.
+    public var resolvedCatalog: String {
+        catalog ?? ProcessInfo.processInfo.environment["DABBA_CATALOG"] ?? "Topics"
+    }
+
+    /// The parsed concurrency mode.
+    public func resolvedConcurrency() throws -> ConcurrencyMode {
+        if concurrency == "partition" { return .perPartition }
+        if concurrency.hasPrefix("key:"), let count = Int(concurrency.dropFirst(4)), count > 0 {
+            return .perKey(maxInFlight: count)
+        }
+        throw ValidationError("--concurrency must be 'partition' or 'key:N' with N > 0, not '\(concurrency)'")
+    }
+
+    /// The inbox retention as a duration.
+    public func resolvedRetention() throws -> Duration {
+        guard let duration = parseDuration(inboxRetention) else {
+            throw ValidationError("--inbox-retention must look like 30m, 12h or 7d, not '\(inboxRetention)'")
+        }
+        return duration
+    }
+
+    public mutating func validate() throws {
+        _ = try resolvedConcurrency()
+        _ = try resolvedRetention()
+        guard metricsPort >= -1, metricsPort <= 65535 else {
+            throw ValidationError("--metrics-port must be -1 (off), 0 (any free port) or a port number, not \(metricsPort)")
+        }
+    }
+}
+
+/// Parses `500ms`, `30s`, `5m`, `12h`, `7d`.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+        guard let value = Int64(text.dropLast(suffix.count)), value >= 0 else { return nil }
+        return .milliseconds(value * milliseconds)
+    }
+    return nil
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import DabbaCatalog
+import DabbaEvents
+import DabbaInbox
+import DabbaInboxPostgres
+import DabbaKafka
+import DabbaMetrics
+import DabbaPipeline
+import DabbaSchema
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a pipeline as a service executable: loads the catalog, checks (or creates) its topics, opens the inbox,
+/// serves `/health`, `/ready` and `/metrics`, and runs until SIGTERM or SIGINT, then shuts down gracefully.
+///
+/// ```swift
+/// @main struct OrdersService: AsyncParsableCommand {
+///     @OptionGroup var options: PipelineOptions
+///     func run() async throws {
+///         var pipeline = Pipeline(service: "orders", groupID: "food-orders")
+///         pipeline.on(OrderPlaced.self) { event, context in … }
+///         try await PipelineService.run(pipeline, options: options, migrations: ["CREATE TABLE IF NOT EXISTS …"])
+///     }
+/// }
+/// ```
+public enum PipelineService {
+    /// Runs the pipeline until a shutdown signal.
+    /// - Parameters:
+    ///   - pipeline: The handlers (its group may be overridden by `--group`).
+    ///   - options: The parsed standard options.
+    ///   - migrations: Schema statements for the service's own tables in the inbox database.
+    ///   - configure: Adjusts the runtime settings derived from the options.
+    /// - Throws: ``PipelineError`` for catalog or topic problems, or what the runner throws.
+    public static func run(
+        _ pipeline: Pipeline,
+        options: PipelineOptions,
+        migrations: [String] = [],
+        configure: (inout PipelineConfiguration) -> Void = { _ in }
+    ) async throws {
+        var pipeline = pipeline
+        if let group = options.group { pipeline.groupID = group }
+        let logger = makeLogger(service: pipeline.service, level: options.logLevel)
+        let bootstrap = try options.resolvedBootstrap()
+        let catalog = try loadCatalog(options.resolvedCatalog)
+        let topology = try PipelineTopology(catalog: catalog, groupID: pipeline.groupID)
+        try checkHandlers(pipeline, catalog: catalog)
+        try await ensureTopics(topology, catalog: catalog, bootstrap: bootstrap, create: options.createTopics, logger: logger)
+
+        let inbox = try openInbox(options.inbox, pipeline: pipeline, instanceID: options.instanceID)
+        if let inbox, !migrations.isEmpty { try await inbox.migrate(migrations) }
+
+        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
+        configuration.client.clientID = "\(pipeline.service)-\(options.instanceID ?? "\(getpid())")"
+        configuration.instanceID = options.instanceID
+        configuration.concurrency = try options.resolvedConcurrency()
+        configuration.exactlyOnce = options.exactlyOnce
+        configure(&configuration)
+
+        let metrics = PipelineMetrics(labels: ["service": pipeline.service])
+        let schemas = Dictionary(catalog.events.map { ($0.type, $0.payloadSchema) }, uniquingKeysWith: { first, _ in first })
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: topology, configuration: configuration, routes: EventRoutes(catalog: catalog),
+            inbox: inbox, schemas: schemas, metrics: metrics, logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if options.metricsPort >= 0 {
+            let server = try MetricsHTTPServer(
+                port: options.metricsPort, registry: metrics.registry,
+                health: {
+                    let health = runner.health
+                    return health.healthy ? .ok : .unhealthy(health.reason)
+                },
+                readiness: { runner.isReady ? .ok : .unhealthy("not consuming yet") }
+            )
+            logger.info("health and metrics on http://\(server.host):\(server.port)/metrics")
+            services.append(.init(service: MetricsService(server: server)))
+        }
+        if let inbox {
+            services.append(.init(service: InboxRetentionService(inbox: inbox, retention: try options.resolvedRetention(), logger: logger)))
+        }
+        // Started last, stopped first: the runner finishes its batch and commits before the endpoints go away.
+        services.append(.init(service: runner))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    static func makeLogger(service: String, level: String) -> Logger {
+        var logger = Logger(label: "dabba.\(service)")
+        logger.logLevel = Logger.Level(rawValue: level) ?? .info
+        return logger
+    }
+
+    static func loadCatalog(_ directory: String) throws -> Catalog {
+        do {
+            return try Catalog.load(directory: URL(fileURLWithPath: directory))
+        } catch let errors as CatalogErrors {
+            throw PipelineError(.configuration, "the catalog in \(directory) is invalid:\n\(errors)")
+        }
+    }
+
+    /// Every event type the catalog routes to the group must have a handler or an explicit ignore.
+    static func checkHandlers(_ pipeline: Pipeline, catalog: Catalog) throws {
+        let routed = Set(catalog.consumerGroups.filter { $0.groupID == pipeline.groupID }.flatMap(\.eventTypes))
+        let covered = Set(pipeline.handledEventTypes).union(pipeline.ignoredEventTypes.keys)
+        let missing = routed.subtracting(covered).sorted()
+        guard missing.isEmpty else {
+            throw PipelineError(
+                .configuration,
+                "the catalog routes \(missing.joined(separator: ", ")) to group '\(pipeline.groupID)' but \(pipeline.service) has no handler: add one, or pipeline.ignore(_:because:)"
+            )
+        }
+    }
+
+    static func ensureTopics(
+        _ topology: PipelineTopology, catalog: Catalog, bootstrap: String, create: Bool, logger: Logger
+    ) async throws {
+        let metadata = try KafkaMetadata(configuration: ClientConfiguration(bootstrap: bootstrap), logger: logger)
+        var missing: [String] = []
+        for topic in topology.allTopics where try await metadata.topicPartitionCount(topic: topic) == nil {
+            missing.append(topic)
+        }
+        guard !missing.isEmpty else { return }
+        guard create else {
+            throw PipelineError(
+                .missingTopic,
+                "missing topics: \(missing.joined(separator: ", ")) — run `dabba topics apply`, or start with --create-topics"
+            )
+        }
+        let admin = try KafkaAdmin(configuration: ClientConfiguration(bootstrap: bootstrap), logger: logger)
+        let specs = missing.compactMap { name in catalog.allTopics.first { $0.name == name } }
+        try await admin.createTopics(
+            specs.map { NewTopic(name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicas), configs: $0.configs) }
+        )
+        logger.info("created topics \(missing.joined(separator: ", "))")
+    }
+
+    static func openInbox(_ option: String?, pipeline: Pipeline, instanceID: String?) throws -> (any InboxStore)? {
+        let value = option ?? "sqlite:.dabba/\(pipeline.groupID)-\(instanceID ?? "default").sqlite"
+        if value == "none" { return nil }
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
+            return try PostgresInbox(connectionString: value)
+        }
+        guard value.hasPrefix("sqlite:") else {
+            throw ValidationError("--inbox must be sqlite:PATH, a postgres:// URL, or none, not '\(value)'")
+        }
+        let path = String(value.dropFirst("sqlite:".count))
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try SQLiteInbox(path: path)
+    }
+}
+
+/// Serves the metrics endpoint until graceful shutdown.
+struct MetricsService: Service {
+    let server: MetricsHTTPServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await server.stop()
+    }
+}
+
+/// Deletes inbox entries older than the retention, hourly.
+struct InboxRetentionService: Service {
+    let inbox: any InboxStore
+    let retention: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await inbox.purge(olderThan: retention)
+                    if removed > 0 { logger.info("purged \(removed) inbox entries older than \(retention)") }
+                } catch {
+                    logger.warning("inbox purge failed: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import DabbaEvents
+import DabbaKafka
+import Foundation
+import Testing
+
+@Suite("Pipeline executables: standard options, startup checks, metrics, signals", .serialized, .timeLimit(.minutes(3)))
+struct ServiceExecutableTests {
+    static let catalogYAML = """
+        asyncapi: 3.0.0
+        info: {title: Payments, version: 1.0.0}
+        channels:
+          payments:
+            address: TOPIC
+            messages:
+              requested: {$ref: '#/components/messages/Requested'}
+            bindings: {kafka: {partitions: 2, replicas: 1}}
+            x-dabba-retry: {delays: [1s], deadLetter: true}
+        operations:
+          authorize:
+            action: receive
+            channel: {$ref: '#/channels/payments'}
+            bindings: {kafka: {groupId: {type: string, const: payments-authorizer}}}
+        components:
+          messages:
+            Requested:
+              name: payments.payment.requested
+              x-dabba-key: /orderId
+              payload:
+                type: object
+                required: [paymentId, orderId]
+                properties:
+                  paymentId: {type: string}
+                  orderId: {type: string}
+              examples:
+                - payload: {paymentId: p1, orderId: o1}
+        """
+
+    struct Setup {
+        let broker: EmbeddedBroker
+        let topic: String
+        let catalog: String
+        let database: String
+
+        init() throws {
+            broker = try EmbeddedBroker()
+            topic = "payments-\(UUID().uuidString.prefix(8).lowercased())"
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(ServiceExecutableTests.catalogYAML.replacingOccurrences(of: "TOPIC", with: topic).utf8)
+                .write(to: directory.appendingPathComponent("payments.asyncapi.yaml"))
+            catalog = directory.path
+            database = directory.appendingPathComponent("inbox.sqlite").path
+        }
+
+        func arguments(_ extra: [String] = []) -> [String] {
+            ["--bootstrap", broker.bootstrapServers, "--catalog", catalog, "--inbox", "sqlite:\(database)"] + extra
+        }
+
+        func createTopics() throws {
+            for name in [topic, "\(topic).payments-authorizer.retry.1", "\(topic).payments-authorizer.dlq"] {
+                try broker.createTopic(name, partitions: 2)
+            }
+        }
+    }
+
+    @Test("missing topics stop the service at start with a message naming them and the fix")
+    func missingTopics() async throws {
+        let setup = try Setup()
+        let process = try FixtureProcess(executable: "dabba-service-fixture", arguments: setup.arguments())
+        #expect(try await process.waitForExit() != 0)
+        let output = process.lines.joined(separator: "\n")
+        #expect(output.contains("missing topics: \(setup.topic), \(setup.topic).payments-authorizer.retry.1, \(setup.topic).payments-authorizer.dlq"))
+        #expect(output.contains("dabba topics apply"))
+    }
+
+    @Test("an event type routed to the group without a handler stops the service at start")
+    func missingHandler() async throws {
+        let setup = try Setup()
+        try setup.createTopics()
+        let process = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--without-handler"])
+        )
+        #expect(try await process.waitForExit() != 0)
+        #expect(process.lines.joined().contains("routes payments.payment.requested to group 'payments-authorizer' but authorizer has no handler"))
+    }
+
+    @Test("bad option values are rejected with the option named")
+    func badOptions() async throws {
+        let setup = try Setup()
+        let process = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--concurrency", "lots"])
+        )
+        #expect(try await process.waitForExit() != 0)
+        #expect(process.lines.joined().contains("--concurrency must be 'partition' or 'key:N'"))
+    }
+
+    @Test("a running service serves /ready and /metrics, handles events, and exits 0 on SIGTERM")
+    func metricsAndShutdown() async throws {
+        let setup = try Setup()
+        try setup.createTopics()
+        let port = freePort()
+        let process = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(port)])
+        )
+        try await eventually("the service is ready", timeout: .seconds(60)) { httpGet(port: port, path: "/ready")?.status == 200 }
+        #expect(httpGet(port: port, path: "/health")?.status == 200)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: setup.broker.bootstrapServers), logger: quietLogger)
+        let events = EventProducer(producer: producer, source: "/test", routes: EventRoutes(["payments.payment.requested": setup.topic]))
+        for index in 0..<3 {
+            try await events.send(
+                ServicePaymentRequested(paymentId: "p\(index)", orderId: "o\(index)"), metadata: EventMetadata(id: "e\(index)")
+            )
+        }
+        try await eventually("metrics show 3 handled events", timeout: .seconds(60)) {
+            httpGet(port: port, path: "/metrics")?.body.contains(#"dabba_events_handled_total{service="authorizer"} 3"#) == true
+        }
+        process.send(SIGTERM)
+        #expect(try await process.waitForExit() == 0)
+        #expect(httpGet(port: port, path: "/health") == nil, "the metrics endpoint should be closed after shutdown")
+        try await producer.close()
+    }
+}
+
+struct ServicePaymentRequested: Event {
+    static let eventType = "payments.payment.requested"
+    var paymentId: String
+    var orderId: String
+    var partitionKey: String? { orderId }
+}
