@@ -27,6 +27,14 @@ public protocol InboxStore: Sendable {
     /// Whether an event is recorded as processed by a group.
     func contains(group: String, eventID: String) async throws -> Bool
 
+    /// Runs statements outside any event's savepoint (each statement commits on its own), with exclusive use of
+    /// the store's connection. Used for schema changes, reports and Dabba's own bookkeeping (the key order guard).
+    /// - Parameter body: Work with the connection.
+    /// - Returns: What `body` returns.
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result
+
     /// Runs schema statements for the service's own tables (portable SQL such as `CREATE TABLE IF NOT EXISTS`), each
     /// in order, before processing starts.
     /// - Parameter statements: The statements.

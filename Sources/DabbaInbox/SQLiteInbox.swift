@@ -99,6 +99,12 @@ public final class SQLiteInbox: InboxStore {
         return outcomes
     }
 
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        try await withDatabase { try body($0) }
+    }
+
     public func migrate(_ statements: [String]) async throws {
         try await withDatabase { database in
             for statement in statements { try database.execute(statement) }

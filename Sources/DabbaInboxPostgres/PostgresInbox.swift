@@ -185,6 +185,12 @@ public final class PostgresInbox: InboxStore {
     ///   - eventID: The event id.
     /// - Returns: Whether a committed batch recorded the event.
     /// - Throws: ``InboxError`` if the query fails.
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        try await withDatabase(body)
+    }
+
     public func migrate(_ statements: [String]) async throws {
         try await withDatabase { database in
             for statement in statements { try database.execute(statement) }

@@ -60,6 +60,10 @@ public struct PipelineConfiguration: Sendable {
     public var retry: RetryConfiguration
     /// Consume-transform-produce in Kafka transactions: outputs and input offsets commit atomically.
     public var exactlyOnce: Bool
+    /// Per-key order across retry tiers: while an event of a key is parked in the retry tiers, later events of the
+    /// same key wait behind it instead of overtaking it. Needs an inbox (the queues live in its database; use
+    /// PostgreSQL when instances run on several machines). Guarded pipelines process one event at a time.
+    public var keyOrderGuard: Bool
     /// How many events are processed per batch (one inbox transaction / one Kafka transaction per batch).
     public var batchSize: Int
     /// How long shutdown waits for in-flight handlers.
@@ -79,6 +83,7 @@ public struct PipelineConfiguration: Sendable {
         self.concurrency = .perPartition
         self.retry = RetryConfiguration()
         self.exactlyOnce = false
+        self.keyOrderGuard = false
         self.batchSize = 500
         self.shutdownTimeout = .seconds(30)
         self.maxErrorMessageBytes = 1024

@@ -22,6 +22,8 @@ public final class PipelineMetrics: Sendable {
     public let duplicates: Counter
     /// Events of explicitly ignored (or unhandled) types.
     public let ignored: Counter
+    /// Events parked behind an earlier event of their key by the key order guard.
+    public let held: Counter
     /// Exactly-once transactions committed.
     public let transactionsCommitted: Counter
     /// Exactly-once transactions aborted.
@@ -46,6 +48,7 @@ public final class PipelineMetrics: Sendable {
         deadLettered = counter("dead_lettered", "Events written to a dead-letter topic.")
         duplicates = counter("duplicates_skipped", "Events skipped because the inbox had recorded them.")
         ignored = counter("ignored", "Events of ignored or unhandled types.")
+        held = counter("held", "Events parked behind an earlier event of their key by the key order guard.")
         transactionsCommitted = registry.counter(
             "dabba_transactions_committed_total", help: "Exactly-once transactions committed.", labels: labels
         )

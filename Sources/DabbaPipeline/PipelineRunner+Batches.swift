@@ -53,7 +53,7 @@ extension PipelineRunner {
         }
     }
 
-    private func handleUndecodableForInbox(_ message: KafkaMessage, _ error: EventDecodingError) async throws {
+    func handleUndecodableForInbox(_ message: KafkaMessage, _ error: EventDecodingError) async throws {
         if error.code == .unknownEventType, let type = error.eventType, pipeline.ignored[type] != nil {
             metrics.ignored.increment()
             return

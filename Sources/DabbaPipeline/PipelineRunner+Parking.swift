@@ -12,7 +12,9 @@ extension PipelineRunner {
         let kind = FailureKind(error)
         if kind != .permanent, let tier = topology.nextTier(after: message.topic) {
             try await park(
-                retryRecord(message, tier: tier, attempt: attempt, errorType: errorType, errorMessage: errorMessage),
+                retryRecord(
+                    message, tier: tier, nextAttempt: attempt + 1, errorType: errorType, errorMessage: errorMessage
+                ),
                 what: "retry tier \(tier.topic)"
             )
             metrics.retried.increment()
@@ -64,12 +66,12 @@ extension PipelineRunner {
     }
 
     func retryRecord(
-        _ message: KafkaMessage, tier: RetryTier, attempt: Int, errorType: String, errorMessage: String
+        _ message: KafkaMessage, tier: RetryTier, nextAttempt: Int, errorType: String, errorMessage: String
     ) -> ProducerMessage {
         let origin = Origin(message: message)
         var headers = message.headers.filter { !RetryHeaders.all.contains($0.name) }
         headers += diagnosticHeaders(
-            origin: origin, attempt: attempt + 1, errorType: errorType,
+            origin: origin, attempt: nextAttempt, errorType: errorType,
             errorMessage: capped(errorMessage, configuration.maxErrorMessageBytes)
         )
         let due = Self.nowMilliseconds() + tier.delay.totalMilliseconds
@@ -91,9 +93,14 @@ extension PipelineRunner {
         ]
     }
 
+    /// Parks a record in a retry tier (for the key order guard, which holds records without a failure).
+    func parkInTier(_ record: ProducerMessage, tier: RetryTier) async throws {
+        try await park(record, what: "retry tier \(tier.topic)")
+    }
+
     /// Sends a parked record, retrying the send a few times; if it still fails the batch fails (its offsets are
     /// not committed, so the event is redelivered after a restart).
-    private func park(_ record: ProducerMessage, what: String) async throws {
+    func park(_ record: ProducerMessage, what: String) async throws {
         var lastError: (any Error)?
         for attempt in 1...5 {
             do {

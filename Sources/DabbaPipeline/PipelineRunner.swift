@@ -45,6 +45,7 @@ public final class PipelineRunner: Service, Sendable {
     let stopped = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
+    let keyGuard = Mutex<KeyOrderGuard?>(nil)
     /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
     let inFlight: InFlightBatches
 
@@ -73,6 +74,11 @@ public final class PipelineRunner: Service, Sendable {
         self.pipeline = pipeline
         self.topology = topology
         self.configuration = configuration
+        if configuration.keyOrderGuard, inbox == nil {
+            throw PipelineError(
+                .configuration, "the per-key order guard keeps its queues in the inbox database: configure an inbox"
+            )
+        }
         self.inbox = inbox
         self.schemas = schemas
         self.metrics = metrics
@@ -113,6 +119,10 @@ public final class PipelineRunner: Service, Sendable {
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
     /// - Throws: ``PipelineError`` when a failed event cannot be parked, or a fatal ``KafkaError``.
     public func run() async throws {
+        if configuration.keyOrderGuard, let inbox {
+            let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
+            keyGuard.withLock { $0 = created }
+        }
         try consumer.subscribe(topics: topology.consumedTopics)
         running.store(true, ordering: .releasing)
         logger.info(
@@ -181,7 +191,9 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     func processCore(_ messages: [KafkaMessage]) async throws {
-        if let inbox {
+        if let inbox, let keyGuard = keyGuard.withLock({ $0 }) {
+            for message in messages { try await handleGuarded(message, inbox: inbox, keyGuard: keyGuard) }
+        } else if let inbox {
             try await processWithInbox(messages, inbox: inbox)
         } else {
             try await processConcurrently(messages)

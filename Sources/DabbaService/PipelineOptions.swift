@@ -14,6 +14,7 @@ import Foundation
 /// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance>.sqlite)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
 /// --exactly-once                 consume-transform-produce in Kafka transactions
+/// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// ```
@@ -53,6 +54,10 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Exactly-once mode.
     @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions.")
     public var exactlyOnce = false
+
+    /// Per-key order guard.
+    @Flag(name: .customLong("key-order-guard"), help: "Later events of a key wait while an earlier one is in the retry tiers.")
+    public var keyOrderGuard = false
 
     /// Create missing topics.
     @Flag(name: .customLong("create-topics"), help: "Create missing catalog topics at start instead of failing.")

@@ -55,6 +55,7 @@ public enum PipelineService {
         configuration.instanceID = options.instanceID
         configuration.concurrency = try options.resolvedConcurrency()
         configuration.exactlyOnce = options.exactlyOnce
+        configuration.keyOrderGuard = options.keyOrderGuard
         configure(&configuration)
 
         let metrics = PipelineMetrics(labels: ["service": pipeline.service])

@@ -67,10 +67,10 @@ enum BenchPhaseRunner {
             // Warm-up, not timed (as in the C baseline): one acknowledged message makes the producer ready.
             try await producer.send(ProducerMessage(topic: target.topic, key: Array("warm-up".utf8), value: value))
             start = clock.now
+            let topic = target.topic
             for index in 0..<workload.messages {
-                try await producer.enqueue(
-                    ProducerMessage(topic: target.topic, key: keys[index % keys.count], value: value)
-                )
+                let message = ProducerMessage(topic: topic, key: keys[index % keys.count], value: value)
+                try await producer.enqueue(message)
             }
             try await producer.flush(timeout: .seconds(120))
         } catch {

@@ -93,7 +93,7 @@ public final class KafkaProducer: Service, Sendable {
     /// - Throws: ``KafkaError`` if the message cannot be enqueued (too large, unknown partition, closed).
     @inlinable
     @discardableResult
-    public func enqueue(_ message: consuming ProducerMessage) async throws -> UInt64 {
+    public func enqueue(_ message: ProducerMessage) async throws -> UInt64 {
         // Inlined into the caller, the common case (librdkafka has room) is one synchronous call: no async frame
         // and no executor hop per message.
         let id = makeMessageID()
@@ -356,39 +356,50 @@ final class QueueSpace: Sendable {
 /// the client-wide write lock for every message. librdkafka keeps a topic object per topic produced to anyway, so
 /// the cache holds nothing librdkafka would otherwise free.
 final class TopicHandleCache: Sendable {
-    private struct State {
-        var lastName = ""
-        var lastHandle: UnsafeSendable<OpaquePointer>?
-        var handles: [String: UnsafeSendable<OpaquePointer>] = [:]
+    /// One topic's handle. Entries live until ``destroyAll()``, so a published entry can be read without retaining it.
+    private final class Entry: Sendable {
+        let name: String
+        let handle: UnsafeSendable<OpaquePointer>
+
+        init(name: String, handle: OpaquePointer) {
+            self.name = name
+            self.handle = UnsafeSendable(handle)
+        }
     }
 
-    // librdkafka topic handles are thread-safe; the mutex guards only the map.
-    private let state = Mutex<State>(State())
+    private let entries = Mutex<[String: Entry]>([:])
+    /// The most recently used entry (an unretained `Entry` address, 0 for none): the lock-free path for producers
+    /// that write to one topic at a time.
+    private let last = Atomic<UInt>(0)
 
     /// The handle for a topic, or nil if librdkafka refuses to create one (then produce by name, which reports why).
     func handle(named name: String, client: OpaquePointer) -> OpaquePointer? {
-        let handle = state.withLock { state -> UnsafeSendable<OpaquePointer>? in
-            if let handle = state.lastHandle, state.lastName == name { return handle }
-            let handle: UnsafeSendable<OpaquePointer>
-            if let known = state.handles[name] {
-                handle = known
-            } else {
-                guard let created = rd_kafka_topic_new(client, name, nil) else { return nil }
-                handle = UnsafeSendable(created)
-                state.handles[name] = handle
+        if let address = UnsafeRawPointer(bitPattern: last.load(ordering: .acquiring)) {
+            let entry = Unmanaged<Entry>.fromOpaque(address)
+            if let handle = entry._withUnsafeGuaranteedRef({ $0.name == name ? $0.handle.value : nil }) {
+                return handle
             }
-            state.lastName = name
-            state.lastHandle = handle
-            return handle
         }
-        return handle?.value
+        let entry = entries.withLock { entries -> Entry? in
+            if let known = entries[name] { return known }
+            guard let created = rd_kafka_topic_new(client, name, nil) else { return nil }
+            let entry = Entry(name: name, handle: created)
+            entries[name] = entry
+            return entry
+        }
+        guard let entry else { return nil }
+        // The dictionary keeps the entry alive; `last` only borrows it.
+        last.store(UInt(bitPattern: Unmanaged.passUnretained(entry).toOpaque()), ordering: .releasing)
+        return entry.handle.value
     }
 
-    /// Releases every handle (librdkafka keeps what in-flight messages still need).
+    /// Releases every handle (librdkafka keeps what in-flight messages still need). Only when no producing call
+    /// can run any more: from the producer's `deinit`.
     func destroyAll() {
-        state.withLock { state in
-            for handle in state.handles.values { rd_kafka_topic_destroy(handle.value) }
-            state = State()
+        last.store(0, ordering: .releasing)
+        entries.withLock { entries in
+            for entry in entries.values { rd_kafka_topic_destroy(entry.handle.value) }
+            entries = [:]
         }
     }
 }

@@ -294,5 +294,6 @@ func deliveryReportCallback(
 ) {
     // Only producers install this callback, so the opaque is always their ProducerCallbacks.
     guard let message, let opaque else { return }
-    Unmanaged<ProducerCallbacks>.fromOpaque(opaque).takeUnretainedValue().delivered(message, handle: handle)
+    // The handle keeps its callbacks alive (see RDKafkaClient), so no retain/release per report.
+    Unmanaged<ProducerCallbacks>.fromOpaque(opaque)._withUnsafeGuaranteedRef { $0.delivered(message, handle: handle) }
 }
