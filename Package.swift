@@ -86,6 +86,9 @@ let package = Package(
             name: "DabbaCLI",
             dependencies: [
                 "DabbaKafka",
+                "DabbaEvents",
+                "DabbaPipeline",
+                "DabbaSchema",
                 "CDabbaBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,56 @@
+import DabbaKafka
+import Foundation
+import Logging
+
+/// Reads a dead-letter topic from a group's position (or the beginning) up to its end as of the start.
+enum DeadLetterReader {
+    /// Calls `body` for each record between the start position and the high watermarks taken when reading starts;
+    /// `body` returns false to stop early. Each handled record is marked processed (the group's position advances
+    /// only when `commits` is true).
+    static func read(
+        topic: String,
+        group: String,
+        commits: Bool,
+        client: ClientConfiguration,
+        timeout: Double,
+        logger: Logger,
+        _ body: (DeadLetterRecord) async throws -> Bool
+    ) async throws {
+        let partitionCount = try await TopicCheck.partitionCount(of: topic, client: client, timeout: timeout, logger: logger)
+        var configuration = ConsumerConfiguration(client: client, groupID: group)
+        configuration.offsetReset = .earliest
+        configuration.commitsStoredOffsets = commits
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+        let admin = try KafkaAdmin(configuration: client, logger: logger)
+        let partitions = (0..<partitionCount).map { TopicPartition(topic: topic, partition: $0) }
+        let committed = try await consumer.committedOffsets(for: partitions)
+        var remaining: [Int32: Int64] = [:]
+        for partition in partitions {
+            let marks = try await admin.watermarks(topic: topic, partition: partition.partition)
+            let start = max(committed.first { $0.partition == partition.partition }?.offset ?? marks.low, marks.low)
+            if start < marks.high { remaining[partition.partition] = marks.high }
+        }
+        guard !remaining.isEmpty else {
+            try await consumer.close()
+            return
+        }
+        try consumer.subscribe(topics: [topic])
+        do {
+            for try await message in consumer.messages {
+                guard let end = remaining[message.partition] else { continue }
+                if message.offset < end {
+                    let goOn = try await body(DeadLetterRecord(message))
+                    consumer.markProcessed(message)
+                    if !goOn { break }
+                }
+                if message.offset >= end - 1 { remaining[message.partition] = nil }
+                if remaining.isEmpty { break }
+            }
+        } catch {
+            try? await consumer.close()
+            throw error
+        }
+        if commits { try await consumer.commit() }
+        try await consumer.close()
+    }
+}
