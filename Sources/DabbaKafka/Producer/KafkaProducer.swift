@@ -17,6 +17,7 @@ public final class KafkaProducer: Service, Sendable {
     let client: RDKafkaClient
     private let callbacks: ProducerCallbacks
     private let pollThread: PollThread
+    private let server: ProducerQueueServer
     private let reports: BatchChannel<DeliveryBatch>
     private let queueSpace = QueueSpace()
     private let topicHandles = TopicHandleCache()
@@ -42,23 +43,28 @@ public final class KafkaProducer: Service, Sendable {
         }
         let reports = BatchChannel<DeliveryBatch>(capacity: 64)
         let queueSpace = self.queueSpace
+        let server = ProducerQueueServer(client: client, callbacks: callbacks, queueSpace: queueSpace)
+        self.server = server
         self.client = client
         self.callbacks = callbacks
         self.reports = reports
         self.configuration = configuration
         self.logger = logger
         self.pollThread = PollThread(name: "dabba-producer") { isStopping in
-            rd_kafka_poll(client.pointer, 100)
+            server.serveFromPollThread()
             if callbacks.publishesReports {
                 let batch = callbacks.takePendingReports()
                 if !batch.isEmpty { reports.push(batch, whileWaiting: isStopping) }
             }
             queueSpace.wakeAll()
         }
+        server.enable()
     }
 
     deinit {
         pollThread.requestStop()
+        server.wake()
+        server.disable()
         reports.finish()
         // Before the client (and its rd_kafka_destroy) goes: this object still holds it.
         topicHandles.destroyAll()
@@ -169,6 +175,7 @@ public final class KafkaProducer: Service, Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var flushError: (any Error)?
         do { try await flush(timeout: timeout) } catch { flushError = error }
+        server.wake()
         await pollThread.stop()
         let client = self.client
         // Purging makes librdkafka fail what is left with _PURGE_QUEUE; serving the queue delivers those reports.
@@ -224,7 +231,12 @@ public final class KafkaProducer: Service, Sendable {
         if closed.load(ordering: .relaxed) {
             throw KafkaError(.closed, "the producer is closed", topic: message.topic)
         }
-        let code = produceOnce(message, opaque: opaque)
+        server.serveIfPending()
+        var code = produceOnce(message, opaque: opaque)
+        // Full: serve delivery reports here, as a C producer would, and retry once before waiting for room.
+        if code == RD_KAFKA_RESP_ERR__QUEUE_FULL, server.serveFromProducer() {
+            code = produceOnce(message, opaque: opaque)
+        }
         if code == RD_KAFKA_RESP_ERR_NO_ERROR { return true }
         if code == RD_KAFKA_RESP_ERR__QUEUE_FULL { return false }
         throw KafkaError(
@@ -237,7 +249,7 @@ public final class KafkaProducer: Service, Sendable {
 
     private func waitForQueueSpace() async {
         guard !closed.load(ordering: .acquiring) else { return }
-        await queueSpace.wait()
+        await queueSpace.wait { server.wakeIfEventsPending() }
     }
 
     /// One non-blocking `rd_kafka_produceva` call. Key, value and headers are copied by librdkafka.
@@ -331,12 +343,17 @@ final class QueueSpace: Sendable {
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
     private let waiting = Atomic<Int>(0)
 
-    func wait() async {
+    /// Suspends until ``wakeAll()``; `registered` runs once the caller is visible as a waiter.
+    func wait(registered: () -> Void = {}) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             waiters.withLock { $0.append(continuation) }
             waiting.add(1, ordering: .releasing)
+            registered()
         }
     }
+
+    /// Whether a sender waits for room.
+    var hasWaiters: Bool { waiting.load(ordering: .acquiring) > 0 }
 
     /// Cheap when nobody waits: one atomic load.
     func wakeAll() {
