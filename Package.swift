@@ -86,6 +86,7 @@ let package = Package(
             name: "DabbaCLI",
             dependencies: [
                 "DabbaKafka",
+                "DabbaCatalog",
                 "DabbaEvents",
                 "DabbaPipeline",
                 "DabbaSchema",
@@ -123,7 +124,7 @@ let package = Package(
             ]
         ),
         // Runs the built `dabba` executable as a subprocess (depending on it makes `swift test` build it).
-        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaCLI", "DabbaKafka", "dabba"]),
+        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaCLI", "DabbaKafka", "DabbaTesting", "dabba"]),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
         .testTarget(
             name: "DabbaCatalogTests",

@@ -12,7 +12,10 @@ public struct DabbaCommand: AsyncParsableCommand {
             Commands that talk to Kafka take -b/--bootstrap HOST:PORT[,...] (default: $DABBA_BOOTSTRAP). \
             Errors are printed to standard error as "error: ..." with exit code 1 (64 for command-line usage errors).
             """,
-        subcommands: [BrokerCommand.self, ProduceCommand.self, ConsumeCommand.self, BenchCommand.self, DLQCommand.self]
+        subcommands: [
+            BrokerCommand.self, ProduceCommand.self, ConsumeCommand.self, BenchCommand.self, DLQCommand.self,
+            TopicsCommand.self,
+        ]
     )
 
     public init() {}

@@ -19,8 +19,16 @@ public struct EventContext: Sendable {
     public let attempt: Int
     /// The consumer group.
     public let groupID: String
-    /// A logger whose metadata carries the event id, type and correlation id.
-    public let logger: Logger
+    /// A logger whose metadata carries the event id, type and correlation id (built when first asked for, so
+    /// handlers that do not log pay nothing for it).
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "event.id"] = "\(envelope.id)"
+        logger[metadataKey: "event.type"] = "\(envelope.type)"
+        logger[metadataKey: "correlation.id"] = "\(envelope.correlationID ?? envelope.id)"
+        return logger
+    }
+    let baseLogger: Logger
     /// The inbox database, inside this event's savepoint, when the pipeline has an inbox: write the handler's own
     /// state here so it commits together with the inbox mark (exactly-once effects).
     public let database: (any InboxTransaction)?

@@ -26,8 +26,7 @@ extension PipelineRunner {
             group: pipeline.groupID, eventIDs: candidates.map(\.decoded.envelope.id)
         ) { index, transaction in
             let candidate = candidates[index]
-            if let error = await invoke(
-                candidate.decoded, handler: candidate.handler, attempt: Self.attempt(of: candidate.message),
+            if let error = await invoke(candidate.decoded, attempt: Self.attempt(of: candidate.message),
                 database: transaction
             ) {
                 failures.withLock { $0[index] = error }

@@ -61,7 +61,7 @@ extension PipelineRunner {
     ) async throws -> Bool {
         var failure: (any Error)?
         let outcomes = try await inbox.processBatch(group: pipeline.groupID, eventIDs: [decoded.envelope.id]) { _, transaction in
-            if let error = await invoke(decoded, handler: handler, attempt: attempt, database: transaction) {
+            if let error = await invoke(decoded, attempt: attempt, database: transaction) {
                 failure = error
                 throw error
             }

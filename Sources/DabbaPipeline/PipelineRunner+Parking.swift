@@ -130,7 +130,7 @@ extension PipelineRunner {
             guard case .success(let decoded) = decode(message),
                 let handler = pipeline.handlers[decoded.envelope.type]
             else { continue }
-            if await invoke(decoded, handler: handler, attempt: Self.attempt(of: message), database: nil) == nil {
+            if await invoke(decoded, attempt: Self.attempt(of: message), database: nil) == nil {
                 metrics.handled.increment()
                 return
             }

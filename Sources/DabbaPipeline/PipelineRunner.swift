@@ -46,6 +46,8 @@ public final class PipelineRunner: Service, Sendable {
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
     let keyGuard = Mutex<KeyOrderGuard?>(nil)
+    /// Middleware around the handler of each event's type, composed once.
+    let chain: @Sendable (DecodedEvent, EventContext) async throws -> Void
     /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
     let inFlight: InFlightBatches
 
@@ -81,6 +83,16 @@ public final class PipelineRunner: Service, Sendable {
         }
         self.inbox = inbox
         self.schemas = schemas
+        let handlers = pipeline.handlers
+        var chain: @Sendable (DecodedEvent, EventContext) async throws -> Void = { event, context in
+            guard let handler = handlers[event.envelope.type] else { return }
+            try await handler.invoke(event.payload, context)
+        }
+        for middleware in pipeline.middleware.reversed() {
+            let next = chain
+            chain = { event, context in try await middleware.handle(event, context: context, next: next) }
+        }
+        self.chain = chain
         self.metrics = metrics
         self.logger = logger
         var consumerConfiguration = ConsumerConfiguration(client: configuration.client, groupID: pipeline.groupID)
@@ -186,7 +198,10 @@ public final class PipelineRunner: Service, Sendable {
             try await processTransactionally(runnable)
         } else {
             try await processCore(runnable)
-            for message in runnable { consumer.markProcessed(message) }
+            // Offsets are positions: marking each partition's last message covers the ones before it.
+            var last: [TopicPartition: KafkaMessage] = [:]
+            for message in runnable { last[message.topicPartition] = message }
+            for message in last.values { consumer.markProcessed(message) }
         }
     }
 
@@ -251,7 +266,7 @@ public final class PipelineRunner: Service, Sendable {
                 return
             }
             let attempt = Self.attempt(of: message)
-            if let error = await invoke(decoded, handler: handler, attempt: attempt, database: nil) {
+            if let error = await invoke(decoded, attempt: attempt, database: nil) {
                 try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.envelope.type)
             } else {
                 metrics.handled.increment()
@@ -275,26 +290,15 @@ public final class PipelineRunner: Service, Sendable {
     /// Calls the middleware chain and handler with in-place retries; returns the final error, or nil on success.
     func invoke(
         _ decoded: DecodedEvent,
-        handler: EventHandler,
         attempt: Int,
         database: (any InboxTransaction)?
     ) async -> (any Error)? {
-        var eventLogger = logger
-        eventLogger[metadataKey: "event.id"] = "\(decoded.envelope.id)"
-        eventLogger[metadataKey: "event.type"] = "\(decoded.envelope.type)"
-        eventLogger[metadataKey: "correlation.id"] = "\(decoded.envelope.correlationID ?? decoded.envelope.id)"
         let context = EventContext(
             envelope: decoded.envelope, key: decoded.message.keyString, topic: decoded.message.topic,
             partition: decoded.message.partition, offset: decoded.message.offset, attempt: attempt,
-            groupID: pipeline.groupID, logger: eventLogger, database: database, emitter: emitter
+            groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
         )
-        var chain: @Sendable (DecodedEvent, EventContext) async throws -> Void = { event, context in
-            try await handler.invoke(event.payload, context)
-        }
-        for middleware in pipeline.middleware.reversed() {
-            let next = chain
-            chain = { event, context in try await middleware.handle(event, context: context, next: next) }
-        }
+        let chain = self.chain
         let clock = ContinuousClock()
         for inPlace in 1...configuration.retry.inPlaceAttempts {
             let start = clock.now
@@ -308,7 +312,7 @@ public final class PipelineRunner: Service, Sendable {
                     return error
                 }
                 metrics.retriedInPlace.increment()
-                eventLogger.info("transient failure, retrying in place (\(inPlace)): \(error)")
+                context.logger.info("transient failure, retrying in place (\(inPlace)): \(error)")
                 try? await Task.sleep(for: configuration.retry.backoff(after: inPlace))
             }
         }

@@ -130,7 +130,6 @@ struct RetryAndDeadLetterTests {
             try await eventually("the good event is handled") { handled.withLock { $0 } == ["k"] }
         }
         #expect(runner.metrics.retried.value == 0)
-        print("DEBUG deadLettered", runner.metrics.deadLettered.value, "failed", runner.metrics.failed.value, "handled", runner.metrics.handled.value, runner.metrics.registry.prometheusText())
         let deadLetters = try await fixture.records(on: fixture.deadLetterTopic, count: 3)
         #expect(deadLetters.map { $0.header("ce_id") } == ["bad-json", "bad-type", "bad-schema"])
         #expect(deadLetters.map { $0.header("kafka_dlt-exception-fqcn") } == [

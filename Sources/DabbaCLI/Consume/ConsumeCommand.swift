@@ -18,6 +18,12 @@ struct ConsumeCommand: AsyncParsableCommand {
             message processed, so with a named group a later run continues after it. Stops after --max messages, \
             after --idle-timeout seconds without a message, or on SIGINT/SIGTERM, then leaves the group; all of \
             these exit 0. The topic must exist.
+
+            With --decode, each record is read as a CloudEvent (binary or structured mode) and printed as \
+            topic, partition, offset, key, type, id, source, time, schemaVersion and data (the payload, as JSON \
+            when it is JSON). A record that is not a CloudEvent, or whose JSON payload does not parse, prints the \
+            plain line with an "error" field. With --catalog DIR, each payload is also checked against its event \
+            type's schema: "valid" (true or false) and "violations" (each starting with the field's JSON Pointer).
             """
     )
 
@@ -51,6 +57,17 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the brokers to answer.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @Flag(help: "Print each record as a CloudEvent: type, id, source, time, schemaVersion and data.")
+    var decode = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With --decode: check each payload against the schema of its event type in this catalog directory.",
+            valueName: "dir"
+        )
+    )
+    var catalog: String?
+
     func validate() throws {
         if let problem = TopicName.problem(with: topic) { throw ValidationError("--topic: \(problem)") }
         if let max, max < 1 { throw ValidationError("--max must be 1 or more, not \(max)") }
@@ -61,10 +78,22 @@ struct ConsumeCommand: AsyncParsableCommand {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
         if let group, group.isEmpty { throw ValidationError("--group must not be empty") }
+        if let catalog {
+            guard decode else { throw ValidationError("--catalog checks decoded events; add --decode") }
+            guard !catalog.isEmpty else { throw ValidationError("--catalog needs a directory") }
+        }
     }
 
     func run() async throws {
         let signals = SignalWatcher()
+        // Before connecting: a broken catalog is reported without waiting for Kafka.
+        let format: @Sendable (KafkaMessage) -> [String: Any]
+        if decode {
+            let lines = EventLine(catalog: try catalog.map { try CatalogDirectory(explicit: $0).load() })
+            format = { lines.json($0) }
+        } else {
+            format = { messageJSON($0) }
+        }
         let logger = connection.logger(label: "dabba.consume")
         let client = connection.clientConfiguration()
         var configuration = ConsumerConfiguration(
@@ -89,7 +118,7 @@ struct ConsumeCommand: AsyncParsableCommand {
 
         let activity = Activity()
         let outcome = await withTaskGroup(of: Outcome.self) { tasks in
-            tasks.addTask { await Self.printMessages(consumer, max: max, activity: activity) }
+            tasks.addTask { await Self.printMessages(consumer, max: max, activity: activity, format: format) }
             tasks.addTask {
                 for await event in consumer.events {
                     if case .assigned = event { activity.assigned() }
@@ -139,10 +168,15 @@ struct ConsumeCommand: AsyncParsableCommand {
     /// How long joining the group may take before the idle clock starts (librdkafka's mock cluster alone takes 3 s).
     static let joinLimit = Duration.seconds(60)
 
-    private static func printMessages(_ consumer: KafkaConsumer, max: Int?, activity: Activity) async -> Outcome {
+    private static func printMessages(
+        _ consumer: KafkaConsumer,
+        max: Int?,
+        activity: Activity,
+        format: @Sendable (KafkaMessage) -> [String: Any]
+    ) async -> Outcome {
         do {
             for try await message in consumer.messages {
-                Output.json(messageJSON(message))
+                Output.json(format(message))
                 consumer.markProcessed(message)
                 if activity.messageArrived() == max { return .reachedMax }
             }

@@ -3,13 +3,19 @@ import DabbaKafka
 import Foundation
 import Logging
 
-/// `dabba produce`: sends one message (`--value`) or one message per line of standard input.
+/// `dabba produce`: sends raw messages (`--topic`: one with `--value`, or one per line of standard input), or typed
+/// events of the catalog (`EVENT_TYPE`).
 struct ProduceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
-        abstract: "Send messages: one with --value, or one per line of standard input.",
+        abstract: "Send messages to --topic (--value, or one per input line), or a catalog EVENT_TYPE as CloudEvents.",
+        usage: """
+            dabba produce --topic <topic> [--key <key>] [--value <value> | --key-separator <sep>] [<options>]
+            dabba produce <event-type> (--data <json> | --file <path> | --example [<name>]) [--count <n> \
+            [--rate <per-second>]] [<options>]
+            """,
         discussion: """
-            Prints one JSON line per delivered message, in input order:
+            Raw messages (--topic): prints one JSON line per delivered message, in input order:
 
               {"key":"customer-1","offset":0,"partition":3,"topic":"orders"}
 
@@ -17,15 +23,31 @@ struct ProduceCommand: AsyncParsableCommand {
             given. With --key-separator, each input line is KEY<sep>VALUE, split at the first separator; a line \
             without it stops the run with an error naming the line (earlier lines are still delivered). Exits \
             non-zero if any message was not delivered. The topic must exist.
+
+            Typed events (EVENT_TYPE): the event type is looked up in the catalog (--catalog DIR, default \
+            $\(CatalogDirectory.environmentVariable), else ./\(CatalogDirectory.defaultPath)); the payload must \
+            match its JSON Schema, or nothing is sent. It goes to the catalog's topic as a binary-mode CloudEvent \
+            (ce_id, ce_source, ce_type, ce_time, ce_dataschema, content-type headers), keyed by the payload's \
+            x-dabba-key field unless --key is given. Prints the delivery line plus "type" and "id".
+
+            With --count N, N events go through the high-volume path; string values of the payload may hold \
+            placeholders so the events differ: \(PayloadTemplate.placeholderList) ("{{seq}}" alone becomes a \
+            number). Each templated payload is checked against the schema; the first that fails stops the run. \
+            Prints a progress bar on a terminal, and one summary line \
+            {"elapsed":…,"failed":…,"rate":…,"sent":…,"topic":…,"type":…}. --rate R sends at most R events per \
+            second.
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: [.customShort("t"), .long], help: "The topic to send to.")
-    var topic: String
+    @Argument(help: "A catalog event type: send typed CloudEvents instead of raw messages to --topic.")
+    var eventType: String?
 
-    @Option(name: [.customShort("k"), .long], help: "The key of every message (default: none).")
+    @Option(name: [.customShort("t"), .long], help: "The topic to send raw messages to.")
+    var topic: String?
+
+    @Option(name: [.customShort("k"), .long], help: "The key of every message (default: none; typed events: the x-dabba-key field).")
     var key: String?
 
     @Option(
@@ -55,8 +77,14 @@ struct ProduceCommand: AsyncParsableCommand {
     )
     var timeout: Double = 10
 
+    @OptionGroup(title: "Typed events (with EVENT_TYPE)") var typed: TypedProduceOptions
+
     func validate() throws {
-        if let problem = TopicName.problem(with: topic) { throw ValidationError("--topic: \(problem)") }
+        if let eventType {
+            try validateTyped(eventType)
+        } else {
+            try validateRaw()
+        }
         guard timeout.isFinite, timeout > 0 else {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
@@ -72,7 +100,59 @@ struct ProduceCommand: AsyncParsableCommand {
         }
     }
 
+    private func validateRaw() throws {
+        if let example = typed.example, !example.isEmpty {
+            throw ValidationError(
+                "--example takes the event type first: dabba produce EVENT_TYPE --example [NAME] (got --example "
+                    + "'\(example)' and no EVENT_TYPE)"
+            )
+        }
+        if let option = typed.given.first {
+            throw ValidationError(
+                "\(option) is for typed events and needs an EVENT_TYPE: dabba produce EVENT_TYPE \(option) ... "
+                    + "(raw messages take --topic and --value)"
+            )
+        }
+        guard let topic else {
+            throw ValidationError(
+                "give an EVENT_TYPE of the catalog to send a typed event, or --topic TOPIC to send raw messages"
+            )
+        }
+        if let problem = TopicName.problem(with: topic) { throw ValidationError("--topic: \(problem)") }
+    }
+
+    private func validateTyped(_ eventType: String) throws {
+        guard !eventType.isEmpty else { throw ValidationError("EVENT_TYPE must not be empty") }
+        if topic != nil {
+            throw ValidationError(
+                "--topic cannot be combined with EVENT_TYPE '\(eventType)': typed events go to the topic the catalog "
+                    + "declares for them"
+            )
+        }
+        if value != nil {
+            throw ValidationError("--value is for raw messages; give a typed event's payload with --data JSON")
+        }
+        if keySeparator != nil {
+            throw ValidationError("--key-separator is for raw messages read from standard input, not EVENT_TYPE")
+        }
+        try typed.validateTyped()
+    }
+
     func run() async throws {
+        if let eventType {
+            let typedRun = TypedProduce(
+                eventType: eventType,
+                options: typed,
+                connection: connection,
+                key: key,
+                headers: headers,
+                partition: partition,
+                timeout: timeout
+            )
+            try await typedRun.run()
+            return
+        }
+        guard let topic else { throw CLIError("no --topic given", exitCode: 64) }
         let logger = connection.logger(label: "dabba.produce")
         let client = connection.clientConfiguration()
         var configuration = ProducerConfiguration(client: client)
@@ -111,7 +191,7 @@ struct ProduceCommand: AsyncParsableCommand {
 
     private func sendOne(value: String, producer: KafkaProducer, limits: Limits) async throws {
         let message = ProducerMessage(
-            topic: topic,
+            topic: limits.topic,
             key: key.map { Array($0.utf8) },
             value: Array(value.utf8),
             headers: headers,
@@ -139,7 +219,7 @@ struct ProduceCommand: AsyncParsableCommand {
         do {
             for try await line in InputLines() {
                 lines = line.number
-                let message = try message(for: line)
+                let message = try message(for: line, topic: limits.topic)
                 let id: UInt64
                 do {
                     id = try await producer.enqueue(message)
@@ -176,7 +256,7 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         if !failures.isEmpty {
             throw CLIError(
-                "\(failures.count) of \(delivered + failures.count) messages were not delivered to topic '\(topic)'"
+                "\(failures.count) of \(delivered + failures.count) messages were not delivered to topic '\(limits.topic)'"
             )
         }
     }
@@ -185,7 +265,7 @@ struct ProduceCommand: AsyncParsableCommand {
         for await report in reports { log.received(report) }
     }
 
-    private func message(for line: InputLine) throws -> ProducerMessage {
+    private func message(for line: InputLine, topic: String) throws -> ProducerMessage {
         var messageKey = key.map { Array($0.utf8) }
         var value = line.bytes
         if let keySeparator {

@@ -5,7 +5,8 @@ extension TopicPlan {
         var lines: [String] = []
         for creation in creations {
             let topic = creation.topic
-            var header = "+ create \(topic.name): \(Self.describeSize(partitions: topic.partitions, replicas: topic.replicas))"
+            var header =
+                "+ create \(topic.name): \(Self.describeSize(partitions: topic.partitions, replicas: topic.replicas))"
             if topic.isDerived { header += " (\(Self.describeKind(topic)))" }
             lines.append(header)
             for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
@@ -31,6 +32,10 @@ extension TopicPlan {
         }
         for refusal in refusals {
             lines.append("! refused \(refusal.name): \(refusal.change)")
+        }
+        // Each distinct explanation once, after the refusals it explains.
+        var explained: Set<String> = []
+        for refusal in refusals where explained.insert(refusal.explanation).inserted {
             lines.append("    \(refusal.explanation)")
         }
         lines.append(summary)

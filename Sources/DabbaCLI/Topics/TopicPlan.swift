@@ -134,8 +134,7 @@ struct TopicPlan: Sendable, Hashable {
                     Refusal(
                         name: topic.name,
                         change: "partitions \(current.partitions) -> \(topic.partitions)",
-                        explanation: shrinkExplanation(topic: topic.name, from: current.partitions,
-                                                       to: topic.partitions)
+                        explanation: shrinkExplanation
                     )
                 )
             }
@@ -163,20 +162,21 @@ struct TopicPlan: Sendable, Hashable {
             where !declared.contains(topic.name) && !topic.name.hasPrefix("__") {
                 guard let reason = derivedOrigin(of: topic.name, mainTopics: mainTopics) else { continue }
                 plan.deletions.append(
-                    Deletion(name: topic.name, partitions: topic.partitions, reason: reason + ", no longer in the catalog")
+                    Deletion(
+                        name: topic.name, partitions: topic.partitions, reason: reason + ", no longer in the catalog"
+                    )
                 )
             }
         }
         return plan
     }
 
-    /// Why a partition count cannot go down.
-    static func shrinkExplanation(topic: String, from: Int, to: Int) -> String {
-        "the catalog asks for \(to) partition\(to == 1 ? "" : "s") but '\(topic)' has \(from). Kafka cannot remove "
-            + "partitions, and with fewer partitions keys would map to other partitions than their earlier "
-            + "messages (losing per-key order). To use fewer partitions, declare a topic with a new name, move "
-            + "producers and consumers to it, then delete this one; or set the catalog back to \(from)."
-    }
+    /// Why a partition count cannot go down, and what to do instead.
+    static let shrinkExplanation =
+        "Kafka cannot remove partitions, and with fewer partitions keys would map to other partitions than their "
+        + "earlier messages (losing per-key order). To use fewer partitions, declare a topic with a new name, move "
+        + "producers and consumers to it, then delete the old one; otherwise set the catalog back to the cluster's "
+        + "partition count."
 
     /// Whether two values of a config are the same setting: `cleanup.policy` is a set (`compact,delete` equals
     /// `delete, compact`); everything else compares as text without surrounding spaces.

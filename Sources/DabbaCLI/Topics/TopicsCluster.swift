@@ -56,7 +56,9 @@ struct TopicsCluster {
         // Metadata lists only topics without a topic-level error; a topic created a moment ago may still report
         // LEADER_NOT_AVAILABLE. Ask for each missing catalog topic by name so "exists" is never taken for "missing".
         for topic in catalog.allTopics where topics[topic.name] == nil {
-            if let found = try await describeIfExists(topic.name) { topics[topic.name] = ClusterTopic(description: found) }
+            if let found = try await describeIfExists(topic.name) {
+                topics[topic.name] = ClusterTopic(description: found)
+            }
         }
         var describedConfigs = false
         for topic in catalog.allTopics where !topic.configs.isEmpty {
@@ -109,8 +111,8 @@ struct TopicsCluster {
     func cliError(_ error: KafkaError) -> CLIError {
         guard error.code == .unsupportedByBroker else { return CLIError(error.cliDescription) }
         return CLIError(
-            "\(error.cliDescription); dabba topics needs Kafka's admin APIs (\(Self.adminAPIs)), which the "
-                + "broker at \(servers) lacks. The embedded broker (dabba broker) has none of them: start it with "
+            "\(error.cliDescription) at \(servers); dabba topics needs Kafka's admin APIs (\(Self.adminAPIs)). "
+                + "The embedded broker (dabba broker) implements none of them: start it with "
                 + "`dabba broker --catalog DIR` to create the catalog's topics instead"
         )
     }
