@@ -10,7 +10,6 @@ struct AdminTests {
     @Test("created topics are described with their partitions, replication factor and configs")
     func createAndDescribe() async throws {
         try await PersistentBroker.with { broker in
-            print("TIMING noida-db ready in \(broker.startupTime)")
             let admin = try broker.admin(logger: quietLogger)
             let compacted = uniqueTopic("compacted")
             let plain = uniqueTopic("plain")
@@ -234,10 +233,10 @@ struct AdminOnEmbeddedBrokerTests {
             let started = clock.now
             let error = await #expect(throws: KafkaError.self, "\(api)") { try await call() }
             let elapsed = clock.now - started
-            print("TIMING \(api) unsupported after \(elapsed): \(error.map { "\($0)" } ?? "no error")")
             #expect(error?.code == .unsupportedByBroker, "\(api): \(String(describing: error))")
             #expect(error?.message.contains("this broker does not support \(api)") == true)
-            #expect(elapsed < .seconds(5), "\(api) took \(elapsed), not failing fast")
+            // Not a performance bound: an unsupported API must fail instead of waiting out the 30 s request timeout.
+            #expect(elapsed < .seconds(20), "\(api) took \(elapsed): it waited for the timeout instead of failing")
         }
         // The topic is still there: nothing was deleted or grown.
         #expect(try await admin.describeTopics([topic]).first?.partitions.count == 2)

@@ -9,7 +9,6 @@ struct RoundTripTests {
         let topic = uniqueTopic()
         try broker.createTopic(topic, partitions: 6)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
-        let clock = ContinuousClock(); let start = clock.now
         var sent: [String: DeliveryReport] = [:]
         for index in 0..<30 {
             let key = "customer-\(index % 10)"
@@ -26,14 +25,12 @@ struct RoundTripTests {
             #expect(report.partition == Murmur2Partitioner.partition(forKey: key, partitionCount: 6))
             sent["order-\(index)"] = report
         }
-        print("TIMING produced", clock.now - start)
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(broker, group: "g-\(topic)"), logger: quietLogger
         )
         try consumer.subscribe(topics: [topic])
         let received = try await collect(consumer, count: 30)
         #expect(received.count == 30)
-        print("TIMING consumed", clock.now - start)
         for message in received {
             let value = try #require(message.value)
             let report = try #require(sent[value])
@@ -51,8 +48,6 @@ struct RoundTripTests {
             #expect(indices == indices.sorted())
         }
         try await consumer.close()
-        print("TIMING closed consumer", clock.now - start)
         try await producer.close()
-        print("TIMING closed producer", clock.now - start)
     }
 }
