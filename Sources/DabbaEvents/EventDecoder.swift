@@ -84,50 +84,69 @@ public struct EventDecoder: Sendable {
     /// - Parameter message: The record.
     /// - Returns: The envelope and payload, or why the envelope is invalid.
     public static func readEnvelope(_ message: KafkaMessage) -> Result<(EventEnvelope, Data), EventDecodingError> {
-        var fields: [String: String] = [:]
+        // Locals rather than a dictionary: this runs for every consumed event.
+        var specVersion: String?
+        var id: String?
+        var source: String?
+        var type: String?
+        var time: String?
+        var subject: String?
+        var dataSchema: String?
+        var contentType: String?
+        var traceParent: String?
+        var traceState: String?
+        var correlationID: String?
+        var causationID: String?
         var extensions: [String: String] = [:]
         message.forEachHeader { name, value in
             guard let value else { return }
             let text = String(decoding: value, as: UTF8.self)
-            if name.hasPrefix("ce_") {
-                let attribute = String(name.dropFirst(3))
-                switch attribute {
-                case "specversion", "id", "source", "type", "time", "subject", "dataschema", "traceparent",
-                    "tracestate":
-                    fields[attribute] = text
-                default:
-                    extensions[attribute] = text
-                }
-            } else if name == "content-type" || name == "traceparent" || name == "tracestate" {
-                fields[name] = text
+            switch name {
+            case "ce_specversion": specVersion = text
+            case "ce_id": id = text
+            case "ce_source": source = text
+            case "ce_type": type = text
+            case "ce_time": time = text
+            case "ce_subject": subject = text
+            case "ce_dataschema": dataSchema = text
+            case "content-type": contentType = text
+            case "traceparent", "ce_traceparent": traceParent = text
+            case "tracestate", "ce_tracestate": traceState = text
+            case "ce_correlationid": correlationID = text
+            case "ce_causationid": causationID = text
+            default:
+                if name.hasPrefix("ce_") { extensions[String(name.dropFirst(3))] = text }
             }
         }
-        if let contentType = fields["content-type"], mediaType(contentType) == "application/cloudevents+json" {
-            return readStructured(message, extraHeaders: fields)
+        if let contentType, mediaType(contentType) == "application/cloudevents+json" {
+            var headers: [String: String] = [:]
+            headers["traceparent"] = traceParent
+            headers["tracestate"] = traceState
+            return readStructured(message, extraHeaders: headers)
         }
         func missing(_ header: String) -> Result<(EventEnvelope, Data), EventDecodingError> {
             .failure(
                 EventDecodingError(
                     .invalidEnvelope,
                     "missing CloudEvents header '\(header)' (binary mode needs ce_specversion, ce_id, ce_source, ce_type)",
-                    message: message, eventType: fields["type"], eventID: fields["id"]
+                    message: message, eventType: type, eventID: id
                 )
             )
         }
-        guard let specVersion = fields["specversion"] else { return missing("ce_specversion") }
+        guard let specVersion else { return missing("ce_specversion") }
         guard specVersion == EventEnvelope.specVersion else {
             return .failure(
                 EventDecodingError(
                     .invalidEnvelope, "unsupported CloudEvents spec version '\(specVersion)' (expected 1.0)",
-                    message: message, eventType: fields["type"], eventID: fields["id"]
+                    message: message, eventType: type, eventID: id
                 )
             )
         }
-        guard let id = fields["id"], !id.isEmpty else { return missing("ce_id") }
-        guard let source = fields["source"], !source.isEmpty else { return missing("ce_source") }
-        guard let type = fields["type"], !type.isEmpty else { return missing("ce_type") }
+        guard let id, !id.isEmpty else { return missing("ce_id") }
+        guard let source, !source.isEmpty else { return missing("ce_source") }
+        guard let type, !type.isEmpty else { return missing("ce_type") }
         var envelope = EventEnvelope(id: id, source: source, type: type)
-        if let time = fields["time"] {
+        if let time {
             guard let parsed = RFC3339.parse(time) else {
                 return .failure(
                     EventDecodingError(
@@ -138,11 +157,13 @@ public struct EventDecoder: Sendable {
             }
             envelope.time = parsed
         }
-        envelope.subject = fields["subject"]
-        envelope.dataSchema = fields["dataschema"]
-        envelope.dataContentType = fields["content-type"]
-        envelope.traceParent = fields["traceparent"]
-        envelope.traceState = fields["tracestate"]
+        envelope.subject = subject
+        envelope.dataSchema = dataSchema
+        envelope.dataContentType = contentType
+        envelope.traceParent = traceParent
+        envelope.traceState = traceState
+        envelope.correlationID = correlationID
+        envelope.causationID = causationID
         envelope.extensions = extensions
         let data = message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() }
         return .success((envelope, data))
@@ -189,7 +210,9 @@ public struct EventDecoder: Sendable {
             "specversion", "id", "source", "type", "time", "subject", "dataschema", "datacontenttype", "data",
             "data_base64", "traceparent", "tracestate",
         ]
-        for (name, value) in object where !core.contains(name) {
+        envelope.correlationID = string("correlationid")
+        envelope.causationID = string("causationid")
+        for (name, value) in object where !core.contains(name) && name != "correlationid" && name != "causationid" {
             switch value {
             case .string(let text): envelope.extensions[name] = text
             case .integer(let number): envelope.extensions[name] = String(number)

@@ -34,6 +34,10 @@ public struct EventEnvelope: Sendable, Hashable {
     public var traceParent: String?
     /// W3C `tracestate`.
     public var traceState: String?
+    /// The id of the first event of the flow this event belongs to (extension `correlationid`).
+    public var correlationID: String?
+    /// The id of the event that caused this one (extension `causationid`).
+    public var causationID: String?
     /// Other extension attributes, by lowercase name (without the `ce_` prefix).
     public var extensions: [String: String]
 
@@ -53,6 +57,8 @@ public struct EventEnvelope: Sendable, Hashable {
         self.dataSchema = nil
         self.traceParent = nil
         self.traceState = nil
+        self.correlationID = nil
+        self.causationID = nil
         self.extensions = [:]
     }
 
@@ -73,18 +79,6 @@ public struct EventEnvelope: Sendable, Hashable {
         return Int(last)
     }
 
-    /// The id of the first event of the flow this event belongs to (extension `correlationid`).
-    public var correlationID: String? {
-        get { extensions["correlationid"] }
-        set { extensions["correlationid"] = newValue }
-    }
-
-    /// The id of the event that caused this one (extension `causationid`).
-    public var causationID: String? {
-        get { extensions["causationid"] }
-        set { extensions["causationid"] = newValue }
-    }
-
     /// The Kafka headers of this envelope in binary content mode, in a stable order.
     public var binaryHeaders: [KafkaHeader] {
         var headers = [
@@ -97,8 +91,11 @@ public struct EventEnvelope: Sendable, Hashable {
         if let subject { headers.append(KafkaHeader(name: "ce_subject", string: subject)) }
         if let dataSchema { headers.append(KafkaHeader(name: "ce_dataschema", string: dataSchema)) }
         if let dataContentType { headers.append(KafkaHeader(name: "content-type", string: dataContentType)) }
-        for name in extensions.keys.sorted() {
-            if let value = extensions[name] { headers.append(KafkaHeader(name: "ce_\(name)", string: value)) }
+        var attributes = extensions
+        attributes["correlationid"] = correlationID
+        attributes["causationid"] = causationID
+        for name in attributes.keys.sorted() {
+            if let value = attributes[name] { headers.append(KafkaHeader(name: "ce_\(name)", string: value)) }
         }
         if let traceParent { headers.append(KafkaHeader(name: "traceparent", string: traceParent)) }
         if let traceState { headers.append(KafkaHeader(name: "tracestate", string: traceState)) }

@@ -7,17 +7,17 @@ extension PipelineRunner {
     /// Processes a batch in one inbox transaction: already-recorded events are skipped and counted; each handled
     /// event's database writes commit together with its inbox mark. Failures are parked after the commit.
     func processWithInbox(_ messages: [KafkaMessage], inbox: any InboxStore) async throws {
-        var candidates: [(message: KafkaMessage, decoded: DecodedEvent, handler: EventHandler)] = []
+        var candidates: [(message: KafkaMessage, decoded: DecodedEvent)] = []
         for message in messages {
             switch decode(message) {
             case .failure(let error):
                 try await handleUndecodableForInbox(message, error)
             case .success(let decoded):
-                guard let handler = pipeline.handlers[decoded.envelope.type] else {
+                guard pipeline.handlers[decoded.envelope.type] != nil else {
                     metrics.ignored.increment()
                     continue
                 }
-                candidates.append((message, decoded, handler))
+                candidates.append((message, decoded))
             }
         }
         guard !candidates.isEmpty else { return }

@@ -18,7 +18,7 @@ extension PipelineRunner {
         case .success(let event):
             decoded = event
         }
-        guard let handler = pipeline.handlers[decoded.envelope.type] else {
+        guard pipeline.handlers[decoded.envelope.type] != nil else {
             metrics.ignored.increment()
             return
         }
@@ -26,7 +26,7 @@ extension PipelineRunner {
         let mainTopic = topology.mainTopic(of: message.topic)
         let attempt = Self.attempt(of: message)
         guard let key = message.keyString else {
-            try await handleOne(message, decoded: decoded, handler: handler, inbox: inbox, attempt: attempt)
+            try await handleOne(message, decoded: decoded, inbox: inbox, attempt: attempt)
             return
         }
         let head = try await keyGuard.head(topic: mainTopic, key: key)
@@ -40,7 +40,7 @@ extension PipelineRunner {
                 return
             }
         }
-        let resolved = try await handleOne(message, decoded: decoded, handler: handler, inbox: inbox, attempt: attempt) {
+        let resolved = try await handleOne(message, decoded: decoded, inbox: inbox, attempt: attempt) {
             // Joins (or stays in) the queue before it is parked, so a crash in between cannot lose the key's place.
             try await keyGuard.enqueue(topic: mainTopic, key: key, eventID: eventID)
         }
@@ -54,7 +54,6 @@ extension PipelineRunner {
     private func handleOne(
         _ message: KafkaMessage,
         decoded: DecodedEvent,
-        handler: EventHandler,
         inbox: any InboxStore,
         attempt: Int,
         beforeRetry: () async throws -> Void = {}

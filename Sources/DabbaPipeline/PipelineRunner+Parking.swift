@@ -127,8 +127,7 @@ extension PipelineRunner {
         while !stopped.load(ordering: .acquiring) {
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(30))
-            guard case .success(let decoded) = decode(message),
-                let handler = pipeline.handlers[decoded.envelope.type]
+            guard case .success(let decoded) = decode(message), pipeline.handlers[decoded.envelope.type] != nil
             else { continue }
             if await invoke(decoded, attempt: Self.attempt(of: message), database: nil) == nil {
                 metrics.handled.increment()

@@ -261,7 +261,7 @@ public final class PipelineRunner: Service, Sendable {
         case .failure(let error):
             try await handleUndecodable(message, error)
         case .success(let decoded):
-            guard let handler = pipeline.handlers[decoded.envelope.type] else {
+            guard pipeline.handlers[decoded.envelope.type] != nil else {
                 metrics.ignored.increment()
                 return
             }

@@ -74,7 +74,12 @@ struct PipelineFixture {
     }
 
     /// Every record on a topic (read with a throwaway group), waiting up to `timeout` for `count`.
-    func records(on topic: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [RecordCopy] {
+    /// A generous deadline: tests run in parallel, each with its own in-process cluster, on two shared cores.
+    /// After `count` records (or the deadline), it keeps reading for `quietPeriod`, so unexpected extra records (or,
+    /// with `count: 0`, any record at all) show up.
+    func records(
+        on topic: String, count: Int, timeout: Duration = .seconds(90), quietPeriod: Duration = .milliseconds(300)
+    ) async throws -> [RecordCopy] {
         var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "reader-\(UUID())")
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
@@ -86,12 +91,16 @@ struct PipelineFixture {
             }
         }
         let clock = ContinuousClock()
+        // Joining a new group comes first; without an assignment nothing can arrive.
+        let joinDeadline = clock.now.advanced(by: .seconds(60))
+        while clock.now < joinDeadline, consumer.assignment.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline, collected.withLock({ $0.count }) < count {
             try await Task.sleep(for: .milliseconds(50))
         }
-        // A little longer, so unexpected extra records show up.
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: quietPeriod)
         try await consumer.close()
         reader.cancel()
         return collected.withLock { $0 }

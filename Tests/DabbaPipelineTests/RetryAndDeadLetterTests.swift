@@ -44,7 +44,7 @@ struct RetryAndDeadLetterTests {
             #expect(record.header("dabba-original-offset") == String(report.offset))
             #expect(record.header("dabba-error-message") == "payment service rejected the call")
         }
-        let deadLetters = try await fixture.records(on: fixture.deadLetterTopic, count: 0, timeout: .milliseconds(500))
+        let deadLetters = try await fixture.records(on: fixture.deadLetterTopic, count: 0, quietPeriod: .seconds(2))
         #expect(deadLetters.isEmpty)
         try await events.producer.close()
     }
