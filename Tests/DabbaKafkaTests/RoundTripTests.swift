@@ -51,3 +51,47 @@ struct RoundTripTests {
         try await producer.close()
     }
 }
+
+@Suite("Explicit partitions and rebalance events", .timeLimit(.minutes(2)))
+struct PartitionAndEventTests {
+    @Test("an explicit partition overrides the key's partition")
+    func explicitPartition() async throws {
+        let broker = try EmbeddedBroker()
+        let topic = uniqueTopic()
+        try broker.createTopic(topic, partitions: 4)
+        let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
+        let keyed = Murmur2Partitioner.partition(forKey: "k", partitionCount: 4)
+        let chosen: Int32 = (keyed + 1) % 4
+        let report = try await producer.send(ProducerMessage(topic: topic, key: "k", value: "v", partition: chosen))
+        #expect(report.partition == chosen)
+        await #expect(throws: KafkaError.self) {
+            try await producer.send(ProducerMessage(topic: topic, key: "k", value: "v", partition: 9))
+        }
+        try await producer.close()
+    }
+
+    @Test("rebalances are observable: assignment on join, revocation on close")
+    func rebalanceEvents() async throws {
+        let broker = try EmbeddedBroker()
+        let topic = uniqueTopic()
+        try broker.createTopic(topic, partitions: 3)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(broker, group: "g-\(topic)"), logger: quietLogger
+        )
+        try consumer.subscribe(topics: [topic])
+        let events = Task {
+            var seen: [ConsumerEvent] = []
+            for await event in consumer.events { seen.append(event) }
+            return seen
+        }
+        let drain = Task { for try await message in consumer.messages { consumer.markProcessed(message) } }
+        try await waitUntil("assigned") { consumer.assignment.count == 3 }
+        try await consumer.close()
+        drain.cancel()
+        let seen = await events.value
+        let assigned = seen.compactMap { if case .assigned(let partitions) = $0 { partitions } else { nil } }
+        let revoked = seen.compactMap { if case .revoked(let partitions) = $0 { partitions } else { nil } }
+        #expect(Set(assigned.flatMap { $0 }) == Set((0..<3).map { TopicPartition(topic: topic, partition: $0) }))
+        #expect(Set(revoked.flatMap { $0 }) == Set((0..<3).map { TopicPartition(topic: topic, partition: $0) }))
+    }
+}
