@@ -30,8 +30,9 @@ struct TypedBrokerTests {
 
     @Test("creates the repository's Topics/ catalog, derived topics included; produce --example works from the root")
     func repositoryCatalog() async throws {
-        let (broker, bootstrap, _) = try await startBroker(["--catalog", repositoryRoot.appendingPathComponent("Topics").path])
-        defer { broker.signal(SIGTERM) }
+        let (broker, bootstrap, _) = try await startBroker([
+            "--catalog", repositoryRoot.appendingPathComponent("Topics").path,
+        ])
         for topic in [
             "payments.payments", "payments.payments.payments-authorizer.retry.1",
             "payments.payments.payments-authorizer.retry.2", "payments.payments.payments-authorizer.dlq",
@@ -70,9 +71,10 @@ struct TypedBrokerTests {
         let (broker, bootstrap, _) = try await startBroker(
             ["--brokers", "2", "--topic", "audit:2", "--topic", "shop.orders:4"] + catalog.arguments
         )
-        defer { broker.signal(SIGTERM) }
         #expect(try await partitionCount("audit", bootstrap: bootstrap) == 2)
-        for topic in ["shop.orders", "shop.orders.shipping.retry.1", "shop.orders.shipping.retry.2", "shop.orders.shipping.dlq"] {
+        for topic in [
+            "shop.orders", "shop.orders.shipping.retry.1", "shop.orders.shipping.retry.2", "shop.orders.shipping.dlq",
+        ] {
             #expect(try await partitionCount(topic, bootstrap: bootstrap) == 4, "\(topic)")
         }
         #expect(

@@ -38,29 +38,41 @@ struct TypedConsumeTests {
             """#
         try await send([
             ProducerMessage(
-                topic: topic, key: Array("o-1".utf8), value: Array(#"{"amount":3,"orderId":"o-1"}"#.utf8),
+                topic: topic,
+                key: Array("o-1".utf8),
+                value: Array(#"{"amount":3,"orderId":"o-1"}"#.utf8),
                 headers: cloudEventHeaders(id: "e-1", type: "test.order.placed")
             ),
             ProducerMessage(topic: topic, key: "k", value: "plain text, not an event"),
             ProducerMessage(
-                topic: topic, key: Array("o-3".utf8), value: Array(#"{"amount":"3","orderId":"o-3"}"#.utf8),
+                topic: topic,
+                key: Array("o-3".utf8),
+                value: Array(#"{"amount":"3","orderId":"o-3"}"#.utf8),
                 headers: cloudEventHeaders(id: "e-3", type: "test.order.placed")
             ),
             ProducerMessage(
-                topic: topic, key: nil, value: Array(#"{"amount":"#.utf8),
+                topic: topic,
+                key: nil,
+                value: Array(#"{"amount":"#.utf8),
                 headers: cloudEventHeaders(id: "e-4", type: "test.order.placed")
             ),
             ProducerMessage(
-                topic: topic, key: Array("o-5".utf8), value: Array(structured.utf8),
+                topic: topic,
+                key: Array("o-5".utf8),
+                value: Array(structured.utf8),
                 headers: [KafkaHeader(name: "content-type", string: "application/cloudevents+json")]
             ),
             ProducerMessage(
-                topic: topic, key: nil, value: Array(#"{"anything":true}"#.utf8),
+                topic: topic,
+                key: nil,
+                value: Array(#"{"anything":true}"#.utf8),
                 headers: cloudEventHeaders(id: "e-6", type: "test.order.unknown")
             ),
         ])
         let result = try await consumeLines(
-            topic, max: 6, extra: ["--decode", "--catalog", catalog.directory.path]
+            topic,
+            max: 6,
+            extra: ["--decode", "--catalog", catalog.directory.path]
         )
         #expect(result.exitCode == 0, "\(result.stderr)")
         let lines = try result.jsonLines()
@@ -80,7 +92,9 @@ struct TypedConsumeTests {
         #expect(valid["error"] == nil)
 
         let plain = lines[1]
-        #expect(plain.string("error")?.hasPrefix("not a CloudEvent: missing CloudEvents header 'ce_specversion'") == true)
+        #expect(
+            plain.string("error")?.hasPrefix("not a CloudEvent: missing CloudEvents header 'ce_specversion'") == true
+        )
         #expect(plain.string("value") == "plain text, not an event")
         #expect(plain.string("key") == "k")
 
@@ -103,7 +117,9 @@ struct TypedConsumeTests {
 
         let unknown = lines[5]
         #expect(unknown["valid"] as? Bool == false)
-        #expect(unknown["violations"] as? [String] == ["event type 'test.order.unknown' is not declared in the catalog"])
+        #expect(
+            unknown["violations"] as? [String] == ["event type 'test.order.unknown' is not declared in the catalog"]
+        )
     }
 
     @Test("without --catalog there is no validity; --catalog needs --decode; a broken catalog fails before reading")
@@ -111,7 +127,9 @@ struct TypedConsumeTests {
         let topic = try makeTopic(partitions: 1)
         try await send([
             ProducerMessage(
-                topic: topic, key: nil, value: Array(#"{"x":1}"#.utf8),
+                topic: topic,
+                key: nil,
+                value: Array(#"{"x":1}"#.utf8),
                 headers: cloudEventHeaders(id: "e-1", type: "anything", contentType: nil)
             )
         ])

@@ -94,8 +94,8 @@ func runDabba(_ arguments: [String], in directory: URL, timeLimit: Duration = .s
     defer { try? FileManager.default.removeItem(at: output) }
     let stdoutURL = output.appendingPathComponent("stdout")
     let stderrURL = output.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
     let process = Process()
     process.executableURL = Dabba.executable
     process.arguments = arguments
@@ -253,7 +253,11 @@ struct TypedProduceTests {
         #expect(result.stderr.contains("50 of 50 'test.order.placed' events delivered"), "\(result.stderr)")
         #expect(!result.stderr.contains("\r"))
 
-        let decoded = try await consumeLines(catalog.topic, max: 50, extra: ["--decode", "--catalog", catalog.directory.path])
+        let decoded = try await consumeLines(
+            catalog.topic,
+            max: 50,
+            extra: ["--decode", "--catalog", catalog.directory.path]
+        )
         #expect(decoded.exitCode == 0, "\(decoded.stderr)")
         let events = try decoded.jsonLines()
         try #require(events.count == 50)
@@ -276,8 +280,10 @@ struct TypedProduceTests {
         let catalog = try TestCatalog(topic: try makeTopic(partitions: 1))
         defer { catalog.remove() }
         let result = try await Dabba.run(
-            ["produce", "test.order.cancelled", "--data", #"{"orderId":"o-{{seq}}","attempt":"{{seq}}"}"#,
-             "--count", "10"] + bootstrapArguments + catalog.arguments
+            [
+                "produce", "test.order.cancelled", "--data", #"{"orderId":"o-{{seq}}","attempt":"{{seq}}"}"#,
+                "--count", "10",
+            ] + bootstrapArguments + catalog.arguments
         )
         #expect(result.exitCode == 1)
         #expect(
@@ -351,7 +357,10 @@ struct TypedProduceTests {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-empty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
-        let noDefault = try await runDabba(["produce", "test.order.placed", "--example"] + bootstrapArguments, in: empty)
+        let noDefault = try await runDabba(
+            ["produce", "test.order.placed", "--example"] + bootstrapArguments,
+            in: empty
+        )
         #expect(noDefault.exitCode == 1)
         #expect(noDefault.stderr.contains("no catalog: there is no ./Topics directory here"), "\(noDefault.stderr)")
         #expect(noDefault.stderr.contains("--catalog DIR or set $DABBA_CATALOG"))
@@ -389,7 +398,7 @@ struct TypedProduceTests {
         )
         #expect(invalid.exitCode == 1)
         #expect(invalid.stderr.hasPrefix("error: --data is not valid JSON: "), "\(invalid.stderr)")
-        #expect(invalid.stderr.contains("at byte offset 17 (line 1, column 18)"), "\(invalid.stderr)")
+        #expect(invalid.stderr.contains("at byte offset 18 (line 1, column 19)"), "\(invalid.stderr)")
 
         let file = catalog.directory.appendingPathComponent("payload.json")
         try Data("{\n  \"orderId\": \"from-file\",\n  \"amount\": 3\n}\n".utf8).write(to: file)
@@ -430,6 +439,42 @@ struct TypedProduceTests {
 
         let consumed = try await consumeLines(catalog.topic, idleTimeout: 2)
         #expect(try consumed.jsonLines().map { $0.string("key") } == ["from-file"])
+    }
+
+    @Test("--count: undelivered events make the exit code non-zero, with their count and reason")
+    func failedDeliveries() async throws {
+        // A broker of its own: the injected errors must not reach other tests.
+        let broker = try EmbeddedBroker(logger: quietLogger)
+        defer { broker.stop() }
+        let catalog = try TestCatalog(topic: "shop.orders", partitions: 1)
+        defer { catalog.remove() }
+        try broker.createTopic(catalog.topic, partitions: 1)
+        broker.injectErrors(.produce, Array(repeating: .messageTooLarge, count: 200))
+        let result = try await Dabba.run(
+            ["produce", "test.order.placed", "--example", "--count", "5", "-b", broker.bootstrapServers]
+                + catalog.arguments
+        )
+        #expect(result.exitCode == 1)
+        let summary = try #require(try result.jsonLines().first)
+        #expect(summary.int("sent") == 0)
+        #expect(summary.int("failed") == 5)
+        #expect(
+            result.stderr.contains("error: 5 of 5 events were not delivered to topic 'shop.orders'"),
+            "\(result.stderr)"
+        )
+        #expect(result.stderr.contains("error: event #0 (key 'o-1'): "), "\(result.stderr)")
+    }
+
+    @Test("a catalog topic missing on the cluster is named, with how to create it")
+    func missingTopic() async throws {
+        let catalog = try TestCatalog(topic: "cli-never-created-\(UUID().uuidString.prefix(8).lowercased())")
+        defer { catalog.remove() }
+        let result = try await Dabba.run(
+            ["produce", "test.order.placed", "--example", "--timeout", "5"] + bootstrapArguments + catalog.arguments
+        )
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.hasPrefix("error: topic '\(catalog.topic)' does not exist at "), "\(result.stderr)")
+        #expect(result.stderr.contains("dabba broker --catalog DIR"))
     }
 
     @Test("--rate paces the events: 20 at 40 per second take at least 0.4 s")

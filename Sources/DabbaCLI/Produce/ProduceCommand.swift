@@ -34,8 +34,8 @@ struct ProduceCommand: AsyncParsableCommand {
             placeholders so the events differ: \(PayloadTemplate.placeholderList) ("{{seq}}" alone becomes a \
             number). Each templated payload is checked against the schema; the first that fails stops the run. \
             Prints a progress bar on a terminal, and one summary line \
-            {"elapsed":…,"failed":…,"rate":…,"sent":…,"topic":…,"type":…}. --rate R sends at most R events per \
-            second.
+            {"elapsed":…,"failed":…,"rate":…,"sent":…,"topic":…,"type":…}. --rate R sends at most R events \
+            per second.
             """
     )
 
@@ -47,7 +47,10 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: [.customShort("t"), .long], help: "The topic to send raw messages to.")
     var topic: String?
 
-    @Option(name: [.customShort("k"), .long], help: "The key of every message (default: none; typed events: the x-dabba-key field).")
+    @Option(
+        name: [.customShort("k"), .long],
+        help: "The key of every message (default: none; typed events: the x-dabba-key field)."
+    )
     var key: String?
 
     @Option(
@@ -256,7 +259,8 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         if !failures.isEmpty {
             throw CLIError(
-                "\(failures.count) of \(delivered + failures.count) messages were not delivered to topic '\(limits.topic)'"
+                "\(failures.count) of \(delivered + failures.count) messages were not delivered to topic "
+                    + "'\(limits.topic)'"
             )
         }
     }

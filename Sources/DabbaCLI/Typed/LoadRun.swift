@@ -5,7 +5,7 @@ import Synchronization
 /// `dabba produce EVENT_TYPE --count N [--rate R]`: many events through the enqueue path, with delivery reports
 /// counted (not printed one by one), a progress bar on a terminal, and one summary JSON line:
 ///
-///     {"elapsed":0.412,"failed":0,"rate":121.4,"sent":50,"topic":"payments.payments","type":"payments.payment.requested"}
+///     {"elapsed":0.412,"failed":0,"rate":121.4,"sent":50,"topic":"shop.orders","type":"shop.order.placed"}
 ///
 /// Templated payloads are checked one by one; the first that fails stops the run (earlier ones are still
 /// delivered and counted). SIGINT/SIGTERM stop it the same way.
@@ -71,7 +71,7 @@ struct LoadRun {
             let position = ids.firstIndex(of: failure.id).map { "event #\($0)" } ?? "an event"
             let key = failure.key.map { " (key '\($0)')" } ?? ""
             Output.note(
-                "error: \(position)\(key): \(sender.limits.explain(failure.error, subject: "it", size: nil))"
+                "error: \(position)\(key): \(sender.limits.explain(failure.error, subject: "the event", size: nil))"
             )
         }
         if snapshot.failed > tally.failures.count {

@@ -23,9 +23,8 @@ struct TypedProduce {
     func run() async throws {
         let catalog = try CatalogDirectory.resolve(options.catalog).load()
         guard let event = catalog.event(named: eventType) else {
-            throw CLIError(
-                "unknown event type '\(eventType)'; the catalog declares: \(CatalogDirectory.eventTypeList(of: catalog))"
-            )
+            let known = CatalogDirectory.eventTypeList(of: catalog)
+            throw CLIError("unknown event type '\(eventType)'; the catalog declares: \(known)")
         }
         guard Self.isJSON(event.contentType) else {
             throw CLIError(
@@ -44,16 +43,27 @@ struct TypedProduce {
         configuration.publishesDeliveryReports = options.count != nil
         let producer: KafkaProducer
         do {
-            producer = try KafkaProducer(configuration: configuration, logger: connection.logger(label: "dabba.produce"))
+            producer = try KafkaProducer(
+                configuration: configuration,
+                logger: connection.logger(label: "dabba.produce")
+            )
         } catch let error as KafkaError {
             throw CLIError(error.cliDescription)
         }
-        let partitionCount = try await TopicCheck.partitionCount(
-            of: event.topic,
-            producer: producer,
-            servers: client.bootstrapServers,
-            timeout: timeout
-        )
+        let partitionCount: Int32
+        do {
+            partitionCount = try await TopicCheck.partitionCount(
+                of: event.topic,
+                producer: producer,
+                servers: client.bootstrapServers,
+                timeout: timeout
+            )
+        } catch var error as CLIError where error.message.hasPrefix("topic '\(event.topic)' does not exist") {
+            error.message +=
+                " (event type '\(event.type)' is sent there; create the catalog's topics with `dabba topics apply` "
+                + "or start `dabba broker --catalog DIR`)"
+            throw error
+        }
         if let partition, partition >= partitionCount {
             throw CLIError(
                 "topic '\(event.topic)' has \(partitionCount) partition\(partitionCount == 1 ? "" : "s") "
@@ -77,7 +87,14 @@ struct TypedProduce {
             )
         )
         if let count = options.count {
-            let load = LoadRun(sender: sender, plan: plan, first: first, count: count, rate: options.rate, timeout: timeout)
+            let load = LoadRun(
+                sender: sender,
+                plan: plan,
+                first: first,
+                count: count,
+                rate: options.rate,
+                timeout: timeout
+            )
             try await load.run()
         } else {
             try await sendOne(first, sender: sender)
