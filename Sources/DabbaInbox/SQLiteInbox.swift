@@ -60,7 +60,8 @@ public final class SQLiteInbox: InboxStore {
     ) async throws -> [InboxOutcome] {
         await lock.acquire()
         defer { lock.release() }
-        try connection.executeScript("BEGIN IMMEDIATE")
+        // Prepared (cached) statements throughout: this runs for every event of every batch.
+        try connection.execute("BEGIN IMMEDIATE", [])
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(eventIDs.count)
         let transaction = SQLiteTransaction(connection: connection)
@@ -74,13 +75,14 @@ public final class SQLiteInbox: InboxStore {
                     outcomes.append(.duplicate)
                     continue
                 }
-                try connection.executeScript("SAVEPOINT dabba_event")
+                try connection.execute("SAVEPOINT dabba_event", [])
                 // Only the handler's failure (including its own SQL) fails the event; the inbox's own statements
                 // below failing aborts the batch.
                 var handlerFailure: (any Error)?
                 do { try await body(index, transaction) } catch { handlerFailure = error }
                 if let handlerFailure {
-                    try connection.executeScript("ROLLBACK TO dabba_event; RELEASE dabba_event")
+                    try connection.execute("ROLLBACK TO dabba_event", [])
+                    try connection.execute("RELEASE dabba_event", [])
                     outcomes.append(.failed(String(describing: handlerFailure)))
                     continue
                 }
@@ -88,10 +90,10 @@ public final class SQLiteInbox: InboxStore {
                     "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES (?, ?, ?)",
                     [.text(group), .text(eventID), .integer(now)]
                 )
-                try connection.executeScript("RELEASE dabba_event")
+                try connection.execute("RELEASE dabba_event", [])
                 outcomes.append(.processed)
             }
-            try connection.executeScript("COMMIT")
+            try connection.execute("COMMIT", [])
         } catch {
             try? connection.executeScript("ROLLBACK")
             throw InboxError(.commit, "the inbox batch was rolled back: \(error)")

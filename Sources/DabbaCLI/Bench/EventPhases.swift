@@ -1,0 +1,139 @@
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaPipeline
+import Foundation
+import Logging
+import Synchronization
+
+/// The small event the typed and pipeline phases send: a key, a sequence number and an amount.
+struct BenchEvent: Event {
+    static let eventType = "bench.order.placed"
+    var key: String
+    var sequence: Int
+    var amount: Int
+    var partitionKey: String? { key }
+}
+
+/// The typed-event and pipeline measurements of `dabba bench` (issue-level targets: typed consume ≥ 0.5× the raw
+/// consume rate; the pipeline with no inbox ≥ 0.5× raw consume; with the SQLite inbox ≥ 100,000 events/s).
+enum EventPhases {
+    /// How a pipeline phase records processed events.
+    enum PipelineMode: String, Sendable {
+        case plain, sqliteInbox = "sqlite-inbox", exactlyOnce = "exactly-once"
+    }
+
+    static var logger: Logger { BenchPhaseRunner.logger }
+
+    /// Typed produce: `EventProducer.enqueue` (envelope + JSON encoding) with delivery reports counted.
+    static func typedProduce(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
+        var configuration = ProducerConfiguration(bootstrap: target.bootstrap)
+        configuration.publishesDeliveryReports = true
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        let events = EventProducer(
+            producer: producer, source: "/dabba-bench", routes: EventRoutes([BenchEvent.eventType: target.topic])
+        )
+        let keys = (0..<workload.keyCount).map { "key-\($0)" }
+        let expected = workload.messages
+        let reports = Task {
+            var delivered = 0
+            var failed = 0
+            for await report in producer.deliveryReports {
+                if report.isDelivered { delivered += 1 } else { failed += 1 }
+                if delivered + failed == expected { break }
+            }
+            return (delivered, failed)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<expected {
+            try await events.enqueue(BenchEvent(key: keys[index % keys.count], sequence: index, amount: index % 997))
+        }
+        let (delivered, failed) = await reports.value
+        let elapsed = clock.now - start
+        try await producer.close()
+        guard delivered == expected, failed == 0 else {
+            throw CLIError("typed produce delivered \(delivered) of \(expected) events (\(failed) failed)")
+        }
+        return elapsed.seconds
+    }
+
+    /// Typed consume: every record decoded (CloudEvents envelope + JSON payload) into ``BenchEvent``.
+    static func typedConsume(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
+        let consumer = try KafkaConsumer(
+            configuration: ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group), logger: logger
+        )
+        try consumer.subscribe(topics: [target.topic])
+        let decoder = EventDecoder(registry: EventRegistry([BenchEvent.self]))
+        let expected = workload.messages
+        let limit = BenchPhaseRunner.consumeTimeout * 2 + .seconds(Double(expected) / 10_000)
+        let outcome: (decoded: Int, elapsed: Duration?)? = try await withDeadline(limit) {
+            let clock = ContinuousClock()
+            var start: ContinuousClock.Instant?
+            var decoded = 0
+            var sum = 0
+            for try await message in consumer.messages {
+                if start == nil { start = clock.now }
+                guard case .success(let event) = decoder.decode(message), let payload = event.payload(as: BenchEvent.self)
+                else { throw CLIError("record \(message.topic)[\(message.partition)]@\(message.offset) did not decode") }
+                sum &+= payload.amount
+                consumer.markProcessed(message)
+                decoded += 1
+                if decoded == expected { break }
+            }
+            _ = sum
+            return (decoded, start.map { clock.now - $0 })
+        }
+        try await consumer.close()
+        guard let outcome, outcome.decoded == expected, let elapsed = outcome.elapsed else {
+            throw CLIError("typed consume decoded \(outcome?.decoded ?? 0) of \(expected) events")
+        }
+        return elapsed.seconds
+    }
+
+    /// The pipeline end to end: consume → decode → handler → (inbox mark) → commit, until every event is handled.
+    static func pipeline(_ workload: BenchWorkload, _ target: BenchTarget, mode: PipelineMode) async throws -> Double {
+        let handled = Atomic<Int>(0)
+        let firstHandled = Mutex<ContinuousClock.Instant?>(nil)
+        let expected = workload.messages
+        var pipeline = Pipeline(service: "dabba-bench", groupID: target.group)
+        pipeline.on(BenchEvent.self) { _, _ in
+            if handled.add(1, ordering: .relaxed).newValue == 1 {
+                firstHandled.withLock { $0 = ContinuousClock.now }
+            }
+        }
+        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: target.bootstrap))
+        configuration.batchSize = 1000
+        configuration.exactlyOnce = mode == .exactlyOnce
+        var inbox: SQLiteInbox?
+        var databasePath: String?
+        if mode == .sqliteInbox {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-bench-\(UUID()).sqlite").path
+            databasePath = path
+            inbox = try SQLiteInbox(path: path)
+        }
+        defer {
+            if let databasePath {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+            }
+        }
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: PipelineTopology(mainTopics: [target.topic]), configuration: configuration,
+            inbox: inbox, logger: logger
+        )
+        let running = Task { try await runner.run() }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: BenchPhaseRunner.consumeTimeout * 2 + .seconds(Double(expected) / 5_000))
+        while handled.load(ordering: .relaxed) < expected, clock.now < deadline, !running.isCancelled {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let finishedAt = clock.now
+        runner.consumer.stopFetching()
+        try await running.value
+        let count = handled.load(ordering: .relaxed)
+        guard count >= expected, let start = firstHandled.withLock({ $0 }) else {
+            throw CLIError("the \(mode.rawValue) pipeline handled \(count) of \(expected) events")
+        }
+        return (finishedAt - start).seconds
+    }
+}
