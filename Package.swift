@@ -90,6 +90,7 @@ let package = Package(
                 "DabbaEvents",
                 "DabbaPipeline",
                 "DabbaSchema",
+                "DabbaTesting",
                 "CDabbaBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

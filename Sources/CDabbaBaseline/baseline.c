@@ -145,9 +145,9 @@ double dabba_baseline_produce(const char *bootstrap, const char *topic, long cou
 
     /* Warm-up, not timed: one acknowledged message makes the producer ready (connection, metadata, producer id),
      * which takes anywhere from a few milliseconds to over a second on the embedded broker. */
-    rd_kafka_resp_err_t warmed =
-        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("warm-up", 7),
-                          RD_KAFKA_V_VALUE(value, (size_t)size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t warmed = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("warm-up", 7),
+                                                   RD_KAFKA_V_VALUE(value, (size_t)size),
+                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (warmed == RD_KAFKA_RESP_ERR_NO_ERROR) warmed = rd_kafka_flush(rk, 30 * 1000);
     if (warmed != RD_KAFKA_RESP_ERR_NO_ERROR || counts.delivered != 1) {
         fail(err, errlen, "warm-up message not delivered: %s",

@@ -33,7 +33,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Partitions per benchmark topic (the embedded broker keeps ~5 MiB per partition).")
     var partitions = 32
 
-    @Option(name: .customLong("repeat"), help: "Runs; each phase reports its best (alternating which client goes first).")
+    @Option(
+        name: .customLong("repeat"),
+        help: "Runs; each phase reports its best (alternating which client goes first)."
+    )
     var repetitions = 1
 
     @Flag(help: "Run all phases in this process (peak RSS is then cumulative, and includes the broker).")

@@ -3,6 +3,24 @@ import ArgumentParser
 /// What a benchmark phase does.
 enum BenchOperation: String, CaseIterable, Sendable {
     case produce, consume
+    /// Typed events: `EventProducer.enqueue` (CloudEvents envelope + JSON).
+    case typedProduce = "typed-produce"
+    /// Typed events: each record decoded into a registered event.
+    case typedConsume = "typed-consume"
+    /// The pipeline end to end with no inbox.
+    case pipeline
+    /// The pipeline with the SQLite inbox (one transaction per batch).
+    case pipelineInbox = "pipeline-inbox"
+    /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
+    case pipelineExactlyOnce = "pipeline-eos"
+
+    /// Who can run it: the raw byte phases have a C baseline; the event phases are Dabba's alone.
+    var clients: [BenchClient] {
+        switch self {
+        case .produce, .consume: [.baseline, .dabba]
+        default: [.dabba]
+        }
+    }
 }
 
 /// Who does it: Dabba, or the raw librdkafka C baseline compiled into the package (CDabbaBaseline).
@@ -27,7 +45,7 @@ struct BenchPhase: Hashable, Sendable, CustomStringConvertible, ExpressibleByArg
     var client: BenchClient
 
     static let all: [BenchPhase] = BenchOperation.allCases.flatMap { operation in
-        BenchClient.allCases.map { BenchPhase(operation: operation, client: $0) }
+        operation.clients.map { BenchPhase(operation: operation, client: $0) }
     }
 
     init(operation: BenchOperation, client: BenchClient) {
@@ -51,13 +69,20 @@ struct BenchComparison: Sendable {
     var subject: BenchPhase
     var baseline: BenchPhase
 
-    static let all: [BenchComparison] = BenchOperation.allCases.map { operation in
-        BenchComparison(
-            key: "\(operation.rawValue)_ratio",
-            subject: BenchPhase(operation: operation, client: .dabba),
-            baseline: BenchPhase(operation: operation, client: .baseline)
-        )
-    }
+    static let all: [BenchComparison] = {
+        func dabba(_ operation: BenchOperation) -> BenchPhase { BenchPhase(operation: operation, client: .dabba) }
+        return [BenchOperation.produce, .consume].map { operation in
+            BenchComparison(
+                key: "\(operation.rawValue)_ratio", subject: dabba(operation),
+                baseline: BenchPhase(operation: operation, client: .baseline)
+            )
+        } + [
+            // Typed and pipeline figures are relative to Dabba's own raw byte path.
+            BenchComparison(key: "typed_produce_ratio", subject: dabba(.typedProduce), baseline: dabba(.produce)),
+            BenchComparison(key: "typed_consume_ratio", subject: dabba(.typedConsume), baseline: dabba(.consume)),
+            BenchComparison(key: "pipeline_ratio", subject: dabba(.pipeline), baseline: dabba(.consume)),
+        ]
+    }()
 }
 
 /// The messages every phase produces or consumes.

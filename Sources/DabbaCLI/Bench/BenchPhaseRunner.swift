@@ -17,6 +17,11 @@ enum BenchPhaseRunner {
         case (.consume, .baseline): seconds = try await baselineConsume(workload, target)
         case (.produce, .dabba): seconds = try await dabbaProduce(workload, target)
         case (.consume, .dabba): seconds = try await dabbaConsume(workload, target)
+        case (.typedProduce, _): seconds = try await EventPhases.typedProduce(workload, target)
+        case (.typedConsume, _): seconds = try await EventPhases.typedConsume(workload, target)
+        case (.pipeline, _): seconds = try await EventPhases.pipeline(workload, target, mode: .plain)
+        case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
+        case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         }
         return PhaseResult(
             phase: phase,
@@ -78,7 +83,10 @@ enum BenchPhaseRunner {
             try? await producer.close()
             throw error
         }
-        let counts = try await withDeadline(.seconds(30)) { await counting.value }
+        let counts = try await withDeadline(.seconds(30)) {
+            // Cancelling the counter ends its loop, so a timeout cannot leave this waiting.
+            await withTaskCancellationHandler { await counting.value } onCancel: { counting.cancel() }
+        }
         let elapsed = clock.now - start
         try await producer.close()
 

@@ -38,6 +38,11 @@ struct BenchReport {
         for comparison in BenchComparison.all {
             pairs.append((comparison.key, ratio(comparison).map { String(format: "%.3f", $0) } ?? "nan"))
         }
+        func eventsPerSecond(_ operation: BenchOperation) -> String {
+            best(BenchPhase(operation: operation, client: .dabba)).map { String(Int($0.messagesPerSecond)) } ?? "skipped"
+        }
+        pairs.append(("inbox_events_per_s", eventsPerSecond(.pipelineInbox)))
+        pairs.append(("eos_events_per_s", eventsPerSecond(.pipelineExactlyOnce)))
         return "dabba-bench " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 

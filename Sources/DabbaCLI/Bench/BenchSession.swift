@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Logging
 
@@ -44,7 +45,7 @@ struct BenchSession {
                 try broker.createTopic(topic, partitions: Int32(partitions))
                 targets[client] = BenchTarget(bootstrap: broker.bootstrapServers, topic: topic, group: "\(topic)-group")
             }
-            for operation in BenchOperation.allCases {
+            for operation in [BenchOperation.produce, .consume] {
                 for client in clients {
                     let phase = BenchPhase(operation: operation, client: client)
                     guard let target = targets[client] else { continue }
@@ -53,8 +54,47 @@ struct BenchSession {
                     Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
                 }
             }
+            // Typed events: one topic written by typed-produce, read by typed-consume and each pipeline (own group).
+            let typedTopic = "dabba-bench-\(repetition + 1)-typed"
+            try broker.createTopic(typedTopic, partitions: Int32(partitions))
+            for operation in [BenchOperation.typedProduce, .typedConsume, .pipeline, .pipelineInbox] {
+                let target = BenchTarget(
+                    bootstrap: broker.bootstrapServers, topic: typedTopic, group: "\(typedTopic)-\(operation.rawValue)"
+                )
+                let result = try await execute(BenchPhase(operation: operation, client: .dabba), target: target)
+                report.add(result)
+                Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
+            }
         }
+        if let result = try await exactlyOnce() { report.add(result) }
         return report
+    }
+
+    /// Exactly-once needs real transactions, so it runs on the persistent test broker (noida-db) when installed,
+    /// with at most 100,000 events; otherwise it is reported as skipped.
+    private func exactlyOnce() async throws -> PhaseResult? {
+        guard PersistentTestBroker.isAvailable else {
+            Output.note("pipeline-eos skipped: \(PersistentTestBroker.unavailableReason)")
+            return nil
+        }
+        return try await PersistentTestBroker.with { persistent in
+            let admin = try KafkaAdmin(configuration: ClientConfiguration(bootstrap: persistent.bootstrapServers))
+            let topic = "dabba-bench-eos"
+            try await admin.createTopics([NewTopic(name: topic, partitions: Int32(partitions), replicationFactor: 1)])
+            var events = workload
+            events.messages = min(workload.messages, 100_000)
+            let target = BenchTarget(bootstrap: persistent.bootstrapServers, topic: topic, group: "\(topic)-group")
+            _ = try await BenchPhaseRunner.run(BenchPhase(operation: .typedProduce, client: .dabba), workload: events, target: target)
+            let result = try await BenchPhaseRunner.run(
+                BenchPhase(operation: .pipelineExactlyOnce, client: .dabba), workload: events, target: target
+            )
+            Output.note("pipeline-eos on the persistent broker (\(events.messages) events): " + report(result))
+            return result
+        }
+    }
+
+    private func report(_ result: PhaseResult) -> String {
+        "\(Int(result.messagesPerSecond)) events/s"
     }
 
     private func execute(_ phase: BenchPhase, target: BenchTarget) async throws -> PhaseResult {

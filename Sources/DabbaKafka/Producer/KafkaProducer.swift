@@ -11,8 +11,10 @@ import Synchronization
 ///   outcome arrives later on ``deliveryReports`` (when ``ProducerConfiguration/publishesDeliveryReports`` is on).
 ///
 /// When librdkafka's local queue is full, both wait for deliveries to make room (bounded backpressure) instead of
-/// failing. A dedicated thread serves librdkafka's events; no blocking librdkafka call runs on Swift's cooperative
-/// pool. The producer is a swift-service-lifecycle `Service`: on graceful shutdown it flushes and closes.
+/// failing. librdkafka's events (delivery reports, errors, logs) are served by the sending task while it sends, with
+/// a non-waiting `rd_kafka_poll(rk, 0)` as a C producer would, and by a dedicated thread otherwise (see
+/// `ProducerQueueServer`); no blocking librdkafka call runs on Swift's cooperative pool. The producer is a
+/// swift-service-lifecycle `Service`: on graceful shutdown it flushes and closes.
 public final class KafkaProducer: Service, Sendable {
     let client: RDKafkaClient
     private let callbacks: ProducerCallbacks
@@ -21,7 +23,7 @@ public final class KafkaProducer: Service, Sendable {
     private let reports: BatchChannel<DeliveryBatch>
     private let queueSpace = QueueSpace()
     private let topicHandles = TopicHandleCache()
-    @usableFromInline let nextMessageID = Atomic<UInt64>(1)
+    private let nextMessageID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
     private let transactionInitialization = Mutex<Task<Void, any Error>?>(nil)
     private let configuration: ProducerConfiguration

@@ -3,8 +3,9 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// Delivery-report handling for one producer. Runs on whichever thread serves librdkafka's queue (the poll thread,
-/// or a thread inside flush/commit_transaction), so its mutable state sits behind a mutex.
+/// Delivery-report handling for one producer. Runs on whichever thread serves librdkafka's queue (a sending task or
+/// the poll thread, see ``ProducerQueueServer``, or a thread inside flush/commit_transaction), so its mutable state
+/// sits behind a mutex.
 final class ProducerCallbacks: ClientCallbacks, @unchecked Sendable {
     struct DeliveryState {
         var topicNames: [UInt: String] = [:]
@@ -337,7 +338,11 @@ struct DeliveryBatch: Sendable {
         let topic = topics[Int(record.topicIndex)]
         guard record.failureIndex >= 0 else {
             return DeliveryReport(
-                messageID: record.messageID, topic: topic, partition: record.partition, offset: record.offset, error: nil
+                messageID: record.messageID,
+                topic: topic,
+                partition: record.partition,
+                offset: record.offset,
+                error: nil
             )
         }
         let failure = failures[Int(record.failureIndex)]
