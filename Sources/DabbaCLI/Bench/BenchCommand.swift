@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Run all phases in this process (peak RSS is then cumulative, and includes the broker).")
     var inProcess = false
 
+    @Flag(help: "Only the raw produce and consume phases against the C baseline (skip typed and pipeline phases).")
+    var rawOnly = false
+
     // Child-process mode: one phase against a running broker. Not for direct use.
     @Option(help: .private)
     var phase: BenchPhase?
@@ -83,7 +86,8 @@ struct BenchCommand: AsyncParsableCommand {
             workload: workload,
             partitions: partitions,
             repetitions: repetitions,
-            isolation: inProcess ? .inProcess : .childProcess
+            isolation: inProcess ? .inProcess : .childProcess,
+            includesEventPhases: !rawOnly
         )
         let report = try await session.run()
         Output.line(report.table)

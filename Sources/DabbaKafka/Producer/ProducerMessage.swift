@@ -21,6 +21,7 @@ public struct ProducerMessage: Sendable {
     ///   - headers: Record headers.
     ///   - partition: An explicit partition, or nil to use the partitioner.
     ///   - timestampMilliseconds: The record timestamp, or nil for now.
+    @inlinable
     public init(
         topic: String,
         key: [UInt8]? = nil,
@@ -68,6 +69,7 @@ public struct DeliveryReport: Sendable {
     public var failedValue: [UInt8]?
 
     /// Whether the broker acknowledged the message.
+    @inlinable
     public var isDelivered: Bool { error == nil }
 }
 
