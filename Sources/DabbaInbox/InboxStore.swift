@@ -45,6 +45,15 @@ public protocol InboxStore: Sendable {
     func purge(olderThan age: Duration) async throws -> Int
 }
 
+extension InboxStore {
+    /// Runs the statements in order on the store's connection (see ``withConnection(_:)``).
+    public func migrate(_ statements: [String]) async throws {
+        try await withConnection { database in
+            for statement in statements { try database.execute(statement) }
+        }
+    }
+}
+
 /// What happened to one event of a batch.
 public enum InboxOutcome: Sendable, Equatable {
     /// The handler ran and the event is recorded.

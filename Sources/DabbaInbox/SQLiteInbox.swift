@@ -107,11 +107,6 @@ public final class SQLiteInbox: InboxStore {
         try await withDatabase { try body($0) }
     }
 
-    public func migrate(_ statements: [String]) async throws {
-        try await withDatabase { database in
-            for statement in statements { try database.execute(statement) }
-        }
-    }
 
     public func contains(group: String, eventID: String) async throws -> Bool {
         await lock.acquire()

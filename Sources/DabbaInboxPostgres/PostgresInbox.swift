@@ -191,11 +191,6 @@ public final class PostgresInbox: InboxStore {
         try await withDatabase(body)
     }
 
-    public func migrate(_ statements: [String]) async throws {
-        try await withDatabase { database in
-            for statement in statements { try database.execute(statement) }
-        }
-    }
 
     public func contains(group: String, eventID: String) async throws -> Bool {
         await lock.acquire()

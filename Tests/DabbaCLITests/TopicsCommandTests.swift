@@ -327,7 +327,7 @@ struct TopicsCatalogCommandTests {
         #expect(result.exitCode == 1)
         #expect(
             result.stderr
-                == "error: catalog directory '\(missing)' does not exist (pass --catalog DIR or set $DABBA_CATALOG)\n"
+                == "error: catalog directory '\(missing)' (--catalog) does not exist\n"
         )
     }
 }
