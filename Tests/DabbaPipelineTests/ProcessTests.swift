@@ -59,15 +59,17 @@ struct ProcessTests {
         try await events.producer.close()
     }
 
-    @Test("two instances split the partitions; SIGTERM on one loses nothing and duplicates no effect")
+    @Test("two instances with a shared inbox split the partitions; SIGTERM on one loses nothing and duplicates no effect")
     func scaleOutAndGracefulStop() async throws {
         let fixture = try PipelineFixture(partitions: 4, delays: [])
         let events = try fixture.eventProducer()
-        let databases = [Self.temporaryDatabase(), Self.temporaryDatabase()]
+        // The group's inbox is shared by its instances (one SQLite file on one machine here; PostgreSQL across
+        // machines): an event redelivered to the other instance after a rebalance is recognised there.
+        let database = Self.temporaryDatabase()
         func arguments(_ index: Int) -> [String] {
             [
                 "--bootstrap", fixture.broker.bootstrapServers, "--topic", fixture.topic, "--group", fixture.group,
-                "--inbox", databases[index], "--delay-ms", "5", "--instance", "instance-\(index)",
+                "--inbox", database, "--delay-ms", "5", "--instance", "instance-\(index)",
             ]
         }
         let first = try FixtureProcess(arguments: arguments(0))
@@ -81,16 +83,15 @@ struct ProcessTests {
         #expect(first.lines.contains("stopped"))
         try await Self.produce(events, ids: 300..<400)
         try await eventually("every event has its effect", timeout: .seconds(90)) {
-            let a = try await Self.effects(in: databases[0]).ids
-            let b = try await Self.effects(in: databases[1]).ids
-            return a.union(b).count == 400
+            try await Self.effects(in: database).ids.count == 400
         }
         second.send(SIGTERM)
         #expect(try await second.waitForExit() == 0)
-        let a = try await Self.effects(in: databases[0])
-        let b = try await Self.effects(in: databases[1])
-        #expect(a.ids.union(b.ids) == Set((0..<400).map { "evt-\($0)" }))
-        #expect(a.rows + b.rows == 400, "an effect was applied twice: \(a.rows) + \(b.rows)")
+        let effects = try await Self.effects(in: database)
+        #expect(effects.ids == Set((0..<400).map { "evt-\($0)" }))
+        #expect(effects.rows == 400, "an effect was applied twice")
+        // Both instances really shared the work.
+        #expect(!first.handledIDs.isEmpty && !second.handledIDs.isEmpty)
         try await events.producer.close()
     }
 }

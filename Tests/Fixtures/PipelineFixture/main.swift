@@ -58,7 +58,8 @@ var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap:
 configuration.batchSize = 20
 configuration.instanceID = option("--instance")
 configuration.consumerProperties = [
-    "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "topic.metadata.refresh.interval.ms": "1000",
+    // Short enough for the embedded broker's rejoin delay, long enough for a loaded CI machine.
+    "session.timeout.ms": "10000", "heartbeat.interval.ms": "1000", "topic.metadata.refresh.interval.ms": "1000",
 ]
 let runner = try PipelineRunner(
     pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration, inbox: inbox,
