@@ -20,8 +20,7 @@ struct TopicsApplyCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var catalogOptions: TopicsCommand.CatalogOptions
+    @OptionGroup var planning: TopicsPlanningOptions
 
     @Flag(help: "Also delete retry and dead-letter topics the catalog no longer derives (needs --yes).")
     var prune = false
@@ -29,19 +28,8 @@ struct TopicsApplyCommand: AsyncParsableCommand {
     @Flag(help: "Confirm the deletions of --prune.")
     var yes = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for each request to the cluster.", valueName: "seconds"))
-    var timeout: Double = 30
-
-    func validate() throws {
-        guard timeout.isFinite, timeout > 0 else {
-            throw ValidationError("--timeout must be a positive number of seconds")
-        }
-    }
-
     func run() async throws {
-        let catalog = try catalogOptions.load()
-        let cluster = try TopicsCluster(connection: connection, timeout: timeout)
-        let plan = TopicPlan.make(catalog: catalog, cluster: try await cluster.snapshot(of: catalog), prune: prune)
+        let (catalog, cluster, plan) = try await planning.plan(prune: prune)
         if !plan.refusals.isEmpty {
             TopicsPlanCommand.print(plan, topicCount: catalog.allTopics.count)
             throw CLIError(TopicsPlanCommand.refusalMessage(plan) + "; nothing was changed")

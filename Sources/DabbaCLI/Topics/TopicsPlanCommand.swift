@@ -23,8 +23,7 @@ struct TopicsPlanCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var catalogOptions: TopicsCommand.CatalogOptions
+    @OptionGroup var planning: TopicsPlanningOptions
 
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 without changes, 2 with changes pending, 1 on error.")
     var detailedExitCode = false
@@ -32,19 +31,8 @@ struct TopicsPlanCommand: AsyncParsableCommand {
     @Flag(help: "Also plan to delete retry and dead-letter topics the catalog no longer derives.")
     var prune = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for each request to the cluster.", valueName: "seconds"))
-    var timeout: Double = 30
-
-    func validate() throws {
-        guard timeout.isFinite, timeout > 0 else {
-            throw ValidationError("--timeout must be a positive number of seconds")
-        }
-    }
-
     func run() async throws {
-        let catalog = try catalogOptions.load()
-        let cluster = try TopicsCluster(connection: connection, timeout: timeout)
-        let plan = TopicPlan.make(catalog: catalog, cluster: try await cluster.snapshot(of: catalog), prune: prune)
+        let (catalog, _, plan) = try await planning.plan(prune: prune)
         Self.print(plan, topicCount: catalog.allTopics.count)
         if !plan.refusals.isEmpty {
             throw CLIError(Self.refusalMessage(plan))
