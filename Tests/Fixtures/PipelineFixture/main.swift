@@ -59,7 +59,7 @@ configuration.batchSize = 20
 configuration.instanceID = option("--instance")
 configuration.consumerProperties = [
     // Short enough for the embedded broker's rejoin delay, long enough for a loaded CI machine.
-    "session.timeout.ms": "10000", "heartbeat.interval.ms": "1000", "topic.metadata.refresh.interval.ms": "1000",
+    "session.timeout.ms": "20000", "heartbeat.interval.ms": "2000", "topic.metadata.refresh.interval.ms": "1000",
 ]
 let runner = try PipelineRunner(
     pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration, inbox: inbox,
