@@ -84,57 +84,11 @@ struct TestCatalog {
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// Runs `dabba` in a given working directory (without `DABBA_BOOTSTRAP` and `DABBA_CATALOG`), for the commands
-/// whose defaults depend on it.
+/// Runs `dabba` in a given working directory, for the commands whose defaults depend on it.
 func runDabba(_ arguments: [String], in directory: URL, timeLimit: Duration = .seconds(90)) async throws
     -> CommandResult
 {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-cwd-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let stdoutURL = output.appendingPathComponent("stdout")
-    let stderrURL = output.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = Dabba.executable
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "DABBA_BOOTSTRAP")
-    environment.removeValue(forKey: "DABBA_CATALOG")
-    process.environment = environment
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-    process.standardError = try FileHandle(forWritingTo: stderrURL)
-    let (exited, continuation) = AsyncStream<Int32>.makeStream()
-    process.terminationHandler = { process in
-        continuation.yield(process.terminationStatus)
-        continuation.finish()
-    }
-    try process.run()
-    let code = await withTaskGroup(of: Int32?.self) { group in
-        group.addTask {
-            for await code in exited { return code }
-            return nil
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeLimit)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
-    }
-    if code == nil {
-        kill(process.processIdentifier, SIGKILL)
-        Issue.record("dabba \(arguments) did not exit within \(timeLimit)")
-    }
-    return CommandResult(
-        exitCode: code ?? -1,
-        stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
-    )
+    try await Dabba.run(arguments, workingDirectory: directory, timeLimit: timeLimit)
 }
 
 /// Reads a topic with `dabba consume` (optionally `--decode`).

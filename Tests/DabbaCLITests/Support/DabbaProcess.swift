@@ -46,15 +46,20 @@ enum Dabba {
     /// - Parameters:
     ///   - arguments: The arguments after `dabba`.
     ///   - input: Standard input; nil gives /dev/null.
-    ///   - environment: Variables added to a copy of the test's environment (without `DABBA_BOOTSTRAP`).
+    ///   - environment: Variables added to a copy of the test's environment (without `DABBA_BOOTSTRAP` and
+    ///     `DABBA_CATALOG`).
+    ///   - workingDirectory: Where the process runs (the test's own by default).
     ///   - timeLimit: Kill the process (and fail) if it runs longer than this.
     static func run(
         _ arguments: [String],
         input: String? = nil,
         environment: [String: String] = [:],
+        workingDirectory: URL? = nil,
         timeLimit: Duration = .seconds(90)
     ) async throws -> CommandResult {
-        let running = try RunningDabba(arguments, input: input.map { Data($0.utf8) }, environment: environment)
+        let running = try RunningDabba(
+            arguments, input: input.map { Data($0.utf8) }, environment: environment, workingDirectory: workingDirectory
+        )
         return try await running.waitForExit(timeLimit: timeLimit)
     }
 
@@ -76,7 +81,7 @@ final class RunningDabba: @unchecked Sendable {
     private let stderrURL: URL
     private let exited: AsyncStream<Int32>
 
-    init(_ arguments: [String], input: Data?, environment: [String: String]) throws {
+    init(_ arguments: [String], input: Data?, environment: [String: String], workingDirectory: URL? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-cli-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         stdoutURL = directory.appendingPathComponent("stdout")
@@ -85,8 +90,10 @@ final class RunningDabba: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = Dabba.executable
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var processEnvironment = ProcessInfo.processInfo.environment
         processEnvironment.removeValue(forKey: "DABBA_BOOTSTRAP")
+        processEnvironment.removeValue(forKey: "DABBA_CATALOG")
         processEnvironment.merge(environment) { $1 }
         process.environment = processEnvironment
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
