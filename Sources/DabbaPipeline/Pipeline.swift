@@ -17,6 +17,7 @@ public struct Pipeline: Sendable {
     public var groupID: String
     var handlers: [String: EventHandler] = [:]
     var ignored: [String: String] = [:]
+    var emitted: [any Event] = []
     var middleware: [any EventMiddleware] = []
     var registry = EventRegistry()
 
@@ -62,6 +63,14 @@ public struct Pipeline: Sendable {
         ignored[eventType] = reason
     }
 
+    /// Declares an event type this service emits, with representative samples. Contract checks
+    /// (`dabba contract verify`) encode each sample and validate it against the catalog's schema for its type, so
+    /// a Swift type that drifts from `Topics/` fails before deploy.
+    /// - Parameter samples: One or more sample events of the type (cover optional fields both set and unset).
+    public mutating func emits<E: Event>(_ samples: E...) {
+        emitted.append(contentsOf: samples.map { $0 as any Event })
+    }
+
     /// Adds middleware around every handler; the first added is the outermost.
     /// - Parameter middleware: The middleware.
     public mutating func use(_ middleware: some EventMiddleware) {
@@ -73,6 +82,9 @@ public struct Pipeline: Sendable {
 
     /// The event types explicitly ignored, with reasons.
     public var ignoredEventTypes: [String: String] { ignored }
+
+    /// The sample events declared with ``emits(_:)``, in declaration order.
+    public var emittedSamples: [any Event] { emitted }
 
     /// The registry of handled event types.
     public var eventRegistry: EventRegistry { registry }
