@@ -98,24 +98,24 @@ public struct EventDecoder: Sendable {
         var correlationID: String?
         var causationID: String?
         var extensions: [String: String] = [:]
-        message.forEachHeader { name, value in
-            guard let value else { return }
-            let text = String(decoding: value, as: UTF8.self)
-            switch name {
-            case "ce_specversion": specVersion = text
-            case "ce_id": id = text
-            case "ce_source": source = text
-            case "ce_type": type = text
-            case "ce_time": time = text
-            case "ce_subject": subject = text
-            case "ce_dataschema": dataSchema = text
-            case "content-type": contentType = text
-            case "traceparent", "ce_traceparent": traceParent = text
-            case "tracestate", "ce_tracestate": traceState = text
-            case "ce_correlationid": correlationID = text
-            case "ce_causationid": causationID = text
-            default:
-                if name.hasPrefix("ce_") { extensions[String(name.dropFirst(3))] = text }
+        message.forEachRawHeader { name, value in
+            guard let value, let field = CloudEventsHeader(name) else { return }
+            let text = String(decoding: value.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            switch field {
+            case .specVersion: specVersion = text
+            case .id: id = text
+            case .source: source = text
+            case .type: type = text
+            case .time: time = text
+            case .subject: subject = text
+            case .dataSchema: dataSchema = text
+            case .contentType: contentType = text
+            case .traceParent: traceParent = text
+            case .traceState: traceState = text
+            case .correlationID: correlationID = text
+            case .causationID: causationID = text
+            case .otherExtension:
+                extensions[String(decoding: UnsafeBufferPointer(rebasing: name[3...]), as: UTF8.self)] = text
             }
         }
         if let contentType, mediaType(contentType) == "application/cloudevents+json" {
@@ -241,7 +241,11 @@ public struct EventDecoder: Sendable {
     /// The media type without parameters, lowercased (`application/json; charset=utf-8` → `application/json`).
     static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
-        return contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        // The common case, without splitting or allocating.
+        if contentType == "application/json" { return contentType }
+        let essence = contentType.prefix { $0 != ";" }
+        let trimmed = essence.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+        return String(trimmed).lowercased()
     }
 
     /// A decoding error in words, naming the field path.
@@ -283,4 +287,39 @@ public struct IncomingEvent: Sendable {
     public let message: KafkaMessage
     /// The decoded event, or why decoding failed.
     public let result: Result<DecodedEvent, EventDecodingError>
+}
+
+/// The record headers the CloudEvents Kafka binding (binary mode) defines, matched on the raw name bytes so the
+/// per-event envelope read creates no `String` for a header name.
+enum CloudEventsHeader {
+    case specVersion, id, source, type, time, subject, dataSchema, contentType, traceParent, traceState
+    case correlationID, causationID, otherExtension
+
+    init?(_ name: UnsafeBufferPointer<UInt8>) {
+        func equals(_ literal: StaticString) -> Bool {
+            literal.utf8CodeUnitCount == name.count
+                && literal.withUTF8Buffer { $0.elementsEqual(name) }
+        }
+        switch name.count {
+        case 5 where equals("ce_id"): self = .id
+        case 7 where equals("ce_type"): self = .type
+        case 7 where equals("ce_time"): self = .time
+        case 9 where equals("ce_source"): self = .source
+        case 10 where equals("ce_subject"): self = .subject
+        case 10 where equals("tracestate"): self = .traceState
+        case 11 where equals("traceparent"): self = .traceParent
+        case 12 where equals("content-type"): self = .contentType
+        case 13 where equals("ce_dataschema"): self = .dataSchema
+        case 13 where equals("ce_tracestate"): self = .traceState
+        case 14 where equals("ce_specversion"): self = .specVersion
+        case 14 where equals("ce_traceparent"): self = .traceParent
+        case 14 where equals("ce_causationid"): self = .causationID
+        case 16 where equals("ce_correlationid"): self = .correlationID
+        default:
+            guard name.count > 3, name[0] == UInt8(ascii: "c"), name[1] == UInt8(ascii: "e"),
+                name[2] == UInt8(ascii: "_")
+            else { return nil }
+            self = .otherExtension
+        }
+    }
 }

@@ -157,7 +157,7 @@ public final class EventProducer: Sendable {
         guard let topic = metadata.topic ?? routes.topic(for: type) else {
             throw KafkaError(.invalidArgument, "no topic is routed for event type '\(type)'")
         }
-        let id = metadata.id ?? UUID().uuidString.lowercased()
+        let id = metadata.id ?? EventID.make()
         var envelope = EventEnvelope(id: id, source: source, type: type, time: metadata.time ?? Date())
         envelope.subject = metadata.subject
         envelope.dataContentType = contentType

@@ -103,7 +103,7 @@ struct TypedProduce {
 
     private func sendOne(_ prepared: PreparedPayload, sender: EventSender) async throws {
         let producer = sender.events.producer
-        let id = UUID().uuidString.lowercased()
+        let id = EventID.make()
         let message = try sender.message(prepared, id: id)
         do {
             let report = try await producer.send(message)

@@ -64,7 +64,7 @@ public struct KafkaMessage: Sendable {
     public var keyString: String? {
         let record = self.record
         guard let pointer = record.key else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: record.key_len), as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: record.key_len), as: UTF8.self)
     }
 
     /// The value bytes (copied), or nil for a tombstone.
@@ -78,7 +78,7 @@ public struct KafkaMessage: Sendable {
     public var valueString: String? {
         let record = self.record
         guard let pointer = record.payload else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: record.len), as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: record.len), as: UTF8.self)
     }
 
     /// The value's length in bytes (0 for a tombstone).
@@ -152,7 +152,7 @@ public struct KafkaMessage: Sendable {
             guard rd_kafka_header_get_last(list, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value else {
                 return nil
             }
-            return String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
+            return String(decoding: UnsafeBufferPointer(start: value.assumingMemoryBound(to: UInt8.self), count: size), as: UTF8.self)
         }
     }
 
@@ -160,6 +160,15 @@ public struct KafkaMessage: Sendable {
     /// several headers. The buffers are valid only inside `body`.
     /// - Parameter body: Receives each header's name and value (nil for a null value).
     public func forEachHeader(_ body: (_ name: String, _ value: UnsafeRawBufferPointer?) throws -> Void) rethrows {
+        try forEachRawHeader { name, value in try body(String(decoding: name, as: UTF8.self), value) }
+    }
+
+    /// Calls `body` for each header in order with the name's UTF-8 bytes and the value bytes in place: no copies
+    /// and no `String`s, for hot paths that match header names themselves. The buffers are valid only inside `body`.
+    /// - Parameter body: Receives each header's name bytes and value (nil for a null value).
+    public func forEachRawHeader(
+        _ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeRawBufferPointer?) throws -> Void
+    ) rethrows {
         try batch.headerLock.withLock { _ in
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
@@ -169,10 +178,13 @@ public struct KafkaMessage: Sendable {
             var value: UnsafeRawPointer?
             var size = 0
             while rd_kafka_header_get_all(list, position, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                try body(
-                    name.map { String(cString: $0) } ?? "",
-                    value.map { UnsafeRawBufferPointer(start: $0, count: size) }
-                )
+                let nameBytes = name.map { pointer in
+                    let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+                    var length = 0
+                    while bytes[length] != 0 { length += 1 }
+                    return UnsafeBufferPointer(start: bytes, count: length)
+                } ?? UnsafeBufferPointer(start: nil, count: 0)
+                try body(nameBytes, value.map { UnsafeRawBufferPointer(start: $0, count: size) })
                 position += 1
             }
         }
