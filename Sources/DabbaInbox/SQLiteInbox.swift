@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The embedded inbox: one SQLite file per service instance, holding the inbox table and, typically, the service's
 /// own state tables, so a handler's writes and the inbox mark commit together.
@@ -64,25 +65,29 @@ public final class SQLiteInbox: InboxStore {
         try connection.execute("BEGIN IMMEDIATE", [])
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(eventIDs.count)
-        let transaction = SQLiteTransaction(connection: connection)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         do {
+            // One lookup for the whole batch instead of one per event; ids repeated inside the batch are caught
+            // by `recorded`.
+            var recorded = try recordedEventIDs(group: group, among: eventIDs)
             for (index, eventID) in eventIDs.enumerated() {
-                let seen = try connection.query(
-                    "SELECT 1 FROM dabba_inbox WHERE group_id = ? AND event_id = ?", [.text(group), .text(eventID)]
-                )
-                if !seen.isEmpty {
+                guard recorded.insert(eventID).inserted else {
                     outcomes.append(.duplicate)
                     continue
                 }
-                try connection.execute("SAVEPOINT dabba_event", [])
+                // The savepoint is opened only when the handler touches the database, so handlers that keep no
+                // state cost one INSERT per event.
+                let transaction = SQLiteEventTransaction(connection: connection)
                 // Only the handler's failure (including its own SQL) fails the event; the inbox's own statements
                 // below failing aborts the batch.
                 var handlerFailure: (any Error)?
                 do { try await body(index, transaction) } catch { handlerFailure = error }
                 if let handlerFailure {
-                    try connection.execute("ROLLBACK TO dabba_event", [])
-                    try connection.execute("RELEASE dabba_event", [])
+                    if transaction.opensSavepoint {
+                        try connection.execute("ROLLBACK TO dabba_event", [])
+                        try connection.execute("RELEASE dabba_event", [])
+                    }
+                    recorded.remove(eventID)
                     outcomes.append(.failed(String(describing: handlerFailure)))
                     continue
                 }
@@ -90,7 +95,7 @@ public final class SQLiteInbox: InboxStore {
                     "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES (?, ?, ?)",
                     [.text(group), .text(eventID), .integer(now)]
                 )
-                try connection.execute("RELEASE dabba_event", [])
+                if transaction.opensSavepoint { try connection.execute("RELEASE dabba_event", []) }
                 outcomes.append(.processed)
             }
             try connection.execute("COMMIT", [])
@@ -99,6 +104,25 @@ public final class SQLiteInbox: InboxStore {
             throw InboxError(.commit, "the inbox batch was rolled back: \(error)")
         }
         return outcomes
+    }
+
+    /// The ids among `eventIDs` already recorded for `group`, looked up in chunks (SQLite limits the number of
+    /// parameters of one statement).
+    private func recordedEventIDs(group: String, among eventIDs: [String]) throws -> Set<String> {
+        var recorded: Set<String> = []
+        let chunkSize = 256
+        var start = 0
+        while start < eventIDs.count {
+            let chunk = eventIDs[start..<min(start + chunkSize, eventIDs.count)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try connection.query(
+                "SELECT event_id FROM dabba_inbox WHERE group_id = ? AND event_id IN (\(placeholders))",
+                [.text(group)] + chunk.map { .text($0) }
+            )
+            for row in rows { if case .text(let id)? = row.first { recorded.insert(id) } }
+            start += chunkSize
+        }
+        return recorded
     }
 
     public func withConnection<Result: Sendable>(
@@ -124,7 +148,35 @@ public final class SQLiteInbox: InboxStore {
     }
 }
 
-/// The handler's view of the connection during its savepoint.
+/// The handler's view of the connection inside a batch: the event's savepoint is opened on first use, so a failure
+/// rolls back exactly the handler's own writes.
+final class SQLiteEventTransaction: InboxTransaction {
+    let connection: SQLiteConnection
+    private let opened = Atomic<Bool>(false)
+
+    init(connection: SQLiteConnection) { self.connection = connection }
+
+    /// Whether the handler used the database (and so the savepoint exists).
+    var opensSavepoint: Bool { opened.load(ordering: .relaxed) }
+
+    private func openSavepoint() throws {
+        guard !opened.load(ordering: .relaxed) else { return }
+        try connection.execute("SAVEPOINT dabba_event", [])
+        opened.store(true, ordering: .relaxed)
+    }
+
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        try openSavepoint()
+        return try connection.execute(sql, parameters)
+    }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]] {
+        try openSavepoint()
+        return try connection.query(sql, parameters)
+    }
+}
+
+/// The handler's view of the connection outside any event.
 struct SQLiteTransaction: InboxTransaction {
     let connection: SQLiteConnection
 

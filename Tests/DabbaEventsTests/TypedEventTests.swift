@@ -83,6 +83,7 @@ struct TypedEventTests {
                     KafkaHeader(name: "ce_type", string: "payments.payment.requested"),
                     KafkaHeader(name: "ce_time", string: "2025-03-15T01:53:21.5+01:00"),
                     KafkaHeader(name: "content-type", string: "application/json; charset=utf-8"),
+                    KafkaHeader(name: "ce_partitionkey", string: "ord_7731"),
                 ]
             )
         )
@@ -108,6 +109,7 @@ struct TypedEventTests {
         #expect(binary.envelope.type == fromStructured.envelope.type)
         #expect(binary.envelope.source == fromStructured.envelope.source)
         #expect(binary.envelope.time == fromStructured.envelope.time)
+        #expect(binary.envelope.extensions == ["partitionkey": "ord_7731"])
         try await consumer.close()
         try await producer.close()
     }

@@ -74,6 +74,40 @@ enum InboxScenarios {
         #expect(try await effects(store) == [["e1", 0], ["e2", 2]])
     }
 
+    /// A handler that fails without touching the database leaves no mark, so the same id later in the batch (a
+    /// redelivery) runs its handler; handlers that never use the database are recorded all the same.
+    static func failureWithoutWritesLeavesNoMark(_ fixture: InboxFixture) async throws {
+        let store = try await fixture.openStore()
+        try await store.execute(createEffects)
+        let group = uniqueGroup()
+        let ids = ["e1", "e1", "e2"]
+        var calls: [Int] = []
+        let outcomes = try await store.processBatch(group: group, eventIDs: ids) { index, db in
+            calls.append(index)
+            if index == 0 { throw HandlerFailure("not yet") }
+            if index == 1 { try db.execute(insertEffect, [.text(ids[index]), 1]) }
+        }
+        #expect(outcomes == [.failed("not yet"), .processed, .processed])
+        #expect(calls == [0, 1, 2])
+        #expect(try await effects(store) == [["e1", 1]])
+        #expect(try await store.contains(group: group, eventID: "e1"))
+        #expect(try await store.contains(group: group, eventID: "e2"))
+    }
+
+    /// Batches larger than one duplicate lookup: every earlier id is found wherever it sits in the batch.
+    static func largeBatchFindsEveryDuplicate(_ fixture: InboxFixture) async throws {
+        let store = try await fixture.openStore()
+        let group = uniqueGroup()
+        let first = (0..<700).filter { $0 % 3 == 0 }.map { "event-\($0)" }
+        _ = try await store.processBatch(group: group, eventIDs: first) { _, _ in }
+        let all = (0..<700).map { "event-\($0)" }
+        var handled: [String] = []
+        let outcomes = try await store.processBatch(group: group, eventIDs: all) { index, _ in handled.append(all[index]) }
+        #expect(outcomes.filter { $0 == .duplicate }.count == first.count)
+        #expect(Set(handled) == Set(all).subtracting(first))
+        #expect(handled.count == all.count - first.count)
+    }
+
     /// A handler that throws mid-batch: its writes are rolled back, the others' kept, and it is not recorded, so a
     /// redelivery processes it.
     static func failingHandlerRollsBackOnlyItsEvent(_ fixture: InboxFixture) async throws {

@@ -24,6 +24,14 @@ struct PostgresInboxTests {
         try await InboxFixture.postgres(InboxScenarios.duplicateWithinBatch)
     }
 
+    @Test func failureWithoutWritesLeavesNoMark() async throws {
+        try await InboxFixture.postgres(InboxScenarios.failureWithoutWritesLeavesNoMark)
+    }
+
+    @Test func largeBatchFindsEveryDuplicate() async throws {
+        try await InboxFixture.postgres(InboxScenarios.largeBatchFindsEveryDuplicate)
+    }
+
     @Test func failingHandlerRollsBackOnlyItsEvent() async throws {
         try await InboxFixture.postgres(InboxScenarios.failingHandlerRollsBackOnlyItsEvent)
     }

@@ -16,6 +16,14 @@ struct SQLiteInboxTests {
         try await InboxFixture.sqlite(InboxScenarios.duplicateWithinBatch)
     }
 
+    @Test func failureWithoutWritesLeavesNoMark() async throws {
+        try await InboxFixture.sqlite(InboxScenarios.failureWithoutWritesLeavesNoMark)
+    }
+
+    @Test func largeBatchFindsEveryDuplicate() async throws {
+        try await InboxFixture.sqlite(InboxScenarios.largeBatchFindsEveryDuplicate)
+    }
+
     @Test func failingHandlerRollsBackOnlyItsEvent() async throws {
         try await InboxFixture.sqlite(InboxScenarios.failingHandlerRollsBackOnlyItsEvent)
     }
