@@ -2,7 +2,8 @@
 # Installs what building and testing Dabba needs on Debian/Ubuntu, and only what is missing:
 #   - the C libraries Package.swift links through pkg-config (librdkafka, SQLite, libpq) and pkg-config itself;
 #   - PostgreSQL's server binaries (pg_ctl, initdb) for the Postgres inbox tests;
-#   - noida-db (PyPI), the persistent test broker with admin APIs and transactions.
+#   - noida-db (PyPI), the persistent test broker with admin APIs and transactions;
+#   - docker-compose (Compose v1), which the tests use to validate docker/compose.yml without an engine.
 # Quiet and quick when everything is present. Run as root or as a user with sudo.
 set -euo pipefail
 
@@ -39,6 +40,8 @@ postgres_binaries() {
     compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
 }
 postgres_binaries || missing+=(postgresql)
+# Compose v1 validates docker/compose.yml in the tests (no Docker engine needed for `config`).
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing+=(python3 python3-pip)
 
 if [ ${#missing[@]} -gt 0 ]; then
