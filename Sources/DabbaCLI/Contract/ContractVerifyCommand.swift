@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct ContractVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify")
+}
