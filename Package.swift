@@ -80,10 +80,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Test helpers shipped to users: the persistent test broker (and, later, fixtures and pipeline harnesses).
+        // Test helpers shipped to users: the embedded-Kafka fixture, the pipeline harness, waits with readable
+        // failures, and the persistent test broker.
         .target(
             name: "DabbaTesting",
-            dependencies: ["DabbaKafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DabbaKafka", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "DabbaCLI",
@@ -147,6 +151,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        .testTarget(
+            name: "DabbaTestingTests",
+            dependencies: ["DabbaTesting", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaKafka", "DabbaInbox"]
+        ),
         .testTarget(
             name: "DabbaContractsTests",
             dependencies: ["DabbaContracts", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaSchema"]
