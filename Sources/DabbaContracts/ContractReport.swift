@@ -7,9 +7,15 @@ public struct ContractFinding: Sendable, Hashable, Codable {
         /// Creates a check name (decoding reports from newer versions keeps unknown names).
         /// - Parameter rawValue: The name.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// Decodes the name from a JSON string.
+        /// - Parameter decoder: The decoder.
+        /// - Throws: A decoding error when the value is not a string.
         public init(from decoder: any Decoder) throws {
             rawValue = try decoder.singleValueContainer().decode(String.self)
         }
+        /// Encodes the name as a JSON string.
+        /// - Parameter encoder: The encoder.
+        /// - Throws: An encoding error.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
@@ -39,9 +45,15 @@ public struct ContractFinding: Sendable, Hashable, Codable {
         /// Creates a role.
         /// - Parameter rawValue: The name.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// Decodes the name from a JSON string.
+        /// - Parameter decoder: The decoder.
+        /// - Throws: A decoding error when the value is not a string.
         public init(from decoder: any Decoder) throws {
             rawValue = try decoder.singleValueContainer().decode(String.self)
         }
+        /// Encodes the name as a JSON string.
+        /// - Parameter encoder: The encoder.
+        /// - Throws: An encoding error.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(rawValue)
