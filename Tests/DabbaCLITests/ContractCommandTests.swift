@@ -67,28 +67,37 @@ struct ContractVerifyTests {
         #expect(result.stderr.contains("error: dabba: no contract report (exit status 64); is it a PipelineService executable?"))
     }
 
-    @Test("discovery: executables depending on DabbaService directly, through targets, or as a product; not Tests/ fixtures")
+    @Test("discovery: executables on DabbaService (directly, through targets, as a product) calling PipelineService; not launchers, not Tests/ fixtures")
     func discovery() throws {
         let description = """
             {"name": "food", "products": [
               {"name": "food-orders", "type": {"executable": null}, "targets": ["FoodOrders"]},
               {"name": "food-analytics", "type": {"executable": null}, "targets": ["FoodAnalytics"]},
+              {"name": "food-demo", "type": {"executable": null}, "targets": ["FoodDemo"]},
               {"name": "user-service", "type": {"executable": null}, "targets": ["UserService"]},
               {"name": "dabba", "type": {"executable": null}, "targets": ["dabba"]},
               {"name": "some-fixture", "type": {"executable": null}, "targets": ["SomeFixture"]},
               {"name": "FoodShared", "type": {"library": ["automatic"]}, "targets": ["FoodShared"]}
             ], "targets": [
-              {"name": "FoodOrders", "path": "Examples/FoodDelivery/Orders", "target_dependencies": ["DabbaService"]},
-              {"name": "FoodAnalytics", "path": "Examples/FoodDelivery/Analytics", "target_dependencies": ["FoodShared"]},
+              {"name": "FoodOrders", "path": "Examples/FoodDelivery/Orders", "sources": ["main.swift"], "target_dependencies": ["DabbaService"]},
+              {"name": "FoodAnalytics", "path": "Examples/FoodDelivery/Analytics", "sources": ["Analytics.swift"], "target_dependencies": ["FoodShared"]},
+              {"name": "FoodDemo", "path": "Examples/FoodDelivery/Demo", "sources": ["Demo.swift"], "target_dependencies": ["DabbaService"]},
               {"name": "FoodShared", "path": "Examples/FoodDelivery/Shared", "target_dependencies": ["DabbaService"]},
-              {"name": "UserService", "path": "Sources/UserService", "product_dependencies": ["DabbaService", "Logging"]},
+              {"name": "UserService", "path": "Sources/UserService", "sources": ["main.swift"], "product_dependencies": ["DabbaService", "Logging"]},
               {"name": "dabba", "path": "Sources/dabba", "target_dependencies": ["DabbaCLI"]},
               {"name": "DabbaCLI", "path": "Sources/DabbaCLI", "target_dependencies": ["DabbaPipeline"]},
-              {"name": "SomeFixture", "path": "Tests/Fixtures/Some", "target_dependencies": ["DabbaService"]},
+              {"name": "SomeFixture", "path": "Tests/Fixtures/Some", "sources": ["main.swift"], "target_dependencies": ["DabbaService"]},
               {"name": "DabbaService", "path": "Sources/DabbaService", "target_dependencies": ["DabbaPipeline"]}
             ]}
             """
-        let services = try ServiceDiscovery.services(describeJSON: Data(description.utf8))
+        let sources = [
+            "Examples/FoodDelivery/Orders/main.swift": "try await PipelineService.run(pipeline, options: options)",
+            "Examples/FoodDelivery/Analytics/Analytics.swift": "await PipelineService.main(pipeline)",
+            "Examples/FoodDelivery/Demo/Demo.swift": "// starts the five services as processes",
+            "Sources/UserService/main.swift": "try await PipelineService.run(pipeline, options: options)",
+            "Tests/Fixtures/Some/main.swift": "try await PipelineService.run(pipeline, options: options)",
+        ]
+        let services = try ServiceDiscovery.services(describeJSON: Data(description.utf8)) { sources[$0] }
         #expect(services.map(\.executable) == ["food-analytics", "food-orders", "user-service"])
     }
 }

@@ -10,8 +10,8 @@ struct ContractVerifyCommand: AsyncParsableCommand {
         abstract: "Check every service's event types against the catalog and print producer -> topic -> consumer.",
         discussion: """
             Finds the package's Dabba service executables (executable products whose target depends on \
-            DabbaService, directly or through the package's own targets; fixtures under Tests/ only when named \
-            with --service or --include), builds them, and runs each with --contract-report --catalog DIR: no Kafka needed. \
+            DabbaService, directly or through the package's own targets, and whose sources call PipelineService; \
+            fixtures under Tests/ only when named with --service or --include), builds them, and runs each with --contract-report --catalog DIR: no Kafka needed. \
             Each service checks in-process that the catalog's examples of the events it handles decode into its \
             Swift types, that the samples it declares with pipeline.emits validate against the catalog's schemas, \
             and that every event its consumer group receives has a handler or an explicit ignore. Prints a table \

@@ -2,10 +2,13 @@ import Foundation
 
 /// Finds a package's Dabba service executables in `swift package describe --type json`.
 ///
-/// The rule: an executable product is a Dabba service when one of its targets depends on `DabbaService`, directly
-/// or through other targets of the package, as a target (inside the Dabba package itself) or as a product (in a
-/// package that depends on Dabba). Executables whose target lives under `Tests/` (test fixtures) are left out
-/// unless named with `--service`.
+/// The rule: an executable product is a Dabba service when one of its targets
+/// 1. depends on `DabbaService`, directly or through other targets of the package, as a target (inside the Dabba
+///    package itself) or as a product (in a package that depends on Dabba), and
+/// 2. has a source file that mentions `PipelineService` (it calls `PipelineService.run` or `.main`), so launchers
+///    and load generators that merely link the module are not mistaken for services.
+/// Executables whose target lives under `Tests/` (test fixtures) are left out unless named with `--service` or
+/// `--include`.
 enum ServiceDiscovery {
     /// The module every Dabba service executable is built on.
     static let serviceModule = "DabbaService"
@@ -19,10 +22,14 @@ enum ServiceDiscovery {
     }
 
     /// The Dabba service executables of a package description, sorted by name.
-    /// - Parameter describeJSON: The output of `swift package describe --type json`.
+    /// - Parameters:
+    ///   - describeJSON: The output of `swift package describe --type json`.
+    ///   - readSource: Reads a source file given its path relative to the package (default: from the package
+    ///     directory the description names); `nil` when unreadable, which counts as a service (better a reported
+    ///     failure than a silently skipped service).
     /// - Returns: The services, fixtures under `Tests/` excluded.
     /// - Throws: ``CLIError`` when the description is not the expected JSON.
-    static func services(describeJSON: Data) throws -> [Service] {
+    static func services(describeJSON: Data, readSource: ((String) -> String?)? = nil) throws -> [Service] {
         guard let root = try? JSONSerialization.jsonObject(with: describeJSON) as? [String: Any],
             let products = root["products"] as? [[String: Any]],
             let targets = root["targets"] as? [[String: Any]]
@@ -32,11 +39,24 @@ enum ServiceDiscovery {
         var targetDependencies: [String: [String]] = [:]
         var productDependencies: [String: [String]] = [:]
         var paths: [String: String] = [:]
+        var sources: [String: [String]] = [:]
+        let packageDirectory = root["path"] as? String ?? "."
+        let read = readSource ?? { relative in
+            try? String(contentsOfFile: packageDirectory + "/" + relative, encoding: .utf8)
+        }
         for target in targets {
             guard let name = target["name"] as? String else { continue }
             targetDependencies[name] = target["target_dependencies"] as? [String] ?? []
             productDependencies[name] = target["product_dependencies"] as? [String] ?? []
             paths[name] = target["path"] as? String ?? ""
+            sources[name] = target["sources"] as? [String] ?? []
+        }
+        func callsPipelineService(_ target: String) -> Bool {
+            let files = sources[target, default: []]
+            if files.isEmpty { return true }
+            return files.contains { file in
+                read(paths[target, default: "."] + "/" + file)?.contains("PipelineService") ?? true
+            }
         }
         func dependsOnService(_ target: String, visited: inout Set<String>) -> Bool {
             guard visited.insert(target).inserted else { return false }
@@ -50,7 +70,9 @@ enum ServiceDiscovery {
                 let productTargets = product["targets"] as? [String]
             else { continue }
             var visited: Set<String> = []
-            guard let main = productTargets.first(where: { dependsOnService($0, visited: &visited) }) else { continue }
+            guard
+                let main = productTargets.first(where: { dependsOnService($0, visited: &visited) && callsPipelineService($0) })
+            else { continue }
             let path = paths[main] ?? ""
             if path == "Tests" || path.hasPrefix("Tests/") { continue }
             services.append(Service(executable: name, path: path))
