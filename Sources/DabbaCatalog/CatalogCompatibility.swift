@@ -37,7 +37,9 @@ public struct EventCompatibility: Sendable, Hashable {
     ///   - mode: The mode used.
     ///   - modeDeclared: Whether the event declares the mode.
     ///   - issues: The breaking differences.
-    public init(eventType: String, change: Change, mode: CompatibilityMode, modeDeclared: Bool, issues: [SchemaIncompatibility]) {
+    public init(
+        eventType: String, change: Change, mode: CompatibilityMode, modeDeclared: Bool, issues: [SchemaIncompatibility]
+    ) {
         self.eventType = eventType
         self.change = change
         self.mode = mode
@@ -67,7 +69,9 @@ extension SchemaCompatibility {
             let declared = event.compatibility ?? old.event(named: event.type)?.compatibility
             let mode = declared ?? defaultMode
             guard let previous = old.event(named: event.type) else {
-                results.append(EventCompatibility(eventType: event.type, change: .added, mode: mode, modeDeclared: declared != nil, issues: []))
+                results.append(
+                    EventCompatibility(
+                        eventType: event.type, change: .added, mode: mode, modeDeclared: declared != nil, issues: []))
                 continue
             }
             let oldSchema = SchemaInDocument(payloadOf: previous)
@@ -88,12 +92,15 @@ extension SchemaCompatibility {
                 issues.append(
                     SchemaIncompatibility(
                         direction: .backward, path: "", rule: "removed",
-                        message: "the event type was removed, but its old events stay on \(event.topic) for the topic's retention and new consumers must still read them"
+                        message:
+                            "the event type was removed, but its old events stay on \(event.topic) for the topic's retention and new consumers must still read them"
                     )
                 )
             }
             results.append(
-                EventCompatibility(eventType: event.type, change: .removed, mode: mode, modeDeclared: event.compatibility != nil, issues: issues)
+                EventCompatibility(
+                    eventType: event.type, change: .removed, mode: mode, modeDeclared: event.compatibility != nil,
+                    issues: issues)
             )
         }
         return results
@@ -105,7 +112,9 @@ extension SchemaCompatibility {
         inline(first.schema, in: first.document, depth: 0) == inline(second.schema, in: second.document, depth: 0)
     }
 
-    private static func inline(_ schema: JSONValue, in document: JSONValue, depth: Int, isNameMap: Bool = false) -> JSONValue {
+    private static func inline(_ schema: JSONValue, in document: JSONValue, depth: Int, isNameMap: Bool = false)
+        -> JSONValue
+    {
         guard depth < 32 else { return schema }
         switch schema {
         case .object(let object):
@@ -122,9 +131,11 @@ extension SchemaCompatibility {
             var result = JSONObject()
             for (key, value) in object {
                 // Annotations do not change what is valid.
-                let isAnnotation = ["description", "title", "examples", "$comment"].contains(key) || key.hasPrefix("x-")
+                let isAnnotation =
+                    ["description", "title", "examples", "$comment"].contains(key) || key.hasPrefix("x-")
                 if isAnnotation, !isNameMap { continue }
-                let holdsNames = !isNameMap && ["properties", "$defs", "patternProperties", "dependentSchemas"].contains(key)
+                let holdsNames =
+                    !isNameMap && ["properties", "$defs", "patternProperties", "dependentSchemas"].contains(key)
                 result[key] = inline(value, in: document, depth: depth + 1, isNameMap: holdsNames)
             }
             return .object(result)

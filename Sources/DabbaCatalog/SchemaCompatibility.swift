@@ -1,5 +1,5 @@
-import Foundation
 import DabbaSchema
+import Foundation
 
 /// A JSON Schema together with the document its `$ref`s resolve against (for a catalog event: the event's
 /// ``EventSpec/rawPayloadSchema`` and ``EventSpec/schemaDocument``).
@@ -74,7 +74,9 @@ public enum SchemaCompatibility {
     ///   - new: The new version.
     ///   - mode: `.backward`, `.forward`, `.full`, or `.unchecked` (no check).
     /// - Returns: Every incompatibility found, backward ones first; empty when compatible.
-    public static func check(old: SchemaInDocument, new: SchemaInDocument, mode: CompatibilityMode) -> [SchemaIncompatibility] {
+    public static func check(old: SchemaInDocument, new: SchemaInDocument, mode: CompatibilityMode)
+        -> [SchemaIncompatibility]
+    {
         var issues: [SchemaIncompatibility] = []
         if mode == .backward || mode == .full {
             issues += readerIssues(reader: new, writer: old).map { $0.with(direction: .backward) }
@@ -162,7 +164,8 @@ private struct Comparison {
     mutating func compareTypes(_ reader: JSONObject, _ writer: JSONObject, path: String) {
         guard let readerTypes = Self.types(reader) else { return }
         guard let writerTypes = Self.types(writer) else {
-            report(path, "type", "the reader accepts only \(Self.list(readerTypes)); the writer's schema allows any type")
+            report(
+                path, "type", "the reader accepts only \(Self.list(readerTypes)); the writer's schema allows any type")
             return
         }
         let rejected = writerTypes.filter { type in
@@ -179,12 +182,14 @@ private struct Comparison {
     mutating func compareEnums(_ reader: JSONObject, _ writer: JSONObject, path: String) {
         guard let readerValues = Self.allowedValues(reader) else { return }
         guard let writerValues = Self.allowedValues(writer) else {
-            report(path, "enum", "the reader accepts only \(Self.values(readerValues)); the writer's schema has no enum")
+            report(
+                path, "enum", "the reader accepts only \(Self.values(readerValues)); the writer's schema has no enum")
             return
         }
         let rejected = writerValues.filter { !readerValues.contains($0) }
         if !rejected.isEmpty {
-            report(path, "enum", "the writer may write \(Self.values(rejected)), which the reader's enum does not allow")
+            report(
+                path, "enum", "the writer may write \(Self.values(rejected)), which the reader's enum does not allow")
         }
     }
 
@@ -198,7 +203,8 @@ private struct Comparison {
                     )
                 }
             } else {
-                report(path, "pattern", "the reader requires the pattern '\(readerPattern)'; the writer's schema has none")
+                report(
+                    path, "pattern", "the reader requires the pattern '\(readerPattern)'; the writer's schema has none")
             }
         }
         if let readerFormat = reader["format"]?.stringValue, writer["format"]?.stringValue != readerFormat {
@@ -217,7 +223,10 @@ private struct Comparison {
             guard let readerBound = reader[keyword]?.doubleValue else { continue }
             let writerBound = Self.effectiveLowerBound(keyword, writer)
             if writerBound.map({ $0 < readerBound }) ?? true {
-                report(path, keyword, "the reader's \(keyword) is \(Self.number(readerBound)); the writer may write \(what) (\(writerBound.map(Self.number) ?? "no \(keyword)"))")
+                report(
+                    path, keyword,
+                    "the reader's \(keyword) is \(Self.number(readerBound)); the writer may write \(what) (\(writerBound.map(Self.number) ?? "no \(keyword)"))"
+                )
             }
         }
         let upperBounds: [(String, String)] = [
@@ -228,30 +237,43 @@ private struct Comparison {
             guard let readerBound = reader[keyword]?.doubleValue else { continue }
             let writerBound = Self.effectiveUpperBound(keyword, writer)
             if writerBound.map({ $0 > readerBound }) ?? true {
-                report(path, keyword, "the reader's \(keyword) is \(Self.number(readerBound)); the writer may write \(what) (\(writerBound.map(Self.number) ?? "no \(keyword)"))")
+                report(
+                    path, keyword,
+                    "the reader's \(keyword) is \(Self.number(readerBound)); the writer may write \(what) (\(writerBound.map(Self.number) ?? "no \(keyword)"))"
+                )
             }
         }
         if let readerBound = reader["exclusiveMinimum"]?.doubleValue {
             let writerExclusive = writer["exclusiveMinimum"]?.doubleValue
             let writerInclusive = writer["minimum"]?.doubleValue
-            let covered = (writerExclusive.map { $0 >= readerBound } ?? false) || (writerInclusive.map { $0 > readerBound } ?? false)
+            let covered =
+                (writerExclusive.map { $0 >= readerBound } ?? false)
+                || (writerInclusive.map { $0 > readerBound } ?? false)
             if !covered {
-                report(path, "exclusiveMinimum", "the reader requires values above \(Self.number(readerBound)); the writer may write smaller ones")
+                report(
+                    path, "exclusiveMinimum",
+                    "the reader requires values above \(Self.number(readerBound)); the writer may write smaller ones")
             }
         }
         if let readerBound = reader["exclusiveMaximum"]?.doubleValue {
             let writerExclusive = writer["exclusiveMaximum"]?.doubleValue
             let writerInclusive = writer["maximum"]?.doubleValue
-            let covered = (writerExclusive.map { $0 <= readerBound } ?? false) || (writerInclusive.map { $0 < readerBound } ?? false)
+            let covered =
+                (writerExclusive.map { $0 <= readerBound } ?? false)
+                || (writerInclusive.map { $0 < readerBound } ?? false)
             if !covered {
-                report(path, "exclusiveMaximum", "the reader requires values below \(Self.number(readerBound)); the writer may write larger ones")
+                report(
+                    path, "exclusiveMaximum",
+                    "the reader requires values below \(Self.number(readerBound)); the writer may write larger ones")
             }
         }
         if let readerStep = reader["multipleOf"]?.doubleValue, readerStep > 0 {
             let writerStep = writer["multipleOf"]?.doubleValue
             let divides = writerStep.map { step in (step / readerStep).rounded() == step / readerStep } ?? false
             if !divides {
-                report(path, "multipleOf", "the reader requires multiples of \(Self.number(readerStep)); the writer's values need not be")
+                report(
+                    path, "multipleOf",
+                    "the reader requires multiples of \(Self.number(readerStep)); the writer's values need not be")
             }
         }
         if reader["uniqueItems"]?.boolValue == true, writer["uniqueItems"]?.boolValue != true {
@@ -270,13 +292,19 @@ private struct Comparison {
 
         for name in readerRequired.sorted() where !writerRequired.contains(name) {
             let fieldPath = path + "/" + Self.escape(name)
-            if let property = readerProperties[name], Self.resolve(property, in: readerDocument).objectValue?["default"] != nil {
+            if let property = readerProperties[name],
+                Self.resolve(property, in: readerDocument).objectValue?["default"] != nil
+            {
                 continue  // the reader fills in the default when the field is missing
             }
             if writerProperties[name] == nil {
-                report(fieldPath, "required", "the reader requires '\(name)' (without a default); the writer does not write it")
+                report(
+                    fieldPath, "required",
+                    "the reader requires '\(name)' (without a default); the writer does not write it")
             } else {
-                report(fieldPath, "required", "the reader requires '\(name)' (without a default); the writer may leave it out")
+                report(
+                    fieldPath, "required",
+                    "the reader requires '\(name)' (without a default); the writer may leave it out")
             }
         }
         for (name, writerProperty) in writerProperties {
@@ -284,7 +312,10 @@ private struct Comparison {
             if let readerProperty = readerProperties[name] {
                 compare(reader: readerProperty, writer: writerProperty, path: fieldPath, depth: depth + 1)
             } else if Self.isFalse(readerAdditional) {
-                report(fieldPath, "additionalProperties", "the writer may write '\(name)', which the reader does not declare and its additionalProperties: false rejects")
+                report(
+                    fieldPath, "additionalProperties",
+                    "the writer may write '\(name)', which the reader does not declare and its additionalProperties: false rejects"
+                )
             } else if let readerAdditional, readerAdditional.objectValue != nil {
                 compare(reader: readerAdditional, writer: writerProperty, path: fieldPath, depth: depth + 1)
             }
@@ -294,15 +325,22 @@ private struct Comparison {
                 // An open writer may write any undeclared field; only a declared additionalProperties schema is
                 // part of its contract.
                 guard let writerAdditional, writerAdditional.objectValue != nil else { continue }
-                compare(reader: readerProperty, writer: writerAdditional, path: path + "/" + Self.escape(name), depth: depth + 1)
+                compare(
+                    reader: readerProperty, writer: writerAdditional, path: path + "/" + Self.escape(name),
+                    depth: depth + 1)
             }
             if Self.isFalse(readerAdditional) {
-                report(path, "additionalProperties", "the reader rejects undeclared fields (additionalProperties: false); the writer's schema allows them")
+                report(
+                    path, "additionalProperties",
+                    "the reader rejects undeclared fields (additionalProperties: false); the writer's schema allows them"
+                )
             } else if let readerAdditional, readerAdditional.objectValue != nil {
                 if let writerAdditional, writerAdditional.objectValue != nil {
                     compare(reader: readerAdditional, writer: writerAdditional, path: path, depth: depth + 1)
                 } else {
-                    report(path, "additionalProperties", "the reader constrains undeclared fields with a schema; the writer's schema allows any")
+                    report(
+                        path, "additionalProperties",
+                        "the reader constrains undeclared fields with a schema; the writer's schema allows any")
                 }
             }
         }

@@ -168,7 +168,9 @@ public enum ContractChecks {
         return findings
     }
 
-    static func keyFindings(_ sample: any Event, payload: JSONValue, spec: EventSpec, label: String) -> [ContractFinding] {
+    static func keyFindings(_ sample: any Event, payload: JSONValue, spec: EventSpec, label: String)
+        -> [ContractFinding]
+    {
         guard let keyField = spec.keyField else { return [] }
         let catalogKey: String?
         do {
@@ -181,7 +183,8 @@ public enum ContractChecks {
         return [
             ContractFinding(
                 check: .key, role: .emits, eventType: spec.type, passed: false, rule: "key",
-                message: "\(label)partitionKey is \(describe(sample.partitionKey)) but x-dabba-key \(keyField) gives \(describe(catalogKey))"
+                message:
+                    "\(label)partitionKey is \(describe(sample.partitionKey)) but x-dabba-key \(keyField) gives \(describe(catalogKey))"
             )
         ]
     }
@@ -200,7 +203,8 @@ public enum ContractChecks {
         }
         return ContractFinding(
             check: .sender, role: .emits, eventType: eventType, passed: false, rule: "sender",
-            message: "the catalog's send operations name x-dabba-service \(Set(named).sorted().joined(separator: ", ")), not \(service)"
+            message:
+                "the catalog's send operations name x-dabba-service \(Set(named).sorted().joined(separator: ", ")), not \(service)"
         )
     }
 
@@ -220,14 +224,17 @@ public enum ContractChecks {
             }
             return ContractFinding(
                 check: .handler, role: .receives, eventType: eventType, passed: false, rule: "handler",
-                message: "the catalog routes it to group \(pipeline.groupID) but there is no handler and no pipeline.ignore"
+                message:
+                    "the catalog routes it to group \(pipeline.groupID) but there is no handler and no pipeline.ignore"
             )
         }
     }
 
     // MARK: - Helpers
 
-    static func versionMismatch(_ role: ContractFinding.Role, _ eventType: String, swift: Int, catalog: Int) -> ContractFinding {
+    static func versionMismatch(_ role: ContractFinding.Role, _ eventType: String, swift: Int, catalog: Int)
+        -> ContractFinding
+    {
         ContractFinding(
             check: .version, role: role, eventType: eventType, passed: false, rule: "version",
             message: "the Swift type has schemaVersion \(swift), the catalog's x-dabba-schema-version is \(catalog)"
@@ -237,7 +244,8 @@ public enum ContractChecks {
     /// A violation's text without its leading instance path (the finding carries the path as its field).
     static func detail(of violation: SchemaViolation) -> String {
         let prefix = (violation.instancePath.isEmpty ? "/" : violation.instancePath) + ": "
-        return violation.message.hasPrefix(prefix) ? String(violation.message.dropFirst(prefix.count)) : violation.message
+        return violation.message.hasPrefix(prefix)
+            ? String(violation.message.dropFirst(prefix.count)) : violation.message
     }
 
     static func describe(_ key: String?) -> String { key.map { "'\($0)'" } ?? "nil" }

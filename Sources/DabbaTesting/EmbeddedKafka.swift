@@ -63,7 +63,8 @@ public final class EmbeddedKafka: Sendable {
     /// - Throws: ``KafkaError`` if the producer cannot be created.
     public func eventProducer(source: String = "/test") throws -> EventProducer {
         EventProducer(
-            producer: try producer(), source: source, routes: catalog.map { EventRoutes(catalog: $0) } ?? EventRoutes([:])
+            producer: try producer(), source: source,
+            routes: catalog.map { EventRoutes(catalog: $0) } ?? EventRoutes([:])
         )
     }
 
@@ -76,7 +77,8 @@ public final class EmbeddedKafka: Sendable {
     /// - Returns: Where it was written.
     /// - Throws: What the producer throws (for example an event type the catalog does not route).
     @discardableResult
-    public func send<E: Event>(_ event: E, metadata: EventMetadata = EventMetadata(), source: String = "/test") async throws
+    public func send<E: Event>(_ event: E, metadata: EventMetadata = EventMetadata(), source: String = "/test")
+        async throws
         -> DeliveryReport
     {
         try await eventProducer(source: source).send(event, metadata: metadata)

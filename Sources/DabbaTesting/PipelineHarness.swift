@@ -67,7 +67,8 @@ public final class PipelineHarness: Sendable {
     ///   - timeout: How long to wait.
     /// - Returns: The dead-lettered records, with Dabba's diagnostic headers (``RetryHeaders``).
     /// - Throws: ``WaitTimeout``; ``EmbeddedKafkaError`` when the topic has no dead-letter topic.
-    public func waitForDeadLetters(count: Int = 1, of topic: String? = nil, timeout: Duration = .seconds(60)) async throws
+    public func waitForDeadLetters(count: Int = 1, of topic: String? = nil, timeout: Duration = .seconds(60))
+        async throws
         -> [TestRecord]
     {
         let main = try mainTopic(topic)
@@ -91,9 +92,11 @@ public final class PipelineHarness: Sendable {
         let main = try mainTopic(topic)
         let tiers = topology.retryTiers[main] ?? []
         guard tiers.indices.contains(tier - 1) else {
-            throw EmbeddedKafkaError("\(main) has \(tiers.count) retry tiers for group \(pipeline.groupID), not \(tier)")
+            throw EmbeddedKafkaError(
+                "\(main) has \(tiers.count) retry tiers for group \(pipeline.groupID), not \(tier)")
         }
-        return try await kafka.waitFor(topic: tiers[tier - 1].topic, count: count, description: "(retry tier \(tier))", timeout: timeout)
+        return try await kafka.waitFor(
+            topic: tiers[tier - 1].topic, count: count, description: "(retry tier \(tier))", timeout: timeout)
     }
 
     /// Whether the inbox records an event as processed by the pipeline's group.
@@ -110,7 +113,9 @@ public final class PipelineHarness: Sendable {
     ///   - timeout: How long to wait.
     /// - Throws: ``WaitTimeout``.
     public func waitUntilProcessed(eventID: String, timeout: Duration = .seconds(60)) async throws {
-        try await TestHelpers.eventually("the inbox of group \(pipeline.groupID) records event \(eventID)", timeout: timeout) {
+        try await TestHelpers.eventually(
+            "the inbox of group \(pipeline.groupID) records event \(eventID)", timeout: timeout
+        ) {
             try await inboxContains(eventID: eventID)
         }
     }
@@ -129,7 +134,8 @@ public final class PipelineHarness: Sendable {
     private func mainTopic(_ topic: String?) throws -> String {
         if let topic { return topic }
         guard topology.mainTopics.count == 1, let only = topology.mainTopics.first else {
-            throw EmbeddedKafkaError("the pipeline reads \(topology.mainTopics.joined(separator: ", ")): name the topic")
+            throw EmbeddedKafkaError(
+                "the pipeline reads \(topology.mainTopics.joined(separator: ", ")): name the topic")
         }
         return only
     }
@@ -186,7 +192,8 @@ extension EmbeddedKafka {
                 tiers.map { RetryTier(topic: $0.topic, delay: retryDelay) }
             }
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestHelpers.uniqueName("dabba-harness"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            TestHelpers.uniqueName("dabba-harness"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try inbox.make(directory)
@@ -198,7 +205,8 @@ extension EmbeddedKafka {
             "topic.metadata.refresh.interval.ms": "1000", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
         ]
         configure(&configuration)
-        let schemas = Dictionary(catalog.events.map { ($0.type, $0.payloadSchema) }, uniquingKeysWith: { first, _ in first })
+        let schemas = Dictionary(
+            catalog.events.map { ($0.type, $0.payloadSchema) }, uniquingKeysWith: { first, _ in first })
         let runner = try PipelineRunner(
             pipeline: pipeline, topology: topology, configuration: configuration, routes: EventRoutes(catalog: catalog),
             inbox: store, schemas: schemas, logger: logger

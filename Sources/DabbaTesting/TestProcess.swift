@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An executable under test (a service, a CLI) running as a child process. Its output goes to temporary files, so
@@ -76,7 +76,8 @@ public final class TestProcess: @unchecked Sendable {
         workingDirectory: URL? = nil,
         mergeStandardError: Bool = false
     ) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestHelpers.uniqueName("dabba-process"))
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            TestHelpers.uniqueName("dabba-process"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         stdoutURL = directory.appendingPathComponent("stdout")
         stderrURL = directory.appendingPathComponent("stderr")

@@ -52,7 +52,8 @@ struct ContractCompatCommand: AsyncParsableCommand {
         for line in table.lines { Output.line(line) }
         let breaking = results.filter { !$0.isCompatible }
         guard !breaking.isEmpty else {
-            Output.line("Compatible with \(against): \(results.count) event type\(results.count == 1 ? "" : "s") checked.")
+            Output.line(
+                "Compatible with \(against): \(results.count) event type\(results.count == 1 ? "" : "s") checked.")
             return
         }
         for result in breaking {
@@ -87,7 +88,9 @@ enum GitCatalog {
         let folder = directory.hasSuffix("/") ? directory : directory + "/"
         let listing = try await ChildProcess.run("git", ["ls-tree", "--name-only", revision, "--", folder])
         guard listing.status == 0 else {
-            throw CLIError("git ls-tree \(revision) -- \(folder) failed: \(listing.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw CLIError(
+                "git ls-tree \(revision) -- \(folder) failed: \(listing.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         let files = listing.stdout.split(separator: "\n").map(String.init)
             .filter { $0.hasSuffix(".asyncapi.yaml") || $0.hasSuffix(".asyncapi.yml") }
@@ -101,7 +104,9 @@ enum GitCatalog {
             // `REF:./path` is relative to the current directory, like the ls-tree output.
             let shown = try await ChildProcess.run("git", ["show", "\(revision):./\(file)"])
             guard shown.status == 0 else {
-                throw CLIError("git show \(revision):\(file) failed: \(shown.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw CLIError(
+                    "git show \(revision):\(file) failed: \(shown.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+                )
             }
             let name = URL(fileURLWithPath: file).lastPathComponent
             try Data(shown.stdout.utf8).write(to: snapshot.appendingPathComponent(name))

@@ -21,7 +21,8 @@ struct ContractVerifyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("package-path"), help: ArgumentHelp("The Swift package with the services.", valueName: "dir"))
+    @Option(
+        name: .customLong("package-path"), help: ArgumentHelp("The Swift package with the services.", valueName: "dir"))
     var packagePath: String = "."
 
     @Option(
@@ -32,11 +33,14 @@ struct ContractVerifyCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("include"),
-        help: ArgumentHelp("Also verify this executable, in addition to the discovered ones (repeatable).", valueName: "executable")
+        help: ArgumentHelp(
+            "Also verify this executable, in addition to the discovered ones (repeatable).", valueName: "executable")
     )
     var included: [String] = []
 
-    @Option(name: .customLong("exclude"), help: ArgumentHelp("Leave out this executable (repeatable).", valueName: "executable"))
+    @Option(
+        name: .customLong("exclude"),
+        help: ArgumentHelp("Leave out this executable (repeatable).", valueName: "executable"))
     var excluded: [String] = []
 
     @Option(
@@ -55,7 +59,8 @@ struct ContractVerifyCommand: AsyncParsableCommand {
 
         var executables = services
         if executables.isEmpty {
-            let described = try await ChildProcess.run("swift", ["package", "--package-path", package.path, "describe", "--type", "json"])
+            let described = try await ChildProcess.run(
+                "swift", ["package", "--package-path", package.path, "describe", "--type", "json"])
             guard described.status == 0 else {
                 throw CLIError("swift package describe failed in \(package.path):\n\(described.stderr)")
             }
@@ -75,12 +80,14 @@ struct ContractVerifyCommand: AsyncParsableCommand {
         } else {
             for executable in executables {
                 Output.note("building \(executable)")
-                let built = try await ChildProcess.run("swift", ["build", "--package-path", package.path, "--product", executable])
+                let built = try await ChildProcess.run(
+                    "swift", ["build", "--package-path", package.path, "--product", executable])
                 guard built.status == 0 else {
                     throw CLIError("swift build --product \(executable) failed:\n\(built.stdout)\(built.stderr)")
                 }
             }
-            let shown = try await ChildProcess.run("swift", ["build", "--package-path", package.path, "--show-bin-path"])
+            let shown = try await ChildProcess.run(
+                "swift", ["build", "--package-path", package.path, "--show-bin-path"])
             binDirectory = URL(fileURLWithPath: shown.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
@@ -102,11 +109,15 @@ struct ContractVerifyCommand: AsyncParsableCommand {
                 "contract verification failed: \(problems.count) problem\(problems.count == 1 ? "" : "s") in \(executables.count) service\(executables.count == 1 ? "" : "s")"
             )
         }
-        Output.line("All contracts hold: \(reports.count) service\(reports.count == 1 ? "" : "s"), \(catalog.events.count) event types.")
+        Output.line(
+            "All contracts hold: \(reports.count) service\(reports.count == 1 ? "" : "s"), \(catalog.events.count) event types."
+        )
     }
 
     /// Runs one executable with `--contract-report` and reads its report.
-    static func report(of executable: String, in binDirectory: URL, catalog: URL) async throws -> Result<ContractReport, CLIError> {
+    static func report(of executable: String, in binDirectory: URL, catalog: URL) async throws -> Result<
+        ContractReport, CLIError
+    > {
         let path = binDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             return .failure(CLIError("\(executable): no executable at \(path) (build it, or check --bin-path)"))
@@ -137,7 +148,8 @@ struct ContractVerifyCommand: AsyncParsableCommand {
                 guard entry.report.receives.contains(event.type) else { return nil }
                 return entry.report.ignores[event.type] != nil ? "\(entry.executable) (ignores)" : entry.executable
             }
-            let declaredProducers = catalog.producers.filter { $0.eventTypes.contains(event.type) }.compactMap(\.service)
+            let declaredProducers = catalog.producers.filter { $0.eventTypes.contains(event.type) }.compactMap(
+                \.service)
             let declaredGroups = catalog.consumerGroups.filter { $0.eventTypes.contains(event.type) }.map(\.groupID)
             let failed = reports.contains { entry in
                 entry.report.failures.contains { $0.eventType == event.type }
@@ -147,12 +159,15 @@ struct ContractVerifyCommand: AsyncParsableCommand {
                 event.type,
                 producers.isEmpty ? Self.declared(declaredProducers) : producers.joined(separator: ", "),
                 event.topic,
-                consumers.isEmpty ? Self.declared(declaredGroups.map { "group \($0)" }) : consumers.joined(separator: ", "),
+                consumers.isEmpty
+                    ? Self.declared(declaredGroups.map { "group \($0)" }) : consumers.joined(separator: ", "),
                 verdict,
             ])
         }
         // Failures about types the catalog does not declare still get a row.
-        let unknown = Set(reports.flatMap { $0.report.failures.map(\.eventType) }).filter { catalog.event(named: $0) == nil }
+        let unknown = Set(reports.flatMap { $0.report.failures.map(\.eventType) }).filter {
+            catalog.event(named: $0) == nil
+        }
         for eventType in unknown.sorted() {
             table.rows.append([eventType, "-", "(not in the catalog)", "-", "FAIL"])
         }

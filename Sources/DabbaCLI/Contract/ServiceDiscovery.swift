@@ -41,9 +41,10 @@ enum ServiceDiscovery {
         var paths: [String: String] = [:]
         var sources: [String: [String]] = [:]
         let packageDirectory = root["path"] as? String ?? "."
-        let read = readSource ?? { relative in
-            try? String(contentsOfFile: packageDirectory + "/" + relative, encoding: .utf8)
-        }
+        let read =
+            readSource ?? { relative in
+                try? String(contentsOfFile: packageDirectory + "/" + relative, encoding: .utf8)
+            }
         for target in targets {
             guard let name = target["name"] as? String else { continue }
             targetDependencies[name] = target["target_dependencies"] as? [String] ?? []
@@ -60,7 +61,9 @@ enum ServiceDiscovery {
         }
         func dependsOnService(_ target: String, visited: inout Set<String>) -> Bool {
             guard visited.insert(target).inserted else { return false }
-            if target == serviceModule || productDependencies[target, default: []].contains(serviceModule) { return true }
+            if target == serviceModule || productDependencies[target, default: []].contains(serviceModule) {
+                return true
+            }
             return targetDependencies[target, default: []].contains { dependsOnService($0, visited: &visited) }
         }
         var services: [Service] = []
@@ -71,7 +74,9 @@ enum ServiceDiscovery {
             else { continue }
             var visited: Set<String> = []
             guard
-                let main = productTargets.first(where: { dependsOnService($0, visited: &visited) && callsPipelineService($0) })
+                let main = productTargets.first(where: {
+                    dependsOnService($0, visited: &visited) && callsPipelineService($0)
+                })
             else { continue }
             let path = paths[main] ?? ""
             if path == "Tests" || path.hasPrefix("Tests/") { continue }

@@ -29,7 +29,8 @@ enum ChildProcess {
         environment: [String: String?] = [:],
         timeLimit: Duration = .seconds(1800)
     ) async throws -> ChildProcessResult {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-child-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dabba-child-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let stdoutURL = directory.appendingPathComponent("stdout")
@@ -77,7 +78,8 @@ enum ChildProcess {
         }
         guard let status else {
             process.terminate()
-            throw CLIError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeLimit); stopped it")
+            throw CLIError(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeLimit); stopped it")
         }
         return ChildProcessResult(
             status: status,
