@@ -55,6 +55,8 @@ extension SchemaCompatibility {
     /// Compares every event type of two catalog versions.
     ///
     /// - A new event type is compatible in every mode: no old event or old consumer of it exists.
+    /// - An event that moved to another topic or changed its `x-dabba-key` breaks every checked mode (reported with
+    ///   the mode itself as the direction).
     /// - A removed event type breaks backward (and full): its old events stay in the topic for the topic's
     ///   retention, and new consumers, which no longer know the type, must still read them. Forward is unaffected:
     ///   old consumers simply receive no more of them. Under `none` nothing is checked.
@@ -76,8 +78,10 @@ extension SchemaCompatibility {
             }
             let oldSchema = SchemaInDocument(payloadOf: previous)
             let newSchema = SchemaInDocument(payloadOf: event)
-            let unchanged = resolvedEqual(oldSchema, newSchema)
-            let issues = unchanged ? [] : check(old: oldSchema, new: newSchema, mode: mode)
+            let unchanged = resolvedEqual(oldSchema, newSchema) && previous.topic == event.topic
+                && previous.keyField == event.keyField
+            var issues = unchanged ? [] : check(old: oldSchema, new: newSchema, mode: mode)
+            if mode != .unchecked { issues += placementIssues(old: previous, new: event, mode: mode) }
             results.append(
                 EventCompatibility(
                     eventType: event.type, change: unchanged ? .unchanged : .changed, mode: mode,
@@ -104,6 +108,30 @@ extension SchemaCompatibility {
             )
         }
         return results
+    }
+
+    /// Changes that break every direction whatever the schema says: the event moving to another topic (its
+    /// consumers stop receiving it; its old events are not where new consumers look) and a different partition key
+    /// field (events of one entity land on other partitions than before, so their order is lost across the change).
+    static func placementIssues(old: EventSpec, new: EventSpec, mode: CompatibilityMode) -> [SchemaIncompatibility] {
+        var issues: [SchemaIncompatibility] = []
+        if old.topic != new.topic {
+            issues.append(
+                SchemaIncompatibility(
+                    direction: mode, path: "", rule: "topic",
+                    message: "the event moved from topic \(old.topic) to \(new.topic): consumers of \(old.topic) stop receiving it, and its old events are not on \(new.topic)"
+                )
+            )
+        }
+        if old.keyField != new.keyField {
+            issues.append(
+                SchemaIncompatibility(
+                    direction: mode, path: new.keyField ?? old.keyField ?? "", rule: "x-dabba-key",
+                    message: "the partition key changed from \(old.keyField ?? "none") to \(new.keyField ?? "none"): events of one entity land on other partitions than before, so their order is lost across the change"
+                )
+            )
+        }
+        return issues
     }
 
     /// Whether two schemas are equal once their references are inlined (so moving a schema under another name

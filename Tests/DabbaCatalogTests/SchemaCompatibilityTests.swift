@@ -225,6 +225,33 @@ struct SchemaCompatibilityTests {
         #expect(declared.first?.modeDeclared == true)
         #expect(declared.first?.isCompatible == false)
 
+        let rekeyed = try catalog(
+            "rekeyed",
+            orderDocument(
+                payloadSchema: [
+                    "        type: object", "        required: [orderId, customerId]", "        properties:",
+                    "          orderId: {type: string}", "          customerId: {type: string}",
+                    "          status: {type: string, enum: [new, paid]}",
+                ].joined(separator: "\n"),
+                messageExtras: "      x-dabba-key: /customerId\n"
+            )
+        )
+        let keyed = try catalog(
+            "keyed",
+            orderDocument(
+                payloadSchema: [
+                    "        type: object", "        required: [orderId]", "        properties:",
+                    "          orderId: {type: string}", "          status: {type: string, enum: [new, paid]}",
+                ].joined(separator: "\n"),
+                messageExtras: "      x-dabba-key: /orderId\n"
+            )
+        )
+        let keyChange = SchemaCompatibility.compare(old: keyed, new: rekeyed, defaultMode: .forward)
+        #expect(keyChange.first?.issues.map(\.description) == [
+            "forward: /customerId: the partition key changed from /orderId to /customerId: events of one entity land on other partitions than before, so their order is lost across the change (x-dabba-key)"
+        ])
+        #expect(SchemaCompatibility.compare(old: keyed, new: rekeyed, defaultMode: .unchecked).allSatisfy { $0.isCompatible })
+
         let renamed = try catalog(
             "renamed", orderDocument().replacingOccurrences(of: "name: shop.order.placed", with: "name: shop.order.created")
         )
