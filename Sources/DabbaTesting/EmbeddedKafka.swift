@@ -94,7 +94,7 @@ public final class EmbeddedKafka: Sendable {
 
     /// Waits until a topic holds `count` records matching a condition, then returns them.
     ///
-    /// On timeout the error says what was expected and lists what was seen, e.g. `waited 60 seconds for 2 records
+    /// On timeout the error says what was expected and lists what was seen, e.g. `waited 60.0 seconds for 2 records
     /// on payments.payments with ce_type payments.payment.authorized; saw 1 of 3 records: …`.
     /// - Parameters:
     ///   - topic: The topic.
