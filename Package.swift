@@ -170,7 +170,7 @@ let package = Package(
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
             ]
         ),
-        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog"]),
+        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog", "DabbaTesting"]),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
     ]
 )
