@@ -1,6 +1,6 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
 #   make demo   # installs what is missing, builds, runs the CLI demo against the embedded broker
-#   make test   # installs what is missing, builds, runs every test
+#   make test   # installs what is missing, builds, checks contracts, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -9,12 +9,13 @@ SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
 
-.PHONY: help deps build test demo bench clean
+.PHONY: help deps build test contracts demo bench clean
 
 help:
 	@echo "make deps    install missing system packages (librdkafka, pkg-config, SQLite, libpq, PostgreSQL) and noida-db"
 	@echo "make build   deps, then a debug build"
-	@echo "make test    deps, then build and run all tests"
+	@echo "make test    deps, then build, check contracts and run all tests"
+	@echo "make contracts  dabba contract verify and compat on Topics/ (COMPAT_BASE=<git ref>, default HEAD~1)"
 	@echo "make demo    deps, build, then produce and consume keyed events through the dabba CLI"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make clean   remove build products"
@@ -27,7 +28,12 @@ build: deps
 
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	scripts/contracts.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)"
 	$(SWIFT) test $(SWIFT_FLAGS)
+
+# Service contracts against Topics/ and schema compatibility with COMPAT_BASE (see scripts/contracts.sh).
+contracts: build
+	scripts/contracts.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)"
 
 demo: build
 	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/dabba"

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
         .library(name: "DabbaService", targets: ["DabbaService"]),
         .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
+        .library(name: "DabbaContracts", targets: ["DabbaContracts"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
     ],
@@ -66,27 +67,34 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Contract checks of a pipeline's Swift event types against the catalog (no Kafka needed).
+        .target(name: "DabbaContracts", dependencies: ["DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaSchema"]),
         // The standard options and runner of pipeline executables.
         .target(
             name: "DabbaService",
             dependencies: [
-                "DabbaPipeline", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres", "DabbaKafka",
-                "DabbaMetrics", "DabbaSchema",
+                "DabbaPipeline", "DabbaCatalog", "DabbaContracts", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres",
+                "DabbaKafka", "DabbaMetrics", "DabbaSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Test helpers shipped to users: the persistent test broker (and, later, fixtures and pipeline harnesses).
+        // Test helpers shipped to users: the embedded-Kafka fixture, the pipeline harness, waits with readable
+        // failures, and the persistent test broker.
         .target(
             name: "DabbaTesting",
-            dependencies: ["DabbaKafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DabbaKafka", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "DabbaCLI",
             dependencies: [
                 "DabbaKafka",
                 "DabbaCatalog",
+                "DabbaContracts",
                 "DabbaEvents",
                 "DabbaPipeline",
                 "DabbaSchema",
@@ -115,6 +123,17 @@ let package = Package(
             ],
             path: "Tests/Fixtures/ServiceFixture"
         ),
+        // Payments services for the contract tests: one that honours Topics/, one that breaks it on purpose.
+        .executableTarget(
+            name: "dabba-contract-fixture",
+            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents"],
+            path: "Tests/Fixtures/ContractFixture"
+        ),
+        .executableTarget(
+            name: "dabba-broken-contract-fixture",
+            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents"],
+            path: "Tests/Fixtures/BrokenContractFixture"
+        ),
         .testTarget(
             name: "DabbaKafkaTests",
             dependencies: [
@@ -125,8 +144,21 @@ let package = Package(
             ]
         ),
         // Runs the built `dabba` executable as a subprocess (depending on it makes `swift test` build it).
-        .testTarget(name: "DabbaCLITests", dependencies: ["DabbaCLI", "DabbaKafka", "DabbaTesting", "dabba"]),
+        .testTarget(
+            name: "DabbaCLITests",
+            dependencies: [
+                "DabbaCLI", "DabbaKafka", "DabbaTesting", "dabba", "dabba-contract-fixture", "dabba-broken-contract-fixture",
+            ]
+        ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        .testTarget(
+            name: "DabbaTestingTests",
+            dependencies: ["DabbaTesting", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaKafka", "DabbaInbox"]
+        ),
+        .testTarget(
+            name: "DabbaContractsTests",
+            dependencies: ["DabbaContracts", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaSchema"]
+        ),
         .testTarget(
             name: "DabbaCatalogTests",
             dependencies: ["DabbaCatalog"],
@@ -138,7 +170,7 @@ let package = Package(
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
             ]
         ),
-        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog"]),
+        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog", "DabbaTesting"]),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
     ]
 )

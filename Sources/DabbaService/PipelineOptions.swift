@@ -17,6 +17,7 @@ import Foundation
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
+/// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
 /// ```
 public struct PipelineOptions: ParsableArguments, Sendable {
     /// Kafka bootstrap servers.
@@ -66,6 +67,13 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Log level.
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     public var logLevel: String = "info"
+
+    /// Print the contract report instead of running (`dabba contract verify` starts services this way).
+    @Flag(
+        name: .customLong("contract-report"),
+        help: "Check the service's event types against the catalog, print the report as JSON and exit (1 on failure)."
+    )
+    public var contractReport = false
 
     /// Creates options with defaults (ArgumentParser fills them from the command line).
     public init() {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DabbaCatalog
+import DabbaContracts
 import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
@@ -40,6 +41,10 @@ public enum PipelineService {
     ) async throws {
         var pipeline = pipeline
         if let group = options.group { pipeline.groupID = group }
+        if options.contractReport {
+            try printContractReport(pipeline, catalogDirectory: options.resolvedCatalog)
+            return
+        }
         let logger = makeLogger(service: pipeline.service, level: options.logLevel)
         let bootstrap = try options.resolvedBootstrap()
         let catalog = try loadCatalog(options.resolvedCatalog)
@@ -88,6 +93,38 @@ public enum PipelineService {
             )
         )
         try await group.run()
+    }
+
+    /// Parses the standard options from the command line and runs the pipeline: the whole `main` of a service
+    /// that needs no options of its own. Exits with a message and a non-zero status on any error.
+    ///
+    /// ```swift
+    /// var pipeline = Pipeline(service: "orders", groupID: "food-orders")
+    /// pipeline.on(OrderPlaced.self) { event, context in … }
+    /// await PipelineService.main(pipeline)
+    /// ```
+    /// - Parameters:
+    ///   - pipeline: The handlers.
+    ///   - migrations: Schema statements for the service's own tables in the inbox database.
+    public static func main(_ pipeline: Pipeline, migrations: [String] = []) async {
+        let options = PipelineOptions.parseOrExit()
+        do {
+            try await run(pipeline, options: options, migrations: migrations)
+        } catch {
+            PipelineOptions.exit(withError: error)
+        }
+    }
+
+    /// Prints the contract report as one JSON line on standard output.
+    /// - Throws: `ExitCode.failure` after printing when a check failed; ``PipelineError`` for an invalid catalog.
+    static func printContractReport(_ pipeline: Pipeline, catalogDirectory: String) throws {
+        let catalog = try loadCatalog(catalogDirectory)
+        let report = ContractChecks.check(pipeline, against: catalog)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(report)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        if !report.passed { throw ExitCode.failure }
     }
 
     static func makeLogger(service: String, level: String) -> Logger {

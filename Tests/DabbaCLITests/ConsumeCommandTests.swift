@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Testing
 
@@ -73,7 +74,7 @@ struct ConsumeCommandTests {
     func namedGroupContinues() async throws {
         let topic = try makeTopic(partitions: 1)
         _ = try await produce((0..<4).map { ProducerMessage(topic: topic, key: nil, value: "m\($0)") })
-        let group = "cli-test-\(UUID().uuidString.prefix(8))"
+        let group = TestHelpers.uniqueName("cli-test")
         let first = try await Dabba.run(["consume"] + bootstrapArguments + ["-t", topic, "-g", group, "--max", "2"])
         #expect(first.exitCode == 0, "\(first.stderr)")
         #expect(try first.jsonLines().map { $0.string("value") } == ["m0", "m1"])
@@ -85,7 +86,7 @@ struct ConsumeCommandTests {
     @Test("a topic that does not exist is an error")
     func unknownTopic() async throws {
         let result = try await Dabba.run(
-            ["consume"] + bootstrapArguments + ["-t", "missing-\(UUID().uuidString.prefix(8))"]
+            ["consume"] + bootstrapArguments + ["-t", TestHelpers.uniqueName("missing")]
         )
         #expect(result.exitCode == 1)
         #expect(result.stderr.hasPrefix("error: topic 'missing-"), "\(result.stderr)")

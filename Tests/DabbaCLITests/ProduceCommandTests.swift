@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Testing
 
@@ -175,7 +176,7 @@ struct ProduceCommandTests {
     @Test("a topic that does not exist, or a partition it does not have, is an error")
     func unknownTopicAndPartition() async throws {
         let missing = try await Dabba.run(
-            ["produce"] + bootstrapArguments + ["-t", "no-such-topic-\(UUID().uuidString.prefix(8))", "--value", "v"]
+            ["produce"] + bootstrapArguments + ["-t", TestHelpers.uniqueName("no-such-topic"), "--value", "v"]
         )
         #expect(missing.exitCode == 1)
         #expect(missing.stderr.contains("error: topic 'no-such-topic-"), "\(missing.stderr)")

@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Testing
 
@@ -421,7 +422,7 @@ struct TypedProduceTests {
 
     @Test("a catalog topic missing on the cluster is named, with how to create it")
     func missingTopic() async throws {
-        let catalog = try TestCatalog(topic: "cli-never-created-\(UUID().uuidString.prefix(8).lowercased())")
+        let catalog = try TestCatalog(topic: TestHelpers.uniqueName("cli-never-created"))
         defer { catalog.remove() }
         let result = try await Dabba.run(
             ["produce", "test.order.placed", "--example", "--timeout", "5"] + bootstrapArguments + catalog.arguments

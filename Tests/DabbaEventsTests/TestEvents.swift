@@ -1,5 +1,6 @@
 import DabbaEvents
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Logging
 
@@ -31,14 +32,10 @@ struct PaymentAuthorized: Event, Equatable {
     var partitionKey: String? { orderId }
 }
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "dabba.test")
-    logger.logLevel = .error
-    return logger
-}()
+let quietLogger = TestHelpers.quietLogger(level: .error)
 
 func uniqueTopic(_ base: String = #function) -> String {
-    "t-\(base.filter { $0.isLetter }.prefix(30))-\(UUID().uuidString.prefix(8).lowercased())"
+    "t-" + TestHelpers.uniqueName(base)
 }
 
 func testConsumer(_ broker: EmbeddedBroker, topic: String) throws -> KafkaConsumer {

@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Synchronization
 import Testing
@@ -183,14 +184,12 @@ func waitUntil(
     timeout: Duration = .seconds(60),
     _ condition: () async throws -> Bool
 ) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
+    do {
+        try await TestHelpers.eventually(what, timeout: timeout, pollInterval: .milliseconds(50), condition)
+    } catch let timeout as WaitTimeout {
+        Issue.record("\(timeout)")
+        throw CancellationError()
     }
-    Issue.record("timed out waiting until \(what)")
-    throw CancellationError()
 }
 
 /// Collects whatever arrives within `duration`.

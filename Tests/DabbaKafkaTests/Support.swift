@@ -1,19 +1,15 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Logging
 import Testing
 
 /// A unique topic name per test, so tests can share a broker and run in parallel.
 func uniqueTopic(_ base: String = #function) -> String {
-    let cleaned = base.filter { $0.isLetter || $0.isNumber }
-    return "t-\(cleaned.prefix(40))-\(UUID().uuidString.prefix(8).lowercased())"
+    "t-" + TestHelpers.uniqueName(base)
 }
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "dabba.test")
-    logger.logLevel = .error
-    return logger
-}()
+let quietLogger = TestHelpers.quietLogger(level: .error)
 
 func producerConfiguration(_ broker: EmbeddedBroker) -> ProducerConfiguration {
     var configuration = ProducerConfiguration(bootstrap: broker.bootstrapServers)

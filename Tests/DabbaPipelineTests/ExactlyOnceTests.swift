@@ -16,7 +16,7 @@ struct ExactlyOnceTests {
     func fencingAndExactlyOnce() async throws {
         try await PersistentTestBroker.with { broker in
             let admin = try broker.admin(logger: quietLogger)
-            let input = "in-\(UUID().uuidString.prefix(8))"
+            let input = TestHelpers.uniqueName("in")
             let output = "out-\(UUID().uuidString.prefix(8))"
             let group = "eos-\(UUID().uuidString.prefix(8))"
             try await admin.createTopics([

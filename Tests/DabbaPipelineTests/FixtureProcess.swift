@@ -1,36 +1,20 @@
+import DabbaTesting
 import Foundation
-import Synchronization
 import Testing
 
-/// A running `dabba-pipeline-fixture` process whose stdout lines are collected.
+/// A running fixture executable (by default `dabba-pipeline-fixture`) whose output lines (standard error merged in:
+/// errors are part of what the tests check) are collected; DabbaTesting's ``TestProcess`` underneath.
 final class FixtureProcess: Sendable {
-    private let process: Process
-    private let buffer = LineBuffer()
+    private let running: TestProcess
 
     init(executable: String = "dabba-pipeline-fixture", arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = try Self.executable(named: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        // Errors are part of what the tests check: they land in `lines` with the output.
-        process.standardError = pipe
-        self.process = process
-        let buffer = self.buffer
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            buffer.append(text)
-        }
-        try process.run()
+        running = try TestProcess(
+            executable: TestProcess.executable(named: executable), arguments: arguments, mergeStandardError: true
+        )
     }
 
     /// Lines printed so far.
-    var lines: [String] { buffer.lines.withLock { $0 } }
+    var lines: [String] { running.lines }
 
     /// Event ids the process reported handling.
     var handledIDs: [String] {
@@ -40,45 +24,16 @@ final class FixtureProcess: Sendable {
         }
     }
 
-    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func send(_ signal: Int32) { running.signal(signal) }
 
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while process.isRunning {
-            guard clock.now < deadline else {
-                process.terminate()
-                Issue.record("fixture process did not exit in \(timeout)")
-                return -1
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        do {
+            return try await running.waitForExit(timeLimit: timeout).exitCode
+        } catch let timeout as WaitTimeout {
+            Issue.record("fixture process: \(timeout)")
+            return -1
         }
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// The fixture binary, built next to the test bundle.
-    static func executable(named name: String) throws -> URL {
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        candidates.append(Bundle.main.bundleURL)
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        for directory in candidates {
-            let url = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw FixtureMissing(name: name, searched: candidates.map(\.path))
-    }
-}
-
-struct FixtureMissing: Error, CustomStringConvertible {
-    let name: String
-    let searched: [String]
-    var description: String {
-        "\(name) not found in \(searched); build it with `swift build --build-tests`"
     }
 }
 
@@ -131,20 +86,4 @@ func freePort() -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
     }
     return Int(UInt16(bigEndian: bound.sin_port))
-}
-
-/// Splits a byte stream into lines.
-final class LineBuffer: Sendable {
-    let lines = Mutex<[String]>([])
-    private let partial = Mutex<String>("")
-
-    func append(_ text: String) {
-        let complete: [String] = partial.withLock { buffer in
-            buffer += text
-            var parts = buffer.components(separatedBy: "\n")
-            buffer = parts.removeLast()
-            return parts
-        }
-        lines.withLock { $0.append(contentsOf: complete) }
-    }
 }

@@ -2,6 +2,7 @@ import DabbaEvents
 import DabbaInbox
 import DabbaKafka
 import DabbaPipeline
+import DabbaTesting
 import Foundation
 import Logging
 import Synchronization
@@ -20,11 +21,7 @@ struct OrderShipped: Event, Equatable {
     var partitionKey: String? { orderID }
 }
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "dabba.test")
-    logger.logLevel = .critical
-    return logger
-}()
+let quietLogger = TestHelpers.quietLogger()
 
 /// A fresh embedded broker with a main topic, two retry tiers and a dead-letter topic for one group.
 struct PipelineFixture {
@@ -35,7 +32,7 @@ struct PipelineFixture {
 
     init(partitions: Int32 = 3, delays: [Duration] = [.milliseconds(300), .milliseconds(600)], deadLetter: Bool = true) throws {
         broker = try EmbeddedBroker()
-        topic = "orders-\(UUID().uuidString.prefix(8).lowercased())"
+        topic = TestHelpers.uniqueName("orders")
         group = "g-\(topic)"
         try broker.createTopic(topic, partitions: partitions)
         var tiers: [RetryTier] = []
@@ -151,14 +148,12 @@ func withRunning<Result>(
 func eventually(
     _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
 ) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
+    do {
+        try await TestHelpers.eventually(what, timeout: timeout, condition)
+    } catch let timeout as WaitTimeout {
+        Issue.record("\(timeout)")
+        throw CancellationError()
     }
-    Issue.record("timed out waiting until \(what)")
-    throw CancellationError()
 }
 
 /// Thread-safe record of what handlers saw.

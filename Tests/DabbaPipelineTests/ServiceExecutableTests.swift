@@ -1,5 +1,6 @@
 import DabbaEvents
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Testing
 
@@ -43,7 +44,7 @@ struct ServiceExecutableTests {
 
         init() throws {
             broker = try EmbeddedBroker()
-            topic = "payments-\(UUID().uuidString.prefix(8).lowercased())"
+            topic = TestHelpers.uniqueName("payments")
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(ServiceExecutableTests.catalogYAML.replacingOccurrences(of: "TOPIC", with: topic).utf8)

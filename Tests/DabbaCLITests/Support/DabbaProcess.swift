@@ -1,3 +1,4 @@
+import DabbaTesting
 import Foundation
 import Testing
 
@@ -21,25 +22,13 @@ struct CommandResult: Sendable {
 
 /// Runs the built `dabba` executable as a subprocess, the way a user or script does.
 enum Dabba {
-    /// The `dabba` executable of the current build: it sits next to the test bundle in the products directory
-    /// (`.build/debug`, or whatever `--scratch-path` names). `DABBA_EXECUTABLE` overrides the search.
+    /// The `dabba` executable of the current build, next to the test bundle; `DABBA_EXECUTABLE` overrides it.
     static let executable: URL = {
-        let fileManager = FileManager.default
-        var candidates: [URL] = []
-        if let override = ProcessInfo.processInfo.environment["DABBA_EXECUTABLE"] {
-            candidates.append(URL(fileURLWithPath: override))
+        do {
+            return try TestProcess.executable(named: "dabba", environmentVariable: "DABBA_EXECUTABLE")
+        } catch {
+            fatalError("\(error)")
         }
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent("dabba"))
-        if let first = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: first).deletingLastPathComponent().appendingPathComponent("dabba"))
-        }
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("dabba"))
-        }
-        if let found = candidates.first(where: { fileManager.isExecutableFile(atPath: $0.path) }) {
-            return found
-        }
-        fatalError("the dabba executable was not found; looked at \(candidates.map(\.path)). Build it first.")
     }()
 
     /// Runs `dabba` to completion.
@@ -72,91 +61,40 @@ enum Dabba {
     }
 }
 
-/// A `dabba` subprocess; its output goes to temporary files so a chatty process never blocks on a full pipe.
-final class RunningDabba: @unchecked Sendable {
-    // `process` is only started once and then read; Foundation's Process is thread-safe for that.
-    let process = Process()
-    private let directory: URL
-    private let stdoutURL: URL
-    private let stderrURL: URL
-    private let exited: AsyncStream<Int32>
+/// A `dabba` subprocess (DabbaTesting's ``TestProcess``), isolated from the test's `DABBA_BOOTSTRAP` and
+/// `DABBA_CATALOG`.
+final class RunningDabba: Sendable {
+    let running: TestProcess
 
     init(_ arguments: [String], input: Data?, environment: [String: String], workingDirectory: URL? = nil) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-cli-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        stdoutURL = directory.appendingPathComponent("stdout")
-        stderrURL = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = Dabba.executable
-        process.arguments = arguments
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        var processEnvironment = ProcessInfo.processInfo.environment
-        processEnvironment.removeValue(forKey: "DABBA_BOOTSTRAP")
-        processEnvironment.removeValue(forKey: "DABBA_CATALOG")
-        processEnvironment.merge(environment) { $1 }
-        process.environment = processEnvironment
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        let (exited, continuation) = AsyncStream<Int32>.makeStream()
-        self.exited = exited
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        if let input {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            try process.run()
-            // Write from a thread of its own: a large input must not block the test while dabba reads it.
-            let writer = pipe.fileHandleForWriting
-            Thread.detachNewThread {
-                try? writer.write(contentsOf: input)
-                try? writer.close()
-            }
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
+        var variables: [String: String?] = ["DABBA_BOOTSTRAP": nil, "DABBA_CATALOG": nil]
+        for (name, value) in environment { variables[name] = value }
+        running = try TestProcess(
+            executable: Dabba.executable, arguments: arguments, input: input, environment: variables,
+            workingDirectory: workingDirectory
+        )
     }
 
+    /// The process.
+    var process: Process { running.process }
     /// Standard output so far.
-    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stdout: String { running.stdout }
     /// Standard error so far.
-    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    var stderr: String { running.stderr }
 
     /// Sends a signal (SIGTERM by default).
     func signal(_ number: Int32 = SIGTERM) {
-        kill(process.processIdentifier, number)
+        running.signal(number)
     }
 
     /// Waits for the process to exit; kills it and records an issue if it outlives `timeLimit`.
     func waitForExit(timeLimit: Duration = .seconds(90)) async throws -> CommandResult {
-        let code = await withTaskGroup(of: Int32?.self) { group in
-            let exited = self.exited
-            group.addTask {
-                for await code in exited { return code }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeLimit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        guard let code else {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("dabba \(process.arguments ?? []) did not exit within \(timeLimit); stderr: \(stderr)")
+        do {
+            let result = try await running.waitForExit(timeLimit: timeLimit)
+            return CommandResult(exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr)
+        } catch let timeout as WaitTimeout {
+            Issue.record("dabba: \(timeout)")
             return CommandResult(exitCode: -1, stdout: stdout, stderr: stderr)
         }
-        let result = CommandResult(exitCode: code, stdout: stdout, stderr: stderr)
-        try? FileManager.default.removeItem(at: directory)
-        return result
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaTesting
 import Foundation
 import Logging
 
@@ -11,16 +12,11 @@ let sharedBroker: EmbeddedBroker = {
     }
 }()
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "dabba.cli-test")
-    logger.logLevel = .critical
-    return logger
-}()
+let quietLogger = TestHelpers.quietLogger("dabba.cli-test")
 
 /// Creates a topic with a unique name on the shared broker.
 func makeTopic(_ base: String = #function, partitions: Int32) throws -> String {
-    let cleaned = base.filter { $0.isLetter || $0.isNumber }
-    let name = "cli-\(cleaned.prefix(40))-\(UUID().uuidString.prefix(8).lowercased())"
+    let name = "cli-" + TestHelpers.uniqueName(base)
     try sharedBroker.createTopic(name, partitions: partitions)
     return name
 }

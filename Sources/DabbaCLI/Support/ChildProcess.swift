@@ -1,0 +1,90 @@
+import Foundation
+
+/// A finished child process: its exit status and what it printed.
+struct ChildProcessResult: Sendable {
+    /// The exit status (or the signal number for a process killed by a signal).
+    var status: Int32
+    /// Standard output.
+    var stdout: String
+    /// Standard error.
+    var stderr: String
+}
+
+/// Runs other programs (`swift`, `git`, service executables) to completion.
+enum ChildProcess {
+    /// Runs a program and collects its output; output goes to temporary files so a chatty program never blocks
+    /// on a full pipe.
+    /// - Parameters:
+    ///   - executable: The program: a path, or a name looked up in `PATH`.
+    ///   - arguments: Its arguments.
+    ///   - workingDirectory: Where it runs (the current directory by default).
+    ///   - environment: Variables to add to (or, with `nil` values, remove from) this process's environment.
+    ///   - timeLimit: The program is killed after this long.
+    /// - Returns: The status and output.
+    /// - Throws: ``CLIError`` when the program cannot be started or outlives the time limit.
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        workingDirectory: URL? = nil,
+        environment: [String: String?] = [:],
+        timeLimit: Duration = .seconds(1800)
+    ) async throws -> ChildProcessResult {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dabba-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stdoutURL = directory.appendingPathComponent("stdout")
+        let stderrURL = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        process.environment = variables
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        let (exited, continuation) = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { finished in
+            continuation.yield(finished.terminationStatus)
+            continuation.finish()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw CLIError("cannot run \(executable): \(error.localizedDescription)")
+        }
+        let status = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                for await status in exited { return status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeLimit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let status else {
+            process.terminate()
+            throw CLIError(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeLimit); stopped it")
+        }
+        return ChildProcessResult(
+            status: status,
+            stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+        )
+    }
+}
