@@ -86,7 +86,7 @@ public struct ReferenceCatalog: Sendable {
             ("biryani-house", "Biryani House", 25, [("chicken-biryani", "Chicken biryani", 28000), ("veg-biryani", "Veg biryani", 22000), ("raita", "Raita", 5000)]),
             ("chaat-street", "Chaat Street", 8, [("pani-puri", "Pani puri", 7000), ("bhel", "Bhel puri", 8000), ("mango-lassi", "Mango lassi", 9000)]),
             ("tandoor", "Tandoor Nights", 20, [("butter-chicken", "Butter chicken", 32000), ("naan", "Butter naan", 6000), ("dal-makhani", "Dal makhani", 24000)]),
-            ("thali-co", "Thali Co.", 15, [("veg-thali", "Veg thali", 25000), ("gulab-jamun", "Gulab jamun", 7000)]),
+            ("thali-co", "Thali House", 15, [("veg-thali", "Veg thali", 25000), ("gulab-jamun", "Gulab jamun", 7000)]),
         ]
         var restaurants: [Restaurant] = []
         var partners: [DeliveryPartner] = []
@@ -101,7 +101,7 @@ public struct ReferenceCatalog: Sendable {
                     Restaurant(
                         id: "\(city.id.prefix(3))-\(kitchen.slug)", name: kitchen.name, city: city.id,
                         location: Location(lat: city.centre.lat + offset, lon: city.centre.lon - offset / 2),
-                        // Thali Co. is closed for renovation in every city (orders to it are rejected).
+                        // Thali House is closed for renovation in every city (orders to it are rejected).
                         openingHours: kitchen.slug == "thali-co" ? [] : [0..<24],
                         preparationMinutes: kitchen.minutes + cityIndex, menu: menu
                     )

@@ -21,6 +21,9 @@ public struct FoodServiceOptions: ParsableArguments, Sendable {
     public func apply(to configuration: inout PipelineConfiguration) {
         // Quick metadata refreshes so services started before the topics exist (or before a rebalance) catch up.
         configuration.consumerProperties["topic.metadata.refresh.interval.ms"] = "2000"
+        // Handlers wait for each emitted event's acknowledgement (inside the inbox transaction), so batching
+        // delay would be paid once per event: send at once.
+        configuration.producerProperties["linger.ms"] = "0"
         if let milliseconds = sessionTimeoutMilliseconds {
             configuration.consumerProperties["session.timeout.ms"] = String(milliseconds)
             configuration.consumerProperties["heartbeat.interval.ms"] = String(max(100, milliseconds / 6))
