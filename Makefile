@@ -1,5 +1,5 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
-#   make demo   # installs what is missing, builds, runs the CLI demo against the embedded broker
+#   make demo   # installs what is missing, builds, runs the food-delivery demo on the embedded broker
 #   make test   # installs what is missing, builds, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -8,6 +8,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
+# Options for food-demo (for example DEMO_ARGS="--orders 500").
+DEMO_ARGS ?=
 
 .PHONY: help deps build test demo bench clean
 
@@ -15,7 +17,7 @@ help:
 	@echo "make deps    install missing system packages (librdkafka, pkg-config, SQLite, libpq, PostgreSQL) and noida-db"
 	@echo "make build   deps, then a debug build"
 	@echo "make test    deps, then build and run all tests"
-	@echo "make demo    deps, build, then produce and consume keyed events through the dabba CLI"
+	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make clean   remove build products"
 
@@ -30,7 +32,7 @@ test: deps
 	$(SWIFT) test $(SWIFT_FLAGS)
 
 demo: build
-	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/dabba"
+	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)" $(DEMO_ARGS)
 
 bench: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
