@@ -149,6 +149,7 @@ let package = Package(
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
+                "DabbaSchema",
                 "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ]
         ),
