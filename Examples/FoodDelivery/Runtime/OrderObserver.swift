@@ -25,6 +25,7 @@ public final class OrderObserver: Sendable {
         var states: [OrderState] = []
         var placedAtMilliseconds: Int64?
         var terminalAtMilliseconds: Int64?
+        var rejectionReason: String?
     }
 
     struct State {
@@ -106,6 +107,11 @@ public final class OrderObserver: Sendable {
                 tracked.states.append(next)
                 if next == .placed { tracked.placedAtMilliseconds = timestamp }
                 if next.isTerminal { tracked.terminalAtMilliseconds = timestamp }
+                if next == .rejected, let value = message.value,
+                    let payload = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any]
+                {
+                    tracked.rejectionReason = payload["reason"] as? String
+                }
             }
             state.orders[key] = tracked
         }
@@ -131,6 +137,7 @@ public final class OrderObserver: Sendable {
                     run.unfinished.append(id)
                 }
                 run.passed[id] = tracked?.states ?? []
+                if let reason = tracked?.rejectionReason { run.rejectionReasons[id] = reason }
             }
             run.p50Milliseconds = Percentile.of(50, latencies)
             run.p99Milliseconds = Percentile.of(99, latencies)
@@ -155,6 +162,8 @@ public struct ObservedRun: Sendable {
     public var unfinished: [String] = []
     /// The states each order passed through.
     public var passed: [String: [OrderState]] = [:]
+    /// The `reason` of each rejected order's rejection.
+    public var rejectionReasons: [String: String] = [:]
     /// Median placed-to-terminal time.
     public var p50Milliseconds: Double = 0
     /// 99th percentile placed-to-terminal time.
