@@ -44,7 +44,7 @@ struct AnalyticsService: AsyncParsableCommand {
             switch update.event {
             case let placed as OrderPlaced:
                 _ = try database.execute(
-                    "INSERT OR REPLACE INTO facts (order_id, city, restaurant_id, customer_id, placed_ms, revenue_minor, outcome, done_ms) VALUES (?, ?, ?, ?, ?, 0, NULL, NULL)",
+                    "INSERT INTO facts (order_id, city, restaurant_id, customer_id, placed_ms, revenue_minor, outcome, done_ms) VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) ON CONFLICT (order_id) DO NOTHING",
                     [.text(orderID), .text(placed.city), .text(placed.restaurantId), .text(placed.customerId), .integer(eventMilliseconds)]
                 )
             case let accepted as OrderAccepted:

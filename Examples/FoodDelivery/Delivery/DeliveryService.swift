@@ -21,12 +21,20 @@ struct DeliveryService: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = ReferenceCatalog.standard
+        // Instances sharing a PostgreSQL store share the partner table: one transaction-scoped advisory lock
+        // serializes their dispatch work, so two instances never hand out the same free partner.
+        let shared = (options.inbox ?? "").hasPrefix("postgres")
+        let instance = options.instanceID ?? "pid-\(getpid())"
+        @Sendable func lockPartners(_ database: any InboxTransaction) throws {
+            if shared { _ = try database.query("SELECT pg_advisory_xact_lock(7351)") }
+        }
         var pipeline = Pipeline(service: "food-delivery", groupID: "food-delivery")
         pipeline.emits(SampleEvents.assigned)
         pipeline.emits(SampleEvents.pickedUp)
         pipeline.emits(SampleEvents.delivered)
         pipeline.on(PartnerLocationUpdated.self) { update, context in
             let database = try FoodStore.database(context)
+            try lockPartners(database)
             _ = try database.execute(
                 "UPDATE partners SET lat = ?, lon = ? WHERE partner_id = ?",
                 [.double(update.location.lat), .double(update.location.lon), .text(update.partnerId)]
@@ -34,19 +42,23 @@ struct DeliveryService: AsyncParsableCommand {
         }
         pipeline.onOrderEvents { update, context in
             let database = try FoodStore.database(context)
+            try lockPartners(database)
             let orderID = update.event.orderId
             switch update.event {
             case let order as OrderAccepted:
                 _ = try database.execute(
-                    "INSERT OR REPLACE INTO deliveries (order_id, lat, lon) VALUES (?, ?, ?)",
+                    "INSERT INTO deliveries (order_id, lat, lon) VALUES (?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon",
                     [.text(orderID), .double(order.deliveryLocation.lat), .double(order.deliveryLocation.lon)]
                 )
             case let order as OrderReady:
                 _ = try database.execute(
-                    "INSERT INTO waiting (order_id, city, lat, lon) VALUES (?, ?, ?, ?)",
-                    [.text(orderID), .text(order.city), .double(order.pickupLocation.lat), .double(order.pickupLocation.lon)]
+                    "INSERT INTO waiting (order_id, city, lat, lon, queued_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+                    [
+                        .text(orderID), .text(order.city), .double(order.pickupLocation.lat), .double(order.pickupLocation.lon),
+                        .integer(Int64(Date().timeIntervalSince1970 * 1000)),
+                    ]
                 )
-                try await Dispatch.assignWaiting(city: order.city, context: context, database: database)
+                try await Dispatch.assignWaiting(city: order.city, by: instance, context: context, database: database)
             case let assigned as DeliveryAssigned:
                 // The log is the truth: if a crash made this service choose differently on a second run, the
                 // partner in the first assigned event wins.
@@ -69,29 +81,32 @@ struct DeliveryService: AsyncParsableCommand {
                     [.double(delivered.location.lat), .double(delivered.location.lon), .text(delivered.partnerId), .text(orderID)]
                 )
                 try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
-                try await Dispatch.assignWaiting(city: try Dispatch.city(ofPartner: delivered.partnerId, database), context: context, database: database)
+                try await Dispatch.assignWaiting(
+                    city: try Dispatch.city(ofPartner: delivered.partnerId, database), by: instance, context: context, database: database
+                )
             case is OrderCancelled:
                 _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])
                 let released = try database.query("SELECT city FROM partners WHERE busy_order = ?", [.text(orderID)])
                 _ = try database.execute("UPDATE partners SET busy_order = NULL WHERE busy_order = ?", [.text(orderID)])
                 if let row = released.first, case .text(let city) = row[0] {
                     try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
-                    try await Dispatch.assignWaiting(city: city, context: context, database: database)
+                    try await Dispatch.assignWaiting(city: city, by: instance, context: context, database: database)
                 }
             default:
                 break
             }
         }
         let seed = catalog.partners.map { partner in
-            "INSERT OR IGNORE INTO partners (partner_id, city, lat, lon, busy_order) VALUES ('\(partner.id)', '\(partner.city)', \(partner.home.lat), \(partner.home.lon), NULL)"
+            "INSERT INTO partners (partner_id, city, lat, lon, busy_order) VALUES ('\(partner.id)', '\(partner.city)', \(partner.home.lat), \(partner.home.lon), NULL) ON CONFLICT (partner_id) DO NOTHING"
         }
         try await PipelineService.run(
             pipeline, options: options,
             migrations: FoodStore.migrations + [
-                "CREATE TABLE IF NOT EXISTS partners (partner_id TEXT PRIMARY KEY, city TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, busy_order TEXT)",
-                "CREATE TABLE IF NOT EXISTS waiting (seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL UNIQUE, city TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS deliveries (order_id TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, busy_with TEXT)",
+                "CREATE TABLE IF NOT EXISTS partners (partner_id TEXT PRIMARY KEY, city TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, busy_order TEXT)",
+                "CREATE TABLE IF NOT EXISTS waiting (order_id TEXT PRIMARY KEY, city TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, queued_ms BIGINT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS deliveries (order_id TEXT PRIMARY KEY, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL)",
+                // busy_with: whom the partner was busy with when assigned (must be nobody); assigned_by: the instance.
+                "CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, busy_with TEXT, assigned_by TEXT NOT NULL)",
             ] + seed,
             configure: { food.apply(to: &$0) }
         )
@@ -101,9 +116,9 @@ struct DeliveryService: AsyncParsableCommand {
 /// Assignment against the service's partner table.
 enum Dispatch {
     /// Assigns free partners of a city to its waiting orders, oldest first, each to the nearest free partner.
-    static func assignWaiting(city: String, context: EventContext, database: any InboxTransaction) async throws {
+    static func assignWaiting(city: String, by instance: String, context: EventContext, database: any InboxTransaction) async throws {
         while true {
-            let waiting = try database.query("SELECT order_id, lat, lon FROM waiting WHERE city = ? ORDER BY seq LIMIT 1", [.text(city)])
+            let waiting = try database.query("SELECT order_id, lat, lon FROM waiting WHERE city = ? ORDER BY queued_ms, order_id LIMIT 1", [.text(city)])
             guard let order = waiting.first, case .text(let orderID) = order[0], case .double(let lat) = order[1],
                 case .double(let lon) = order[2]
             else { return }
@@ -116,8 +131,8 @@ enum Dispatch {
             guard let choice = Dispatcher.nearest(to: Location(lat: lat, lon: lon), among: free) else { return }
             // Whoever the partner was busy with before must be nobody: record it so a double assignment shows.
             _ = try database.execute(
-                "INSERT INTO assignments (order_id, partner_id, busy_with) VALUES (?, ?, (SELECT busy_order FROM partners WHERE partner_id = ?))",
-                [.text(orderID), .text(choice.partner.partnerId), .text(choice.partner.partnerId)]
+                "INSERT INTO assignments (order_id, partner_id, busy_with, assigned_by) VALUES (?, ?, (SELECT busy_order FROM partners WHERE partner_id = ?), ?)",
+                [.text(orderID), .text(choice.partner.partnerId), .text(choice.partner.partnerId), .text(instance)]
             )
             _ = try database.execute("UPDATE partners SET busy_order = ? WHERE partner_id = ?", [.text(orderID), .text(choice.partner.partnerId)])
             _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])

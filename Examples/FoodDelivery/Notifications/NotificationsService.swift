@@ -27,7 +27,7 @@ struct NotificationsService: AsyncParsableCommand {
             switch update.event {
             case let placed as OrderPlaced:
                 _ = try database.execute(
-                    "INSERT OR REPLACE INTO orders (order_id, customer_id, restaurant_id, total_minor) VALUES (?, ?, ?, NULL)",
+                    "INSERT INTO orders (order_id, customer_id, restaurant_id, total_minor) VALUES (?, ?, ?, NULL) ON CONFLICT (order_id) DO NOTHING",
                     [.text(orderID), .text(placed.customerId), .text(placed.restaurantId)]
                 )
             case let accepted as OrderAccepted:

@@ -34,7 +34,7 @@ struct RestaurantsService: AsyncParsableCommand {
                     throw PermanentError(HandlerFailure("accepted order \(order.orderId) names unknown restaurant \(order.restaurantId)"))
                 }
                 var stock: [String: Int] = [:]
-                for row in try database.query("SELECT item_id, left FROM stock WHERE restaurant_id = ?", [.text(restaurant.id)]) {
+                for row in try database.query("SELECT item_id, remaining FROM stock WHERE restaurant_id = ?", [.text(restaurant.id)]) {
                     if case .text(let item) = row[0], case .integer(let left) = row[1] { stock[item] = Int(left) }
                 }
                 var utc = Calendar(identifier: .gregorian)
@@ -48,7 +48,7 @@ struct RestaurantsService: AsyncParsableCommand {
                 case .confirm(let minutes):
                     for line in order.lines {
                         _ = try database.execute(
-                            "UPDATE stock SET left = left - ? WHERE restaurant_id = ? AND item_id = ?",
+                            "UPDATE stock SET remaining = remaining - ? WHERE restaurant_id = ? AND item_id = ?",
                             [.integer(Int64(line.quantity)), .text(restaurant.id), .text(line.itemId)]
                         )
                         _ = try database.execute(
@@ -79,7 +79,7 @@ struct RestaurantsService: AsyncParsableCommand {
             case let cancel as OrderCancelled where update.from == .confirmed:
                 // The kitchen had not started: the reserved stock goes back on the shelf.
                 _ = try database.execute(
-                    "UPDATE stock SET left = left + (SELECT SUM(quantity) FROM reservations r WHERE r.order_id = ? AND r.restaurant_id = stock.restaurant_id AND r.item_id = stock.item_id) WHERE EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = ? AND r.restaurant_id = stock.restaurant_id AND r.item_id = stock.item_id)",
+                    "UPDATE stock SET remaining = remaining + (SELECT SUM(quantity) FROM reservations r WHERE r.order_id = ? AND r.restaurant_id = stock.restaurant_id AND r.item_id = stock.item_id) WHERE EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = ? AND r.restaurant_id = stock.restaurant_id AND r.item_id = stock.item_id)",
                     [.text(cancel.orderId), .text(cancel.orderId)]
                 )
                 try FoodStore.recordEffect("restock:\(cancel.orderId)", context: context, in: database)
@@ -89,13 +89,13 @@ struct RestaurantsService: AsyncParsableCommand {
         }
         let seed = catalog.restaurants.flatMap { restaurant in
             restaurant.menu.map { item in
-                "INSERT OR IGNORE INTO stock (restaurant_id, item_id, left) VALUES ('\(restaurant.id)', '\(item.id)', \(item.stock))"
+                "INSERT INTO stock (restaurant_id, item_id, remaining) VALUES ('\(restaurant.id)', '\(item.id)', \(item.stock)) ON CONFLICT (restaurant_id, item_id) DO NOTHING"
             }
         }
         try await PipelineService.run(
             pipeline, options: options,
             migrations: FoodStore.migrations + [
-                "CREATE TABLE IF NOT EXISTS stock (restaurant_id TEXT NOT NULL, item_id TEXT NOT NULL, left INTEGER NOT NULL, PRIMARY KEY (restaurant_id, item_id))",
+                "CREATE TABLE IF NOT EXISTS stock (restaurant_id TEXT NOT NULL, item_id TEXT NOT NULL, remaining INTEGER NOT NULL, PRIMARY KEY (restaurant_id, item_id))",
                 "CREATE TABLE IF NOT EXISTS reservations (order_id TEXT NOT NULL, restaurant_id TEXT NOT NULL, item_id TEXT NOT NULL, quantity INTEGER NOT NULL)",
             ] + seed,
             configure: { food.apply(to: &$0) }

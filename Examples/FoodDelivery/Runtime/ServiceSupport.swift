@@ -58,7 +58,7 @@ public enum FoodStore {
 
     /// Counts side effects applied more than once (a row per extra application).
     public static let duplicateEffectsQuery =
-        "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM effects GROUP BY effect HAVING COUNT(*) > 1)"
+        "SELECT CAST(COALESCE(SUM(n - 1), 0) AS BIGINT) FROM (SELECT COUNT(*) AS n FROM effects GROUP BY effect HAVING COUNT(*) > 1) AS repeated"
 
     /// Records a side effect; the same key twice is a duplicate effect.
     /// - Parameters:

@@ -1,19 +1,22 @@
 import DabbaInbox
 import Foundation
 
-/// Reads a service's store after a run (the service must be stopped, or at least idle): duplicate effects,
+/// Reads a service's store (SQLite or PostgreSQL) after a run (the service must be stopped, or at least idle): duplicate effects,
 /// order states, notifications.
 public struct StoreReader: Sendable {
-    /// The SQLite file.
-    public let path: String
-    private let store: SQLiteInbox
+    private let store: any InboxStore
 
-    /// Opens a store.
+    /// Opens a SQLite store.
     /// - Parameter path: The SQLite file.
     /// - Throws: ``InboxError`` when it cannot be opened.
     public init(path: String) throws {
-        self.path = path
         store = try SQLiteInbox(path: path)
+    }
+
+    /// Reads another store (a PostgreSQL one shared by several instances).
+    /// - Parameter store: The store.
+    public init(store: any InboxStore) {
+        self.store = store
     }
 
     /// Side effects applied more than once (0 when every effect happened exactly once).
