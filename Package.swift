@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
-                "DabbaSchema",
+                "DabbaSchema", "DabbaInboxPostgres",
                 "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ]
         ),
