@@ -81,6 +81,7 @@ struct DeliveryService: AsyncParsableCommand {
                     [.double(delivered.location.lat), .double(delivered.location.lon), .text(delivered.partnerId), .text(orderID)]
                 )
                 try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
+                try Dispatch.release(orderID, database)
                 try await Dispatch.assignWaiting(
                     city: try Dispatch.city(ofPartner: delivered.partnerId, database), by: instance, context: context, database: database
                 )
@@ -90,6 +91,7 @@ struct DeliveryService: AsyncParsableCommand {
                 _ = try database.execute("UPDATE partners SET busy_order = NULL WHERE busy_order = ?", [.text(orderID)])
                 if let row = released.first, case .text(let city) = row[0] {
                     try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
+                    try Dispatch.release(orderID, database)
                     try await Dispatch.assignWaiting(city: city, by: instance, context: context, database: database)
                 }
             default:
@@ -105,8 +107,8 @@ struct DeliveryService: AsyncParsableCommand {
                 "CREATE TABLE IF NOT EXISTS partners (partner_id TEXT PRIMARY KEY, city TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, busy_order TEXT)",
                 "CREATE TABLE IF NOT EXISTS waiting (order_id TEXT PRIMARY KEY, city TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, queued_ms BIGINT NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS deliveries (order_id TEXT PRIMARY KEY, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL)",
-                // busy_with: whom the partner was busy with when assigned (must be nobody); assigned_by: the instance.
-                "CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, busy_with TEXT, assigned_by TEXT NOT NULL)",
+                // One row per assignment: who assigned it, and when the partner was busy (overlaps would be double assignments).
+                "CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, assigned_by TEXT NOT NULL, assigned_ms BIGINT NOT NULL, released_ms BIGINT)",
             ] + seed,
             configure: { food.apply(to: &$0) }
         )
@@ -129,12 +131,16 @@ enum Dispatch {
                 }
             }
             guard let choice = Dispatcher.nearest(to: Location(lat: lat, lon: lon), among: free) else { return }
-            // Whoever the partner was busy with before must be nobody: record it so a double assignment shows.
-            _ = try database.execute(
-                "INSERT INTO assignments (order_id, partner_id, busy_with, assigned_by) VALUES (?, ?, (SELECT busy_order FROM partners WHERE partner_id = ?), ?)",
-                [.text(orderID), .text(choice.partner.partnerId), .text(choice.partner.partnerId), .text(instance)]
+            // Only a partner still free gets the order (a concurrent instance may have taken them meanwhile).
+            let taken = try database.execute(
+                "UPDATE partners SET busy_order = ? WHERE partner_id = ? AND busy_order IS NULL", [.text(orderID), .text(choice.partner.partnerId)]
             )
-            _ = try database.execute("UPDATE partners SET busy_order = ? WHERE partner_id = ?", [.text(orderID), .text(choice.partner.partnerId)])
+            guard taken == 1 else { continue }
+            // The assignment's interval (closed on delivery or cancellation) makes any overlap visible.
+            _ = try database.execute(
+                "INSERT INTO assignments (order_id, partner_id, assigned_by, assigned_ms) VALUES (?, ?, ?, ?)",
+                [.text(orderID), .text(choice.partner.partnerId), .text(instance), .integer(Self.nowMilliseconds())]
+            )
             _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])
             try FoodStore.recordEffect("assign:\(orderID)", context: context, in: database)
             try await context.emitOnce(
@@ -145,6 +151,15 @@ enum Dispatch {
             )
         }
     }
+
+    /// Closes the open assignment interval of an order.
+    static func release(_ orderID: String, _ database: any InboxTransaction) throws {
+        _ = try database.execute(
+            "UPDATE assignments SET released_ms = ? WHERE order_id = ? AND released_ms IS NULL", [.integer(nowMilliseconds()), .text(orderID)]
+        )
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func city(ofPartner partnerID: String, _ database: any InboxTransaction) throws -> String {
         let rows = try database.query("SELECT city FROM partners WHERE partner_id = ?", [.text(partnerID)])
