@@ -12,6 +12,7 @@ import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
 import Logging
+import Synchronization
 
 @main
 struct FoodDemo: AsyncParsableCommand {
@@ -86,24 +87,31 @@ struct FoodDemo: AsyncParsableCommand {
         let generator = LoadGenerator(settings: LoadSettings(orders: orders, seed: seed, rate: rate, runID: "ord"))
         let clock = ContinuousClock()
         let started = clock.now
-        let production = Task { try await generator.produce(with: events) }
+        let produced = PlanBox()
+        let production = Task {
+            let plan = try await generator.produce(with: events)
+            produced.set(plan)
+            return plan
+        }
+        let expectedOrders = generator.records().compactMap { record -> String? in
+            if case .order(let order) = record { return order.orderId }
+            return nil
+        }
         var plan: LoadPlan?
         var lastLine = clock.now
         let deadline = started.advanced(by: .seconds(timeout))
         while clock.now < deadline {
             try await Task.sleep(for: .milliseconds(250))
-            if plan == nil, !production.isCancelled, await isDone(production) { plan = try await production.value }
-            let expected = plan?.orderIDs ?? generator.records().compactMap { if case .order(let order) = $0 { order.orderId } else { nil } }
-            let snapshot = observer.snapshot(of: expected)
+            if plan == nil { plan = produced.get() }
+            let snapshot = observer.snapshot(of: plan?.orderIDs ?? expectedOrders)
             if clock.now - lastLine >= .seconds(1) {
                 lastLine = clock.now
-                printProgress(snapshot, elapsed: clock.now - started, total: expected.count)
+                printProgress(snapshot, elapsed: clock.now - started, total: expectedOrders.count)
             }
-            if plan != nil, snapshot.unfinished.isEmpty {
-                let invalid = Set(plan?.invalidEventIDs ?? [])
-                let seen = Set(snapshot.deadLetters.map(\.eventID))
+            if let plan, snapshot.unfinished.isEmpty {
                 // Every malformed record is dead-lettered by each of the five groups.
-                if invalid.isSubset(of: seen) { break }
+                let seen = run(deadLetters: snapshot)
+                if Set(plan.invalidEventIDs).isSubset(of: seen) { break }
             }
         }
         let finalPlan: LoadPlan
@@ -111,7 +119,7 @@ struct FoodDemo: AsyncParsableCommand {
             finalPlan = plan
         } else {
             production.cancel()
-            finalPlan = LoadPlan()
+            finalPlan = (try? await production.value) ?? LoadPlan()
         }
         // A last moment for stragglers (a dead-letter record from a slower group).
         try await Task.sleep(for: .milliseconds(500))
@@ -194,18 +202,10 @@ struct FoodDemo: AsyncParsableCommand {
         }
     }
 
-    private func isDone(_ task: Task<LoadPlan, any Error>) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = try? await task.value; return true }
-            group.addTask { try? await Task.sleep(for: .milliseconds(1)); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
+    private func run(deadLetters snapshot: ObservedRun) -> Set<String> { Set(snapshot.deadLetters.map(\.eventID)) }
 
     private func printProgress(_ run: ObservedRun, elapsed: Duration, total: Int) {
-        let order: [String] = ["not_seen"] + OrderState.allCases.map(\.rawValue)
+        let order: [String] = ["not_placed_yet"] + OrderState.allCases.map(\.rawValue)
         let parts = order.compactMap { state in run.byState[state].map { "\(state) \($0)" } }
         say("  \(String(format: "%5.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))s  \(parts.joined(separator: " · "))  | dead letters \(run.deadLetters.count)")
     }
@@ -217,6 +217,13 @@ struct FoodDemo: AsyncParsableCommand {
     private func note(_ text: String) {
         say("   \(text)")
     }
+}
+
+/// The load plan, once the producing task has finished.
+final class PlanBox: Sendable {
+    private let plan = Mutex<LoadPlan?>(nil)
+    func set(_ value: LoadPlan) { plan.withLock { $0 = value } }
+    func get() -> LoadPlan? { plan.withLock { $0 } }
 }
 
 /// Forwards SIGINT/SIGTERM to the children, then exits.

@@ -82,8 +82,11 @@ public struct PricedLine: Codable, Sendable, Hashable {
 
 /// `food.order.placed`: a customer placed an order (not yet validated, priced or paid).
 public struct OrderPlaced: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.placed"
+    /// The state machine input.
     public static let transition = OrderTransition.place
+    /// The order.
     public var orderId: String
     /// The customer.
     public var customerId: String
@@ -118,8 +121,11 @@ public struct OrderPlaced: OrderEvent, Hashable {
 
 /// `food.order.accepted`: the platform validated, priced and charged the order.
 public struct OrderAccepted: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.accepted"
+    /// The state machine input.
     public static let transition = OrderTransition.accept
+    /// The order.
     public var orderId: String
     /// The customer.
     public var customerId: String
@@ -181,8 +187,11 @@ public enum RejectionReason: String, Codable, Sendable, CaseIterable {
 
 /// `food.order.rejected`: the platform or the restaurant refused the order.
 public struct OrderRejected: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.rejected"
+    /// The state machine input.
     public static let transition = OrderTransition.reject
+    /// The order.
     public var orderId: String
     /// Why.
     public var reason: RejectionReason
@@ -205,8 +214,11 @@ public struct OrderRejected: OrderEvent, Hashable {
 
 /// `food.payment.failed`: charging the customer failed; the order ends here.
 public struct PaymentFailed: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.payment.failed"
+    /// The state machine input.
     public static let transition = OrderTransition.failPayment
+    /// The order.
     public var orderId: String
     /// `card_declined` or `insufficient_funds`.
     public var reason: String
@@ -226,8 +238,11 @@ public struct PaymentFailed: OrderEvent, Hashable {
 
 /// `food.order.confirmed`: the restaurant took the order and reserved its stock.
 public struct OrderConfirmed: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.confirmed"
+    /// The state machine input.
     public static let transition = OrderTransition.confirm
+    /// The order.
     public var orderId: String
     /// The restaurant.
     public var restaurantId: String
@@ -247,8 +262,11 @@ public struct OrderConfirmed: OrderEvent, Hashable {
 
 /// `food.order.preparing`: the kitchen started cooking.
 public struct OrderPreparing: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.preparing"
+    /// The state machine input.
     public static let transition = OrderTransition.startPreparing
+    /// The order.
     public var orderId: String
     /// The restaurant.
     public var restaurantId: String
@@ -268,8 +286,11 @@ public struct OrderPreparing: OrderEvent, Hashable {
 
 /// `food.order.ready`: ready for pickup.
 public struct OrderReady: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.ready"
+    /// The state machine input.
     public static let transition = OrderTransition.markReady
+    /// The order.
     public var orderId: String
     /// The restaurant.
     public var restaurantId: String
@@ -292,8 +313,11 @@ public struct OrderReady: OrderEvent, Hashable {
 
 /// `food.delivery.assigned`: a delivery partner was assigned.
 public struct DeliveryAssigned: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.delivery.assigned"
+    /// The state machine input.
     public static let transition = OrderTransition.assignPartner
+    /// The order.
     public var orderId: String
     /// The partner.
     public var partnerId: String
@@ -313,8 +337,11 @@ public struct DeliveryAssigned: OrderEvent, Hashable {
 
 /// `food.order.picked-up`: the partner picked the order up; it is out for delivery.
 public struct OrderPickedUp: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.picked-up"
+    /// The state machine input.
     public static let transition = OrderTransition.pickUp
+    /// The order.
     public var orderId: String
     /// The partner.
     public var partnerId: String
@@ -331,8 +358,11 @@ public struct OrderPickedUp: OrderEvent, Hashable {
 
 /// `food.order.delivered`: the customer has the order.
 public struct OrderDelivered: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.delivered"
+    /// The state machine input.
     public static let transition = OrderTransition.deliver
+    /// The order.
     public var orderId: String
     /// The partner.
     public var partnerId: String
@@ -352,8 +382,11 @@ public struct OrderDelivered: OrderEvent, Hashable {
 
 /// `food.order.cancelled`: the customer or support cancelled; void when it comes after pickup.
 public struct OrderCancelled: OrderEvent, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.order.cancelled"
+    /// The state machine input.
     public static let transition = OrderTransition.cancel
+    /// The order.
     public var orderId: String
     /// `customer_request` or `restaurant_issue`.
     public var reason: String
@@ -373,6 +406,7 @@ public struct OrderCancelled: OrderEvent, Hashable {
 
 /// `food.partner.location-updated`: a partner's position, keyed by partner id.
 public struct PartnerLocationUpdated: Event, Hashable {
+    /// The event type name on the wire.
     public static let eventType = "food.partner.location-updated"
     /// The partner.
     public var partnerId: String

@@ -44,7 +44,28 @@ public enum OrderState: String, Codable, Sendable, CaseIterable {
 
 /// What an order event asks the state machine to do.
 public enum OrderTransition: String, Sendable, CaseIterable {
-    case place, accept, reject, failPayment, confirm, startPreparing, markReady, assignPartner, pickUp, deliver, cancel
+    /// `food.order.placed`.
+    case place
+    /// `food.order.accepted`.
+    case accept
+    /// `food.order.rejected`.
+    case reject
+    /// `food.payment.failed`.
+    case failPayment
+    /// `food.order.confirmed`.
+    case confirm
+    /// `food.order.preparing`.
+    case startPreparing
+    /// `food.order.ready`.
+    case markReady
+    /// `food.delivery.assigned`.
+    case assignPartner
+    /// `food.order.picked-up`.
+    case pickUp
+    /// `food.order.delivered`.
+    case deliver
+    /// `food.order.cancelled`.
+    case cancel
 
     /// The state the order is in after the transition.
     public var target: OrderState {

@@ -127,7 +127,7 @@ public final class OrderObserver: Sendable {
             for id in orderIDs {
                 let tracked = state.orders[id]
                 let current = tracked?.states.last
-                run.byState[current?.rawValue ?? "not_seen", default: 0] += 1
+                run.byState[current?.rawValue ?? "not_placed_yet", default: 0] += 1
                 if let current, current.isTerminal {
                     run.terminal[current.rawValue, default: 0] += 1
                     if let placed = tracked?.placedAtMilliseconds, let done = tracked?.terminalAtMilliseconds {
@@ -154,7 +154,7 @@ public final class OrderObserver: Sendable {
 
 /// What the observer saw for a run.
 public struct ObservedRun: Sendable {
-    /// Orders per current state (`not_seen` for orders never observed).
+    /// Orders per current state (`not_placed_yet` for orders not observed yet).
     public var byState: [String: Int] = [:]
     /// Orders per terminal state.
     public var terminal: [String: Int] = [:]
