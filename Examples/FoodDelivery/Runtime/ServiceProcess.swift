@@ -72,7 +72,8 @@ public final class ServiceProcess: @unchecked Sendable {
         while process.isRunning {
             if clock.now >= deadline {
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                // Polled, not waitUntilExit(): no blocking call on the cooperative pool.
+                while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
                 return -1
             }
             try? await Task.sleep(for: .milliseconds(50))
