@@ -136,7 +136,8 @@ let package = Package(
             name: "food-notifications", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Notifications"
         ),
         .executableTarget(
-            name: "food-analytics", dependencies: foodServiceDependencies + ["DabbaMetrics"], path: "Examples/FoodDelivery/Analytics"
+            name: "food-analytics", dependencies: foodServiceDependencies + ["DabbaMetrics", "DabbaInboxPostgres"],
+            path: "Examples/FoodDelivery/Analytics"
         ),
         .executableTarget(name: "food-loadgen", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/LoadGen"),
         .executableTarget(

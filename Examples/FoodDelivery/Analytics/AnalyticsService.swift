@@ -3,13 +3,13 @@
 // and a `--report` mode that prints the totals from the service's store.
 import ArgumentParser
 import DabbaInbox
+import DabbaInboxPostgres
 import DabbaMetrics
 import DabbaPipeline
 import DabbaService
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
-import Synchronization
 
 @main
 struct AnalyticsService: AsyncParsableCommand {
@@ -59,22 +59,36 @@ struct AnalyticsService: AsyncParsableCommand {
                 )
                 try FoodStore.recordEffect("outcome:\(orderID)", context: context, in: database)
             }
-            if gauges.due() {
-                gauges.publish(try AnalyticsStore.snapshot(database, nowMilliseconds: AnalyticsStore.nowMilliseconds()))
-            }
         }
-        try await PipelineService.run(
-            pipeline, options: options,
-            migrations: FoodStore.migrations + [
-                "CREATE TABLE IF NOT EXISTS facts (order_id TEXT PRIMARY KEY, city TEXT NOT NULL, restaurant_id TEXT NOT NULL, customer_id TEXT NOT NULL, placed_ms INTEGER NOT NULL, revenue_minor INTEGER NOT NULL, outcome TEXT, done_ms INTEGER)"
-            ],
-            metricsRegistry: registry,
-            configure: { food.apply(to: &$0) }
-        )
+        let options = self.options
+        let food = self.food
+        let service = pipeline
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await PipelineService.run(
+                    service, options: options,
+                    migrations: FoodStore.migrations + [
+                        "CREATE TABLE IF NOT EXISTS facts (order_id TEXT PRIMARY KEY, city TEXT NOT NULL, restaurant_id TEXT NOT NULL, customer_id TEXT NOT NULL, placed_ms BIGINT NOT NULL, revenue_minor BIGINT NOT NULL, outcome TEXT, done_ms BIGINT)"
+                    ],
+                    metricsRegistry: registry,
+                    configure: { food.apply(to: &$0) }
+                )
+            }
+            // The gauges follow what is committed: a second connection reads the store once a second.
+            group.addTask { await gauges.refresh(every: .seconds(1)) { try AnalyticsStore.reader(options) } }
+            // The service ends the group: when it returns (graceful shutdown) or throws, the refresher stops.
+            do {
+                try await group.next()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
     }
 }
 
-/// The analytics gauges, refreshed from the store at most every half second.
+/// The analytics gauges, refreshed from the store.
 final class AnalyticsGauges: Sendable {
     let placed: Gauge
     let revenue: Gauge
@@ -84,7 +98,6 @@ final class AnalyticsGauges: Sendable {
     let activeRestaurants: Gauge
     let activeCustomers: Gauge
     let outcomes: [String: Gauge]
-    private let lastRefresh = Mutex<ContinuousClock.Instant?>(nil)
 
     init(registry: MetricsRegistry) {
         placed = registry.gauge("food_orders_placed", help: "Orders placed.")
@@ -101,12 +114,18 @@ final class AnalyticsGauges: Sendable {
         self.outcomes = outcomes
     }
 
-    func due() -> Bool {
-        lastRefresh.withLock { last in
-            let now = ContinuousClock.now
-            if let last, now - last < .milliseconds(500) { return false }
-            last = now
-            return true
+    /// Publishes the store's snapshot periodically until cancelled; a store not ready yet (no file or table) is
+    /// tried again at the next tick.
+    func refresh(every interval: Duration, open: @Sendable () throws -> any InboxStore) async {
+        var store: (any InboxStore)?
+        while !Task.isCancelled {
+            if store == nil { store = try? open() }
+            if let store,
+                let snapshot = try? await store.withConnection({ try AnalyticsStore.snapshot($0, nowMilliseconds: AnalyticsStore.nowMilliseconds()) })
+            {
+                publish(snapshot)
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 
@@ -124,6 +143,18 @@ final class AnalyticsGauges: Sendable {
 
 /// Queries over the analytics store.
 enum AnalyticsStore {
+    /// A second connection to the service's store, for the gauges.
+    static func reader(_ options: PipelineOptions) throws -> any InboxStore {
+        if let inbox = options.inbox, inbox.hasPrefix("postgres://") || inbox.hasPrefix("postgresql://") {
+            return try PostgresInbox(connectionString: inbox)
+        }
+        let path = try sqliteStorePath(inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
+        )
+        return try SQLiteInbox(path: path)
+    }
+
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func snapshot(_ database: any InboxTransaction, nowMilliseconds now: Int64) throws -> AnalyticsSnapshot {

@@ -175,18 +175,21 @@ public struct LoadGenerator: Sendable {
         var pending: [Task<Void, any Error>] = []
         for record in records() {
             switch record {
-            case .order(let order):
+            case .order(var order):
                 if settings.rate > 0 {
                     let due = start.advanced(by: .milliseconds(Int64(Double(plan.orderIDs.count) / settings.rate * 1000)))
                     if due > clock.now { try await Task.sleep(until: due, clock: clock) }
                 }
-                pending.append(Task { try await producer.send(order, metadata: Self.metadata(order)) })
+                order.placedAt = Date()
+                let placed = order
+                pending.append(Task { try await producer.send(placed, metadata: Self.metadata(placed)) })
                 plan.orderIDs.append(order.orderId)
                 progress(plan.orderIDs.count)
-            case .cancel(let cancel):
+            case .cancel(var cancel):
                 // The cancellation must follow its order on the partition: wait for what is in flight.
                 for task in pending { try await task.value }
                 pending.removeAll()
+                cancel.cancelledAt = Date()
                 try await producer.send(cancel, metadata: Self.metadata(cancel))
                 plan.cancelledOrderIDs.append(cancel.orderId)
             case .partner(let update):
