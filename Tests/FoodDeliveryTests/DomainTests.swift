@@ -10,7 +10,9 @@ import Testing
 struct OrderStateMachineTests {
     @Test("the happy path passes every state once and ends delivered")
     func happyPath() {
-        let states = OrderStateMachine.replay([.place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .pickUp, .deliver])
+        let states = OrderStateMachine.replay([
+            .place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .pickUp, .deliver,
+        ])
         #expect(states == [.placed, .accepted, .confirmed, .preparing, .ready, .assigned, .pickedUp, .delivered])
         #expect(states.last?.isTerminal == true)
     }
@@ -23,16 +25,25 @@ struct OrderStateMachineTests {
         #expect(OrderStateMachine.apply(.deliver, to: nil) == .illegal(current: nil, transition: .deliver))
         for terminal in OrderState.allCases where terminal.isTerminal {
             for transition in OrderTransition.allCases {
-                #expect(OrderStateMachine.apply(transition, to: terminal) == .illegal(current: terminal, transition: transition))
+                #expect(
+                    OrderStateMachine.apply(transition, to: terminal)
+                        == .illegal(current: terminal, transition: transition))
             }
         }
     }
 
     @Test("a cancellation counts before pickup and is void after it")
     func cancellation() {
-        #expect(OrderStateMachine.replay([.place, .accept, .confirm, .cancel, .startPreparing]) == [.placed, .accepted, .confirmed, .cancelled])
-        #expect(OrderStateMachine.replay([.place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .cancel]).last == .cancelled)
-        let late = OrderStateMachine.replay([.place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .pickUp, .cancel, .deliver])
+        #expect(
+            OrderStateMachine.replay([.place, .accept, .confirm, .cancel, .startPreparing]) == [
+                .placed, .accepted, .confirmed, .cancelled,
+            ])
+        #expect(
+            OrderStateMachine.replay([.place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .cancel])
+                .last == .cancelled)
+        let late = OrderStateMachine.replay([
+            .place, .accept, .confirm, .startPreparing, .markReady, .assignPartner, .pickUp, .cancel, .deliver,
+        ])
         #expect(late.last == .delivered)
         #expect(!late.contains(.cancelled))
     }
@@ -53,7 +64,8 @@ struct DomainRuleTests {
     let catalog = ReferenceCatalog.standard
     let pricer = OrderPricer()
 
-    func order(restaurant: String = "ben-dosa-corner", items: [OrderItem], at location: Location? = nil) -> OrderPlaced {
+    func order(restaurant: String = "ben-dosa-corner", items: [OrderItem], at location: Location? = nil) -> OrderPlaced
+    {
         let restaurantLocation = catalog.restaurant(restaurant)?.location ?? Location(lat: 12.97, lon: 77.59)
         return OrderPlaced(
             orderId: "o-1", customerId: "c-1", restaurantId: restaurant, city: "bengaluru", items: items,
@@ -64,7 +76,8 @@ struct DomainRuleTests {
 
     @Test("items are priced from the menu and the delivery charge grows with distance")
     func pricing() throws {
-        let near = try pricer.price(order(items: [OrderItem(itemId: "masala-dosa", quantity: 2), OrderItem(itemId: "idli", quantity: 1)]))
+        let near = try pricer.price(
+            order(items: [OrderItem(itemId: "masala-dosa", quantity: 2), OrderItem(itemId: "idli", quantity: 1)]))
         #expect(near.lines.map(\.lineTotalMinor) == [24000, 6000])
         #expect(near.subtotalMinor == 30000)
         // About 2.2 km: base 2000 + 3 started km × 800.
@@ -72,7 +85,9 @@ struct DomainRuleTests {
         #expect(near.totalMinor == near.subtotalMinor + near.deliveryChargeMinor)
         let restaurant = try #require(catalog.restaurant("ben-dosa-corner"))
         let far = try pricer.price(
-            order(items: [OrderItem(itemId: "idli", quantity: 1)], at: Location(lat: restaurant.location.lat + 0.08, lon: restaurant.location.lon))
+            order(
+                items: [OrderItem(itemId: "idli", quantity: 1)],
+                at: Location(lat: restaurant.location.lat + 0.08, lon: restaurant.location.lon))
         )
         #expect(far.deliveryChargeMinor > near.deliveryChargeMinor)
         #expect(DeliveryTariff.standard.charge(distanceKm: 3, subtotalMinor: 80000) == 0)
@@ -88,10 +103,16 @@ struct DomainRuleTests {
                 return error.reason
             }
         }
-        #expect(reason(order(restaurant: "ben-ghost-kitchen", items: [OrderItem(itemId: "idli", quantity: 1)])) == .unknownRestaurant)
-        #expect(reason(order(restaurant: "ben-thali-co", items: [OrderItem(itemId: "veg-thali", quantity: 1)])) == .restaurantClosed)
+        #expect(
+            reason(order(restaurant: "ben-ghost-kitchen", items: [OrderItem(itemId: "idli", quantity: 1)]))
+                == .unknownRestaurant)
+        #expect(
+            reason(order(restaurant: "ben-thali-co", items: [OrderItem(itemId: "veg-thali", quantity: 1)]))
+                == .restaurantClosed)
         #expect(reason(order(items: [OrderItem(itemId: "unicorn-steak", quantity: 1)])) == .unknownItem)
-        #expect(reason(order(items: [OrderItem(itemId: "idli", quantity: 1)], at: Location(lat: 13.5, lon: 77.59))) == .outOfDeliveryArea)
+        #expect(
+            reason(order(items: [OrderItem(itemId: "idli", quantity: 1)], at: Location(lat: 13.5, lon: 77.59)))
+                == .outOfDeliveryArea)
     }
 
     @Test("the kitchen rejects when the stock of an item (over all lines) is short")
@@ -100,14 +121,21 @@ struct DomainRuleTests {
         let accepted = OrderAccepted(
             orderId: "o-1", customerId: "c", restaurantId: restaurant.id, city: "bengaluru",
             lines: [
-                PricedLine(itemId: "chefs-special", name: "Chef's special", quantity: 2, unitPriceMinor: 1, lineTotalMinor: 2),
-                PricedLine(itemId: "chefs-special", name: "Chef's special", quantity: 2, unitPriceMinor: 1, lineTotalMinor: 2),
+                PricedLine(
+                    itemId: "chefs-special", name: "Chef's special", quantity: 2, unitPriceMinor: 1, lineTotalMinor: 2),
+                PricedLine(
+                    itemId: "chefs-special", name: "Chef's special", quantity: 2, unitPriceMinor: 1, lineTotalMinor: 2),
             ],
             subtotalMinor: 4, deliveryChargeMinor: 0, totalMinor: 4, currency: "INR", distanceKm: 1,
             deliveryLocation: restaurant.location, acceptedAt: Date()
         )
-        #expect(Kitchen.decide(accepted, restaurant: restaurant, stock: ["chefs-special": 4], hour: 12) == .confirm(preparationMinutes: restaurant.preparationMinutes))
-        guard case .reject(let refusal) = Kitchen.decide(accepted, restaurant: restaurant, stock: ["chefs-special": 3], hour: 12) else {
+        #expect(
+            Kitchen.decide(accepted, restaurant: restaurant, stock: ["chefs-special": 4], hour: 12)
+                == .confirm(preparationMinutes: restaurant.preparationMinutes))
+        guard
+            case .reject(let refusal) = Kitchen.decide(
+                accepted, restaurant: restaurant, stock: ["chefs-special": 3], hour: 12)
+        else {
             Issue.record("expected an out-of-stock rejection")
             return
         }
@@ -130,7 +158,8 @@ struct DomainRuleTests {
 
     @Test("one customer message per state; restaurants hear about new and cancelled orders")
     func notifications() {
-        let summary = OrderSummary(orderId: "o-1", customerId: "c-1", restaurantId: "r-1", restaurantName: "Dosa Corner", totalMinor: 27600)
+        let summary = OrderSummary(
+            orderId: "o-1", customerId: "c-1", restaurantId: "r-1", restaurantName: "Dosa Corner", totalMinor: 27600)
         for state in OrderState.allCases {
             let messages = NotificationRenderer.render(state, order: summary, detail: "why")
             #expect(messages.filter { $0.audience == .customer }.count == 1)
@@ -184,7 +213,8 @@ struct FoodCatalogTests {
     func topicsAndKeys() throws {
         let catalog = try Catalog.load(directory: Self.topics)
         for type in allOrderEventTypes {
-            let spec = try #require(catalog.events.first { $0.type == type.eventType }, "\(type.eventType) is not in the catalog")
+            let spec = try #require(
+                catalog.events.first { $0.type == type.eventType }, "\(type.eventType) is not in the catalog")
             #expect(spec.topic == "food.orders")
             #expect(spec.keyField == "/orderId")
         }

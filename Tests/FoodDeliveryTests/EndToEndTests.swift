@@ -20,7 +20,9 @@ func checkInvariants(_ system: FoodSystem, plan: LoadPlan, run: ObservedRun, sto
         #expect(try await reader.duplicateEffects() == 0, "duplicate effects in \(path)")
         let passed = try await reader.passedStates()
         var disagreeing: [String] = []
-        for order in plan.orderIDs where passed[order] != run.passed[order]?.map(\.rawValue) { disagreeing.append(order) }
+        for order in plan.orderIDs where passed[order] != run.passed[order]?.map(\.rawValue) {
+            disagreeing.append(order)
+        }
         #expect(disagreeing.isEmpty, "\(path) disagrees with the log on \(disagreeing.prefix(5))")
     }
 }
@@ -29,7 +31,9 @@ func checkInvariants(_ system: FoodSystem, plan: LoadPlan, run: ObservedRun, sto
 func checkNotifications(store: String, plan: LoadPlan, run: ObservedRun) async throws {
     let reader = try StoreReader(path: store)
     var customerMessages: [String: [String: Int]] = [:]
-    for row in try await reader.rows("SELECT order_id, state, COUNT(*) FROM notifications WHERE audience = 'customer' GROUP BY order_id, state") {
+    for row in try await reader.rows(
+        "SELECT order_id, state, COUNT(*) FROM notifications WHERE audience = 'customer' GROUP BY order_id, state")
+    {
         customerMessages[row[0], default: [:]][row[1]] = Int(row[2]) ?? 0
     }
     for order in plan.orderIDs {
@@ -40,7 +44,9 @@ func checkNotifications(store: String, plan: LoadPlan, run: ObservedRun) async t
 
 @Suite("Food delivery: the five services end to end", .serialized)
 struct FoodEndToEndTests {
-    @Test("every order ends in exactly one terminal state, one notification per state, analytics match, bad orders rejected or dead-lettered")
+    @Test(
+        "every order ends in exactly one terminal state, one notification per state, analytics match, bad orders rejected or dead-lettered"
+    )
     func endToEnd() async throws {
         let system = try FoodSystem()
         do {
@@ -53,11 +59,14 @@ struct FoodEndToEndTests {
                 items: [OrderItem(itemId: "idli", quantity: 1)], deliveryLocation: Location(lat: 12.97, lon: 77.59),
                 paymentToken: "tok_ok", placedAt: Date()
             )
-            try await system.events.send(ghost, metadata: EventMetadata(id: FoodEventID.make(orderId: ghost.orderId, type: OrderPlaced.eventType)))
+            try await system.events.send(
+                ghost,
+                metadata: EventMetadata(id: FoodEventID.make(orderId: ghost.orderId, type: OrderPlaced.eventType)))
             plan.orderIDs.append(ghost.orderId)
             let malformedID = "e2e-malformed/food.order.placed"
             let malformed = try system.events.message(
-                type: OrderPlaced.eventType, version: 1, payload: Array(#"{"orderId":"e2e-malformed","items":[]}"#.utf8),
+                type: OrderPlaced.eventType, version: 1,
+                payload: Array(#"{"orderId":"e2e-malformed","items":[]}"#.utf8),
                 key: "e2e-malformed", metadata: EventMetadata(id: malformedID)
             )
             try await system.producer.send(malformed)
@@ -84,12 +93,15 @@ struct FoodEndToEndTests {
                     if final == .rejected {
                         #expect(run.rejectionReasons[order] == String(outcome.dropFirst("rejected:".count)))
                     } else {
-                        #expect(final == .cancelled && cancelled.contains(order), "\(order) should be rejected (\(outcome)), is \(String(describing: final))")
+                        #expect(
+                            final == .cancelled && cancelled.contains(order),
+                            "\(order) should be rejected (\(outcome)), is \(String(describing: final))")
                     }
                 case .some:
                     #expect(final == .paymentFailed || (final == .cancelled && cancelled.contains(order)))
                 case .none:
-                    let fine = final == .delivered || (final == .cancelled && cancelled.contains(order))
+                    let fine =
+                        final == .delivered || (final == .cancelled && cancelled.contains(order))
                         || (final == .rejected && run.rejectionReasons[order] == "out_of_stock")
                     #expect(fine, "\(order) ended \(String(describing: final)) (\(run.rejectionReasons[order] ?? ""))")
                 }
@@ -160,7 +172,8 @@ struct FoodEndToEndTests {
                 case .some(let outcome) where outcome.hasPrefix("rejected:"): #expect(final == .rejected)
                 case .some: #expect(final == .paymentFailed)
                 case .none:
-                    #expect(final == .delivered || (final == .rejected && run.rejectionReasons[order] == "out_of_stock"))
+                    #expect(
+                        final == .delivered || (final == .rejected && run.rejectionReasons[order] == "out_of_stock"))
                     if run.passed[order]?.contains(.ready) == true { #expect(final == .delivered) }
                 }
             }

@@ -36,10 +36,12 @@ final class FoodSystem: @unchecked Sendable {
         directory = NSTemporaryDirectory() + "food-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let deadLetters = catalog.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }
-        observer = try OrderObserver(bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetters, logger: quietLogger)
+        observer = try OrderObserver(
+            bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetters, logger: quietLogger)
         let observer = self.observer
         observing = Task { try await observer.run() }
-        producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
+        producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
         events = EventProducer(producer: producer, source: "/food-test", routes: EventRoutes(catalog: catalog))
     }
 
@@ -52,7 +54,8 @@ final class FoodSystem: @unchecked Sendable {
     @discardableResult
     func start(_ name: String, instance: String? = nil, inbox: String? = nil) throws -> ServiceProcess {
         var arguments = foodServiceArguments(
-            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name, instance: instance), instanceID: instance
+            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name, instance: instance),
+            instanceID: instance
         )
         if let inbox, let index = arguments.firstIndex(of: "--inbox") { arguments[index + 1] = inbox }
         let service = try ServiceProcess(
@@ -80,7 +83,9 @@ final class FoodSystem: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        Issue.record("services did not join their groups: \(services.values.filter { !$0.log.contains("partitions assigned") }.map(\.name))")
+        Issue.record(
+            "services did not join their groups: \(services.values.filter { !$0.log.contains("partitions assigned") }.map(\.name))"
+        )
         throw CancellationError()
     }
 
@@ -91,7 +96,9 @@ final class FoodSystem: @unchecked Sendable {
 
     /// Waits until every order of the plan finished and every malformed record reached `groups` dead-letter
     /// topics, then returns what was observed (the caller checks it).
-    func waitUntilFinished(_ plan: LoadPlan, deadLetterGroups: Int = 5, timeout: Duration = .seconds(240)) async throws -> ObservedRun {
+    func waitUntilFinished(_ plan: LoadPlan, deadLetterGroups: Int = 5, timeout: Duration = .seconds(240)) async throws
+        -> ObservedRun
+    {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline {
@@ -149,7 +156,8 @@ final class FoodSystem: @unchecked Sendable {
 func platformOutcome(_ order: OrderPlaced) -> String? {
     do {
         let priced = try OrderPricer().price(order)
-        return PaymentProvider.charge(token: order.paymentToken, amountMinor: priced.totalMinor) == nil ? nil : "payment_failed"
+        return PaymentProvider.charge(token: order.paymentToken, amountMinor: priced.totalMinor) == nil
+            ? nil : "payment_failed"
     } catch {
         return "rejected:\(error.reason.rawValue)"
     }

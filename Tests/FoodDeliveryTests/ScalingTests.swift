@@ -18,7 +18,8 @@ func serviceURL(_ server: TestPostgres, schema: String) throws -> String {
     }
     let host = fields["host"] ?? "127.0.0.1"
     let port = try #require(fields["port"], "no port in \(base)")
-    return "postgres://\(fields["user"] ?? "postgres")@\(host):\(port)/\(fields["dbname"] ?? "postgres")?options=-csearch_path%3D\(schema)"
+    return
+        "postgres://\(fields["user"] ?? "postgres")@\(host):\(port)/\(fields["dbname"] ?? "postgres")?options=-csearch_path%3D\(schema)"
 }
 
 @Suite("Food delivery: two delivery instances", .serialized)
@@ -66,7 +67,8 @@ struct FoodScalingTests {
             )
             #expect(overlaps.isEmpty, "partners busy with two orders at once: \(overlaps.prefix(5))")
             #expect(try await delivery.integer("SELECT COUNT(*) FROM assignments WHERE released_ms IS NULL") == 0)
-            let byInstance = try await delivery.rows("SELECT assigned_by, COUNT(*) FROM assignments GROUP BY assigned_by")
+            let byInstance = try await delivery.rows(
+                "SELECT assigned_by, COUNT(*) FROM assignments GROUP BY assigned_by")
             #expect(Set(byInstance.map { $0[0] }) == ["d1", "d2"], "assignments per instance: \(byInstance)")
             #expect(try await delivery.integer("SELECT COUNT(*) FROM partners WHERE busy_order IS NOT NULL") == 0)
             let reachedPartner = plan.orderIDs.filter { run.passed[$0]?.contains(.assigned) == true }.count

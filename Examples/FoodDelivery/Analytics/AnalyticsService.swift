@@ -14,7 +14,8 @@ import Foundation
 @main
 struct AnalyticsService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "food-analytics", abstract: "Live order metrics on /metrics; --report prints the totals of the store."
+        commandName: "food-analytics",
+        abstract: "Live order metrics on /metrics; --report prints the totals of the store."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -25,12 +26,16 @@ struct AnalyticsService: AsyncParsableCommand {
 
     func run() async throws {
         if report {
-            let path = try sqliteStorePath(inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)
+            let path = try sqliteStorePath(
+                inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("no analytics store at \(path): run the service first, or pass its --inbox sqlite:PATH")
+                throw ValidationError(
+                    "no analytics store at \(path): run the service first, or pass its --inbox sqlite:PATH")
             }
             let store = try SQLiteInbox(path: path)
-            let snapshot = try await store.withConnection { try AnalyticsStore.snapshot($0, nowMilliseconds: AnalyticsStore.nowMilliseconds()) }
+            let snapshot = try await store.withConnection {
+                try AnalyticsStore.snapshot($0, nowMilliseconds: AnalyticsStore.nowMilliseconds())
+            }
             print(AnalyticsStore.describe(snapshot))
             return
         }
@@ -45,10 +50,15 @@ struct AnalyticsService: AsyncParsableCommand {
             case let placed as OrderPlaced:
                 _ = try database.execute(
                     "INSERT INTO facts (order_id, city, restaurant_id, customer_id, placed_ms, revenue_minor, outcome, done_ms) VALUES (?, ?, ?, ?, ?, 0, NULL, NULL) ON CONFLICT (order_id) DO NOTHING",
-                    [.text(orderID), .text(placed.city), .text(placed.restaurantId), .text(placed.customerId), .integer(eventMilliseconds)]
+                    [
+                        .text(orderID), .text(placed.city), .text(placed.restaurantId), .text(placed.customerId),
+                        .integer(eventMilliseconds),
+                    ]
                 )
             case let accepted as OrderAccepted:
-                _ = try database.execute("UPDATE facts SET revenue_minor = ? WHERE order_id = ?", [.integer(Int64(accepted.totalMinor)), .text(orderID)])
+                _ = try database.execute(
+                    "UPDATE facts SET revenue_minor = ? WHERE order_id = ?",
+                    [.integer(Int64(accepted.totalMinor)), .text(orderID)])
             default:
                 break
             }
@@ -105,11 +115,13 @@ final class AnalyticsGauges: Sendable {
         perMinute = registry.gauge("food_orders_per_minute", help: "Orders placed in the last minute.")
         averageDelivery = registry.gauge("food_delivery_seconds_average", help: "Mean placed-to-delivered time.")
         p95Delivery = registry.gauge("food_delivery_seconds_p95", help: "95th percentile placed-to-delivered time.")
-        activeRestaurants = registry.gauge("food_active_restaurants", help: "Restaurants with an order in the last hour.")
+        activeRestaurants = registry.gauge(
+            "food_active_restaurants", help: "Restaurants with an order in the last hour.")
         activeCustomers = registry.gauge("food_active_customers", help: "Customers with an order in the last hour.")
         var outcomes: [String: Gauge] = [:]
         for state in OrderState.allCases where state.isTerminal {
-            outcomes[state.rawValue] = registry.gauge("food_orders_finished", help: "Orders per terminal state.", labels: ["outcome": state.rawValue])
+            outcomes[state.rawValue] = registry.gauge(
+                "food_orders_finished", help: "Orders per terminal state.", labels: ["outcome": state.rawValue])
         }
         self.outcomes = outcomes
     }
@@ -121,7 +133,9 @@ final class AnalyticsGauges: Sendable {
         while !Task.isCancelled {
             if store == nil { store = try? open() }
             if let store,
-                let snapshot = try? await store.withConnection({ try AnalyticsStore.snapshot($0, nowMilliseconds: AnalyticsStore.nowMilliseconds()) })
+                let snapshot = try? await store.withConnection({
+                    try AnalyticsStore.snapshot($0, nowMilliseconds: AnalyticsStore.nowMilliseconds())
+                })
             {
                 publish(snapshot)
             }
@@ -148,7 +162,8 @@ enum AnalyticsStore {
         if let inbox = options.inbox, inbox.hasPrefix("postgres://") || inbox.hasPrefix("postgresql://") {
             return try PostgresInbox(connectionString: inbox)
         }
-        let path = try sqliteStorePath(inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)
+        let path = try sqliteStorePath(
+            inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
         )
@@ -160,13 +175,22 @@ enum AnalyticsStore {
     static func snapshot(_ database: any InboxTransaction, nowMilliseconds now: Int64) throws -> AnalyticsSnapshot {
         var snapshot = AnalyticsSnapshot()
         snapshot.ordersPlaced = integer(try database.query("SELECT COUNT(*) FROM facts"))
-        for row in try database.query("SELECT outcome, COUNT(*) FROM facts WHERE outcome IS NOT NULL GROUP BY outcome") {
-            if case .text(let outcome) = row[0], case .integer(let count) = row[1] { snapshot.ordersByOutcome[outcome] = Int(count) }
+        for row in try database.query("SELECT outcome, COUNT(*) FROM facts WHERE outcome IS NOT NULL GROUP BY outcome")
+        {
+            if case .text(let outcome) = row[0], case .integer(let count) = row[1] {
+                snapshot.ordersByOutcome[outcome] = Int(count)
+            }
         }
-        snapshot.revenueMinor = integer(try database.query("SELECT COALESCE(SUM(revenue_minor), 0) FROM facts WHERE outcome = 'delivered'"))
-        snapshot.ordersLastMinute = integer(try database.query("SELECT COUNT(*) FROM facts WHERE placed_ms >= ?", [.integer(now - 60_000)]))
-        snapshot.activeRestaurants = integer(try database.query("SELECT COUNT(DISTINCT restaurant_id) FROM facts WHERE placed_ms >= ?", [.integer(now - 3_600_000)]))
-        snapshot.activeCustomers = integer(try database.query("SELECT COUNT(DISTINCT customer_id) FROM facts WHERE placed_ms >= ?", [.integer(now - 3_600_000)]))
+        snapshot.revenueMinor = integer(
+            try database.query("SELECT COALESCE(SUM(revenue_minor), 0) FROM facts WHERE outcome = 'delivered'"))
+        snapshot.ordersLastMinute = integer(
+            try database.query("SELECT COUNT(*) FROM facts WHERE placed_ms >= ?", [.integer(now - 60_000)]))
+        snapshot.activeRestaurants = integer(
+            try database.query(
+                "SELECT COUNT(DISTINCT restaurant_id) FROM facts WHERE placed_ms >= ?", [.integer(now - 3_600_000)]))
+        snapshot.activeCustomers = integer(
+            try database.query(
+                "SELECT COUNT(DISTINCT customer_id) FROM facts WHERE placed_ms >= ?", [.integer(now - 3_600_000)]))
         var durations: [Double] = []
         for row in try database.query("SELECT done_ms - placed_ms FROM facts WHERE outcome = 'delivered'") {
             if case .integer(let milliseconds) = row[0] { durations.append(Double(milliseconds) / 1000) }

@@ -13,7 +13,8 @@ import Foundation
 @main
 struct DeliveryService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "food-delivery", abstract: "Assigns the nearest free partner to ready orders and follows deliveries."
+        commandName: "food-delivery",
+        abstract: "Assigns the nearest free partner to ready orders and follows deliveries."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -54,7 +55,8 @@ struct DeliveryService: AsyncParsableCommand {
                 _ = try database.execute(
                     "INSERT INTO waiting (order_id, city, lat, lon, queued_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
                     [
-                        .text(orderID), .text(order.city), .double(order.pickupLocation.lat), .double(order.pickupLocation.lon),
+                        .text(orderID), .text(order.city), .double(order.pickupLocation.lat),
+                        .double(order.pickupLocation.lon),
                         .integer(Int64(Date().timeIntervalSince1970 * 1000)),
                     ]
                 )
@@ -63,27 +65,38 @@ struct DeliveryService: AsyncParsableCommand {
                 // The log is the truth: if a crash made this service choose differently on a second run, the
                 // partner in the first assigned event wins.
                 _ = try database.execute(
-                    "UPDATE partners SET busy_order = NULL WHERE busy_order = ? AND partner_id <> ?", [.text(orderID), .text(assigned.partnerId)]
+                    "UPDATE partners SET busy_order = NULL WHERE busy_order = ? AND partner_id <> ?",
+                    [.text(orderID), .text(assigned.partnerId)]
                 )
-                _ = try database.execute("UPDATE partners SET busy_order = ? WHERE partner_id = ?", [.text(orderID), .text(assigned.partnerId)])
-                try await context.emitOnce(OrderPickedUp(orderId: orderID, partnerId: assigned.partnerId, pickedUpAt: Date()))
+                _ = try database.execute(
+                    "UPDATE partners SET busy_order = ? WHERE partner_id = ?",
+                    [.text(orderID), .text(assigned.partnerId)])
+                try await context.emitOnce(
+                    OrderPickedUp(orderId: orderID, partnerId: assigned.partnerId, pickedUpAt: Date()))
             case let pickedUp as OrderPickedUp:
                 let rows = try database.query("SELECT lat, lon FROM deliveries WHERE order_id = ?", [.text(orderID)])
                 guard let row = rows.first, case .double(let lat) = row[0], case .double(let lon) = row[1] else {
-                    throw PermanentError(HandlerFailure("picked-up order \(orderID) has no delivery address (no accepted event seen)"))
+                    throw PermanentError(
+                        HandlerFailure("picked-up order \(orderID) has no delivery address (no accepted event seen)"))
                 }
                 try await context.emitOnce(
-                    OrderDelivered(orderId: orderID, partnerId: pickedUp.partnerId, location: Location(lat: lat, lon: lon), deliveredAt: Date())
+                    OrderDelivered(
+                        orderId: orderID, partnerId: pickedUp.partnerId, location: Location(lat: lat, lon: lon),
+                        deliveredAt: Date())
                 )
             case let delivered as OrderDelivered:
                 _ = try database.execute(
                     "UPDATE partners SET busy_order = NULL, lat = ?, lon = ? WHERE partner_id = ? AND busy_order = ?",
-                    [.double(delivered.location.lat), .double(delivered.location.lon), .text(delivered.partnerId), .text(orderID)]
+                    [
+                        .double(delivered.location.lat), .double(delivered.location.lon), .text(delivered.partnerId),
+                        .text(orderID),
+                    ]
                 )
                 try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
                 try Dispatch.release(orderID, database)
                 try await Dispatch.assignWaiting(
-                    city: try Dispatch.city(ofPartner: delivered.partnerId, database), by: instance, context: context, database: database
+                    city: try Dispatch.city(ofPartner: delivered.partnerId, database), by: instance, context: context,
+                    database: database
                 )
             case is OrderCancelled:
                 _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])
@@ -118,14 +131,20 @@ struct DeliveryService: AsyncParsableCommand {
 /// Assignment against the service's partner table.
 enum Dispatch {
     /// Assigns free partners of a city to its waiting orders, oldest first, each to the nearest free partner.
-    static func assignWaiting(city: String, by instance: String, context: EventContext, database: any InboxTransaction) async throws {
+    static func assignWaiting(city: String, by instance: String, context: EventContext, database: any InboxTransaction)
+        async throws
+    {
         while true {
-            let waiting = try database.query("SELECT order_id, lat, lon FROM waiting WHERE city = ? ORDER BY queued_ms, order_id LIMIT 1", [.text(city)])
+            let waiting = try database.query(
+                "SELECT order_id, lat, lon FROM waiting WHERE city = ? ORDER BY queued_ms, order_id LIMIT 1",
+                [.text(city)])
             guard let order = waiting.first, case .text(let orderID) = order[0], case .double(let lat) = order[1],
                 case .double(let lon) = order[2]
             else { return }
             var free: [PartnerPosition] = []
-            for row in try database.query("SELECT partner_id, lat, lon FROM partners WHERE city = ? AND busy_order IS NULL", [.text(city)]) {
+            for row in try database.query(
+                "SELECT partner_id, lat, lon FROM partners WHERE city = ? AND busy_order IS NULL", [.text(city)])
+            {
                 if case .text(let id) = row[0], case .double(let pLat) = row[1], case .double(let pLon) = row[2] {
                     free.append(PartnerPosition(partnerId: id, location: Location(lat: pLat, lon: pLon)))
                 }
@@ -133,7 +152,8 @@ enum Dispatch {
             guard let choice = Dispatcher.nearest(to: Location(lat: lat, lon: lon), among: free) else { return }
             // Only a partner still free gets the order (a concurrent instance may have taken them meanwhile).
             let taken = try database.execute(
-                "UPDATE partners SET busy_order = ? WHERE partner_id = ? AND busy_order IS NULL", [.text(orderID), .text(choice.partner.partnerId)]
+                "UPDATE partners SET busy_order = ? WHERE partner_id = ? AND busy_order IS NULL",
+                [.text(orderID), .text(choice.partner.partnerId)]
             )
             guard taken == 1 else { continue }
             // The assignment's interval (closed on delivery or cancellation) makes any overlap visible.
@@ -155,7 +175,8 @@ enum Dispatch {
     /// Closes the open assignment interval of an order.
     static func release(_ orderID: String, _ database: any InboxTransaction) throws {
         _ = try database.execute(
-            "UPDATE assignments SET released_ms = ? WHERE order_id = ? AND released_ms IS NULL", [.integer(nowMilliseconds()), .text(orderID)]
+            "UPDATE assignments SET released_ms = ? WHERE order_id = ? AND released_ms IS NULL",
+            [.integer(nowMilliseconds()), .text(orderID)]
         )
     }
 

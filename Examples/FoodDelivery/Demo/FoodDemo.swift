@@ -36,7 +36,9 @@ struct FoodDemo: AsyncParsableCommand {
     @Option(help: "The Topics/ catalog directory.")
     var catalog = "Topics"
 
-    @Option(name: .customLong("work-dir"), help: "Where the services' stores and logs go (default: a new temporary directory).")
+    @Option(
+        name: .customLong("work-dir"),
+        help: "Where the services' stores and logs go (default: a new temporary directory).")
     var workDirectory: String?
 
     @Flag(help: "Keep the work directory (stores and logs) after a successful run.")
@@ -67,22 +69,28 @@ struct FoodDemo: AsyncParsableCommand {
         for name in foodServiceNames {
             let service = try ServiceProcess(
                 name: name,
-                arguments: foodServiceArguments(bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite"),
+                arguments: foodServiceArguments(
+                    bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite"),
                 logPath: "\(directory)/\(name).log"
             )
             services.append(service)
-            note("\(name.padding(toLength: 19, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)")
+            note(
+                "\(name.padding(toLength: 19, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)")
         }
         let children = services
         let interrupt = InterruptHandler { for service in children { service.send(SIGTERM) } }
         defer { interrupt.cancel() }
 
-        let observer = try OrderObserver(bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
+        let observer = try OrderObserver(
+            bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
         let observing = Task { try await observer.run() }
         try await waitForGroups(services)
 
-        step("Placing \(orders) orders at \(Int(rate))/s (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered")
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)
+        step(
+            "Placing \(orders) orders at \(Int(rate))/s (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered"
+        )
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)
         let events = EventProducer(producer: producer, source: "/food-loadgen", routes: EventRoutes(catalog: loaded))
         let generator = LoadGenerator(settings: LoadSettings(orders: orders, seed: seed, rate: rate, runID: "ord"))
         let clock = ContinuousClock()
@@ -148,7 +156,9 @@ struct FoodDemo: AsyncParsableCommand {
             let count = try await reader.duplicateEffects()
             storeDuplicates[name] = count
             duplicates += count
-            if name == "food-notifications" { notifications = try await reader.integer("SELECT COUNT(*) FROM notifications") }
+            if name == "food-notifications" {
+                notifications = try await reader.integer("SELECT COUNT(*) FROM notifications")
+            }
             let states = try await reader.orderStates()
             for (order, passed) in run.passed where states[order] != passed.last?.rawValue { disagreements += 1 }
         }
@@ -158,11 +168,17 @@ struct FoodDemo: AsyncParsableCommand {
         let deadLettered = Set(run.deadLetters.map(\.eventID)).count
         let cancelledByCustomer = run.terminal[OrderState.cancelled.rawValue] ?? 0
         let paymentFailed = run.terminal[OrderState.paymentFailed.rawValue] ?? 0
-        say("orders placed            \(finalPlan.orderIDs.count) (+ \(finalPlan.invalidEventIDs.count) malformed records, \(finalPlan.cancelledOrderIDs.count) cancellation requests, \(finalPlan.partnerUpdates) partner moves)")
+        say(
+            "orders placed            \(finalPlan.orderIDs.count) (+ \(finalPlan.invalidEventIDs.count) malformed records, \(finalPlan.cancelledOrderIDs.count) cancellation requests, \(finalPlan.partnerUpdates) partner moves)"
+        )
         say("  delivered              \(run.count(bucket: "delivered"))")
         say("  rejected               \(run.count(bucket: "rejected"))")
-        say("  cancelled              \(run.count(bucket: "cancelled")) (by the customer \(cancelledByCustomer), payment failed \(paymentFailed))")
-        say("  stuck                  \(stuck)\(stuck > 0 ? "  e.g. " + run.unfinished.prefix(5).joined(separator: ", ") : "")")
+        say(
+            "  cancelled              \(run.count(bucket: "cancelled")) (by the customer \(cancelledByCustomer), payment failed \(paymentFailed))"
+        )
+        say(
+            "  stuck                  \(stuck)\(stuck > 0 ? "  e.g. " + run.unfinished.prefix(5).joined(separator: ", ") : "")"
+        )
         say("notifications sent       \(notifications)")
         say("dead-lettered events     \(deadLettered) (\(run.deadLetters.count) dead-letter records over the groups)")
         for (reason, records) in Dictionary(grouping: run.deadLetters, by: \.reason).sorted(by: { $0.key < $1.key }) {
@@ -170,11 +186,17 @@ struct FoodDemo: AsyncParsableCommand {
         }
         say("latency placed→final     p50 \(Int(run.p50Milliseconds)) ms, p99 \(Int(run.p99Milliseconds)) ms")
         let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        say("throughput               \(run.events) events in \(String(format: "%.1f", seconds)) s = \(Int(Double(run.events) / seconds)) events/s on food.orders")
-        say("duplicate effects        \(duplicates) (\(storeDuplicates.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+        say(
+            "throughput               \(run.events) events in \(String(format: "%.1f", seconds)) s = \(Int(Double(run.events) / seconds)) events/s on food.orders"
+        )
+        say(
+            "duplicate effects        \(duplicates) (\(storeDuplicates.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+        )
         say("redelivered records      \(run.duplicateDeliveries) (same event id seen again; skipped by the inboxes)")
         say("services disagreeing     \(disagreements) order states differ between a service's store and the log")
-        say("stores and logs          \(directory)\(keep || stuck > 0 || duplicates > 0 ? "" : " (removed; --keep keeps them)")")
+        say(
+            "stores and logs          \(directory)\(keep || stuck > 0 || duplicates > 0 ? "" : " (removed; --keep keeps them)")"
+        )
         say(
             "dabba-demo orders=\(finalPlan.orderIDs.count) delivered=\(run.count(bucket: "delivered")) rejected=\(run.count(bucket: "rejected")) cancelled=\(run.count(bucket: "cancelled")) stuck=\(stuck) dead_lettered=\(deadLettered) duplicate_effects=\(duplicates) p99_ms=\(Int(run.p99Milliseconds))"
         )
@@ -190,7 +212,8 @@ struct FoodDemo: AsyncParsableCommand {
             for service in services where pending.contains(service.name) {
                 if service.log.contains("partitions assigned") { pending.remove(service.name) }
                 if !service.isRunning {
-                    throw ValidationError("\(service.name) exited at start; its log (\(service.logPath)):\n\(service.log)")
+                    throw ValidationError(
+                        "\(service.name) exited at start; its log (\(service.logPath)):\n\(service.log)")
                 }
             }
             try await Task.sleep(for: .milliseconds(200))
@@ -207,7 +230,9 @@ struct FoodDemo: AsyncParsableCommand {
     private func printProgress(_ run: ObservedRun, elapsed: Duration, total: Int) {
         let order: [String] = ["not_placed_yet"] + OrderState.allCases.map(\.rawValue)
         let parts = order.compactMap { state in run.byState[state].map { "\(state) \($0)" } }
-        say("  \(String(format: "%5.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))s  \(parts.joined(separator: " · "))  | dead letters \(run.deadLetters.count)")
+        say(
+            "  \(String(format: "%5.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))s  \(parts.joined(separator: " · "))  | dead letters \(run.deadLetters.count)"
+        )
     }
 
     private func step(_ text: String) {

@@ -20,12 +20,15 @@ public enum Dispatcher {
     ///   - pickup: The restaurant.
     ///   - available: The city's free partners.
     /// - Returns: The partner and their distance, or nil when nobody is free.
-    public static func nearest(to pickup: Location, among available: [PartnerPosition]) -> (partner: PartnerPosition, distanceKm: Double)? {
+    public static func nearest(to pickup: Location, among available: [PartnerPosition]) -> (
+        partner: PartnerPosition, distanceKm: Double
+    )? {
         var best: (partner: PartnerPosition, distanceKm: Double)?
         for candidate in available {
             let distance = candidate.location.distanceKm(to: pickup)
             if let current = best,
-                distance > current.distanceKm || (distance == current.distanceKm && candidate.partnerId >= current.partner.partnerId)
+                distance > current.distanceKm
+                    || (distance == current.distanceKm && candidate.partnerId >= current.partner.partnerId)
             {
                 continue
             }

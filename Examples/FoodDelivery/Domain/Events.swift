@@ -24,7 +24,8 @@ public struct Location: Codable, Sendable, Hashable {
         let radius = 6371.0
         let dLat = (other.lat - lat) * .pi / 180
         let dLon = (other.lon - lon) * .pi / 180
-        let a = sin(dLat / 2) * sin(dLat / 2)
+        let a =
+            sin(dLat / 2) * sin(dLat / 2)
             + cos(lat * .pi / 180) * cos(other.lat * .pi / 180) * sin(dLon / 2) * sin(dLon / 2)
         return radius * 2 * atan2(a.squareRoot(), (1 - a).squareRoot())
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who a notification is for.
 public enum Audience: String, Sendable, Codable {
     /// The customer who ordered.
@@ -60,7 +62,8 @@ public enum NotificationRenderer {
     ///   - order: The order.
     ///   - detail: A reason or partner id to mention, if any.
     /// - Returns: The messages, the customer's first.
-    public static func render(_ state: OrderState, order: OrderSummary, detail: String? = nil) -> [RenderedNotification] {
+    public static func render(_ state: OrderState, order: OrderSummary, detail: String? = nil) -> [RenderedNotification]
+    {
         let amount = order.totalMinor.map { String(format: "₹%.2f", Double($0) / 100) } ?? ""
         let customerText: String
         let channel: NotificationChannel
@@ -68,7 +71,9 @@ public enum NotificationRenderer {
         case .placed:
             (customerText, channel) = ("We received your order \(order.orderId) for \(order.restaurantName).", .push)
         case .accepted:
-            (customerText, channel) = ("Payment of \(amount) received; \(order.restaurantName) will confirm shortly.", .email)
+            (customerText, channel) = (
+                "Payment of \(amount) received; \(order.restaurantName) will confirm shortly.", .email
+            )
         case .confirmed:
             (customerText, channel) = ("\(order.restaurantName) confirmed your order.", .push)
         case .preparing:
@@ -88,7 +93,9 @@ public enum NotificationRenderer {
         case .paymentFailed:
             (customerText, channel) = ("Your payment failed (\(detail ?? "declined")); the order was not placed.", .sms)
         }
-        var messages = [RenderedNotification(audience: .customer, recipient: order.customerId, channel: channel, text: customerText)]
+        var messages = [
+            RenderedNotification(audience: .customer, recipient: order.customerId, channel: channel, text: customerText)
+        ]
         switch state {
         case .accepted:
             messages.append(
@@ -110,5 +117,3 @@ public enum NotificationRenderer {
         return messages
     }
 }
-
-import Foundation

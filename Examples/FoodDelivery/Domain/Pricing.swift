@@ -12,7 +12,8 @@ public struct DeliveryTariff: Sendable, Hashable {
     public var freeFromSubtotalMinor: Int
 
     /// ₹20 base, ₹8 per started km, 12 km radius, free from ₹800.
-    public static let standard = DeliveryTariff(baseMinor: 2000, perKmMinor: 800, maxDistanceKm: 12, freeFromSubtotalMinor: 80000)
+    public static let standard = DeliveryTariff(
+        baseMinor: 2000, perKmMinor: 800, maxDistanceKm: 12, freeFromSubtotalMinor: 80000)
 
     /// Creates a tariff.
     public init(baseMinor: Int, perKmMinor: Int, maxDistanceKm: Double, freeFromSubtotalMinor: Int) {
@@ -79,7 +80,10 @@ public struct OrderPricer: Sendable {
         guard let restaurant = catalog.restaurant(order.restaurantId) else {
             throw OrderRefusal(reason: .unknownRestaurant, detail: "no restaurant '\(order.restaurantId)'")
         }
-        let hour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC") ?? .current, from: order.placedAt).hour ?? 0
+        let hour =
+            Calendar(identifier: .gregorian).dateComponents(
+                in: TimeZone(identifier: "UTC") ?? .current, from: order.placedAt
+            ).hour ?? 0
         guard restaurant.isOpen(atUTCHour: hour) else {
             throw OrderRefusal(reason: .restaurantClosed, detail: "\(restaurant.id) is closed at \(hour):00 UTC")
         }
@@ -99,7 +103,8 @@ public struct OrderPricer: Sendable {
         guard distance <= tariff.maxDistanceKm else {
             throw OrderRefusal(
                 reason: .outOfDeliveryArea,
-                detail: "the customer is \(String(format: "%.1f", distance)) km from \(restaurant.id) (limit \(Int(tariff.maxDistanceKm)) km)"
+                detail:
+                    "the customer is \(String(format: "%.1f", distance)) km from \(restaurant.id) (limit \(Int(tariff.maxDistanceKm)) km)"
             )
         }
         let subtotal = lines.reduce(0) { $0 + $1.lineTotalMinor }
@@ -142,16 +147,22 @@ public enum Kitchen {
     ///   - stock: What is left of each item (by item id).
     ///   - hour: The UTC hour of the decision.
     /// - Returns: Confirm (with the preparation time) or reject (closed, out of stock).
-    public static func decide(_ order: OrderAccepted, restaurant: Restaurant, stock: [String: Int], hour: Int) -> KitchenDecision {
+    public static func decide(_ order: OrderAccepted, restaurant: Restaurant, stock: [String: Int], hour: Int)
+        -> KitchenDecision
+    {
         guard restaurant.isOpen(atUTCHour: hour) else {
-            return .reject(OrderRefusal(reason: .restaurantClosed, detail: "\(restaurant.id) is closed at \(hour):00 UTC"))
+            return .reject(
+                OrderRefusal(reason: .restaurantClosed, detail: "\(restaurant.id) is closed at \(hour):00 UTC"))
         }
         var wanted: [String: Int] = [:]
         for line in order.lines { wanted[line.itemId, default: 0] += line.quantity }
         for (item, quantity) in wanted.sorted(by: { $0.key < $1.key }) {
             let left = stock[item] ?? 0
             if left < quantity {
-                return .reject(OrderRefusal(reason: .outOfStock, detail: "\(restaurant.id) has \(left) of \(item) left, \(quantity) ordered"))
+                return .reject(
+                    OrderRefusal(
+                        reason: .outOfStock, detail: "\(restaurant.id) has \(left) of \(item) left, \(quantity) ordered"
+                    ))
             }
         }
         return .confirm(preparationMinutes: restaurant.preparationMinutes)

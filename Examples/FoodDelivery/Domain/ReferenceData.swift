@@ -1,3 +1,5 @@
+import Foundation
+
 /// A dish on a restaurant's menu.
 public struct MenuItem: Sendable, Hashable {
     /// The item id, unique within the restaurant.
@@ -82,10 +84,31 @@ public struct ReferenceCatalog: Sendable {
             City(id: "chennai", centre: Location(lat: 13.0827, lon: 80.2707), currency: "INR"),
         ]
         let kitchens: [(slug: String, name: String, minutes: Int, dishes: [(String, String, Int)])] = [
-            ("dosa-corner", "Dosa Corner", 12, [("masala-dosa", "Masala dosa", 12000), ("idli", "Idli (2)", 6000), ("filter-coffee", "Filter coffee", 4000)]),
-            ("biryani-house", "Biryani House", 25, [("chicken-biryani", "Chicken biryani", 28000), ("veg-biryani", "Veg biryani", 22000), ("raita", "Raita", 5000)]),
-            ("chaat-street", "Chaat Street", 8, [("pani-puri", "Pani puri", 7000), ("bhel", "Bhel puri", 8000), ("mango-lassi", "Mango lassi", 9000)]),
-            ("tandoor", "Tandoor Nights", 20, [("butter-chicken", "Butter chicken", 32000), ("naan", "Butter naan", 6000), ("dal-makhani", "Dal makhani", 24000)]),
+            (
+                "dosa-corner", "Dosa Corner", 12,
+                [
+                    ("masala-dosa", "Masala dosa", 12000), ("idli", "Idli (2)", 6000),
+                    ("filter-coffee", "Filter coffee", 4000),
+                ]
+            ),
+            (
+                "biryani-house", "Biryani House", 25,
+                [
+                    ("chicken-biryani", "Chicken biryani", 28000), ("veg-biryani", "Veg biryani", 22000),
+                    ("raita", "Raita", 5000),
+                ]
+            ),
+            (
+                "chaat-street", "Chaat Street", 8,
+                [("pani-puri", "Pani puri", 7000), ("bhel", "Bhel puri", 8000), ("mango-lassi", "Mango lassi", 9000)]
+            ),
+            (
+                "tandoor", "Tandoor Nights", 20,
+                [
+                    ("butter-chicken", "Butter chicken", 32000), ("naan", "Butter naan", 6000),
+                    ("dal-makhani", "Dal makhani", 24000),
+                ]
+            ),
             ("thali-co", "Thali House", 15, [("veg-thali", "Veg thali", 25000), ("gulab-jamun", "Gulab jamun", 7000)]),
         ]
         var restaurants: [Restaurant] = []
@@ -113,7 +136,8 @@ public struct ReferenceCatalog: Sendable {
                 partners.append(
                     DeliveryPartner(
                         id: "ptn-\(city.id.prefix(3))-\(String(format: "%02d", number))", city: city.id,
-                        home: Location(lat: city.centre.lat + radius * cos(angle), lon: city.centre.lon + radius * sin(angle))
+                        home: Location(
+                            lat: city.centre.lat + radius * cos(angle), lon: city.centre.lon + radius * sin(angle))
                     )
                 )
             }
@@ -134,8 +158,7 @@ public struct ReferenceCatalog: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Foundation

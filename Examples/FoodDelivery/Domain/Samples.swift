@@ -14,13 +14,17 @@ public enum SampleEvents {
     /// An accepted order.
     public static let accepted = OrderAccepted(
         orderId: "ord-000001", customerId: "cus-ben-0007", restaurantId: "ben-dosa-corner", city: "bengaluru",
-        lines: [PricedLine(itemId: "masala-dosa", name: "Masala dosa", quantity: 2, unitPriceMinor: 12000, lineTotalMinor: 24000)],
+        lines: [
+            PricedLine(
+                itemId: "masala-dosa", name: "Masala dosa", quantity: 2, unitPriceMinor: 12000, lineTotalMinor: 24000)
+        ],
         subtotalMinor: 24000, deliveryChargeMinor: 3600, totalMinor: 27600, currency: "INR", distanceKm: 2.4,
         deliveryLocation: home, acceptedAt: time
     )
     /// Rejections by the platform and by a restaurant.
     public static let rejectedByPlatform = OrderRejected(
-        orderId: "ord-000002", reason: .unknownRestaurant, rejectedBy: "platform", detail: "no restaurant 'ghost'", rejectedAt: time
+        orderId: "ord-000002", reason: .unknownRestaurant, rejectedBy: "platform", detail: "no restaurant 'ghost'",
+        rejectedAt: time
     )
     /// A restaurant's rejection.
     public static let rejectedByRestaurant = OrderRejected(
@@ -28,24 +32,31 @@ public enum SampleEvents {
         detail: "ben-dosa-corner has 0 of chefs-special left, 1 ordered", rejectedAt: time
     )
     /// A failed payment.
-    public static let paymentFailed = PaymentFailed(orderId: "ord-000004", reason: "card_declined", amountMinor: 27600, failedAt: time)
+    public static let paymentFailed = PaymentFailed(
+        orderId: "ord-000004", reason: "card_declined", amountMinor: 27600, failedAt: time)
     /// A confirmation.
-    public static let confirmed = OrderConfirmed(orderId: "ord-000001", restaurantId: "ben-dosa-corner", estimatedReadyMinutes: 12, confirmedAt: time)
+    public static let confirmed = OrderConfirmed(
+        orderId: "ord-000001", restaurantId: "ben-dosa-corner", estimatedReadyMinutes: 12, confirmedAt: time)
     /// Preparation started.
-    public static let preparing = OrderPreparing(orderId: "ord-000001", restaurantId: "ben-dosa-corner", preparationMinutes: 12, startedAt: time)
+    public static let preparing = OrderPreparing(
+        orderId: "ord-000001", restaurantId: "ben-dosa-corner", preparationMinutes: 12, startedAt: time)
     /// Ready for pickup.
     public static let ready = OrderReady(
         orderId: "ord-000001", restaurantId: "ben-dosa-corner", city: "bengaluru", pickupLocation: home,
         readyAt: time.addingTimeInterval(720)
     )
     /// A partner assigned.
-    public static let assigned = DeliveryAssigned(orderId: "ord-000001", partnerId: "ptn-ben-03", distanceToRestaurantKm: 0.8, assignedAt: time)
+    public static let assigned = DeliveryAssigned(
+        orderId: "ord-000001", partnerId: "ptn-ben-03", distanceToRestaurantKm: 0.8, assignedAt: time)
     /// Picked up.
     public static let pickedUp = OrderPickedUp(orderId: "ord-000001", partnerId: "ptn-ben-03", pickedUpAt: time)
     /// Delivered.
-    public static let delivered = OrderDelivered(orderId: "ord-000001", partnerId: "ptn-ben-03", location: home, deliveredAt: time)
+    public static let delivered = OrderDelivered(
+        orderId: "ord-000001", partnerId: "ptn-ben-03", location: home, deliveredAt: time)
     /// Cancelled by the customer.
-    public static let cancelled = OrderCancelled(orderId: "ord-000005", reason: "customer_request", cancelledBy: "customer", cancelledAt: time)
+    public static let cancelled = OrderCancelled(
+        orderId: "ord-000005", reason: "customer_request", cancelledBy: "customer", cancelledAt: time)
     /// A partner's position.
-    public static let partnerMoved = PartnerLocationUpdated(partnerId: "ptn-ben-03", city: "bengaluru", location: home, updatedAt: time)
+    public static let partnerMoved = PartnerLocationUpdated(
+        partnerId: "ptn-ben-03", city: "bengaluru", location: home, updatedAt: time)
 }

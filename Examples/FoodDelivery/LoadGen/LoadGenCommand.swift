@@ -13,7 +13,8 @@ import Logging
 @main
 struct LoadGenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "food-loadgen", abstract: "Places orders (and bad ones) on food.orders; prints the load plan as JSON."
+        commandName: "food-loadgen",
+        abstract: "Places orders (and bad ones) on food.orders; prints the load plan as JSON."
     )
 
     @Option(name: [.short, .customLong("bootstrap")], help: "Kafka bootstrap servers (default: $DABBA_BOOTSTRAP).")
@@ -39,7 +40,9 @@ struct LoadGenCommand: AsyncParsableCommand {
 
     func run() async throws {
         let servers = bootstrap ?? ProcessInfo.processInfo.environment["DABBA_BOOTSTRAP"]
-        guard let servers, !servers.isEmpty else { throw ValidationError("no bootstrap servers: pass --bootstrap or set DABBA_BOOTSTRAP") }
+        guard let servers, !servers.isEmpty else {
+            throw ValidationError("no bootstrap servers: pass --bootstrap or set DABBA_BOOTSTRAP")
+        }
         let directory = catalog ?? ProcessInfo.processInfo.environment["DABBA_CATALOG"] ?? "Topics"
         let loaded = try Catalog.load(directory: URL(fileURLWithPath: directory))
         var logger = Logger(label: "food-loadgen")
@@ -48,7 +51,8 @@ struct LoadGenCommand: AsyncParsableCommand {
         let events = EventProducer(producer: producer, source: "/food-loadgen", routes: EventRoutes(catalog: loaded))
         let generator = LoadGenerator(
             settings: LoadSettings(
-                orders: orders, seed: seed, rate: rate, runID: runID ?? "ord\(UUID().uuidString.prefix(6).lowercased())",
+                orders: orders, seed: seed, rate: rate,
+                runID: runID ?? "ord\(UUID().uuidString.prefix(6).lowercased())",
                 includeBadOrders: !onlyGood
             )
         )

@@ -11,7 +11,8 @@ import Foundation
 @main
 struct NotificationsService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "food-notifications", abstract: "Renders customer and restaurant messages for every order state change."
+        commandName: "food-notifications",
+        abstract: "Renders customer and restaurant messages for every order state change."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -31,13 +32,16 @@ struct NotificationsService: AsyncParsableCommand {
                     [.text(orderID), .text(placed.customerId), .text(placed.restaurantId)]
                 )
             case let accepted as OrderAccepted:
-                _ = try database.execute("UPDATE orders SET total_minor = ? WHERE order_id = ?", [.integer(Int64(accepted.totalMinor)), .text(orderID)])
+                _ = try database.execute(
+                    "UPDATE orders SET total_minor = ? WHERE order_id = ?",
+                    [.integer(Int64(accepted.totalMinor)), .text(orderID)])
             case let rejected as OrderRejected: detail = rejected.detail
             case let failed as PaymentFailed: detail = failed.reason.replacingOccurrences(of: "_", with: " ")
             case let assigned as DeliveryAssigned: detail = "Partner \(assigned.partnerId)"
             default: break
             }
-            let rows = try database.query("SELECT customer_id, restaurant_id, total_minor FROM orders WHERE order_id = ?", [.text(orderID)])
+            let rows = try database.query(
+                "SELECT customer_id, restaurant_id, total_minor FROM orders WHERE order_id = ?", [.text(orderID)])
             guard let row = rows.first, case .text(let customer) = row[0], case .text(let restaurant) = row[1] else {
                 throw PermanentError(HandlerFailure("no placed event seen for order \(orderID)"))
             }
@@ -51,11 +55,14 @@ struct NotificationsService: AsyncParsableCommand {
                 _ = try database.execute(
                     "INSERT INTO notifications (order_id, state, audience, recipient, channel, text, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        .text(orderID), .text(update.to.rawValue), .text(message.audience.rawValue), .text(message.recipient),
+                        .text(orderID), .text(update.to.rawValue), .text(message.audience.rawValue),
+                        .text(message.recipient),
                         .text(message.channel.rawValue), .text(message.text), .text(context.envelope.id),
                     ]
                 )
-                try FoodStore.recordEffect("notify:\(orderID):\(update.to.rawValue):\(message.audience.rawValue)", context: context, in: database)
+                try FoodStore.recordEffect(
+                    "notify:\(orderID):\(update.to.rawValue):\(message.audience.rawValue)", context: context,
+                    in: database)
                 context.logger.debug("\(message.channel.rawValue) to \(message.recipient): \(message.text)")
             }
         }

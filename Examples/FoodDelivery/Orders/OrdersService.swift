@@ -25,7 +25,8 @@ struct OrdersService: AsyncParsableCommand {
         pipeline.emits(SampleEvents.paymentFailed)
         pipeline.onOrderEvents { update, context in
             let database = try FoodStore.database(context)
-            try FoodStore.recordEffect("state:\(update.event.orderId):\(update.to.rawValue)", context: context, in: database)
+            try FoodStore.recordEffect(
+                "state:\(update.event.orderId):\(update.to.rawValue)", context: context, in: database)
             guard let order = update.event as? OrderPlaced else { return }
             let now = Date()
             let priced: PricedOrder
@@ -34,13 +35,16 @@ struct OrdersService: AsyncParsableCommand {
             } catch let refusal as OrderRefusal {
                 context.logger.info("rejected \(order.orderId): \(refusal)")
                 try await context.emitOnce(
-                    OrderRejected(orderId: order.orderId, reason: refusal.reason, rejectedBy: "platform", detail: refusal.detail, rejectedAt: now)
+                    OrderRejected(
+                        orderId: order.orderId, reason: refusal.reason, rejectedBy: "platform", detail: refusal.detail,
+                        rejectedAt: now)
                 )
                 return
             }
             if let failure = PaymentProvider.charge(token: order.paymentToken, amountMinor: priced.totalMinor) {
                 try await context.emitOnce(
-                    PaymentFailed(orderId: order.orderId, reason: failure, amountMinor: priced.totalMinor, failedAt: now)
+                    PaymentFailed(
+                        orderId: order.orderId, reason: failure, amountMinor: priced.totalMinor, failedAt: now)
                 )
                 return
             }
@@ -51,8 +55,10 @@ struct OrdersService: AsyncParsableCommand {
             )
             try await context.emitOnce(
                 OrderAccepted(
-                    orderId: order.orderId, customerId: order.customerId, restaurantId: order.restaurantId, city: order.city,
-                    lines: priced.lines, subtotalMinor: priced.subtotalMinor, deliveryChargeMinor: priced.deliveryChargeMinor,
+                    orderId: order.orderId, customerId: order.customerId, restaurantId: order.restaurantId,
+                    city: order.city,
+                    lines: priced.lines, subtotalMinor: priced.subtotalMinor,
+                    deliveryChargeMinor: priced.deliveryChargeMinor,
                     totalMinor: priced.totalMinor, currency: priced.currency, distanceKm: priced.distanceKm,
                     deliveryLocation: order.deliveryLocation, acceptedAt: now
                 )

@@ -12,7 +12,8 @@ import Foundation
 @main
 struct RestaurantsService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "food-restaurants", abstract: "Confirms or rejects orders against stock and opening hours, then cooks them."
+        commandName: "food-restaurants",
+        abstract: "Confirms or rejects orders against stock and opening hours, then cooks them."
     )
 
     @OptionGroup var options: PipelineOptions
@@ -31,10 +32,14 @@ struct RestaurantsService: AsyncParsableCommand {
             switch update.event {
             case let order as OrderAccepted:
                 guard let restaurant = catalog.restaurant(order.restaurantId) else {
-                    throw PermanentError(HandlerFailure("accepted order \(order.orderId) names unknown restaurant \(order.restaurantId)"))
+                    throw PermanentError(
+                        HandlerFailure("accepted order \(order.orderId) names unknown restaurant \(order.restaurantId)")
+                    )
                 }
                 var stock: [String: Int] = [:]
-                for row in try database.query("SELECT item_id, remaining FROM stock WHERE restaurant_id = ?", [.text(restaurant.id)]) {
+                for row in try database.query(
+                    "SELECT item_id, remaining FROM stock WHERE restaurant_id = ?", [.text(restaurant.id)])
+                {
                     if case .text(let item) = row[0], case .integer(let left) = row[1] { stock[item] = Int(left) }
                 }
                 var utc = Calendar(identifier: .gregorian)
@@ -43,7 +48,9 @@ struct RestaurantsService: AsyncParsableCommand {
                 switch Kitchen.decide(order, restaurant: restaurant, stock: stock, hour: hour) {
                 case .reject(let refusal):
                     try await context.emitOnce(
-                        OrderRejected(orderId: order.orderId, reason: refusal.reason, rejectedBy: "restaurant", detail: refusal.detail, rejectedAt: now)
+                        OrderRejected(
+                            orderId: order.orderId, reason: refusal.reason, rejectedBy: "restaurant",
+                            detail: refusal.detail, rejectedAt: now)
                     )
                 case .confirm(let minutes):
                     for line in order.lines {
@@ -53,26 +60,35 @@ struct RestaurantsService: AsyncParsableCommand {
                         )
                         _ = try database.execute(
                             "INSERT INTO reservations (order_id, restaurant_id, item_id, quantity) VALUES (?, ?, ?, ?)",
-                            [.text(order.orderId), .text(restaurant.id), .text(line.itemId), .integer(Int64(line.quantity))]
+                            [
+                                .text(order.orderId), .text(restaurant.id), .text(line.itemId),
+                                .integer(Int64(line.quantity)),
+                            ]
                         )
                     }
                     try FoodStore.recordEffect("reserve:\(order.orderId)", context: context, in: database)
                     try await context.emitOnce(
-                        OrderConfirmed(orderId: order.orderId, restaurantId: restaurant.id, estimatedReadyMinutes: minutes, confirmedAt: now)
+                        OrderConfirmed(
+                            orderId: order.orderId, restaurantId: restaurant.id, estimatedReadyMinutes: minutes,
+                            confirmedAt: now)
                     )
                 }
             case let order as OrderConfirmed:
                 try await context.emitOnce(
-                    OrderPreparing(orderId: order.orderId, restaurantId: order.restaurantId, preparationMinutes: order.estimatedReadyMinutes, startedAt: now)
+                    OrderPreparing(
+                        orderId: order.orderId, restaurantId: order.restaurantId,
+                        preparationMinutes: order.estimatedReadyMinutes, startedAt: now)
                 )
             case let order as OrderPreparing:
                 guard let restaurant = catalog.restaurant(order.restaurantId) else {
-                    throw PermanentError(HandlerFailure("order \(order.orderId) names unknown restaurant \(order.restaurantId)"))
+                    throw PermanentError(
+                        HandlerFailure("order \(order.orderId) names unknown restaurant \(order.restaurantId)"))
                 }
                 try FoodStore.recordEffect("cook:\(order.orderId)", context: context, in: database)
                 try await context.emitOnce(
                     OrderReady(
-                        orderId: order.orderId, restaurantId: restaurant.id, city: restaurant.city, pickupLocation: restaurant.location,
+                        orderId: order.orderId, restaurantId: restaurant.id, city: restaurant.city,
+                        pickupLocation: restaurant.location,
                         readyAt: order.startedAt.addingTimeInterval(Double(order.preparationMinutes) * 60)
                     )
                 )

@@ -52,7 +52,8 @@ public struct LoadSettings: Sendable {
     public var includeBadOrders: Bool
 
     /// Creates settings.
-    public init(orders: Int, seed: UInt64 = 42, rate: Double = 0, runID: String = "run", includeBadOrders: Bool = true) {
+    public init(orders: Int, seed: UInt64 = 42, rate: Double = 0, runID: String = "run", includeBadOrders: Bool = true)
+    {
         self.orders = orders
         self.seed = seed
         self.rate = rate
@@ -102,7 +103,8 @@ public struct LoadGenerator: Sendable {
             var restaurantID = restaurant.id
             var items = (0..<(1 + Int(random.next() % 3))).map { _ in
                 let dishes = restaurant.menu.filter { $0.id != "chefs-special" }
-                return OrderItem(itemId: dishes[Int(random.next() % UInt64(dishes.count))].id, quantity: 1 + Int(random.next() % 2))
+                return OrderItem(
+                    itemId: dishes[Int(random.next() % UInt64(dishes.count))].id, quantity: 1 + Int(random.next() % 2))
             }
             var location = Location(
                 lat: city.centre.lat + (Double(random.next() % 1000) / 1000 - 0.5) * 0.08,
@@ -113,7 +115,8 @@ public struct LoadGenerator: Sendable {
                 switch random.next() % 100 {
                 case 0: restaurantID = "\(city.id.prefix(3))-ghost-kitchen"  // unknown restaurant
                 case 1:
-                    if let closed = catalog.restaurants.first(where: { $0.city == city.id && $0.openingHours.isEmpty }) {
+                    if let closed = catalog.restaurants.first(where: { $0.city == city.id && $0.openingHours.isEmpty })
+                    {
                         restaurant = closed
                         restaurantID = closed.id
                         items = [OrderItem(itemId: closed.menu[0].id, quantity: 1)]
@@ -127,21 +130,27 @@ public struct LoadGenerator: Sendable {
                 }
             }
             let order = OrderPlaced(
-                orderId: orderID, customerId: "cus-\(city.id.prefix(3))-\(String(format: "%04d", random.next() % UInt64(customersPerCity)))",
-                restaurantId: restaurantID, city: city.id, items: items, deliveryLocation: location, paymentToken: token,
+                orderId: orderID,
+                customerId:
+                    "cus-\(city.id.prefix(3))-\(String(format: "%04d", random.next() % UInt64(customersPerCity)))",
+                restaurantId: restaurantID, city: city.id, items: items, deliveryLocation: location,
+                paymentToken: token,
                 placedAt: now
             )
             records.append(.order(order))
             if settings.includeBadOrders, random.next() % 100 < 6 {
                 // The customer changes their mind a little later: the cancellation lands at some state or other.
-                let cancel = OrderCancelled(orderId: orderID, reason: "customer_request", cancelledBy: "customer", cancelledAt: now)
+                let cancel = OrderCancelled(
+                    orderId: orderID, reason: "customer_request", cancelledBy: "customer", cancelledAt: now)
                 pendingCancels.append((index + 5 + Int(random.next() % 40), cancel))
             }
             if settings.includeBadOrders, random.next() % 100 == 0 {
                 let id = "\(settings.runID)-malformed-\(index + 1)"
                 // No items and a negative quantity elsewhere: the schema rejects it before any handler runs.
-                let json = #"{"orderId":"\#(id)","customerId":"cus-x","restaurantId":"\#(restaurant.id)","city":"\#(city.id)","items":[],"deliveryLocation":{"lat":0,"lon":0},"paymentToken":"tok","placedAt":"2026-03-14T12:30:00Z"}"#
-                records.append(.malformed(id: FoodEventID.make(orderId: id, type: OrderPlaced.eventType), key: id, json: json))
+                let json =
+                    #"{"orderId":"\#(id)","customerId":"cus-x","restaurantId":"\#(restaurant.id)","city":"\#(city.id)","items":[],"deliveryLocation":{"lat":0,"lon":0},"paymentToken":"tok","placedAt":"2026-03-14T12:30:00Z"}"#
+                records.append(
+                    .malformed(id: FoodEventID.make(orderId: id, type: OrderPlaced.eventType), key: id, json: json))
             }
             if random.next() % 10 == 0 {
                 let cityPartners = catalog.partners.filter { $0.city == city.id }
@@ -150,7 +159,9 @@ public struct LoadGenerator: Sendable {
                     lat: partner.home.lat + (Double(random.next() % 100) / 100 - 0.5) * 0.01,
                     lon: partner.home.lon + (Double(random.next() % 100) / 100 - 0.5) * 0.01
                 )
-                records.append(.partner(PartnerLocationUpdated(partnerId: partner.id, city: city.id, location: moved, updatedAt: now)))
+                records.append(
+                    .partner(
+                        PartnerLocationUpdated(partnerId: partner.id, city: city.id, location: moved, updatedAt: now)))
             }
             while let first = pendingCancels.first, first.due <= index {
                 records.append(.cancel(first.cancel))
@@ -168,7 +179,9 @@ public struct LoadGenerator: Sendable {
     ///   - progress: Called after each order with the number produced so far.
     /// - Returns: What was produced.
     /// - Throws: ``KafkaError`` when producing fails.
-    public func produce(with producer: EventProducer, progress: @Sendable (Int) -> Void = { _ in }) async throws -> LoadPlan {
+    public func produce(with producer: EventProducer, progress: @Sendable (Int) -> Void = { _ in }) async throws
+        -> LoadPlan
+    {
         var plan = LoadPlan()
         let clock = ContinuousClock()
         let start = clock.now
@@ -177,7 +190,8 @@ public struct LoadGenerator: Sendable {
             switch record {
             case .order(var order):
                 if settings.rate > 0 {
-                    let due = start.advanced(by: .milliseconds(Int64(Double(plan.orderIDs.count) / settings.rate * 1000)))
+                    let due = start.advanced(
+                        by: .milliseconds(Int64(Double(plan.orderIDs.count) / settings.rate * 1000)))
                     if due > clock.now { try await Task.sleep(until: due, clock: clock) }
                 }
                 order.placedAt = Date()
@@ -197,7 +211,8 @@ public struct LoadGenerator: Sendable {
                 plan.partnerUpdates += 1
             case .malformed(let id, let key, let json):
                 let message = try producer.message(
-                    type: OrderPlaced.eventType, version: OrderPlaced.schemaVersion, payload: Array(json.utf8), key: key,
+                    type: OrderPlaced.eventType, version: OrderPlaced.schemaVersion, payload: Array(json.utf8),
+                    key: key,
                     metadata: EventMetadata(id: id)
                 )
                 pending.append(Task { _ = try await producer.producer.send(message) })

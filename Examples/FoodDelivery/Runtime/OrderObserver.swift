@@ -51,8 +51,11 @@ public final class OrderObserver: Sendable {
     ///   - deadLetterTopics: Dead-letter topics to watch.
     ///   - logger: The logger.
     /// - Throws: ``KafkaError`` if the consumer cannot be created.
-    public init(bootstrap: String, ordersTopic: String = "food.orders", deadLetterTopics: [String], logger: Logger) throws {
-        var configuration = ConsumerConfiguration(bootstrap: bootstrap, groupID: "food-observer-\(UUID().uuidString.prefix(8))")
+    public init(bootstrap: String, ordersTopic: String = "food.orders", deadLetterTopics: [String], logger: Logger)
+        throws
+    {
+        var configuration = ConsumerConfiguration(
+            bootstrap: bootstrap, groupID: "food-observer-\(UUID().uuidString.prefix(8))")
         configuration.offsetReset = .earliest
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
         configuration.sessionTimeout = .seconds(6)

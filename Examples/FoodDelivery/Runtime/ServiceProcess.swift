@@ -109,7 +109,8 @@ public final class ServiceProcess: @unchecked Sendable {
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
         throw ServiceProcessError(
-            message: "\(name) not found in \(directories.map(\.path).joined(separator: ", ")): build it with `swift build`"
+            message:
+                "\(name) not found in \(directories.map(\.path).joined(separator: ", ")): build it with `swift build`"
         )
     }
 }
@@ -122,7 +123,9 @@ public struct ServiceProcessError: Error, CustomStringConvertible {
 }
 
 /// The five services of the example, by executable name.
-public let foodServiceNames = ["food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics"]
+public let foodServiceNames = [
+    "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+]
 
 /// The standard arguments of a service started by the demo or a test.
 /// - Parameters:
@@ -136,7 +139,8 @@ public func foodServiceArguments(
     bootstrap: String, catalog: String, store: String, instanceID: String? = nil, sessionTimeout: String = "6s"
 ) -> [String] {
     var arguments = [
-        "--bootstrap", bootstrap, "--catalog", catalog, "--inbox", "sqlite:\(store)", "--session-timeout", sessionTimeout,
+        "--bootstrap", bootstrap, "--catalog", catalog, "--inbox", "sqlite:\(store)", "--session-timeout",
+        sessionTimeout,
         "--metrics-port=-1", "--log-level", "info",
     ]
     if let instanceID { arguments += ["--instance-id", instanceID] }

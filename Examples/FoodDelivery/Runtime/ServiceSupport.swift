@@ -10,7 +10,8 @@ import Foundation
 public struct FoodServiceOptions: ParsableArguments, Sendable {
     /// The consumer session timeout: how long the group waits for a vanished member before reassigning its
     /// partitions. Short values make restarts and rebalances quick on a development machine.
-    @Option(name: .customLong("session-timeout"), help: "Consumer session timeout, e.g. 6s (default: librdkafka's 45s).")
+    @Option(
+        name: .customLong("session-timeout"), help: "Consumer session timeout, e.g. 6s (default: librdkafka's 45s).")
     public var sessionTimeout: String?
 
     /// Creates options with defaults.
@@ -66,7 +67,8 @@ public enum FoodStore {
     ///   - context: The handled event (its id is stored for diagnosis).
     ///   - database: The event's transaction.
     public static func recordEffect(_ effect: String, context: EventContext, in database: any InboxTransaction) throws {
-        _ = try database.execute("INSERT INTO effects (effect, event_id) VALUES (?, ?)", [.text(effect), .text(context.envelope.id)])
+        _ = try database.execute(
+            "INSERT INTO effects (effect, event_id) VALUES (?, ?)", [.text(effect), .text(context.envelope.id)])
     }
 
     /// The database of the handled event, or a permanent failure when the service runs without an inbox.
@@ -75,7 +77,10 @@ public enum FoodStore {
     /// - Throws: ``PermanentError`` when there is no inbox.
     public static func database(_ context: EventContext) throws -> any InboxTransaction {
         guard let database = context.database else {
-            throw PermanentError(HandlerFailure("the food-delivery services keep their state in the inbox database: do not start them with --inbox none"))
+            throw PermanentError(
+                HandlerFailure(
+                    "the food-delivery services keep their state in the inbox database: do not start them with --inbox none"
+                ))
         }
         return database
     }
@@ -109,7 +114,8 @@ extension Pipeline {
     ) {
         on(type) { event, context in
             let database = try FoodStore.database(context)
-            let rows = try database.query("SELECT state, passed FROM order_states WHERE order_id = ?", [.text(event.orderId)])
+            let rows = try database.query(
+                "SELECT state, passed FROM order_states WHERE order_id = ?", [.text(event.orderId)])
             var current: OrderState?
             var passed: [OrderState] = []
             if let row = rows.first, case .text(let state) = row[0], case .text(let history) = row[1] {
@@ -120,9 +126,13 @@ extension Pipeline {
             case .illegal(let state, _):
                 _ = try database.execute(
                     "INSERT INTO illegal_transitions (order_id, event_type, state, event_id) VALUES (?, ?, ?, ?)",
-                    [.text(event.orderId), .text(E.eventType), state.map { .text($0.rawValue) } ?? .null, .text(context.envelope.id)]
+                    [
+                        .text(event.orderId), .text(E.eventType), state.map { .text($0.rawValue) } ?? .null,
+                        .text(context.envelope.id),
+                    ]
                 )
-                context.logger.debug("ignored \(E.eventType) for \(event.orderId) in state \(state?.rawValue ?? "none")")
+                context.logger.debug(
+                    "ignored \(E.eventType) for \(event.orderId) in state \(state?.rawValue ?? "none")")
             case .applied(let from, let to):
                 passed.append(to)
                 _ = try database.execute(
