@@ -127,12 +127,15 @@ struct FoodEndToEndTests {
         await system.shutDown()
     }
 
-    @Test("SIGKILL of the delivery service mid-run, then a restart: every order still finishes, no effect twice")
-    func killAndRestart() async throws {
+    @Test(
+        "SIGKILL of a service mid-run, then a restart: every order still finishes, no effect twice",
+        arguments: ["food-delivery", "food-restaurants"]
+    )
+    func killAndRestart(victim: String) async throws {
         let system = try FoodSystem()
         do {
-            for name in foodServiceNames where name != "food-delivery" { try system.start(name) }
-            let delivery = try system.start("food-delivery", instance: "delivery-1")
+            for name in foodServiceNames where name != victim { try system.start(name) }
+            let killed = try system.start(victim, instance: "victim-1")
             try await system.waitUntilJoined()
             let settings = LoadSettings(orders: 150, seed: 5, rate: 40, runID: "kill")
             let production = Task { try await system.produce(settings) }
@@ -144,17 +147,17 @@ struct FoodEndToEndTests {
             }
             let orderIDs = (1...settings.orders).map { "kill-\(String(format: "%06d", $0))" }
             let finishedAtKill = system.observer.snapshot(of: orderIDs).terminal.values.reduce(0, +)
-            delivery.send(SIGKILL)
-            _ = await delivery.waitForExit(timeout: .seconds(10))
+            killed.send(SIGKILL)
+            _ = await killed.waitForExit(timeout: .seconds(10))
             try await Task.sleep(for: .seconds(1))
-            try delivery.restart()
+            try killed.restart()
             let plan = try await production.value
             #expect(plan.orderIDs == orderIDs)
             #expect(finishedAtKill < plan.orderIDs.count, "the kill came after every order had finished")
             let run = try await system.waitUntilFinished(plan)
             await system.stopAll()
-            var stores = foodServiceNames.filter { $0 != "food-delivery" }.map { system.store($0) }
-            stores.append(system.store("food-delivery", instance: "delivery-1"))
+            var stores = foodServiceNames.filter { $0 != victim }.map { system.store($0) }
+            stores.append(system.store(victim, instance: "victim-1"))
             try await checkInvariants(system, plan: plan, run: run, stores: stores)
             try await checkNotifications(store: system.store("food-notifications"), plan: plan, run: run)
             // The same final state as without the fault: the platform's decisions by the domain rules, and every
