@@ -25,6 +25,7 @@ struct AnalyticsService: AsyncParsableCommand {
     var report = false
 
     func run() async throws {
+        try food.check(options)
         if report {
             let path = try sqliteStorePath(
                 inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)

@@ -21,6 +21,7 @@ struct DeliveryService: AsyncParsableCommand {
     @OptionGroup var food: FoodServiceOptions
 
     func run() async throws {
+        try food.check(options)
         let catalog = ReferenceCatalog.standard
         // Instances sharing a PostgreSQL store share the partner table: one transaction-scoped advisory lock
         // serializes their dispatch work, so two instances never hand out the same free partner.

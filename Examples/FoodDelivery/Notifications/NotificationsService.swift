@@ -19,6 +19,7 @@ struct NotificationsService: AsyncParsableCommand {
     @OptionGroup var food: FoodServiceOptions
 
     func run() async throws {
+        try food.check(options)
         let catalog = ReferenceCatalog.standard
         var pipeline = Pipeline(service: "food-notifications", groupID: "food-notifications")
         pipeline.onOrderEvents { update, context in

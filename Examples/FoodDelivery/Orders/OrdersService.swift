@@ -18,6 +18,7 @@ struct OrdersService: AsyncParsableCommand {
     @OptionGroup var food: FoodServiceOptions
 
     func run() async throws {
+        try food.check(options)
         let pricer = OrderPricer()
         var pipeline = Pipeline(service: "food-orders", groupID: "food-orders")
         pipeline.emits(SampleEvents.accepted)

@@ -20,6 +20,7 @@ struct RestaurantsService: AsyncParsableCommand {
     @OptionGroup var food: FoodServiceOptions
 
     func run() async throws {
+        try food.check(options)
         let catalog = ReferenceCatalog.standard
         var pipeline = Pipeline(service: "food-restaurants", groupID: "food-restaurants")
         pipeline.emits(SampleEvents.confirmed)

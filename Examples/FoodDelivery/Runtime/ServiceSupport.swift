@@ -31,6 +31,23 @@ public struct FoodServiceOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// Refuses standard options the food services cannot honour: they keep their state in the inbox database, so
+    /// they need an inbox, and `--exactly-once` (which runs handlers without the inbox's transaction) would leave
+    /// them without their store.
+    /// - Parameter options: The parsed standard options.
+    /// - Throws: `ValidationError` naming the option.
+    public func check(_ options: PipelineOptions) throws {
+        if options.inbox == "none" {
+            throw ValidationError("--inbox none: the food-delivery services keep their state in the inbox database")
+        }
+        if options.exactlyOnce {
+            throw ValidationError(
+                "--exactly-once: the food-delivery services need the inbox's transaction for their state; "
+                    + "their effects are exactly-once through the inbox and deterministic event ids"
+            )
+        }
+    }
+
     var sessionTimeoutMilliseconds: Int? {
         guard let sessionTimeout else { return nil }
         let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
