@@ -64,7 +64,7 @@ struct NotificationsService: AsyncParsableCommand {
                 try FoodStore.recordEffect(
                     "notify:\(orderID):\(update.to.rawValue):\(message.audience.rawValue)", context: context,
                     in: database)
-                context.logger.debug("\(message.channel.rawValue) to \(message.recipient): \(message.text)")
+                context.logger.info("\(message.channel.rawValue) to \(message.recipient): \(message.text)")
             }
         }
         try await PipelineService.run(
