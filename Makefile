@@ -1,5 +1,5 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
-#   make demo   # installs what is missing, builds, runs the CLI demo against the embedded broker
+#   make demo   # installs what is missing, builds, runs the food-delivery demo on the embedded broker
 #   make test   # installs what is missing, builds, checks contracts, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -8,6 +8,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
+# Options for food-demo (for example DEMO_ARGS="--orders 500").
+DEMO_ARGS ?=
 
 .PHONY: help deps build test contracts demo bench clean
 
@@ -16,7 +18,7 @@ help:
 	@echo "make build   deps, then a debug build"
 	@echo "make test    deps, then build, check contracts and run all tests"
 	@echo "make contracts  dabba contract verify and compat on Topics/ (COMPAT_BASE=<git ref>, default HEAD~1)"
-	@echo "make demo    deps, build, then produce and consume keyed events through the dabba CLI"
+	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make clean   remove build products"
 
@@ -36,7 +38,7 @@ contracts: build
 	scripts/contracts.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)"
 
 demo: build
-	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/dabba"
+	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)" $(DEMO_ARGS)
 
 bench: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)

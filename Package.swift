@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "DabbaContracts", targets: ["DabbaContracts"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
+        .library(name: "FoodDeliveryDomain", targets: ["FoodDeliveryDomain"]),
+        .executable(name: "food-demo", targets: ["food-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -134,6 +136,43 @@ let package = Package(
             dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents"],
             path: "Tests/Fixtures/BrokenContractFixture"
         ),
+        // The food-delivery example (Examples/README.md): the domain's events and pure rules, the services' shared
+        // runtime (state tracking, load generator, observer), five services, a load generator and the demo.
+        .target(name: "FoodDeliveryDomain", dependencies: ["DabbaEvents"], path: "Examples/FoodDelivery/Domain"),
+        .target(
+            name: "FoodDeliveryRuntime",
+            dependencies: [
+                "FoodDeliveryDomain", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/FoodDelivery/Runtime"
+        ),
+        .executableTarget(name: "food-orders", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Orders"),
+        .executableTarget(name: "food-restaurants", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Restaurants"),
+        .executableTarget(name: "food-delivery", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Delivery"),
+        .executableTarget(
+            name: "food-notifications", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Notifications"
+        ),
+        .executableTarget(
+            name: "food-analytics", dependencies: foodServiceDependencies + ["DabbaMetrics", "DabbaInboxPostgres"],
+            path: "Examples/FoodDelivery/Analytics"
+        ),
+        .executableTarget(name: "food-loadgen", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/LoadGen"),
+        .executableTarget(
+            name: "food-demo",
+            dependencies: foodServiceDependencies + [
+                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+            ],
+            path: "Examples/FoodDelivery/Demo"
+        ),
+        .testTarget(
+            name: "FoodDeliveryTests",
+            dependencies: foodServiceDependencies + [
+                "DabbaSchema", "DabbaInboxPostgres",
+                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+            ]
+        ),
         .testTarget(
             name: "DabbaKafkaTests",
             dependencies: [
@@ -174,3 +213,14 @@ let package = Package(
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
     ]
 )
+
+
+/// What every food-delivery executable links.
+var foodServiceDependencies: [Target.Dependency] {
+    [
+        "FoodDeliveryDomain", "FoodDeliveryRuntime", "DabbaService", "DabbaPipeline", "DabbaEvents", "DabbaKafka",
+        "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}

@@ -31,12 +31,15 @@ public enum PipelineService {
     ///   - pipeline: The handlers (its group may be overridden by `--group`).
     ///   - options: The parsed standard options.
     ///   - migrations: Schema statements for the service's own tables in the inbox database.
+    ///   - metricsRegistry: The registry served on `/metrics`: pass one to publish the service's own metrics next
+    ///     to the pipeline's.
     ///   - configure: Adjusts the runtime settings derived from the options.
     /// - Throws: ``PipelineError`` for catalog or topic problems, or what the runner throws.
     public static func run(
         _ pipeline: Pipeline,
         options: PipelineOptions,
         migrations: [String] = [],
+        metricsRegistry: MetricsRegistry = MetricsRegistry(),
         configure: (inout PipelineConfiguration) -> Void = { _ in }
     ) async throws {
         var pipeline = pipeline
@@ -63,7 +66,7 @@ public enum PipelineService {
         configuration.keyOrderGuard = options.keyOrderGuard
         configure(&configuration)
 
-        let metrics = PipelineMetrics(labels: ["service": pipeline.service])
+        let metrics = PipelineMetrics(registry: metricsRegistry, labels: ["service": pipeline.service])
         let schemas = Dictionary(catalog.events.map { ($0.type, $0.payloadSchema) }, uniquingKeysWith: { first, _ in first })
         let runner = try PipelineRunner(
             pipeline: pipeline, topology: topology, configuration: configuration, routes: EventRoutes(catalog: catalog),

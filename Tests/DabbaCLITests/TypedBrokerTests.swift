@@ -40,7 +40,8 @@ struct TypedBrokerTests {
             #expect(try await partitionCount(topic, bootstrap: bootstrap) == 6, "\(topic)")
         }
         #expect(broker.stderr.contains("topic payments.payments.payments-authorizer.dlq: 6 partitions"))
-        #expect(broker.stderr.contains("dabba produce payments.payment.requested --example"))
+        // The hint names the first event with an example (the food-delivery document sorts first).
+        #expect(broker.stderr.contains("dabba produce food.order.placed --example"))
 
         // The default catalog is ./Topics.
         let produced = try await runDabba(
