@@ -16,6 +16,20 @@ private func repositoryTopics(file: String = #filePath) throws -> URL {
     throw CocoaError(.fileNoSuchFile)
 }
 
+/// A catalog directory holding only the repository's payments document (the fixtures' domain), so these tests do
+/// not change when other domains are added to `Topics/`. Made once per test process.
+private let paymentsCatalogDirectory = Result<URL, any Error> {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-payments-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let document = "payments.asyncapi.yaml"
+    try FileManager.default.copyItem(
+        at: try repositoryTopics().appendingPathComponent(document), to: directory.appendingPathComponent(document)
+    )
+    return directory
+}
+
+private func paymentsCatalog() throws -> URL { try paymentsCatalogDirectory.get() }
+
 /// Where the fixture services were built: next to `dabba`.
 private var binPath: String { Dabba.executable.deletingLastPathComponent().path }
 
@@ -25,7 +39,7 @@ struct ContractVerifyTests {
     func passing() async throws {
         let result = try await Dabba.run([
             "contract", "verify", "--bin-path", binPath, "--service", "dabba-contract-fixture",
-            "--catalog", try repositoryTopics().path,
+            "--catalog", try paymentsCatalog().path,
         ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let rows = result.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
@@ -44,7 +58,7 @@ struct ContractVerifyTests {
     func broken() async throws {
         let result = try await Dabba.run([
             "contract", "verify", "--bin-path", binPath, "--service", "dabba-contract-fixture",
-            "--service", "dabba-broken-contract-fixture", "--catalog", try repositoryTopics().path,
+            "--service", "dabba-broken-contract-fixture", "--catalog", try paymentsCatalog().path,
         ])
         #expect(result.exitCode == 1)
         #expect(
@@ -61,7 +75,7 @@ struct ContractVerifyTests {
     @Test("an executable that is not a pipeline service is reported, not skipped")
     func notAService() async throws {
         let result = try await Dabba.run([
-            "contract", "verify", "--bin-path", binPath, "--service", "dabba", "--catalog", try repositoryTopics().path,
+            "contract", "verify", "--bin-path", binPath, "--service", "dabba", "--catalog", try paymentsCatalog().path,
         ])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("error: dabba: no contract report (exit status 64); is it a PipelineService executable?"))
