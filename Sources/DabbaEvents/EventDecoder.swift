@@ -90,6 +90,8 @@ public struct EventDecoder: Sendable {
         var source: String?
         var type: String?
         var time: String?
+        var parsedTime: Date?
+        var hasTime = false
         var subject: String?
         var dataSchema: String?
         var contentType: String?
@@ -100,13 +102,21 @@ public struct EventDecoder: Sendable {
         var extensions: [String: String] = [:]
         message.forEachRawHeader { name, value in
             guard let value, let field = CloudEventsHeader(name) else { return }
-            let text = String(decoding: value.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            let bytes = value.assumingMemoryBound(to: UInt8.self)
+            if field == .time {
+                // Parsed in place; the text is kept only to report a malformed time.
+                parsedTime = RFC3339.parse(utf8: bytes)
+                time = parsedTime == nil ? String(decoding: bytes, as: UTF8.self) : nil
+                hasTime = true
+                return
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
             switch field {
             case .specVersion: specVersion = text
             case .id: id = text
             case .source: source = text
             case .type: type = text
-            case .time: time = text
+            case .time: break
             case .subject: subject = text
             case .dataSchema: dataSchema = text
             case .contentType: contentType = text
@@ -146,16 +156,16 @@ public struct EventDecoder: Sendable {
         guard let source, !source.isEmpty else { return missing("ce_source") }
         guard let type, !type.isEmpty else { return missing("ce_type") }
         var envelope = EventEnvelope(id: id, source: source, type: type)
-        if let time {
-            guard let parsed = RFC3339.parse(time) else {
+        if hasTime {
+            guard let parsedTime else {
                 return .failure(
                     EventDecodingError(
-                        .invalidEnvelope, "ce_time '\(time)' is not an RFC 3339 timestamp", message: message,
+                        .invalidEnvelope, "ce_time '\(time ?? "")' is not an RFC 3339 timestamp", message: message,
                         eventType: type, eventID: id
                     )
                 )
             }
-            envelope.time = parsed
+            envelope.time = parsedTime
         }
         envelope.subject = subject
         envelope.dataSchema = dataSchema

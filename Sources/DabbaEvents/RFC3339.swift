@@ -4,39 +4,63 @@ import Foundation
 /// (`2026-11-21T08:43:10.123Z`). Parsing accepts any RFC 3339 form: with or without fractional seconds (up to
 /// nanoseconds), `Z` or a numeric offset, and a lowercase `t`/`z`.
 public enum RFC3339 {
-    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
+    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC (years 0000 to 9999; dates outside are clamped).
     /// - Parameter date: The date.
     /// - Returns: The timestamp.
     public static func format(_ date: Date) -> String {
-        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(totalMilliseconds.floorDivided(by: 1000))
-        let milliseconds = Int(totalMilliseconds - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var text = ""
-        text.reserveCapacity(24)
-        append(Int(parts.tm_year) + 1900, digits: 4, to: &text)
-        text.append("-")
-        append(Int(parts.tm_mon) + 1, digits: 2, to: &text)
-        text.append("-")
-        append(Int(parts.tm_mday), digits: 2, to: &text)
-        text.append("T")
-        append(Int(parts.tm_hour), digits: 2, to: &text)
-        text.append(":")
-        append(Int(parts.tm_min), digits: 2, to: &text)
-        text.append(":")
-        append(Int(parts.tm_sec), digits: 2, to: &text)
-        text.append(".")
-        append(milliseconds, digits: 3, to: &text)
-        text.append("Z")
-        return text
+        // RFC 3339 has four-digit years: dates outside 0000-01-01 ... 9999-12-31 are clamped to that range.
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let totalMilliseconds = Int64(min(max(milliseconds, -62_167_219_200_000), 253_402_300_799_999))
+        let seconds = totalMilliseconds.floorDivided(by: 1000)
+        let millisecond = Int(totalMilliseconds - seconds * 1000)
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        // Written byte by byte into one buffer: this runs for every produced event.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var position = 0
+            func put(_ value: Int, digits: Int) {
+                var remaining = value
+                for offset in stride(from: digits - 1, through: 0, by: -1) {
+                    buffer[position + offset] = UInt8(48 + remaining % 10)
+                    remaining /= 10
+                }
+                position += digits
+            }
+            func put(_ character: Unicode.Scalar) {
+                buffer[position] = UInt8(ascii: character)
+                position += 1
+            }
+            put(Int(year), digits: 4)
+            put("-")
+            put(month, digits: 2)
+            put("-")
+            put(day, digits: 2)
+            put("T")
+            put(secondOfDay / 3600, digits: 2)
+            put(":")
+            put(secondOfDay / 60 % 60, digits: 2)
+            put(":")
+            put(secondOfDay % 60, digits: 2)
+            put(".")
+            put(millisecond, digits: 3)
+            put("Z")
+            return position
+        }
     }
 
     /// Parses an RFC 3339 timestamp.
     /// - Parameter text: The timestamp.
     /// - Returns: The date, or nil if `text` is not RFC 3339.
     public static func parse(_ text: some StringProtocol) -> Date? {
-        let bytes = Array(text.utf8)
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ parse(utf8: $0) }) { return parsed }
+        return Array(text.utf8).withUnsafeBufferPointer { parse(utf8: $0) }
+    }
+
+    /// Parses an RFC 3339 timestamp from its UTF-8 bytes (for example a header value in place).
+    /// - Parameter bytes: The timestamp's bytes.
+    /// - Returns: The date, or nil if `bytes` are not RFC 3339.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var index = 0
         func number(_ count: Int) -> Int? {
             guard index + count <= bytes.count else { return nil }
@@ -49,8 +73,10 @@ public enum RFC3339 {
             index += count
             return value
         }
-        func expect(_ characters: UInt8...) -> Bool {
-            guard index < bytes.count, characters.contains(bytes[index]) else { return false }
+        func expect(_ first: UInt8, _ second: UInt8? = nil, _ third: UInt8? = nil) -> Bool {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            guard byte == first || byte == second || byte == third else { return false }
             index += 1
             return true
         }
@@ -58,9 +84,9 @@ public enum RFC3339 {
             expect(84, 116, 32), let hour = number(2), expect(58), let minute = number(2), expect(58),
             let second = number(2)
         else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else {
-            return nil
-        }
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24,
+            minute < 60, second <= 60
+        else { return nil }
         var fraction = 0.0
         if index < bytes.count, bytes[index] == 46 {
             index += 1
@@ -80,30 +106,50 @@ public enum RFC3339 {
         } else if index < bytes.count, bytes[index] == 43 || bytes[index] == 45 {
             let sign = bytes[index] == 45 ? -1 : 1
             index += 1
-            guard let offsetHours = number(2), expect(58), let offsetMinutes = number(2) else { return nil }
+            guard let offsetHours = number(2), expect(58), let offsetMinutes = number(2), offsetHours < 24,
+                offsetMinutes < 60
+            else { return nil }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
             return nil
         }
         guard index == bytes.count else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month - 1)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(min(second, 59))
-        let epochSeconds = timegm(&parts)
-        guard epochSeconds != -1 || (year == 1969 && month == 12 && day == 31) else { return nil }
-        return Date(timeIntervalSince1970: Double(epochSeconds - offsetSeconds) + fraction)
+        // A leap second (:60) is read as :59, as most platforms do.
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let epochSeconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
+        return Date(timeIntervalSince1970: Double(epochSeconds) + fraction)
     }
 
-    private static func append(_ value: Int, digits: Int, to text: inout String) {
-        var digitsText = String(value)
-        if digitsText.count < digits {
-            digitsText = String(repeating: "0", count: digits - digitsText.count) + digitsText
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
         }
-        text.append(digitsText)
+    }
+
+    // Proleptic Gregorian calendar arithmetic (the days-from-civil algorithm), so neither direction needs the C
+    // library's time zone machinery.
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
+        let shiftedYear = Int64(month <= 2 ? year - 1 : year)
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = Int64((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1)
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day)
     }
 }
 
