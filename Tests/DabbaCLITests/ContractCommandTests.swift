@@ -29,15 +29,19 @@ struct ContractVerifyTests {
         ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let rows = result.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        let eventRows = rows.dropFirst().dropLast()
+        #expect(rows.first == "EVENT TYPE PRODUCERS TOPIC CONSUMERS RESULT")
         #expect(
-            rows == [
-                "EVENT TYPE PRODUCERS TOPIC CONSUMERS RESULT",
+            eventRows.filter { $0.hasPrefix("payments.") } == [
                 "payments.payment.requested (catalog: checkout) payments.payments dabba-contract-fixture ok",
                 "payments.payment.authorized dabba-contract-fixture payments.payments - ok",
                 "payments.payment.declined dabba-contract-fixture payments.payments - ok",
-                "All contracts hold: 1 service, 3 event types.",
             ]
         )
+        // The catalog's other documents (the food-delivery example) have no service in this run.
+        let others = eventRows.filter { !$0.hasPrefix("payments.") }
+        #expect(others.allSatisfy { $0.hasSuffix(" not covered") }, "\(others)")
+        #expect(rows.last == "All contracts hold: 1 service, \(eventRows.count) event types.")
     }
 
     @Test("the broken service is caught: a forbidden field and a missing handler, each named exactly")
