@@ -21,13 +21,21 @@ public struct Money: Codable, Sendable, Equatable {
 
 /// `payments.payment.requested`: checkout asks for a payment; keyed by order.
 public struct PaymentRequested: Event, Equatable {
+    /// The event type name on the wire.
     public static let eventType = "payments.payment.requested"
+    /// The payment.
     public var paymentId: String
+    /// The order paid for (the partition key).
     public var orderId: String
+    /// The paying customer.
     public var customerId: String
+    /// The amount.
     public var amount: Money
+    /// `card`, `bank_transfer` or `wallet`.
     public var method: String
+    /// When checkout asked.
     public var requestedAt: Date
+    /// The order id: the catalog keys payments by order.
     public var partitionKey: String? { orderId }
 
     /// Creates the event.
@@ -45,13 +53,21 @@ public struct PaymentRequested: Event, Equatable {
 
 /// `payments.payment.authorized`: the provider authorized the payment; keyed by order.
 public struct PaymentAuthorized: Event, Equatable {
+    /// The event type name on the wire.
     public static let eventType = "payments.payment.authorized"
+    /// The payment.
     public var paymentId: String
+    /// The order paid for (the partition key).
     public var orderId: String
+    /// The amount.
     public var amount: Money
+    /// The payment provider.
     public var provider: String
+    /// The provider's authorization code.
     public var authorizationCode: String
+    /// When the provider authorized it.
     public var authorizedAt: Date
+    /// The order id: the catalog keys payments by order.
     public var partitionKey: String? { orderId }
 
     /// Creates the event.
@@ -70,12 +86,19 @@ public struct PaymentAuthorized: Event, Equatable {
 
 /// `payments.payment.declined`: the provider declined the payment; keyed by order.
 public struct PaymentDeclined: Event, Equatable {
+    /// The event type name on the wire.
     public static let eventType = "payments.payment.declined"
+    /// The payment.
     public var paymentId: String
+    /// The order paid for (the partition key).
     public var orderId: String
+    /// The catalog's decline reason (`insufficient_funds`, `card_expired`, …).
     public var reason: String
+    /// Whether asking again may succeed.
     public var retryable: Bool
+    /// When the provider declined it.
     public var declinedAt: Date
+    /// The order id: the catalog keys payments by order.
     public var partitionKey: String? { orderId }
 
     /// Creates the event.
