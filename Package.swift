@@ -94,7 +94,7 @@ let package = Package(
         ),
         // A PostgreSQL server for tests (a throwaway initdb cluster, or DABBA_TEST_POSTGRES_URL), apart from
         // DabbaTesting so that tests without PostgreSQL do not link libpq.
-        .target(name: "DabbaTestingPostgres", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
+        .target(name: "DabbaTestingPostgres", dependencies: ["DabbaTesting", "DabbaInbox", "DabbaInboxPostgres"]),
         .target(
             name: "DabbaCLI",
             dependencies: [

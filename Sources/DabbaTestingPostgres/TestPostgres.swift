@@ -1,5 +1,6 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaTesting
 import Foundation
 
 #if canImport(Testing)
@@ -289,7 +290,7 @@ private struct Cluster: Sendable {
             guard initdb.status == 0 else { throw TestPostgresError("initdb failed:\n\(initdb.output)") }
             var failure = ""
             for _ in 0..<3 {
-                cluster = Cluster(binDirectory: binDirectory, directory: directory, port: try freePort(), user: user)
+                cluster = Cluster(binDirectory: binDirectory, directory: directory, port: try TestHelpers.freeLoopbackPort(), user: user)
                 let log = directory.appendingPathComponent("server.log")
                 let options = [
                     "-p \(cluster.port)", "-k \(directory.path)", "-c listen_addresses=127.0.0.1",
@@ -421,33 +422,6 @@ private struct Cluster: Sendable {
         guard chown(directory.path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
             throw TestPostgresError("chown \(directory.path) to \(user) failed: errno \(errno)")
         }
-    }
-
-    /// A loopback port nobody listens on right now (the kernel's choice for port 0).
-    private static func freePort() throws -> Int {
-        #if canImport(Glibc)
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let socketFD = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard socketFD >= 0 else { throw TestPostgresError("socket() failed: errno \(errno)") }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw TestPostgresError("bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        guard named == 0 else { throw TestPostgresError("getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
