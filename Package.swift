@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
         .library(name: "DabbaService", targets: ["DabbaService"]),
         .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
+        .library(name: "DabbaTestingPostgres", targets: ["DabbaTestingPostgres"]),
         .library(name: "DabbaContracts", targets: ["DabbaContracts"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
@@ -91,6 +92,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A PostgreSQL server for tests (a throwaway initdb cluster, or DABBA_TEST_POSTGRES_URL), apart from
+        // DabbaTesting so that tests without PostgreSQL do not link libpq.
+        .target(name: "DabbaTestingPostgres", dependencies: ["DabbaTesting", "DabbaInbox", "DabbaInboxPostgres"]),
         .target(
             name: "DabbaCLI",
             dependencies: [
@@ -125,15 +129,19 @@ let package = Package(
             ],
             path: "Tests/Fixtures/ServiceFixture"
         ),
+        // The payments events of Topics/payments.asyncapi.yaml as Swift types, for the tests and fixtures below.
+        .target(
+            name: "PaymentsFixtureEvents", dependencies: ["DabbaEvents", "DabbaCatalog"], path: "Tests/Fixtures/PaymentsEvents"
+        ),
         // Payments services for the contract tests: one that honours Topics/, one that breaks it on purpose.
         .executableTarget(
             name: "dabba-contract-fixture",
-            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents"],
+            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents", "PaymentsFixtureEvents"],
             path: "Tests/Fixtures/ContractFixture"
         ),
         .executableTarget(
             name: "dabba-broken-contract-fixture",
-            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents"],
+            dependencies: ["DabbaService", "DabbaPipeline", "DabbaEvents", "PaymentsFixtureEvents"],
             path: "Tests/Fixtures/BrokenContractFixture"
         ),
         // The food-delivery example (Examples/README.md): the domain's events and pure rules, the services' shared
@@ -169,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
-                "DabbaSchema", "DabbaInboxPostgres",
+                "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
                 "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ]
         ),
@@ -192,11 +200,16 @@ let package = Package(
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
         .testTarget(
             name: "DabbaTestingTests",
-            dependencies: ["DabbaTesting", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaKafka", "DabbaInbox"]
+            dependencies: [
+                "DabbaTesting", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaKafka", "DabbaInbox",
+                "PaymentsFixtureEvents",
+            ]
         ),
         .testTarget(
             name: "DabbaContractsTests",
-            dependencies: ["DabbaContracts", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaSchema"]
+            dependencies: [
+                "DabbaContracts", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaSchema", "PaymentsFixtureEvents",
+            ]
         ),
         .testTarget(
             name: "DabbaCatalogTests",
@@ -209,8 +222,11 @@ let package = Package(
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
             ]
         ),
-        .testTarget(name: "DabbaEventsTests", dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog", "DabbaTesting"]),
-        .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres"]),
+        .testTarget(
+            name: "DabbaEventsTests",
+            dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog", "DabbaTesting", "PaymentsFixtureEvents"]
+        ),
+        .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres", "DabbaTestingPostgres"]),
     ]
 )
 

@@ -1,25 +1,12 @@
 /// The outcome of one contract check of a service against the catalog.
 public struct ContractFinding: Sendable, Hashable, Codable {
-    /// What was checked.
-    public struct Check: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What was checked. In JSON, a plain string (`RawRepresentable`'s coding).
+    public struct Check: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
         /// The name written in reports: `decode`, `encode`, `handler`, `catalog`, `sender`, `key` or `version`.
         public let rawValue: String
         /// Creates a check name (decoding reports from newer versions keeps unknown names).
         /// - Parameter rawValue: The name.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// Decodes the name from a JSON string.
-        /// - Parameter decoder: The decoder.
-        /// - Throws: A decoding error when the value is not a string.
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        /// Encodes the name as a JSON string.
-        /// - Parameter encoder: The encoder.
-        /// - Throws: An encoding error.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         /// Every catalog example of a handled type decodes into the handler's Swift type.
         public static let decode = Check(rawValue: "decode")
         /// Every declared sample of an emitted type encodes to JSON valid against the catalog schema.
@@ -38,26 +25,14 @@ public struct ContractFinding: Sendable, Hashable, Codable {
         public var description: String { rawValue }
     }
 
-    /// How the service relates to the event type in this finding.
-    public struct Role: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// How the service relates to the event type in this finding. In JSON, a plain string (`RawRepresentable`'s
+    /// coding).
+    public struct Role: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
         /// `handles`, `emits`, `receives` or `ignores`.
         public let rawValue: String
         /// Creates a role.
         /// - Parameter rawValue: The name.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// Decodes the name from a JSON string.
-        /// - Parameter decoder: The decoder.
-        /// - Throws: A decoding error when the value is not a string.
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        /// Encodes the name as a JSON string.
-        /// - Parameter encoder: The encoder.
-        /// - Throws: An encoding error.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         /// The service has a handler for the type.
         public static let handles = Role(rawValue: "handles")
         /// The service declares samples of the type with `pipeline.emits`.

@@ -83,7 +83,7 @@ public final class PersistentTestBroker: @unchecked Sendable {
         guard let binary = binaryPath else { throw PersistentBrokerError(unavailableReason) }
         var lastFailure = ""
         for _ in 0..<3 {
-            let port = try freePort()
+            let port = try TestHelpers.freeLoopbackPort()
             let dataDirectory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("dabba-noida-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -180,26 +180,6 @@ public final class PersistentTestBroker: @unchecked Sendable {
         pthread_sigmask(SIG_SETMASK, &none, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try process.run()
-    }
-
-    /// A loopback port nobody listens on right now (the kernel's choice for port 0).
-    private static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw PersistentBrokerError("socket() failed: errno \(errno)") }
-        defer { close(socketFD) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw PersistentBrokerError("bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        guard named == 0 else { throw PersistentBrokerError("getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Whether a TCP connection to the loopback port succeeds (instant on loopback: refused or accepted).

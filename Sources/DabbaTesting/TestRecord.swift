@@ -16,6 +16,8 @@ public struct TestRecord: Sendable, Hashable, CustomStringConvertible {
     public var value: [UInt8]?
     /// The headers, in record order.
     public var headers: [KafkaHeader]
+    /// The record timestamp in milliseconds since the Unix epoch, if it has one.
+    public var timestampMilliseconds: Int64?
 
     /// Copies a consumed message.
     /// - Parameter message: The message.
@@ -26,6 +28,7 @@ public struct TestRecord: Sendable, Hashable, CustomStringConvertible {
         key = message.keyString
         value = message.value
         headers = message.headers
+        timestampMilliseconds = message.timestampMilliseconds
     }
 
     /// The value as UTF-8 text, if any.

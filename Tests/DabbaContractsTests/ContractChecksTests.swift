@@ -3,20 +3,8 @@ import DabbaContracts
 import DabbaEvents
 import DabbaPipeline
 import Foundation
+import PaymentsFixtureEvents
 import Testing
-
-struct Money: Codable, Sendable {
-    var amountMinor: Int
-    var currency: String
-}
-
-struct PaymentRequested: Event {
-    static let eventType = "payments.payment.requested"
-    var paymentId: String
-    var orderId: String
-    var amount: Money
-    var partitionKey: String? { orderId }
-}
 
 /// A handler type that expects a field the catalog's examples do not have.
 struct PaymentRequestedWithTip: Event {
@@ -24,16 +12,6 @@ struct PaymentRequestedWithTip: Event {
     var paymentId: String
     var tipMinor: Int
     var partitionKey: String? { nil }
-}
-
-struct PaymentDeclined: Event {
-    static let eventType = "payments.payment.declined"
-    var paymentId: String
-    var orderId: String
-    var reason: String
-    var retryable: Bool
-    var declinedAt: Date
-    var partitionKey: String? { orderId }
 }
 
 /// Keyed by payment id, while the catalog's `x-dabba-key` is `/orderId`.
@@ -60,19 +38,6 @@ struct PaymentRequestedV2: Event {
     var partitionKey: String? { nil }
 }
 
-/// The repository's `Topics/` catalog, found by walking up from this file.
-func repositoryCatalog(file: String = #filePath) throws -> Catalog {
-    var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while directory.path != "/" {
-        let topics = directory.appendingPathComponent("Topics")
-        if FileManager.default.fileExists(atPath: topics.appendingPathComponent("payments.asyncapi.yaml").path) {
-            return try Catalog.load(directory: topics)
-        }
-        directory.deleteLastPathComponent()
-    }
-    throw CocoaError(.fileNoSuchFile)
-}
-
 let declinedAt = Date(timeIntervalSince1970: 1_742_000_000)
 
 @Suite("Contract checks")
@@ -84,7 +49,7 @@ struct ContractChecksTests {
         pipeline.emits(
             PaymentDeclined(paymentId: "pay_01HV6Q3K8Z", orderId: "ord_1", reason: "card_expired", retryable: false, declinedAt: declinedAt)
         )
-        let report = ContractChecks.check(pipeline, against: try repositoryCatalog())
+        let report = ContractChecks.check(pipeline, against: try paymentsCatalog())
         #expect(report.failures.map { $0.line(service: "authorizer") } == [])
         #expect(report.handles == ["payments.payment.requested"])
         #expect(report.emits == ["payments.payment.declined"])
@@ -115,7 +80,7 @@ struct ContractChecksTests {
         pipeline.emits(
             Declined(paymentId: "pay_01HV6Q3K8Z", orderId: "ord_1", reason: "card_lost", retryable: false, declinedAt: declinedAt, comment: "x")
         )
-        let report = ContractChecks.check(pipeline, against: try repositoryCatalog())
+        let report = ContractChecks.check(pipeline, against: try paymentsCatalog())
         #expect(
             report.failures.map { $0.line(service: "authorizer") } == [
                 #"authorizer emits payments.payment.declined: /reason: value "card_lost" is not one of ["insufficient_funds", "card_expired", "fraud_suspected", "provider_unavailable"] (enum)"#,
@@ -133,7 +98,7 @@ struct ContractChecksTests {
             PaymentDeclinedWrongKey(paymentId: "pay_01HV6Q3K8Y", orderId: "ord_1", reason: "card_expired", retryable: false, declinedAt: declinedAt)
         )
         pipeline.emits(PaymentRefunded(paymentId: "pay_1"))
-        let report = ContractChecks.check(pipeline, against: try repositoryCatalog())
+        let report = ContractChecks.check(pipeline, against: try paymentsCatalog())
         #expect(
             report.failures.map { $0.line(service: "authorizer") } == [
                 "authorizer handles payments.payment.requested: example 'card-payment' does not decode: missing field 'tipMinor' at / (decode)",
@@ -146,7 +111,7 @@ struct ContractChecksTests {
         var unhandled = Pipeline(service: "checkout", groupID: "payments-authorizer")
         unhandled.on(PaymentRequestedV2.self) { _, _ in }
         unhandled.emits(PaymentDeclined(paymentId: "pay_01HV6Q3K8Z", orderId: "o", reason: "card_expired", retryable: true, declinedAt: declinedAt))
-        let second = ContractChecks.check(unhandled, against: try repositoryCatalog())
+        let second = ContractChecks.check(unhandled, against: try paymentsCatalog())
         #expect(
             second.failures.map { $0.line(service: "checkout") } == [
                 "checkout handles payments.payment.requested: the Swift type has schemaVersion 2, the catalog's x-dabba-schema-version is 1 (version)",
@@ -156,7 +121,7 @@ struct ContractChecksTests {
 
         var missing = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")
         missing.ignore("payments.payment.other", because: "not routed")
-        let third = ContractChecks.check(missing, against: try repositoryCatalog())
+        let third = ContractChecks.check(missing, against: try paymentsCatalog())
         #expect(
             third.failures.map { $0.line(service: "authorizer") } == [
                 "authorizer receives payments.payment.requested: the catalog routes it to group payments-authorizer but there is no handler and no pipeline.ignore (handler)"
@@ -164,14 +129,14 @@ struct ContractChecksTests {
         )
         var ignoring = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")
         ignoring.ignore("payments.payment.requested", because: "handled by the legacy authorizer")
-        #expect(ContractChecks.check(ignoring, against: try repositoryCatalog()).passed)
+        #expect(ContractChecks.check(ignoring, against: try paymentsCatalog()).passed)
     }
 
     @Test("the report round-trips through JSON")
     func json() throws {
         var pipeline = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")
         pipeline.ignore("payments.payment.requested", because: "legacy")
-        let report = ContractChecks.check(pipeline, against: try repositoryCatalog())
+        let report = ContractChecks.check(pipeline, against: try paymentsCatalog())
         let decoded = try JSONDecoder().decode(ContractReport.self, from: JSONEncoder().encode(report))
         #expect(decoded == report)
         #expect(decoded.ignores == ["payments.payment.requested": "legacy"])

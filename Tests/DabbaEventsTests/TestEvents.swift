@@ -3,34 +3,7 @@ import DabbaKafka
 import DabbaTesting
 import Foundation
 import Logging
-
-struct Money: Codable, Sendable, Equatable {
-    var amountMinor: Int
-    var currency: String
-}
-
-struct PaymentRequested: Event, Equatable {
-    static let eventType = "payments.payment.requested"
-    static let schemaVersion = 1
-    var paymentId: String
-    var orderId: String
-    var customerId: String
-    var amount: Money
-    var method: String
-    var requestedAt: Date
-    var partitionKey: String? { orderId }
-}
-
-struct PaymentAuthorized: Event, Equatable {
-    static let eventType = "payments.payment.authorized"
-    var paymentId: String
-    var orderId: String
-    var amount: Money
-    var provider: String
-    var authorizationCode: String
-    var authorizedAt: Date
-    var partitionKey: String? { orderId }
-}
+import PaymentsFixtureEvents
 
 let quietLogger = TestHelpers.quietLogger(level: .error)
 

@@ -1,6 +1,7 @@
 import DabbaEvents
 import DabbaKafka
 import Foundation
+import PaymentsFixtureEvents
 import Testing
 
 @Suite("Typed events and the CloudEvents envelope", .timeLimit(.minutes(2)))

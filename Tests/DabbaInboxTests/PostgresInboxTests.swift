@@ -1,5 +1,6 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaTestingPostgres
 import Testing
 
 /// ``InboxScenarios`` and PostgreSQL specifics against one server for the whole suite (see ``TestPostgres``), each

@@ -102,8 +102,8 @@ struct ConsumerGroupTests {
         try after.subscribe(topics: [topic])
         let secondHalf = try await collect(after, count: 45)
         // Exactly the rest: the close committed what was processed, and nothing processed is read again.
-        #expect(Set(firstHalf.map(\.value)).isDisjoint(with: Set(secondHalf.map(\.value))))
-        #expect(Set((firstHalf + secondHalf).compactMap(\.value)) == Set((0..<90).map { "m\($0)" }))
+        #expect(Set(firstHalf.map(\.valueString)).isDisjoint(with: Set(secondHalf.map(\.valueString))))
+        #expect(Set((firstHalf + secondHalf).compactMap(\.valueString)) == Set((0..<90).map { "m\($0)" }))
         let committed = try await after.committedOffsets(
             for: (0..<3).map { TopicPartition(topic: topic, partition: $0) }
         )
@@ -140,7 +140,7 @@ struct ConsumerGroupTests {
         let restarted = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group), logger: quietLogger)
         try restarted.subscribe(topics: [topic])
         let rest = try await collect(restarted, count: 6)
-        #expect(rest.map(\.value) == (4..<10).map { "m\($0)" })
+        #expect(rest.map(\.valueString) == (4..<10).map { "m\($0)" })
         try await restarted.close()
         try await producer.close()
     }
@@ -159,7 +159,7 @@ struct ConsumerGroupTests {
         )
         try consumer.subscribe(topics: [topic])
         let firstFive = try await collect(consumer, count: 5)
-        #expect(firstFive.map(\.value) == (0..<5).map { "m\($0)" })
+        #expect(firstFive.map(\.valueString) == (0..<5).map { "m\($0)" })
 
         let partition = TopicPartition(topic: topic, partition: 0)
         try consumer.pause([partition])
@@ -168,11 +168,11 @@ struct ConsumerGroupTests {
         #expect(whilePaused.isEmpty)
         try consumer.resume([partition])
         let afterResume = try await collect(consumer, count: 1)
-        #expect(afterResume.map(\.value) == ["m5"])
+        #expect(afterResume.map(\.valueString) == ["m5"])
 
         try await consumer.seek(TopicPartitionOffset(topic: topic, partition: 0, offset: 2))
         let reread = try await collect(consumer, count: 4)
-        #expect(reread.map(\.value) == ["m2", "m3", "m4", "m5"])
+        #expect(reread.map(\.valueString) == ["m2", "m3", "m4", "m5"])
         try await consumer.close()
         try await producer.close()
     }
@@ -193,11 +193,11 @@ func waitUntil(
 }
 
 /// Collects whatever arrives within `duration`.
-func collectFor(_ consumer: KafkaConsumer, duration: Duration) async throws -> [ReceivedMessage] {
-    let box = Mutex<[ReceivedMessage]>([])
+func collectFor(_ consumer: KafkaConsumer, duration: Duration) async throws -> [TestRecord] {
+    let box = Mutex<[TestRecord]>([])
     let task = Task {
         for try await message in consumer.messages {
-            box.withLock { $0.append(ReceivedMessage(message)) }
+            box.withLock { $0.append(TestRecord(message)) }
             consumer.markProcessed(message)
         }
     }

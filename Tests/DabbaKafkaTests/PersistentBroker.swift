@@ -17,16 +17,16 @@ func receive(
     count: Int,
     quietPeriod: Duration = .seconds(3),
     timeout: Duration = .seconds(30)
-) async throws -> [ReceivedMessage] {
+) async throws -> [TestRecord] {
     final class Arrivals: Sendable {
-        let state = Mutex<(messages: [ReceivedMessage], last: ContinuousClock.Instant)>(([], .now))
+        let state = Mutex<(messages: [TestRecord], last: ContinuousClock.Instant)>(([], .now))
     }
     let arrivals = Arrivals()
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             for try await message in consumer.messages {
                 let total = arrivals.state.withLock { state in
-                    state.messages.append(ReceivedMessage(message))
+                    state.messages.append(TestRecord(message))
                     state.last = .now
                     return state.messages.count
                 }

@@ -56,11 +56,11 @@ struct ProducerReliabilityTests {
         let received = try await collect(consumer, count: total)
         // Give duplicates, if any, a chance to show up before judging.
         let extra = try await collectFor(consumer, duration: .seconds(1))
-        let values = (received + extra).compactMap { $0.value.flatMap { Int($0) } }
+        let values = (received + extra).compactMap { $0.valueString.flatMap { Int($0) } }
         #expect(values.count == total, "duplicates or losses: \(values.count) records for \(total) messages")
         #expect(Set(values) == Set(0..<total))
         for (key, messages) in Dictionary(grouping: received, by: { $0.key ?? "" }) {
-            let order = messages.sorted { $0.offset < $1.offset }.compactMap { $0.value.flatMap { Int($0) } }
+            let order = messages.sorted { $0.offset < $1.offset }.compactMap { $0.valueString.flatMap { Int($0) } }
             #expect(order == order.sorted(), "key \(key) out of order")
         }
         try await consumer.close()

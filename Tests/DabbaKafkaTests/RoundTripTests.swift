@@ -32,19 +32,19 @@ struct RoundTripTests {
         let received = try await collect(consumer, count: 30)
         #expect(received.count == 30)
         for message in received {
-            let value = try #require(message.value)
+            let value = try #require(message.valueString)
             let report = try #require(sent[value])
             let index = Int64(try #require(value.split(separator: "-").last.flatMap { Int($0) }))
             #expect(message.partition == report.partition)
             #expect(message.offset == report.offset)
             #expect(message.key == "customer-\(index % 10)")
             #expect(message.headers == [KafkaHeader(name: "trace", string: "t\(index)"), KafkaHeader(name: "empty", value: nil)])
-            #expect(message.timestamp == 1_700_000_000_000 + index)
+            #expect(message.timestampMilliseconds == 1_700_000_000_000 + index)
         }
         // Per-key order: within each key, values arrive in the order they were sent.
         let byKey = Dictionary(grouping: received, by: { $0.key ?? "" })
         for (_, messages) in byKey {
-            let indices = messages.compactMap { $0.value?.split(separator: "-").last.flatMap { Int($0) } }
+            let indices = messages.compactMap { $0.valueString?.split(separator: "-").last.flatMap { Int($0) } }
             #expect(indices == indices.sorted())
         }
         try await consumer.close()

@@ -32,12 +32,12 @@ func collect(
     count: Int,
     timeout: Duration = .seconds(30),
     onMessage: @escaping @Sendable (KafkaMessage) async throws -> Void = { _ in }
-) async throws -> [ReceivedMessage] {
-    try await withThrowingTaskGroup(of: [ReceivedMessage]?.self) { group in
+) async throws -> [TestRecord] {
+    try await withThrowingTaskGroup(of: [TestRecord]?.self) { group in
         group.addTask {
-            var received: [ReceivedMessage] = []
+            var received: [TestRecord] = []
             for try await message in consumer.messages {
-                received.append(ReceivedMessage(message))
+                received.append(TestRecord(message))
                 try await onMessage(message)
                 consumer.markProcessed(message)
                 if received.count >= count { break }
@@ -55,26 +55,5 @@ func collect(
             return []
         }
         return first
-    }
-}
-
-/// A copy of a consumed message's observable fields.
-struct ReceivedMessage: Sendable, Hashable {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-    var key: String?
-    var value: String?
-    var headers: [KafkaHeader]
-    var timestamp: Int64?
-
-    init(_ message: KafkaMessage) {
-        topic = message.topic
-        partition = message.partition
-        offset = message.offset
-        key = message.keyString
-        value = message.valueString
-        headers = message.headers
-        timestamp = message.timestampMilliseconds
     }
 }

@@ -41,7 +41,7 @@ struct TransactionTests {
             // Ask for more than can come: it returns after 2 s without a new message.
             let seen = try await receive(reader, count: 10, quietPeriod: .seconds(2))
             try await reader.close()
-            #expect(seen.map(\.value) == committedValues)
+            #expect(seen.map(\.valueString) == committedValues)
 
             // The aborted records are in the log all the same: a read_uncommitted consumer sees both batches.
             var uncommittedConfiguration = broker.consumerConfiguration(group: "g-uncommitted-\(topic)")
@@ -50,7 +50,7 @@ struct TransactionTests {
             try rawReader.subscribe(topics: [topic])
             let raw = try await receive(rawReader, count: 10)
             try await rawReader.close()
-            #expect(raw.map(\.value) == abortedValues + committedValues)
+            #expect(raw.map(\.valueString) == abortedValues + committedValues)
 
             // 10 records and two transaction markers (abort, commit).
             #expect(try await admin.watermarks(topic: topic, partition: 0).high == 12)
@@ -125,7 +125,7 @@ struct TransactionTests {
             try outputReader.subscribe(topics: [output])
             let outputs = try await receive(outputReader, count: 10, quietPeriod: .seconds(2))
             try await outputReader.close()
-            #expect(outputs.map(\.value) == (0..<4).map { "out-\($0)" })
+            #expect(outputs.map(\.valueString) == (0..<4).map { "out-\($0)" })
         }
     }
 
@@ -181,7 +181,7 @@ struct TransactionTests {
             try reader.subscribe(topics: [topic])
             let seen = try await receive(reader, count: 10, quietPeriod: .seconds(2))
             try await reader.close()
-            #expect(seen.map(\.value) == ["first-0", "second-0"])
+            #expect(seen.map(\.valueString) == ["first-0", "second-0"])
         }
     }
 }

@@ -76,15 +76,15 @@ struct PipelineFixture {
     /// with `count: 0`, any record at all) show up.
     func records(
         on topic: String, count: Int, timeout: Duration = .seconds(90), quietPeriod: Duration = .milliseconds(300)
-    ) async throws -> [RecordCopy] {
+    ) async throws -> [TestRecord] {
         var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "reader-\(UUID())")
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
         try consumer.subscribe(topics: [topic])
-        let collected = Mutex<[RecordCopy]>([])
+        let collected = Mutex<[TestRecord]>([])
         let reader = Task {
             for try await message in consumer.messages {
-                collected.withLock { $0.append(RecordCopy(message)) }
+                collected.withLock { $0.append(TestRecord(message)) }
             }
         }
         let clock = ContinuousClock()
@@ -102,28 +102,6 @@ struct PipelineFixture {
         reader.cancel()
         return collected.withLock { $0 }
     }
-}
-
-/// The observable parts of a record.
-struct RecordCopy: Sendable {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-    var key: String?
-    var value: String?
-    var headers: [KafkaHeader]
-
-    init(_ message: KafkaMessage) {
-        topic = message.topic
-        partition = message.partition
-        offset = message.offset
-        key = message.keyString
-        value = message.valueString
-        headers = message.headers
-    }
-
-    func header(_ name: String) -> String? { headers.string(named: name) }
-    func bytes(_ name: String) -> [UInt8]? { headers.bytes(named: name) }
 }
 
 /// Runs a pipeline runner in the background until `body` returns, then shuts it down gracefully.

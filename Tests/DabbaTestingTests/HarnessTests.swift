@@ -5,6 +5,7 @@ import DabbaKafka
 import DabbaPipeline
 import DabbaTesting
 import Foundation
+import PaymentsFixtureEvents
 import Testing
 
 #if canImport(Glibc)
@@ -12,46 +13,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-struct Money: Codable, Sendable, Equatable {
-    var amountMinor: Int
-    var currency: String
-}
-
-struct PaymentRequested: Event {
-    static let eventType = "payments.payment.requested"
-    var paymentId: String
-    var orderId: String
-    var customerId: String
-    var amount: Money
-    var method: String
-    var requestedAt: Date
-    var partitionKey: String? { orderId }
-}
-
-struct PaymentAuthorized: Event {
-    static let eventType = "payments.payment.authorized"
-    var paymentId: String
-    var orderId: String
-    var amount: Money
-    var provider: String
-    var authorizationCode: String
-    var authorizedAt: Date
-    var partitionKey: String? { orderId }
-}
-
-/// The repository's payments catalog.
-func paymentsCatalog(file: String = #filePath) throws -> Catalog {
-    var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while directory.path != "/" {
-        let topics = directory.appendingPathComponent("Topics")
-        if FileManager.default.fileExists(atPath: topics.appendingPathComponent("payments.asyncapi.yaml").path) {
-            return try Catalog.load(directory: topics)
-        }
-        directory.deleteLastPathComponent()
-    }
-    throw CocoaError(.fileNoSuchFile)
-}
 
 func request(_ order: String, method: String = "card") -> PaymentRequested {
     PaymentRequested(

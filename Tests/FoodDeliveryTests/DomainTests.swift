@@ -206,8 +206,7 @@ struct DomainRuleTests {
 
 @Suite("Food delivery: the catalog document")
 struct FoodCatalogTests {
-    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Topics")
+    static let topics = FoodSystem.topics
 
     @Test("every order event is on food.orders keyed by order id; partner locations on food.partners keyed by partner")
     func topicsAndKeys() throws {

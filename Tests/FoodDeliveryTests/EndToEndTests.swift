@@ -114,7 +114,7 @@ struct FoodEndToEndTests {
             #expect(deadLetters.allSatisfy { $0.reason.contains("customerId") }, "\(deadLetters.map(\.reason))")
 
             // Analytics totals equal what the log says.
-            let report = try system.analyticsReport(store: system.store("food-analytics"))
+            let report = try await system.analyticsReport(store: system.store("food-analytics"))
             #expect(report["orders"] == plan.orderIDs.count)
             for state in [OrderState.delivered, .rejected, .cancelled, .paymentFailed] {
                 #expect(report[state.rawValue] == (run.terminal[state.rawValue] ?? 0), "analytics \(state)")

@@ -1,17 +1,14 @@
 import DabbaCatalog
 import DabbaEvents
 import DabbaKafka
+import DabbaTesting
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
 import Logging
 import Testing
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "food.test")
-    logger.logLevel = .critical
-    return logger
-}()
+let quietLogger = TestHelpers.quietLogger("food.test")
 
 /// The food-delivery system for one test: its own embedded broker with the catalog's topics, its own directory
 /// of stores and logs, services as real processes, and an observer on the topics.
@@ -33,7 +30,7 @@ final class FoodSystem: @unchecked Sendable {
         broker = try EmbeddedBroker(logger: quietLogger)
         catalog = try Catalog.load(directory: Self.topics)
         for topic in catalog.allTopics { try broker.createTopic(topic.name, partitions: Int32(topic.partitions)) }
-        directory = NSTemporaryDirectory() + "food-test-\(UUID().uuidString.prefix(8))"
+        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("food-test")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let deadLetters = catalog.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }
         observer = try OrderObserver(
@@ -72,21 +69,18 @@ final class FoodSystem: @unchecked Sendable {
 
     /// Waits until every running service logged a partition assignment.
     func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline {
-            let waiting = services.values.filter { !$0.log.contains("partitions assigned") }
-            if waiting.isEmpty, observer.isAssigned { return }
-            for service in services.values where !service.isRunning {
-                Issue.record("\(service.name) exited: \(service.log)")
-                throw CancellationError()
+        let services = self.services
+        do {
+            try await TestHelpers.eventually("every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)) {
+                for service in services.values where !service.isRunning {
+                    throw WaitTimeout("\(service.name) exited before joining its group: \(service.log)")
+                }
+                return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
             }
-            try await Task.sleep(for: .milliseconds(200))
+        } catch let timeout as WaitTimeout {
+            let waiting = services.values.filter { !$0.log.contains("partitions assigned") }.map(\.name)
+            throw WaitTimeout("\(timeout.message); not joined: \(waiting.sorted())")
         }
-        Issue.record(
-            "services did not join their groups: \(services.values.filter { !$0.log.contains("partitions assigned") }.map(\.name))"
-        )
-        throw CancellationError()
     }
 
     /// Produces a load run.
@@ -132,17 +126,12 @@ final class FoodSystem: @unchecked Sendable {
     }
 
     /// Runs `food-analytics --report` on a store and returns its last line's fields.
-    func analyticsReport(store: String) throws -> [String: Int] {
-        let process = Process()
-        process.executableURL = try ServiceProcess.locate("food-analytics")
-        process.arguments = ["--report", "--inbox", "sqlite:\(store)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("analytics ") })
+    func analyticsReport(store: String) async throws -> [String: Int] {
+        let report = try await TestProcess(
+            executable: TestProcess.executable(named: "food-analytics"), arguments: ["--report", "--inbox", "sqlite:\(store)"]
+        ).waitForExit()
+        #expect(report.exitCode == 0, "food-analytics --report: \(report.stderr)")
+        let line = try #require(report.lines.last { $0.hasPrefix("analytics ") })
         var fields: [String: Int] = [:]
         for part in line.split(separator: " ").dropFirst() {
             let pair = part.split(separator: "=")

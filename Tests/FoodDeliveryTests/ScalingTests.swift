@@ -1,26 +1,10 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaTestingPostgres
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
 import Testing
-
-/// A `postgres://` URL for the services (they take URLs, not conninfo strings) with `search_path` set to a schema.
-func serviceURL(_ server: TestPostgres, schema: String) throws -> String {
-    let base = server.connectionString
-    if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://") {
-        return base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
-    }
-    var fields: [String: String] = [:]
-    for pair in base.split(separator: " ") {
-        let parts = pair.split(separator: "=", maxSplits: 1)
-        if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
-    }
-    let host = fields["host"] ?? "127.0.0.1"
-    let port = try #require(fields["port"], "no port in \(base)")
-    return
-        "postgres://\(fields["user"] ?? "postgres")@\(host):\(port)/\(fields["dbname"] ?? "postgres")?options=-csearch_path%3D\(schema)"
-}
 
 @Suite("Food delivery: two delivery instances", .serialized)
 struct FoodScalingTests {
@@ -34,7 +18,7 @@ struct FoodScalingTests {
         let schema = "food_scaling_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
         do {
             _ = try await server.adminQuery("CREATE SCHEMA \(schema)")
-            let url = try serviceURL(server, schema: schema)
+            let url = try server.url(searchPath: schema)
             for name in foodServiceNames where name != "food-delivery" { try system.start(name) }
             let first = try system.start("food-delivery", instance: "d1", inbox: url)
             try await system.waitUntilJoined()

@@ -1,5 +1,6 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaTestingPostgres
 import Foundation
 import Testing
 

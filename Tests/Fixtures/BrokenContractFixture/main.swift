@@ -5,11 +5,8 @@ import DabbaEvents
 import DabbaPipeline
 import DabbaService
 import Foundation
-
-struct Money: Codable, Sendable {
-    var amountMinor: Int
-    var currency: String
-}
+// Only the amount type is shared: this authorizer's PaymentAuthorized is wrong on purpose.
+import struct PaymentsFixtureEvents.Money
 
 struct PaymentAuthorized: Event {
     static let eventType = "payments.payment.authorized"

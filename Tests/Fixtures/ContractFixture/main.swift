@@ -4,43 +4,7 @@ import DabbaEvents
 import DabbaPipeline
 import DabbaService
 import Foundation
-
-struct Money: Codable, Sendable {
-    var amountMinor: Int
-    var currency: String
-}
-
-struct PaymentRequested: Event {
-    static let eventType = "payments.payment.requested"
-    var paymentId: String
-    var orderId: String
-    var customerId: String
-    var amount: Money
-    var method: String
-    var requestedAt: Date
-    var partitionKey: String? { orderId }
-}
-
-struct PaymentAuthorized: Event {
-    static let eventType = "payments.payment.authorized"
-    var paymentId: String
-    var orderId: String
-    var amount: Money
-    var provider: String
-    var authorizationCode: String
-    var authorizedAt: Date
-    var partitionKey: String? { orderId }
-}
-
-struct PaymentDeclined: Event {
-    static let eventType = "payments.payment.declined"
-    var paymentId: String
-    var orderId: String
-    var reason: String
-    var retryable: Bool
-    var declinedAt: Date
-    var partitionKey: String? { orderId }
-}
+import PaymentsFixtureEvents
 
 let now = Date(timeIntervalSince1970: 1_742_000_000)
 var pipeline = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")

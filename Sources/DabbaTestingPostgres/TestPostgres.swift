@@ -1,7 +1,11 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaTesting
 import Foundation
+
+#if canImport(Testing)
 import Testing
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +13,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The PostgreSQL server the PostgreSQL tests run against.
+/// A PostgreSQL server for tests: an existing one, or a throwaway cluster started for the test run.
 ///
 /// Either an existing server named by `DABBA_TEST_POSTGRES_URL` (a libpq URI or conninfo; the role needs CREATE on
 /// the database), or a throwaway cluster: `initdb` into a temporary directory, `pg_ctl start` on a free loopback
@@ -18,30 +22,44 @@ import Darwin
 /// to run as root. The binaries are found through `DABBA_PG_BIN`, then `PATH`, then `/usr/lib/postgresql/*/bin`
 /// and Homebrew's `postgresql@*`.
 ///
-/// One server serves a whole suite (``PostgresServerTrait``); each test gets a schema of its own
-/// (``withFixture(_:)``), so tests run in parallel and leave nothing behind. A test process killed before its
-/// suite ended leaves its cluster running: the next run stops and deletes it (its directory names the dead pid).
-final class TestPostgres: Sendable {
+/// One server serves a whole suite (the ``PostgresServerTrait`` trait, `.postgresServer`); each test gets a schema
+/// of its own (``withFixture(_:)``), so tests run in parallel and leave nothing behind. A test that needs the
+/// server itself (to share it between processes, say) calls ``start()`` and ``stop()``. A test process killed
+/// before its suite ended leaves its cluster running: the next run stops and deletes it (its directory names the
+/// dead pid).
+///
+/// ```swift
+/// @Suite(.enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason), .postgresServer)
+/// struct StoreTests {
+///     @Test func writes() async throws {
+///         try await TestPostgres.withFixture { postgres in
+///             let inbox = try postgres.open()   // search_path = the test's schema
+///             …
+///         }
+///     }
+/// }
+/// ```
+public final class TestPostgres: Sendable {
     /// The server the current suite uses, set by ``PostgresServerTrait``.
-    @TaskLocal static var current: TestPostgres?
+    @TaskLocal public static var current: TestPostgres?
 
     /// `DABBA_TEST_POSTGRES_URL`, if set.
-    static let externalURL: String? = {
+    public static let externalURL: String? = {
         guard let url = ProcessInfo.processInfo.environment["DABBA_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
         return url
     }()
 
     /// The directory holding `initdb` and `pg_ctl`, or nil when PostgreSQL is not installed.
-    static let binDirectory: String? = locateBinaries()
+    public static let binDirectory: String? = locateBinaries()
 
     /// Whether PostgreSQL tests can run: `.enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason)`.
-    static var isAvailable: Bool { externalURL != nil || binDirectory != nil }
+    public static var isAvailable: Bool { externalURL != nil || binDirectory != nil }
 
-    /// Why PostgreSQL tests are skipped.
-    static let unavailableReason: Comment = "PostgreSQL server binaries not found: make test installs them"
+    /// Why PostgreSQL tests are skipped when ``isAvailable`` is false.
+    public static let unavailableMessage = "PostgreSQL server binaries not found: make test installs them"
 
     /// A libpq connection string for the server's `postgres` database (or `DABBA_TEST_POSTGRES_URL`).
-    let connectionString: String
+    public let connectionString: String
     /// The throwaway cluster, nil for an external server.
     private let cluster: Cluster?
     /// Creates and drops the tests' schemas.
@@ -54,9 +72,14 @@ final class TestPostgres: Sendable {
     }
 
     /// Connects to `DABBA_TEST_POSTGRES_URL`, or creates and starts a throwaway cluster.
-    static func start() async throws -> TestPostgres {
+    /// - Returns: The running server.
+    /// - Throws: ``TestPostgresError`` when the binaries are missing or the cluster cannot start; libpq's error when
+    ///   the server does not accept the connection.
+    public static func start() async throws -> TestPostgres {
         if let externalURL { return try TestPostgres(connectionString: externalURL, cluster: nil) }
-        let binDirectory = try #require(binDirectory, "PostgreSQL server binaries not found")
+        guard let binDirectory else {
+            throw TestPostgresError("PostgreSQL server binaries not found (set DABBA_PG_BIN or DABBA_TEST_POSTGRES_URL)")
+        }
         let clock = ContinuousClock()
         let began = clock.now
         let cluster = try await Cluster.start(binDirectory: binDirectory)
@@ -70,7 +93,7 @@ final class TestPostgres: Sendable {
     }
 
     /// Stops and deletes the throwaway cluster (nothing for an external server).
-    func stop() async {
+    public func stop() async {
         guard let cluster else { return }
         let clock = ContinuousClock()
         let began = clock.now
@@ -78,13 +101,28 @@ final class TestPostgres: Sendable {
         print("TIMING PostgreSQL test cluster stopped in \(clock.now - began)")
     }
 
-    /// Runs `body` with a fresh schema of its own and drops the schema afterwards, also when `body` throws.
+    /// Runs `body` with a fresh schema of its own on the current suite's server (``current``) and drops the schema
+    /// afterwards, also when `body` throws.
     /// - Parameter body: The test, given connection details for the schema.
     /// - Returns: What `body` returns.
-    static func withFixture<Result>(
+    /// - Throws: ``TestPostgresError`` outside a suite with the `.postgresServer` trait; what `body` throws.
+    public static func withFixture<Result>(
         _ body: (PostgresFixture) async throws -> Result
     ) async throws -> Result {
-        let server = try #require(current, "no PostgreSQL server: the suite needs the .postgresServer trait")
+        guard let current else {
+            throw TestPostgresError("no PostgreSQL server: the suite needs the .postgresServer trait")
+        }
+        return try await current.withFixture(body)
+    }
+
+    /// Runs `body` with a fresh schema of its own on this server and drops the schema afterwards, also when `body`
+    /// throws.
+    /// - Parameter body: The test, given connection details for the schema.
+    /// - Returns: What `body` returns.
+    public func withFixture<Result>(
+        _ body: (PostgresFixture) async throws -> Result
+    ) async throws -> Result {
+        let server = self
         let schema = "dabba_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         _ = try await server.admin.withDatabase { try $0.execute("CREATE SCHEMA \(schema)") }
         let fixture = PostgresFixture(
@@ -100,8 +138,12 @@ final class TestPostgres: Sendable {
         }
     }
 
-    /// Runs a statement outside any test schema, e.g. `pg_terminate_backend`.
-    func adminQuery(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [[SQLValue]] {
+    /// Runs a statement outside any test schema, e.g. `pg_terminate_backend` or `CREATE SCHEMA`.
+    /// - Parameters:
+    ///   - sql: The statement.
+    ///   - parameters: Its `$1`, `$2`, … values.
+    /// - Returns: The rows.
+    public func adminQuery(_ sql: String, _ parameters: [SQLValue] = []) async throws -> [[SQLValue]] {
         try await admin.withDatabase { try $0.query(sql, parameters) }
     }
 
@@ -110,12 +152,35 @@ final class TestPostgres: Sendable {
     }
 
     /// The connection string with `search_path` set to `schema`, so the inbox table and the test's tables live there.
-    private func connectionString(searchPath schema: String) -> String {
+    /// - Parameter schema: The schema (it must exist: see ``adminQuery(_:_:)``).
+    /// - Returns: A libpq connection string in the form of ``connectionString`` (conninfo or URI).
+    public func connectionString(searchPath schema: String) -> String {
         if connectionString.hasPrefix("postgres://") || connectionString.hasPrefix("postgresql://") {
             let separator = connectionString.contains("?") ? "&" : "?"
             return connectionString + separator + "options=-csearch_path%3D" + schema
         }
         return connectionString + " options='-csearch_path=\(schema)'"
+    }
+
+    /// A `postgres://` URL with `search_path` set to `schema`, for programs that take URLs rather than conninfo
+    /// strings (the `--inbox` option of pipeline executables).
+    /// - Parameter schema: The schema (it must exist: see ``adminQuery(_:_:)``).
+    /// - Returns: The URL.
+    /// - Throws: ``TestPostgresError`` when a conninfo ``connectionString`` names no port.
+    public func url(searchPath schema: String) throws -> String {
+        if connectionString.hasPrefix("postgres://") || connectionString.hasPrefix("postgresql://") {
+            return connectionString(searchPath: schema)
+        }
+        var fields: [String: String] = [:]
+        for pair in connectionString.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard let port = fields["port"] else { throw TestPostgresError("no port in \(connectionString)") }
+        let host = fields["host"] ?? "127.0.0.1"
+        let user = fields["user"] ?? "postgres"
+        let database = fields["dbname"] ?? "postgres"
+        return "postgres://\(user)@\(host):\(port)/\(database)?options=-csearch_path%3D\(schema)"
     }
 
     private static func locateBinaries() -> String? {
@@ -142,24 +207,34 @@ final class TestPostgres: Sendable {
 }
 
 /// One test's database: a schema of its own on the suite's server.
-struct PostgresFixture: Sendable {
+public struct PostgresFixture: Sendable {
     /// Connects to the server with `search_path` set to ``schema``.
-    let connectionString: String
+    public let connectionString: String
     /// The test's schema.
-    let schema: String
+    public let schema: String
     /// The server.
-    let server: TestPostgres
+    public let server: TestPostgres
 
     /// A new connection (and inbox) on the test's schema.
-    func open() throws -> PostgresInbox { try PostgresInbox(connectionString: connectionString) }
+    /// - Returns: The inbox; its tables and the test's own live in ``schema``.
+    /// - Throws: libpq's error when the connection fails.
+    public func open() throws -> PostgresInbox { try PostgresInbox(connectionString: connectionString) }
+}
+
+#if canImport(Testing)
+extension TestPostgres {
+    /// Why PostgreSQL tests are skipped: `.enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason)`.
+    public static var unavailableReason: Comment { Comment(rawValue: unavailableMessage) }
 }
 
 /// Starts one ``TestPostgres`` for the suite it is attached to (and its nested suites), stopping it when the suite
-/// ends, whether its tests passed or not.
-struct PostgresServerTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+/// ends, whether its tests passed or not. Use it as `.postgresServer`.
+public struct PostgresServerTrait: SuiteTrait, TestScoping {
+    /// Not recursive: one server for the suite and everything nested in it.
+    public var isRecursive: Bool { false }
 
-    func provideScope(
+    /// Runs the suite with a started server as ``TestPostgres/current``.
+    public func provideScope(
         for test: Test,
         testCase: Test.Case?,
         performing function: @Sendable () async throws -> Void
@@ -177,8 +252,9 @@ struct PostgresServerTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == PostgresServerTrait {
     /// Runs the suite against one PostgreSQL server; see ``TestPostgres``.
-    static var postgresServer: Self { Self() }
+    public static var postgresServer: Self { Self() }
 }
+#endif
 
 // MARK: - The throwaway cluster
 
@@ -214,7 +290,7 @@ private struct Cluster: Sendable {
             guard initdb.status == 0 else { throw TestPostgresError("initdb failed:\n\(initdb.output)") }
             var failure = ""
             for _ in 0..<3 {
-                cluster = Cluster(binDirectory: binDirectory, directory: directory, port: try freePort(), user: user)
+                cluster = Cluster(binDirectory: binDirectory, directory: directory, port: try TestHelpers.freeLoopbackPort(), user: user)
                 let log = directory.appendingPathComponent("server.log")
                 let options = [
                     "-p \(cluster.port)", "-k \(directory.path)", "-c listen_addresses=127.0.0.1",
@@ -240,7 +316,7 @@ private struct Cluster: Sendable {
     }
 
     /// Stops the server (fast shutdown: rolls back open transactions, disconnects clients) and deletes the cluster.
-    func stop() async {
+    public func stop() async {
         if FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("postmaster.pid").path) {
             let fast = try? await tool("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "20", "stop"])
             if fast?.status != 0 {
@@ -347,37 +423,14 @@ private struct Cluster: Sendable {
             throw TestPostgresError("chown \(directory.path) to \(user) failed: errno \(errno)")
         }
     }
-
-    /// A loopback port nobody listens on right now (the kernel's choice for port 0).
-    private static func freePort() throws -> Int {
-        #if canImport(Glibc)
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let socketFD = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard socketFD >= 0 else { throw TestPostgresError("socket() failed: errno \(errno)") }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw TestPostgresError("bind() failed: errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        guard named == 0 else { throw TestPostgresError("getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
-/// Why the test PostgreSQL server could not start.
-struct TestPostgresError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// Why the test PostgreSQL server could not start or be used; the message says what failed and its output.
+public struct TestPostgresError: Error, Sendable, CustomStringConvertible {
+    /// What failed.
+    public var description: String
+
+    /// Creates the error.
+    /// - Parameter description: What failed.
+    public init(_ description: String) { self.description = description }
 }
