@@ -48,6 +48,7 @@ public final class SQLiteInbox: InboxStore {
     /// Runs statements outside any event (schema migrations for the service's own tables, reads for reports).
     /// - Parameter body: Work with the database.
     /// - Returns: What `body` returns.
+    @discardableResult
     public func withDatabase<Result>(_ body: (InboxTransaction) throws -> Result) async throws -> Result {
         await lock.acquire()
         defer { lock.release() }

@@ -99,6 +99,7 @@ public final class PostgresInbox: InboxStore {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws (statements throw ``InboxError`` naming the SQL and PostgreSQL's message), or
     ///   ``InboxError/Code-swift.struct/open`` if a broken connection cannot be re-established.
+    @discardableResult
     public func withDatabase<Result: Sendable>(
         _ body: @escaping @Sendable (InboxTransaction) throws -> Result
     ) async throws -> Result {

@@ -42,7 +42,7 @@ LoggingSystem.bootstrap { label in
 }
 let logger = Logger(label: "fixture")
 let inbox = try SQLiteInbox(path: database)
-_ = try await inbox.withDatabase { database in
+try await inbox.withDatabase { database in
     try database.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)")
 }
 
