@@ -25,10 +25,17 @@ enum EventPhases {
 
     static var logger: Logger { BenchPhaseRunner.logger }
 
+    /// The typed producer's `linger.ms`. Typed events are produced more slowly than raw bytes, so with the default
+    /// 5 ms each batch would hold a handful of records; the embedded broker finds a fetch offset by walking a
+    /// partition's batches one by one, so thousands of tiny batches would make the consume phases measure the
+    /// broker's walk rather than Dabba. A longer linger gives batches comparable to the raw phase's.
+    static let typedLinger: Duration = .milliseconds(100)
+
     /// Typed produce: `EventProducer.enqueue` (envelope + JSON encoding) with delivery reports counted.
     static func typedProduce(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
         var configuration = ProducerConfiguration(bootstrap: target.bootstrap)
         configuration.publishesDeliveryReports = true
+        configuration.linger = typedLinger
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let events = EventProducer(
             producer: producer, source: "/dabba-bench", routes: EventRoutes([BenchEvent.eventType: target.topic])
