@@ -21,6 +21,11 @@ public protocol EventCodec: Sendable {
 
 /// JSON payloads with a stable date format: RFC 3339 in UTC with milliseconds (`2026-11-21T08:43:10.123Z`).
 /// Decoding accepts any RFC 3339 timestamp. Object keys are sorted, so equal events encode to equal bytes.
+///
+/// Decoding reads the common shape of payloads (objects, arrays, unescaped strings, integers, decimals, booleans,
+/// null, RFC 3339 dates) with a decoder that works on the bytes directly, and hands anything else to Foundation's
+/// `JSONDecoder` (escaped strings, `Data`, `URL`, `Decimal`, ...). Every failure is reported by Foundation's
+/// decoder, so error messages name the field path as usual.
 public struct JSONEventCodec: EventCodec {
     /// `application/json`.
     public var contentType: String { "application/json" }
@@ -33,7 +38,14 @@ public struct JSONEventCodec: EventCodec {
     }
 
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value {
-        try Self.decoder.decode(type, from: bytes)
+        // The fast path reads the common shape of payloads straight from the bytes; anything else, and every
+        // failure, is decoded by Foundation's JSONDecoder, so values and error messages are always Foundation's.
+        let fast = bytes.withUnsafeBytes { raw in
+            try? FastJSONDecoder(bytes: raw.assumingMemoryBound(to: UInt8.self), dateDecoding: { RFC3339.parse($0) })
+                .decode(Value.self)
+        }
+        if let fast { return fast }
+        return try Self.decoder.decode(type, from: bytes)
     }
 
     // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).

@@ -1,0 +1,487 @@
+import Foundation
+
+/// A `Decoder` that reads the common, simple shape of JSON straight from bytes, without building a document first:
+/// objects, arrays, strings without escapes, integers, decimals, booleans and null.
+///
+/// It is the fast path of ``JSONEventCodec``: anything outside that subset (an escaped string, a number it cannot
+/// read exactly, a duplicate key, invalid JSON) and any error at all, including a type's own validation error,
+/// makes the codec decode the payload again with Foundation's `JSONDecoder`, so results and error messages are
+/// always Foundation's. The decoder only ever succeeds where Foundation would succeed with the same value.
+/// `codingPath` is always empty on this path (errors are reported by the Foundation pass).
+final class FastJSONDecoder {
+    /// Thrown when the input or the requested type is outside the fast subset, or is invalid.
+    struct Unsupported: Error {}
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    let dateDecoding: (String) -> Date?
+
+    init(bytes: UnsafeBufferPointer<UInt8>, dateDecoding: @escaping (String) -> Date?) {
+        self.bytes = bytes
+        self.dateDecoding = dateDecoding
+    }
+
+    /// Decodes the whole input as one value.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        var position = skipWhitespace(0)
+        let value = try decodeValue(type, at: &position)
+        guard skipWhitespace(position) == bytes.count else { throw Unsupported() }
+        return value
+    }
+
+    // MARK: Scanning
+
+    @inline(__always)
+    func skipWhitespace(_ start: Int) -> Int {
+        var position = start
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return position
+            }
+        }
+        return position
+    }
+
+    @inline(__always)
+    func expect(_ byte: UInt8, at position: inout Int) throws {
+        guard position < bytes.count, bytes[position] == byte else { throw Unsupported() }
+        position += 1
+    }
+
+    /// The byte range of a string's contents (after the opening quote); the position ends after the closing quote.
+    /// Strings with escapes or control characters are outside the subset.
+    func scanString(at position: inout Int) throws -> Range<Int> {
+        try expect(UInt8(ascii: "\""), at: &position)
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return start..<(position - 1)
+            }
+            guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { throw Unsupported() }
+            position += 1
+        }
+        throw Unsupported()
+    }
+
+    /// Skips any value, checking only what the fast path can read later.
+    func skipValue(at position: inout Int) throws {
+        guard position < bytes.count else { throw Unsupported() }
+        switch bytes[position] {
+        case UInt8(ascii: "\""):
+            _ = try scanString(at: &position)
+        case UInt8(ascii: "{"):
+            position += 1
+            position = skipWhitespace(position)
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return
+            }
+            while true {
+                _ = try scanString(at: &position)
+                position = skipWhitespace(position)
+                try expect(UInt8(ascii: ":"), at: &position)
+                position = skipWhitespace(position)
+                try skipValue(at: &position)
+                position = skipWhitespace(position)
+                guard position < bytes.count else { throw Unsupported() }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position = skipWhitespace(position + 1)
+                    continue
+                }
+                try expect(UInt8(ascii: "}"), at: &position)
+                return
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            position = skipWhitespace(position)
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return
+            }
+            while true {
+                try skipValue(at: &position)
+                position = skipWhitespace(position)
+                guard position < bytes.count else { throw Unsupported() }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position = skipWhitespace(position + 1)
+                    continue
+                }
+                try expect(UInt8(ascii: "]"), at: &position)
+                return
+            }
+        case UInt8(ascii: "t"): try literal("true", at: &position)
+        case UInt8(ascii: "f"): try literal("false", at: &position)
+        case UInt8(ascii: "n"): try literal("null", at: &position)
+        default:
+            _ = try scanNumber(at: &position)
+        }
+    }
+
+    func literal(_ word: StaticString, at position: inout Int) throws {
+        let count = word.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw Unsupported() }
+        let matches = word.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[position + $0] == expected[$0] }
+        }
+        guard matches else { throw Unsupported() }
+        position += count
+    }
+
+    func isNull(at position: Int) -> Bool {
+        position + 4 <= bytes.count && bytes[position] == UInt8(ascii: "n") && bytes[position + 1] == UInt8(ascii: "u")
+            && bytes[position + 2] == UInt8(ascii: "l") && bytes[position + 3] == UInt8(ascii: "l")
+    }
+
+    /// A JSON number's range and whether it is a plain integer (no fraction, no exponent). Leading zeros and other
+    /// invalid forms are outside the subset.
+    func scanNumber(at position: inout Int) throws -> (range: Range<Int>, isInteger: Bool) {
+        let start = position
+        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        let digitsStart = position
+        while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+        let integerDigits = position - digitsStart
+        guard integerDigits > 0, integerDigits == 1 || bytes[digitsStart] != 0x30 else { throw Unsupported() }
+        var isInteger = true
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            let fractionStart = position
+            while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+            guard position > fractionStart else { throw Unsupported() }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            let exponentStart = position
+            while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+            guard position > exponentStart else { throw Unsupported() }
+        }
+        return (start..<position, isInteger)
+    }
+
+    // MARK: Values
+
+    func string(at position: inout Int) throws -> String {
+        let range = try scanString(at: &position)
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+            throw Unsupported()
+        }
+        return text
+    }
+
+    func bool(at position: inout Int) throws -> Bool {
+        guard position < bytes.count else { throw Unsupported() }
+        if bytes[position] == UInt8(ascii: "t") {
+            try literal("true", at: &position)
+            return true
+        }
+        try literal("false", at: &position)
+        return false
+    }
+
+    /// An integer of any fixed width, exactly; a fraction, an exponent or an overflow is outside the subset.
+    func integer<T: FixedWidthInteger>(_ type: T.Type, at position: inout Int) throws -> T {
+        let (range, isInteger) = try scanNumber(at: &position)
+        guard isInteger else { throw Unsupported() }
+        var index = range.lowerBound
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative {
+            guard T.isSigned else { throw Unsupported() }
+            index += 1
+        }
+        var value: T = 0
+        while index < range.upperBound {
+            let digit = T(bytes[index] - 0x30)
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) =
+                negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { throw Unsupported() }
+            value = next
+            index += 1
+        }
+        return value
+    }
+
+    func double(at position: inout Int) throws -> Double {
+        let (range, _) = try scanNumber(at: &position)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw Unsupported() }
+        return value
+    }
+
+    func cast<T>(_ value: Any) throws -> T {
+        guard let typed = value as? T else { throw Unsupported() }
+        return typed
+    }
+
+    func decodeValue<T: Decodable>(_ type: T.Type, at position: inout Int) throws -> T {
+        // The types Foundation's JSONDecoder treats specially, and the scalars, without going through init(from:).
+        switch type {
+        case is String.Type: return try cast(string(at: &position))
+        case is Int.Type: return try cast(integer(Int.self, at: &position))
+        case is Int64.Type: return try cast(integer(Int64.self, at: &position))
+        case is Int32.Type: return try cast(integer(Int32.self, at: &position))
+        case is UInt.Type: return try cast(integer(UInt.self, at: &position))
+        case is UInt64.Type: return try cast(integer(UInt64.self, at: &position))
+        case is Bool.Type: return try cast(bool(at: &position))
+        case is Double.Type: return try cast(double(at: &position))
+        case is Date.Type:
+            guard let date = dateDecoding(try string(at: &position)) else { throw Unsupported() }
+            return try cast(date)
+        case is Data.Type, is URL.Type, is Decimal.Type, is Float.Type, is Int8.Type, is Int16.Type, is UInt8.Type,
+            is UInt16.Type, is UInt32.Type:
+            throw Unsupported()
+        default:
+            let nested = FastValueDecoder(parent: self, position: position)
+            let value = try T(from: nested)
+            position = nested.end ?? position
+            guard nested.end != nil else { throw Unsupported() }
+            return value
+        }
+    }
+}
+
+/// The `Decoder` handed to a type's `init(from:)` for one value at `position`.
+final class FastValueDecoder: Decoder {
+    let parent: FastJSONDecoder
+    let position: Int
+    /// Where the value ended, once a container consumed it.
+    var end: Int?
+
+    init(parent: FastJSONDecoder, position: Int) {
+        self.parent = parent
+        self.position = position
+    }
+
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        var cursor = position
+        let container = try FastKeyedContainer<Key>(parent: parent, at: &cursor)
+        end = cursor
+        return KeyedDecodingContainer(container)
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        var cursor = position
+        let container = try FastUnkeyedContainer(parent: parent, at: &cursor)
+        end = cursor
+        return container
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        var cursor = position
+        try parent.skipValue(at: &cursor)
+        end = cursor
+        return FastSingleValueContainer(parent: parent, position: position)
+    }
+}
+
+struct FastKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let parent: FastJSONDecoder
+    /// Each member: the key's byte range and where its value starts.
+    let members: [(key: Range<Int>, value: Int)]
+
+    init(parent: FastJSONDecoder, at position: inout Int) throws {
+        self.parent = parent
+        var members: [(key: Range<Int>, value: Int)] = []
+        try parent.expect(UInt8(ascii: "{"), at: &position)
+        position = parent.skipWhitespace(position)
+        let bytes = parent.bytes
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+        } else {
+            while true {
+                let key = try parent.scanString(at: &position)
+                // A repeated key is outside the subset (which occurrence wins is Foundation's business).
+                for member in members where bytes[member.key].elementsEqual(bytes[key]) {
+                    throw FastJSONDecoder.Unsupported()
+                }
+                position = parent.skipWhitespace(position)
+                try parent.expect(UInt8(ascii: ":"), at: &position)
+                position = parent.skipWhitespace(position)
+                members.append((key, position))
+                try parent.skipValue(at: &position)
+                position = parent.skipWhitespace(position)
+                guard position < bytes.count else { throw FastJSONDecoder.Unsupported() }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position = parent.skipWhitespace(position + 1)
+                    continue
+                }
+                try parent.expect(UInt8(ascii: "}"), at: &position)
+                break
+            }
+        }
+        self.members = members
+    }
+
+    var codingPath: [any CodingKey] { [] }
+
+    var allKeys: [Key] {
+        members.compactMap { member in
+            Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: parent.bytes[member.key]), as: UTF8.self))
+        }
+    }
+
+    func valueStart(_ key: Key) -> Int? {
+        let name = key.stringValue
+        for member in members where name.utf8.elementsEqual(parent.bytes[member.key]) { return member.value }
+        return nil
+    }
+
+    func contains(_ key: Key) -> Bool { valueStart(key) != nil }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        guard let start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return parent.isNull(at: start)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.decodeValue(type, at: &start)
+    }
+
+    // The scalar overloads synthesized `init(from:)`s call, without the generic path's dynamic casts.
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.string(at: &start)
+    }
+
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.integer(Int.self, at: &start)
+    }
+
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.integer(Int64.self, at: &start)
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.bool(at: &start)
+    }
+
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try parent.double(at: &start)
+    }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        guard var start = valueStart(key), !parent.isNull(at: start) else { return nil }
+        return try parent.string(at: &start)
+    }
+
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        guard var start = valueStart(key), !parent.isNull(at: start) else { return nil }
+        return try parent.integer(Int.self, at: &start)
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard var start = valueStart(key), !parent.isNull(at: start) else { return nil }
+        return try parent.decodeValue(type, at: &start)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type, forKey key: Key
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return KeyedDecodingContainer(try FastKeyedContainer<NestedKey>(parent: parent, at: &start))
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        guard var start = valueStart(key) else { throw FastJSONDecoder.Unsupported() }
+        return try FastUnkeyedContainer(parent: parent, at: &start)
+    }
+
+    func superDecoder() throws -> any Decoder { throw FastJSONDecoder.Unsupported() }
+    func superDecoder(forKey key: Key) throws -> any Decoder { throw FastJSONDecoder.Unsupported() }
+}
+
+struct FastUnkeyedContainer: UnkeyedDecodingContainer {
+    let parent: FastJSONDecoder
+    /// Where each element starts.
+    let elements: [Int]
+    var currentIndex = 0
+
+    init(parent: FastJSONDecoder, at position: inout Int) throws {
+        self.parent = parent
+        var elements: [Int] = []
+        try parent.expect(UInt8(ascii: "["), at: &position)
+        position = parent.skipWhitespace(position)
+        let bytes = parent.bytes
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+        } else {
+            while true {
+                elements.append(position)
+                try parent.skipValue(at: &position)
+                position = parent.skipWhitespace(position)
+                guard position < bytes.count else { throw FastJSONDecoder.Unsupported() }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position = parent.skipWhitespace(position + 1)
+                    continue
+                }
+                try parent.expect(UInt8(ascii: "]"), at: &position)
+                break
+            }
+        }
+        self.elements = elements
+    }
+
+    var codingPath: [any CodingKey] { [] }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    mutating func next() throws -> Int {
+        guard currentIndex < elements.count else { throw FastJSONDecoder.Unsupported() }
+        defer { currentIndex += 1 }
+        return elements[currentIndex]
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard currentIndex < elements.count else { throw FastJSONDecoder.Unsupported() }
+        guard parent.isNull(at: elements[currentIndex]) else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        var start = try next()
+        return try parent.decodeValue(type, at: &start)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        var start = try next()
+        return KeyedDecodingContainer(try FastKeyedContainer<NestedKey>(parent: parent, at: &start))
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        var start = try next()
+        return try FastUnkeyedContainer(parent: parent, at: &start)
+    }
+
+    mutating func superDecoder() throws -> any Decoder { throw FastJSONDecoder.Unsupported() }
+}
+
+struct FastSingleValueContainer: SingleValueDecodingContainer {
+    let parent: FastJSONDecoder
+    let position: Int
+
+    var codingPath: [any CodingKey] { [] }
+
+    func decodeNil() -> Bool { parent.isNull(at: position) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        var start = position
+        return try parent.decodeValue(type, at: &start)
+    }
+}
