@@ -71,6 +71,10 @@ public final class SQLiteInbox: InboxStore {
             // One lookup for the whole batch instead of one per event; ids repeated inside the batch are caught
             // by `recorded`.
             var recorded = try recordedEventIDs(group: group, among: eventIDs)
+            // The marks are written together before the commit, in the same transaction as the handlers' writes:
+            // nothing outside sees the transaction before it commits, so writing them per event gains nothing.
+            var processed: [String] = []
+            processed.reserveCapacity(eventIDs.count)
             for (index, eventID) in eventIDs.enumerated() {
                 guard recorded.insert(eventID).inserted else {
                     outcomes.append(.duplicate)
@@ -92,13 +96,11 @@ public final class SQLiteInbox: InboxStore {
                     outcomes.append(.failed(String(describing: handlerFailure)))
                     continue
                 }
-                try connection.execute(
-                    "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES (?, ?, ?)",
-                    [.text(group), .text(eventID), .integer(now)]
-                )
+                processed.append(eventID)
                 if transaction.opensSavepoint { try connection.execute("RELEASE dabba_event", []) }
                 outcomes.append(.processed)
             }
+            try record(group: group, eventIDs: processed, at: now)
             try connection.execute("COMMIT", [])
         } catch {
             try? connection.executeScript("ROLLBACK")
@@ -107,23 +109,45 @@ public final class SQLiteInbox: InboxStore {
         return outcomes
     }
 
-    /// The ids among `eventIDs` already recorded for `group`, looked up in chunks (SQLite limits the number of
-    /// parameters of one statement).
+    /// The ids among `eventIDs` already recorded for `group`.
     private func recordedEventIDs(group: String, among eventIDs: [String]) throws -> Set<String> {
         var recorded: Set<String> = []
-        let chunkSize = 256
-        var start = 0
-        while start < eventIDs.count {
-            let chunk = eventIDs[start..<min(start + chunkSize, eventIDs.count)]
+        for chunk in Self.chunks(of: eventIDs) {
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let rows = try connection.query(
                 "SELECT event_id FROM dabba_inbox WHERE group_id = ? AND event_id IN (\(placeholders))",
                 [.text(group)] + chunk.map { .text($0) }
             )
             for row in rows { if case .text(let id)? = row.first { recorded.insert(id) } }
-            start += chunkSize
         }
         return recorded
+    }
+
+    /// Records processed events, many rows per statement.
+    private func record(group: String, eventIDs: [String], at time: Int64) throws {
+        for chunk in Self.chunks(of: eventIDs) {
+            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var parameters: [SQLValue] = []
+            parameters.reserveCapacity(chunk.count * 3)
+            for eventID in chunk { parameters += [.text(group), .text(eventID), .integer(time)] }
+            try connection.execute(
+                "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES \(rows)", parameters
+            )
+        }
+    }
+
+    /// Splits ids into statements of 256 rows, then powers of two for the rest: few parameters per statement
+    /// (SQLite limits them) and few distinct statements for the prepared-statement cache.
+    static func chunks(of ids: [String]) -> [ArraySlice<String>] {
+        var chunks: [ArraySlice<String>] = []
+        var start = 0
+        var size = 256
+        while start < ids.count {
+            while size > ids.count - start { size /= 2 }
+            chunks.append(ids[start..<(start + size)])
+            start += size
+        }
+        return chunks
     }
 
     public func withConnection<Result: Sendable>(
