@@ -31,6 +31,7 @@ public protocol InboxStore: Sendable {
     /// the store's connection. Used for schema changes, reports and Dabba's own bookkeeping (the key order guard).
     /// - Parameter body: Work with the connection.
     /// - Returns: What `body` returns.
+    @discardableResult
     func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
     ) async throws -> Result
@@ -79,6 +80,11 @@ public protocol InboxTransaction: Sendable {
     ///   - parameters: Values for `?` placeholders.
     /// - Returns: The rows, each as column values in order.
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]]
+    /// Undoes everything the handler wrote for the current event so far, keeping the event open: the runtime calls
+    /// it before retrying a handler in place, so an attempt's writes never add up with the next attempt's.
+    /// - Throws: ``InboxError`` if the writes cannot be undone (then the event fails), or when there is no event
+    ///   in progress (outside ``InboxStore/processBatch(group:eventIDs:_:)``).
+    func discardWrites() throws
 }
 
 extension InboxTransaction {

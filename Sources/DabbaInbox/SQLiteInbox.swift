@@ -199,6 +199,11 @@ final class SQLiteEventTransaction: InboxTransaction {
         try openSavepoint()
         return try connection.query(sql, parameters)
     }
+
+    func discardWrites() throws {
+        // ROLLBACK TO keeps the savepoint open, so the next attempt writes inside it again.
+        if opensSavepoint { try connection.execute("ROLLBACK TO dabba_event", []) }
+    }
 }
 
 /// The handler's view of the connection outside any event.
@@ -211,5 +216,9 @@ struct SQLiteTransaction: InboxTransaction {
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]] {
         try connection.query(sql, parameters)
+    }
+
+    func discardWrites() throws {
+        throw InboxError(.statement, "discardWrites() undoes an event's writes: there is no event outside processBatch")
     }
 }

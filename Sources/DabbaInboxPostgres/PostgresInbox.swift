@@ -134,7 +134,6 @@ public final class PostgresInbox: InboxStore {
         _ = try await connection.run { connection in try connection.reconnectingOnce { try $0.command("BEGIN") } }
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(eventIDs.count)
-        let transaction = PostgresTransaction(connection: connection)
         do {
             for (index, eventID) in eventIDs.enumerated() {
                 let marked = try await connection.run { connection in
@@ -152,6 +151,7 @@ public final class PostgresInbox: InboxStore {
                 // Only the handler's failure (including its own SQL) fails the event; the inbox's own statements
                 // failing aborts the batch.
                 var thrown: String?
+                let transaction = PostgresTransaction(connection: connection, event: (group, eventID))
                 do { try await body(index, transaction) } catch { thrown = String(describing: error) }
                 let handlerFailure = thrown
                 let failure = try await connection.run { connection -> String? in
@@ -229,6 +229,8 @@ public final class PostgresInbox: InboxStore {
 /// The handler's view of the connection during its savepoint (and the ``PostgresInbox/withDatabase(_:)`` body's).
 struct PostgresTransaction: InboxTransaction {
     let connection: PostgresConnection
+    /// The event in progress, whose mark `discardWrites()` restores; nil outside `processBatch`.
+    var event: (group: String, eventID: String)?
 
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         try connection.execute(sql, parameters)
@@ -236,5 +238,18 @@ struct PostgresTransaction: InboxTransaction {
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]] {
         try connection.query(sql, parameters)
+    }
+
+    func discardWrites() throws {
+        guard let event else {
+            throw InboxError(.statement, "discardWrites() undoes an event's writes: there is no event outside processBatch")
+        }
+        // The event's savepoint also holds its mark: roll both back (which also clears a failed statement's abort
+        // state) and write the mark again.
+        try connection.command("ROLLBACK TO SAVEPOINT dabba_event")
+        _ = try connection.execute(
+            "INSERT INTO dabba_inbox (group_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [.text(event.group), .text(event.eventID)]
+        )
     }
 }

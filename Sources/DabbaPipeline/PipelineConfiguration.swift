@@ -58,7 +58,9 @@ public struct PipelineConfiguration: Sendable {
     public var concurrency: ConcurrencyMode
     /// In-place retries.
     public var retry: RetryConfiguration
-    /// Consume-transform-produce in Kafka transactions: outputs and input offsets commit atomically.
+    /// Consume-transform-produce in Kafka transactions: outputs and input offsets commit atomically. Needs
+    /// ``instanceID``: the transactional id `<group>-<instance id>` must be the same after a restart, so the new
+    /// instance fences its predecessor's open transaction.
     public var exactlyOnce: Bool
     /// Per-key order across retry tiers: while an event of a key is parked in the retry tiers, later events of the
     /// same key wait behind it instead of overtaking it. Needs an inbox (the queues live in its database; use

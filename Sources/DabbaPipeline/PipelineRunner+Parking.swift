@@ -129,12 +129,27 @@ extension PipelineRunner {
             delay = min(delay * 2, .seconds(30))
             guard case .success(let decoded) = decode(message), pipeline.handlers[decoded.envelope.type] != nil
             else { continue }
-            if await invoke(decoded, attempt: Self.attempt(of: message), database: nil) == nil {
+            if try await retryOnce(decoded, message: message) {
                 metrics.handled.increment()
                 return
             }
         }
         throw PipelineError(.parkingFailed, "stopped while \(message.topic)[\(message.partition)]@\(message.offset) was still failing")
+    }
+
+    /// One more attempt of a failing event; with an inbox, in its own inbox transaction, so the handler's writes
+    /// and the mark commit together (or the event turns out to be done already).
+    private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
+        let attempt = Self.attempt(of: message)
+        guard let inbox else { return await invoke(decoded, attempt: attempt, database: nil) == nil }
+        let outcomes = try await inbox.processBatch(group: pipeline.groupID, eventIDs: [decoded.envelope.id]) {
+            _, transaction in
+            if let error = await invoke(decoded, attempt: attempt, database: transaction) { throw error }
+        }
+        switch outcomes.first {
+        case .processed?, .duplicate?: return true
+        case .failed?, nil: return false
+        }
     }
 
     // MARK: - Delayed retry tiers

@@ -109,7 +109,15 @@ public final class PipelineRunner: Service, Sendable {
         var producerConfiguration = ProducerConfiguration(client: configuration.client)
         producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
         if configuration.exactlyOnce {
-            let instance = configuration.instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            // The transactional id must survive a restart: that is how the restarted instance fences its
+            // predecessor's open transaction (a per-process id would leave a zombie's transaction to time out).
+            guard let instance = configuration.instanceID, !instance.isEmpty else {
+                throw PipelineError(
+                    .configuration,
+                    "exactly-once needs a stable instance id (--instance-id, PipelineConfiguration.instanceID): the "
+                        + "transactional id <group>-<instance id> is how a restarted instance fences its predecessor"
+                )
+            }
             producerConfiguration.transactionalID = "\(pipeline.groupID)-\(instance)"
         }
         producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
@@ -314,6 +322,10 @@ public final class PipelineRunner: Service, Sendable {
                 metrics.retriedInPlace.increment()
                 context.logger.info("transient failure, retrying in place (\(inPlace)): \(error)")
                 try? await Task.sleep(for: configuration.retry.backoff(after: inPlace))
+                // The next attempt starts from a clean slate: what this one wrote is undone, not added to.
+                if let database {
+                    do { try database.discardWrites() } catch { return error }
+                }
             }
         }
         return nil

@@ -53,7 +53,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     public var inboxRetention: String = "7d"
 
     /// Exactly-once mode.
-    @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions.")
+    @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions (needs --instance-id).")
     public var exactlyOnce = false
 
     /// Per-key order guard.
@@ -114,6 +114,12 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedRetention()
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be -1 (off), 0 (any free port) or a port number, not \(metricsPort)")
+        }
+        if exactlyOnce, instanceID?.isEmpty ?? true {
+            throw ValidationError(
+                "--exactly-once needs --instance-id: the transactional id <group>-<instance id> must be the same "
+                    + "after a restart, so the restarted instance fences its predecessor's open transaction"
+            )
         }
     }
 }

@@ -74,6 +74,28 @@ enum InboxScenarios {
         #expect(try await effects(store) == [["e1", 0], ["e2", 2]])
     }
 
+    /// `discardWrites()` undoes the event's writes so far (a retry in place starts clean), even after a failed
+    /// statement, and the event is still recorded when the handler then succeeds.
+    static func discardWritesUndoesTheAttempt(_ fixture: InboxFixture) async throws {
+        let store = try await fixture.openStore()
+        try await store.execute(createEffects)
+        let group = uniqueGroup()
+        let outcomes = try await store.processBatch(group: group, eventIDs: ["e1", "e2"]) { index, db in
+            if index == 0 {
+                try db.execute(insertEffect, ["e1", 1])
+                try db.discardWrites()
+                _ = try? db.execute("INSERT INTO no_such_table VALUES (1)")
+                try db.discardWrites()
+                try db.execute(insertEffect, ["e1", 2])
+            } else {
+                try db.execute(insertEffect, ["e2", 3])
+            }
+        }
+        #expect(outcomes == [.processed, .processed])
+        #expect(try await effects(store) == [["e1", 2], ["e2", 3]])
+        #expect(try await store.contains(group: group, eventID: "e1"))
+    }
+
     /// A handler that fails without touching the database leaves no mark, so the same id later in the batch (a
     /// redelivery) runs its handler; handlers that never use the database are recorded all the same.
     static func failureWithoutWritesLeavesNoMark(_ fixture: InboxFixture) async throws {

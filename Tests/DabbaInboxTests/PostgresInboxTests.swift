@@ -25,6 +25,10 @@ struct PostgresInboxTests {
         try await InboxFixture.postgres(InboxScenarios.duplicateWithinBatch)
     }
 
+    @Test func discardWritesUndoesTheAttempt() async throws {
+        try await InboxFixture.postgres(InboxScenarios.discardWritesUndoesTheAttempt)
+    }
+
     @Test func failureWithoutWritesLeavesNoMark() async throws {
         try await InboxFixture.postgres(InboxScenarios.failureWithoutWritesLeavesNoMark)
     }

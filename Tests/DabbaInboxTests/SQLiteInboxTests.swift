@@ -16,6 +16,10 @@ struct SQLiteInboxTests {
         try await InboxFixture.sqlite(InboxScenarios.duplicateWithinBatch)
     }
 
+    @Test func discardWritesUndoesTheAttempt() async throws {
+        try await InboxFixture.sqlite(InboxScenarios.discardWritesUndoesTheAttempt)
+    }
+
     @Test func failureWithoutWritesLeavesNoMark() async throws {
         try await InboxFixture.sqlite(InboxScenarios.failureWithoutWritesLeavesNoMark)
     }

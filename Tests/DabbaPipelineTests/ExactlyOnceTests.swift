@@ -94,3 +94,27 @@ func withTimeout<Result: Sendable>(
         return first
     }
 }
+
+@Suite("Exactly-once configuration")
+struct ExactlyOnceConfigurationTests {
+    @Test("exactly-once without a stable instance id is refused: a restart could not fence its predecessor")
+    func needsAnInstanceID() throws {
+        var pipeline = Pipeline(service: "shipping", groupID: "shipping")
+        pipeline.on(OrderPlaced.self) { _, _ in }
+        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: "127.0.0.1:1"))
+        configuration.exactlyOnce = true
+        let error = #expect(throws: PipelineError.self) {
+            _ = try PipelineRunner(
+                pipeline: pipeline, topology: PipelineTopology(mainTopics: ["orders"]), configuration: configuration,
+                logger: quietLogger
+            )
+        }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("instance id") == true)
+        configuration.instanceID = "shipping-1"
+        _ = try PipelineRunner(
+            pipeline: pipeline, topology: PipelineTopology(mainTopics: ["orders"]), configuration: configuration,
+            logger: quietLogger
+        )
+    }
+}

@@ -41,6 +41,70 @@ struct InboxAndConcurrencyTests {
         try await events.producer.close()
     }
 
+    @Test("a transient failure retried in place: the failed attempt's writes are undone, the effect is applied once")
+    func inPlaceRetryUndoesTheFailedAttempt() async throws {
+        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let inbox = try SQLiteInbox(path: ":memory:")
+        try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT, attempt INTEGER)") }
+        let attempts = Mutex(0)
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { _, context in
+            let attempt = attempts.withLock { count in
+                count += 1
+                return count
+            }
+            try context.database?.execute(
+                "INSERT INTO effects VALUES (?, ?)", [.text(context.envelope.id), .integer(Int64(attempt))]
+            )
+            if attempt == 1 { throw TransientError(HandlerFailure("timeout after writing")) }
+        }
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), inbox: inbox,
+            logger: quietLogger
+        )
+        let events = try fixture.eventProducer()
+        try await events.send(OrderPlaced(orderID: "o-1", amount: 10), metadata: EventMetadata(id: "evt-1"))
+        try await withRunning(runner) {
+            try await eventually("the event is handled") { runner.metrics.handled.value == 1 }
+        }
+        let rows = try await inbox.withDatabase { try $0.query("SELECT event_id, attempt FROM effects") }
+        #expect(rows == [[.text("evt-1"), .integer(2)]])
+        #expect(runner.metrics.retriedInPlace.value == 1)
+        #expect(try await inbox.contains(group: fixture.group, eventID: "evt-1"))
+        try await events.producer.close()
+    }
+
+    @Test("no dead-letter topic: an event retried until it succeeds commits its writes with its inbox mark")
+    func retryUntilSuccessUsesTheInbox() async throws {
+        let fixture = try PipelineFixture(partitions: 1, delays: [], deadLetter: false)
+        let inbox = try SQLiteInbox(path: ":memory:")
+        try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT)") }
+        let attempts = Mutex(0)
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { _, context in
+            let attempt = attempts.withLock { count in
+                count += 1
+                return count
+            }
+            try context.database?.execute("INSERT INTO effects VALUES (?)", [.text(context.envelope.id)])
+            // Fails through the in-place attempts of the batch, then once more in the retry loop.
+            if attempt <= 3 { throw HandlerFailure("not yet (\(attempt))") }
+        }
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), inbox: inbox,
+            logger: quietLogger
+        )
+        let events = try fixture.eventProducer()
+        try await events.send(OrderPlaced(orderID: "o-1", amount: 10), metadata: EventMetadata(id: "evt-1"))
+        try await withRunning(runner) {
+            try await eventually("the event is handled", timeout: .seconds(30)) { runner.metrics.handled.value == 1 }
+        }
+        let rows = try await inbox.withDatabase { try $0.query("SELECT event_id FROM effects") }
+        #expect(rows == [[.text("evt-1")]])
+        #expect(try await inbox.contains(group: fixture.group, eventID: "evt-1"))
+        try await events.producer.close()
+    }
+
     @Test("a handler's failed database writes roll back with it: nothing of a failed event is kept")
     func failedHandlerRollsBack() async throws {
         let fixture = try PipelineFixture(partitions: 1, delays: [])

@@ -112,6 +112,7 @@ enum EventPhases {
         var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: target.bootstrap))
         configuration.batchSize = 1000
         configuration.exactlyOnce = mode == .exactlyOnce
+        configuration.instanceID = "dabba-bench"
         var inbox: SQLiteInbox?
         var databasePath: String?
         if mode == .sqliteInbox {
