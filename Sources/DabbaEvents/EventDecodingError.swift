@@ -15,7 +15,8 @@ public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
         public static let unknownEventType = Code("unknownEventType")
         /// The payload could not be decoded into the registered type.
         public static let invalidPayload = Code("invalidPayload")
-        /// The payload does not satisfy the event's JSON Schema.
+        /// The payload does not satisfy the event's JSON Schema. Only DabbaPipeline's `PipelineRunner` produces it,
+        /// when it checks payloads against the catalog's schemas; ``EventDecoder`` does not validate.
         public static let schemaViolation = Code("schemaViolation")
         /// No codec is registered for the record's `content-type`.
         public static let unsupportedContentType = Code("unsupportedContentType")

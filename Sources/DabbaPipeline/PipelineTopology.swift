@@ -104,7 +104,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         private init(_ name: String) { self.name = name }
         /// The pipeline, catalog or options are inconsistent.
         public static let configuration = Code("configuration")
-        /// A topic the pipeline needs does not exist.
+        /// A topic the pipeline needs does not exist. Thrown only by DabbaService's `PipelineService.run`, which
+        /// checks the topics at start (the runner itself does not).
         public static let missingTopic = Code("missingTopic")
         /// A failed event could not be parked in a retry or dead-letter topic.
         public static let parkingFailed = Code("parkingFailed")

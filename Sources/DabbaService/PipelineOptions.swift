@@ -8,10 +8,11 @@ import Foundation
 /// --bootstrap/-b HOST:PORT[,…]   Kafka bootstrap servers (default: $DABBA_BOOTSTRAP)
 /// --catalog DIR                  the Topics/ catalog (default: $DABBA_CATALOG or ./Topics)
 /// --group ID                     override the pipeline's consumer group
-/// --instance-id ID               static member id; also names the inbox file and the transactional id
+/// --instance-id ID               static member id; also names the inbox file and the transactional id (default: default)
 /// --concurrency partition|key:N  per-partition order (default) or N keys in parallel per partition
 /// --metrics-port N               health, readiness and Prometheus metrics (0: any free port; -1: off)
-/// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance>.sqlite)
+/// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance-id>.sqlite;
+///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
 /// --exactly-once                 consume-transform-produce in Kafka transactions
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
@@ -33,7 +34,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     public var group: String?
 
     /// Static member id.
-    @Option(name: .customLong("instance-id"), help: "Static member id; also names the inbox file.")
+    @Option(name: .customLong("instance-id"), help: "Static member id; also names the SQLite inbox file (default inbox: .dabba/<group>-default.sqlite).")
     public var instanceID: String?
 
     /// Concurrency mode.
@@ -45,7 +46,12 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     public var metricsPort: Int = 0
 
     /// Inbox location.
-    @Option(help: "sqlite:PATH, a postgres:// URL, or none (default: sqlite:.dabba/<group>-<instance>.sqlite).")
+    @Option(
+        help: """
+            sqlite:PATH, a postgres:// URL, or none (default: sqlite:.dabba/<group>-<instance-id>.sqlite, where the \
+            instance id is 'default' without --instance-id). One process per SQLite file: a second fails at start.
+            """
+    )
     public var inbox: String?
 
     /// Inbox retention.

@@ -34,7 +34,12 @@ public enum PipelineService {
     ///   - metricsRegistry: The registry served on `/metrics`: pass one to publish the service's own metrics next
     ///     to the pipeline's.
     ///   - configure: Adjusts the runtime settings derived from the options.
-    /// - Throws: ``PipelineError`` for catalog or topic problems, or what the runner throws.
+    /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers or an invalid `--inbox`;
+    ///   `PipelineError` for an invalid catalog, an unhandled event type, missing topics (`missingTopic`), a SQLite
+    ///   inbox in use by another process, or (from the runner) an event that cannot be parked; `InboxError` when the
+    ///   inbox cannot be opened or a migration fails; `MetricsServerError` when the metrics port cannot be bound;
+    ///   `KafkaError` when the brokers cannot be reached, topics cannot be created, or the runner fails fatally;
+    ///   `ExitCode.failure` after printing a failing `--contract-report`.
     public static func run(
         _ pipeline: Pipeline,
         options: PipelineOptions,
@@ -55,7 +60,9 @@ public enum PipelineService {
         try checkHandlers(pipeline, catalog: catalog)
         try await ensureTopics(topology, catalog: catalog, bootstrap: bootstrap, create: options.createTopics, logger: logger)
 
-        let inbox = try openInbox(options.inbox, pipeline: pipeline, instanceID: options.instanceID)
+        let (inbox, inboxLock) = try openInbox(options.inbox, pipeline: pipeline, instanceID: options.instanceID)
+        // Held until the service stops: a second process on the same SQLite file has already failed above.
+        defer { withExtendedLifetime(inboxLock) {} }
         if let inbox, !migrations.isEmpty { try await inbox.migrate(migrations) }
 
         var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
@@ -180,11 +187,14 @@ public enum PipelineService {
         logger.info("created topics \(missing.joined(separator: ", "))")
     }
 
-    static func openInbox(_ option: String?, pipeline: Pipeline, instanceID: String?) throws -> (any InboxStore)? {
+    /// Opens the inbox the `--inbox` option names; a SQLite inbox comes with the exclusive lock on its file.
+    static func openInbox(
+        _ option: String?, pipeline: Pipeline, instanceID: String?
+    ) throws -> (inbox: (any InboxStore)?, lock: InboxFileLock?) {
         let value = option ?? "sqlite:.dabba/\(pipeline.groupID)-\(instanceID ?? "default").sqlite"
-        if value == "none" { return nil }
+        if value == "none" { return (nil, nil) }
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
-            return try PostgresInbox(connectionString: value)
+            return (try PostgresInbox(connectionString: value), nil)
         }
         guard value.hasPrefix("sqlite:") else {
             throw ValidationError("--inbox must be sqlite:PATH, a postgres:// URL, or none, not '\(value)'")
@@ -192,7 +202,8 @@ public enum PipelineService {
         let path = String(value.dropFirst("sqlite:".count))
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try SQLiteInbox(path: path)
+        let lock = try InboxFileLock(inboxPath: path)
+        return (try SQLiteInbox(path: path), lock)
     }
 }
 

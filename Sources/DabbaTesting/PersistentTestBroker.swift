@@ -19,19 +19,26 @@ import Darwin
 /// never expires) cannot disturb another test.
 ///
 /// The binary is found through the environment variable `DABBA_NOIDA_DB`, or else through the installed Python
-/// package. When neither has it, tests that need it should be skipped with ``unavailableReason`` (see
-/// ``isAvailable``), never silently.
+/// package. When neither has it, tests that need it should be skipped, never silently, and never fail:
+///
+/// ```swift
+/// @Suite(.enabled(if: PersistentTestBroker.isAvailable, Comment(rawValue: PersistentTestBroker.unavailableMessage)))
+/// ```
+///
+/// (``unavailableMessage`` is a `String`, as `TestPostgres.unavailableMessage` is: DabbaTesting does not link Swift
+/// Testing, because the `dabba` CLI links it for `dabba bench`.)
 public final class PersistentTestBroker: @unchecked Sendable {
     // @unchecked: `process` is only started in `start` and stopped under the `stopped` mutex.
 
     /// The noida-db executable, or nil when it is not installed.
     public static let binaryPath: String? = locateBinary()
 
-    /// Whether noida-db is installed; use as `.enabled(if: PersistentBroker.isAvailable, …)`.
+    /// Whether noida-db is installed; use as `.enabled(if: PersistentTestBroker.isAvailable, …)`.
     public static var isAvailable: Bool { binaryPath != nil }
 
-    /// Why tests using the persistent broker are skipped.
-    public static var unavailableReason: String {
+    /// Why tests using the persistent broker are skipped when ``isAvailable`` is false (for a trait:
+    /// `Comment(rawValue: PersistentTestBroker.unavailableMessage)`).
+    public static var unavailableMessage: String {
         if let path = ProcessInfo.processInfo.environment["DABBA_NOIDA_DB"], !path.isEmpty {
             return "noida-db is not installed: DABBA_NOIDA_DB=\(path) is not an executable file"
         }
@@ -80,7 +87,7 @@ public final class PersistentTestBroker: @unchecked Sendable {
     /// Starts a server on a free port with a fresh data directory and waits (at most 20 s) until it accepts
     /// connections. A port taken between choosing and binding it is retried with another.
     public static func start() async throws -> PersistentTestBroker {
-        guard let binary = binaryPath else { throw PersistentBrokerError(unavailableReason) }
+        guard let binary = binaryPath else { throw PersistentBrokerError(unavailableMessage) }
         var lastFailure = ""
         for _ in 0..<3 {
             let port = try TestHelpers.freeLoopbackPort()

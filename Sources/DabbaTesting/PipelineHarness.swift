@@ -174,7 +174,9 @@ extension EmbeddedKafka {
     ///   - configure: Adjusts the runtime settings (in-place retries, concurrency, exactly-once, …).
     ///   - body: The test.
     /// - Returns: What `body` returns.
-    /// - Throws: ``EmbeddedKafkaError`` without a catalog; what the runner or `body` throws.
+    /// - Throws: ``EmbeddedKafkaError`` without a catalog; what `body` throws; what the runner throws when it
+    ///   fails; ``PipelineRunnerFailure`` (carrying both errors) when the runner failed and `body` threw too, for
+    ///   example a ``WaitTimeout`` for an event the stopped runner never emitted.
     public func withPipeline<Result>(
         _ pipeline: Pipeline,
         inbox: HarnessInbox = .sqlite,
@@ -212,16 +214,57 @@ extension EmbeddedKafka {
             inbox: store, schemas: schemas, logger: logger
         )
         let harness = PipelineHarness(kafka: self, pipeline: pipeline, topology: topology, runner: runner, inbox: store)
-        let running = Task { try await runner.run() }
-        do {
-            let result = try await body(harness)
+        // The runner is a child task of this call: it cannot outlive the test, and its failure is never dropped.
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask { try await runner.run() }
+            let outcome: Swift.Result<Result, any Error>
+            do {
+                outcome = .success(try await body(harness))
+            } catch {
+                outcome = .failure(error)
+            }
             runner.consumer.stopFetching()
-            try await running.value
-            return result
-        } catch {
-            runner.consumer.stopFetching()
-            _ = try? await running.value
-            throw error
+            var runnerError: (any Error)?
+            do {
+                try await group.next()
+            } catch {
+                runnerError = error
+            }
+            switch (outcome, runnerError) {
+            case (.success(let result), nil):
+                return result
+            case (.success, let runnerError?):
+                throw runnerError
+            case (.failure(let testError), nil):
+                throw testError
+            case (.failure(let testError), let runnerError?):
+                // The body's failure (often a wait that timed out) is usually a consequence of the runner's.
+                throw PipelineRunnerFailure(runnerError: runnerError, testError: testError)
+            }
         }
+    }
+}
+
+/// The pipeline runner of ``EmbeddedKafka/withPipeline(_:inbox:retryDelay:migrations:configure:_:)`` stopped with an
+/// error, and the test body failed too: the body's error (say, a ``WaitTimeout``) is then usually a consequence of
+/// the runner's, so both are reported, the runner's first.
+public struct PipelineRunnerFailure: Error, Sendable, CustomStringConvertible {
+    /// What stopped the runner.
+    public var runnerError: any Error
+    /// What the test body threw.
+    public var testError: any Error
+
+    /// Creates the error.
+    /// - Parameters:
+    ///   - runnerError: What stopped the runner.
+    ///   - testError: What the test body threw.
+    public init(runnerError: any Error, testError: any Error) {
+        self.runnerError = runnerError
+        self.testError = testError
+    }
+
+    /// Both errors, the runner's first.
+    public var description: String {
+        "the pipeline runner failed: \(runnerError)\nand then the test failed: \(testError)"
     }
 }

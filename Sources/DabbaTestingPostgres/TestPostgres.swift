@@ -80,10 +80,7 @@ public final class TestPostgres: Sendable {
         guard let binDirectory else {
             throw TestPostgresError("PostgreSQL server binaries not found (set DABBA_PG_BIN or DABBA_TEST_POSTGRES_URL)")
         }
-        let clock = ContinuousClock()
-        let began = clock.now
         let cluster = try await Cluster.start(binDirectory: binDirectory)
-        print("TIMING PostgreSQL test cluster (initdb + start) ready in \(clock.now - began)")
         do {
             return try TestPostgres(connectionString: cluster.connectionString, cluster: cluster)
         } catch {
@@ -95,10 +92,7 @@ public final class TestPostgres: Sendable {
     /// Stops and deletes the throwaway cluster (nothing for an external server).
     public func stop() async {
         guard let cluster else { return }
-        let clock = ContinuousClock()
-        let began = clock.now
         await cluster.stop()
-        print("TIMING PostgreSQL test cluster stopped in \(clock.now - began)")
     }
 
     /// Runs `body` with a fresh schema of its own on the current suite's server (``current``) and drops the schema

@@ -336,7 +336,7 @@ struct TopicsCatalogCommandTests {
 
 @Suite(
     "dabba topics plan/apply on a persistent broker",
-    .enabled(if: PersistentTestBroker.isAvailable, Comment(rawValue: PersistentTestBroker.unavailableReason)),
+    .enabled(if: PersistentTestBroker.isAvailable, Comment(rawValue: PersistentTestBroker.unavailableMessage)),
     .timeLimit(.minutes(3))
 )
 struct TopicsPlanApplyTests {

@@ -9,7 +9,7 @@ typealias PersistentBroker = PersistentTestBroker
 
 extension PersistentTestBroker {
     /// Why tests using the persistent broker are skipped, as a Swift Testing comment.
-    static var skipReason: Comment { Comment(rawValue: unavailableReason) }
+    static var skipReason: Comment { Comment(rawValue: unavailableMessage) }
 }
 
 func receive(

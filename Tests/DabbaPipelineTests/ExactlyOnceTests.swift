@@ -8,7 +8,7 @@ import Testing
 
 @Suite(
     "Exactly-once consume-transform-produce (persistent broker)",
-    .enabled(if: PersistentTestBroker.isAvailable, Comment(rawValue: PersistentTestBroker.unavailableReason)),
+    .enabled(if: PersistentTestBroker.isAvailable, Comment(rawValue: PersistentTestBroker.unavailableMessage)),
     .timeLimit(.minutes(3))
 )
 struct ExactlyOnceTests {

@@ -95,6 +95,38 @@ struct ServiceExecutableTests {
         #expect(process.lines.joined().contains("--concurrency must be 'partition' or 'key:N'"))
     }
 
+    @Test("a second process on the same SQLite inbox stops at start, naming the file and --instance-id")
+    func sharedSQLiteInbox() async throws {
+        let setup = try Setup()
+        try setup.createTopics()
+        let port = freePort()
+        let first = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(port)])
+        )
+        try await eventually("the first service is ready", timeout: .seconds(60)) { httpGet(port: port, path: "/ready")?.status == 200 }
+        let second = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(freePort())])
+        )
+        #expect(try await second.waitForExit() != 0)
+        let output = second.lines.joined(separator: "\n")
+        #expect(output.contains("the SQLite inbox \(setup.database) is in use by another instance"))
+        #expect(output.contains("give each instance its own --instance-id"))
+        #expect(httpGet(port: port, path: "/health")?.status == 200, "the first instance keeps running")
+        first.send(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+
+        // Once the first process has exited, the lock is free again.
+        let thirdPort = freePort()
+        let third = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(thirdPort)])
+        )
+        try await eventually("the restarted service is ready", timeout: .seconds(60)) {
+            httpGet(port: thirdPort, path: "/ready")?.status == 200
+        }
+        third.send(SIGTERM)
+        #expect(try await third.waitForExit() == 0)
+    }
+
     @Test("a running service serves /ready and /metrics, handles events, and exits 0 on SIGTERM")
     func metricsAndShutdown() async throws {
         let setup = try Setup()

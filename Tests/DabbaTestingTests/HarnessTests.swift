@@ -136,6 +136,47 @@ struct EmbeddedKafkaTests {
         #expect(!isListening(bootstrap))
     }
 
+    @Test("a runner that fails while the test waits is reported with the test's own failure")
+    func runnerFailureReported() async throws {
+        let error = await #expect(throws: PipelineRunnerFailure.self) {
+            try await withEmbeddedKafka(catalog: try paymentsCatalog()) { kafka in
+                // A runner stopped by a failure takes the whole shutdown timeout to close: keep it short.
+                try await kafka.withPipeline(
+                    authorizer(), inbox: .custom(BrokenInbox()), configure: { $0.shutdownTimeout = .seconds(2) }
+                ) { harness in
+                    try await harness.send(request("ord_1"))
+                    try await TestHelpers.eventually("the runner stops on the broken inbox") {
+                        !harness.runner.health.healthy
+                    }
+                    // The stopped runner never emits: this wait times out, as a test's would.
+                    _ = try await harness.waitForEmitted(PaymentAuthorized.self, timeout: .seconds(1))
+                }
+            }
+        }
+        let failure = try #require(error)
+        #expect(failure.runnerError is InboxUnavailable)
+        #expect(failure.testError is WaitTimeout)
+        #expect(failure.description.contains("the pipeline runner failed: the inbox database is unavailable"))
+        #expect(failure.description.contains("waited"))
+    }
+
+    @Test("a runner failure is rethrown when the test body returns normally")
+    func runnerFailureRethrown() async throws {
+        await #expect(throws: InboxUnavailable.self) {
+            try await withEmbeddedKafka(catalog: try paymentsCatalog()) { kafka in
+                // A runner stopped by a failure takes the whole shutdown timeout to close: keep it short.
+                try await kafka.withPipeline(
+                    authorizer(), inbox: .custom(BrokenInbox()), configure: { $0.shutdownTimeout = .seconds(2) }
+                ) { harness in
+                    try await harness.send(request("ord_2"))
+                    try await TestHelpers.eventually("the runner stops on the broken inbox") {
+                        !harness.runner.health.healthy
+                    }
+                }
+            }
+        }
+    }
+
     @Test("parallel fixtures are isolated: same catalog topic names, separate clusters")
     func parallelIsolation() async throws {
         let catalog = try paymentsCatalog()
@@ -189,4 +230,27 @@ final class Box<Value: Sendable>: @unchecked Sendable {
     // Written once inside the test body before it throws, read after: no concurrent access.
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+struct InboxUnavailable: Error, CustomStringConvertible {
+    var description: String { "the inbox database is unavailable" }
+}
+
+/// An inbox whose batches always fail, which stops the runner.
+struct BrokenInbox: InboxStore {
+    func processBatch(
+        group: String, eventIDs: [String], _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        throw InboxUnavailable()
+    }
+
+    func contains(group: String, eventID: String) async throws -> Bool { false }
+
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        throw InboxUnavailable()
+    }
+
+    func purge(olderThan age: Duration) async throws -> Int { 0 }
 }

@@ -78,7 +78,7 @@ struct BenchSession {
     /// with at most 100,000 events; otherwise it is reported as skipped.
     private func exactlyOnce() async throws -> PhaseResult? {
         guard PersistentTestBroker.isAvailable else {
-            Output.note("pipeline-eos skipped: \(PersistentTestBroker.unavailableReason)")
+            Output.note("pipeline-eos skipped: \(PersistentTestBroker.unavailableMessage)")
             return nil
         }
         return try await PersistentTestBroker.with { persistent in

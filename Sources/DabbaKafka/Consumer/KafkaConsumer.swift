@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Messages arrive on ``messages``. An offset is committed only after the application calls
 /// ``markProcessed(_:)`` for that message; stored offsets are committed every
-/// ``ConsumerConfiguration/commitInterval``, when partitions are revoked, and on ``close()``. A dedicated thread
+/// ``ConsumerConfiguration/commitInterval``, when partitions are revoked, and on ``close(timeout:)``. A dedicated thread
 /// fetches in batches into a bounded buffer, so a slow handler slows fetching instead of growing memory, and no
 /// blocking librdkafka call runs on Swift's cooperative pool.
 ///
@@ -100,7 +100,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
-    /// The messages, in order per partition. Iterate from one task. The sequence ends after ``close()`` and throws
+    /// The messages, in order per partition. Iterate from one task. The sequence ends after ``close(timeout:)`` and throws
     /// if the consumer fails fatally.
     public var messages: KafkaMessageSequence { KafkaMessageSequence(consumer: self) }
 

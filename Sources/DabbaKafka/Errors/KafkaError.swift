@@ -38,7 +38,10 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let transaction = Code("transaction")
         /// The producer was fenced by a newer instance with the same `transactional.id`.
         public static let fenced = Code("fenced")
-        /// A consumer-group operation (subscribe, commit, assignment) failed.
+        /// A consumer error without a more specific code, reported on ``KafkaConsumer/events`` (never thrown): a
+        /// failed assign or unassign during a rebalance, a rebalance callback with an error, or a non-fatal error
+        /// from fetching. A failing ``KafkaConsumer/subscribe(topics:)`` or ``KafkaConsumer/commit()`` throws the
+        /// code of librdkafka's error instead (often ``other``).
         public static let consumerGroup = Code("consumerGroup")
         /// An admin operation (create, describe, delete topics; group offsets) failed.
         public static let admin = Code("admin")
