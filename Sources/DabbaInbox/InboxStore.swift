@@ -123,7 +123,8 @@ public struct InboxError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
-        /// The database could not be opened or its schema created.
+        /// The database could not be opened or connected to (PostgreSQL: also when the inbox table cannot be
+        /// created). SQLite reports a file that is not a database, or a failed schema statement, as ``statement``.
         public static let open = Code("open")
         /// A statement failed.
         public static let statement = Code("statement")

@@ -26,7 +26,9 @@ public final class SQLiteInbox: InboxStore {
     /// - Parameters:
     ///   - path: The database file (`:memory:` for a throwaway database).
     ///   - durability: Commit durability.
-    /// - Throws: ``InboxError`` if the file cannot be opened.
+    /// - Throws: ``InboxError``: ``InboxError/Code-swift.struct/open`` if SQLite cannot open the file;
+    ///   ``InboxError/Code-swift.struct/statement`` if it is not a SQLite database or the inbox table cannot be
+    ///   created.
     public init(path: String, durability: Durability = .processCrash) throws {
         self.path = path
         connection = try SQLiteConnection(path: path)

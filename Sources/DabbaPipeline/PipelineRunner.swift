@@ -164,7 +164,13 @@ public final class PipelineRunner: Service, Sendable {
             stopped.store(true, ordering: .releasing)
         }
         running.store(false, ordering: .releasing)
-        if let loopError { failure.withLock { $0 = "\(loopError)" } }
+        if let loopError {
+            failure.withLock { $0 = "\(loopError)" }
+            // The failed batch will not be marked, and nobody drains the fetched ones: closing must not wait for
+            // either until its timeout. None of them is marked processed, so all are redelivered.
+            consumer.abandonMessageInHand()
+            consumer.stopFetching()
+        }
         try? await producer.close(timeout: configuration.shutdownTimeout)
         try? await consumer.close(timeout: configuration.shutdownTimeout)
         logger.info("pipeline \(pipeline.service) stopped")

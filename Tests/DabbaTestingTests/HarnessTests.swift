@@ -140,9 +140,8 @@ struct EmbeddedKafkaTests {
     func runnerFailureReported() async throws {
         let error = await #expect(throws: PipelineRunnerFailure.self) {
             try await withEmbeddedKafka(catalog: try paymentsCatalog()) { kafka in
-                // A runner stopped by a failure takes the whole shutdown timeout to close: keep it short.
                 try await kafka.withPipeline(
-                    authorizer(), inbox: .custom(BrokenInbox()), configure: { $0.shutdownTimeout = .seconds(2) }
+                    authorizer(), inbox: .custom(BrokenInbox())
                 ) { harness in
                     try await harness.send(request("ord_1"))
                     try await TestHelpers.eventually("the runner stops on the broken inbox") {
@@ -164,9 +163,8 @@ struct EmbeddedKafkaTests {
     func runnerFailureRethrown() async throws {
         await #expect(throws: InboxUnavailable.self) {
             try await withEmbeddedKafka(catalog: try paymentsCatalog()) { kafka in
-                // A runner stopped by a failure takes the whole shutdown timeout to close: keep it short.
                 try await kafka.withPipeline(
-                    authorizer(), inbox: .custom(BrokenInbox()), configure: { $0.shutdownTimeout = .seconds(2) }
+                    authorizer(), inbox: .custom(BrokenInbox())
                 ) { harness in
                     try await harness.send(request("ord_2"))
                     try await TestHelpers.eventually("the runner stops on the broken inbox") {

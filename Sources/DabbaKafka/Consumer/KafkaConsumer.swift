@@ -300,6 +300,13 @@ public final class KafkaConsumer: Service, Sendable {
     /// Fetched batches waiting for the application (at most ``ConsumerConfiguration/maxBufferedBatches``).
     var bufferedBatchCount: Int { channel.count }
 
+    /// Declares that the application handles no message any more without marking it processed (it gave up after a
+    /// failure): ``close(timeout:)`` then does not wait for the message in hand. Its offset is not stored, so it is
+    /// redelivered.
+    public func abandonMessageInHand() {
+        inHandler.store(false, ordering: .releasing)
+    }
+
     /// Ends ``messages`` and ``nextMessages(upTo:)`` (they return nil from their next call) without closing: the
     /// first step of a graceful shutdown, after which the application finishes the messages in hand, marks them and
     /// calls ``close(timeout:)``. Callable from synchronous code such as a shutdown handler.
