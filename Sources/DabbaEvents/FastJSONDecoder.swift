@@ -71,52 +71,60 @@ final class FastJSONDecoder {
         switch bytes[position] {
         case UInt8(ascii: "\""):
             _ = try scanString(at: &position)
-        case UInt8(ascii: "{"):
-            position += 1
-            position = skipWhitespace(position)
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return
-            }
-            while true {
-                _ = try scanString(at: &position)
-                position = skipWhitespace(position)
-                try expect(UInt8(ascii: ":"), at: &position)
-                position = skipWhitespace(position)
-                try skipValue(at: &position)
-                position = skipWhitespace(position)
-                guard position < bytes.count else { throw Unsupported() }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position = skipWhitespace(position + 1)
-                    continue
-                }
-                try expect(UInt8(ascii: "}"), at: &position)
-                return
-            }
-        case UInt8(ascii: "["):
-            position += 1
-            position = skipWhitespace(position)
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return
-            }
-            while true {
-                try skipValue(at: &position)
-                position = skipWhitespace(position)
-                guard position < bytes.count else { throw Unsupported() }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position = skipWhitespace(position + 1)
-                    continue
-                }
-                try expect(UInt8(ascii: "]"), at: &position)
-                return
-            }
+        case UInt8(ascii: "{"): try scanObject(at: &position) { _, _ in }
+        case UInt8(ascii: "["): try scanArray(at: &position) { _ in }
         case UInt8(ascii: "t"): try literal("true", at: &position)
         case UInt8(ascii: "f"): try literal("false", at: &position)
         case UInt8(ascii: "n"): try literal("null", at: &position)
         default:
             _ = try scanNumber(at: &position)
         }
+    }
+
+    /// Walks an object: `member` sees each key's byte range and where its value starts; the value is then skipped.
+    func scanObject(at position: inout Int, _ member: (_ key: Range<Int>, _ value: Int) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"), at: &position)
+        position = skipWhitespace(position)
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            let key = try scanString(at: &position)
+            position = skipWhitespace(position)
+            try expect(UInt8(ascii: ":"), at: &position)
+            position = skipWhitespace(position)
+            try member(key, position)
+            try skipValue(at: &position)
+            guard try nextItem(at: &position, closedBy: UInt8(ascii: "}")) else { return }
+        }
+    }
+
+    /// Walks an array: `element` sees where each element starts; the element is then skipped.
+    func scanArray(at position: inout Int, _ element: (_ start: Int) throws -> Void) throws {
+        try expect(UInt8(ascii: "["), at: &position)
+        position = skipWhitespace(position)
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        while true {
+            try element(position)
+            try skipValue(at: &position)
+            guard try nextItem(at: &position, closedBy: UInt8(ascii: "]")) else { return }
+        }
+    }
+
+    /// After an item: true at a comma (moved past it), false at the closing bracket (moved past it).
+    private func nextItem(at position: inout Int, closedBy closing: UInt8) throws -> Bool {
+        position = skipWhitespace(position)
+        guard position < bytes.count else { throw Unsupported() }
+        if bytes[position] == UInt8(ascii: ",") {
+            position = skipWhitespace(position + 1)
+            return true
+        }
+        try expect(closing, at: &position)
+        return false
     }
 
     func literal(_ word: StaticString, at position: inout Int) throws {
@@ -291,32 +299,13 @@ struct FastKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     init(parent: FastJSONDecoder, at position: inout Int) throws {
         self.parent = parent
         var members: [(key: Range<Int>, value: Int)] = []
-        try parent.expect(UInt8(ascii: "{"), at: &position)
-        position = parent.skipWhitespace(position)
         let bytes = parent.bytes
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-        } else {
-            while true {
-                let key = try parent.scanString(at: &position)
-                // A repeated key is outside the subset (which occurrence wins is Foundation's business).
-                for member in members where bytes[member.key].elementsEqual(bytes[key]) {
-                    throw FastJSONDecoder.Unsupported()
-                }
-                position = parent.skipWhitespace(position)
-                try parent.expect(UInt8(ascii: ":"), at: &position)
-                position = parent.skipWhitespace(position)
-                members.append((key, position))
-                try parent.skipValue(at: &position)
-                position = parent.skipWhitespace(position)
-                guard position < bytes.count else { throw FastJSONDecoder.Unsupported() }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position = parent.skipWhitespace(position + 1)
-                    continue
-                }
-                try parent.expect(UInt8(ascii: "}"), at: &position)
-                break
+        try parent.scanObject(at: &position) { key, value in
+            // A repeated key is outside the subset (which occurrence wins is Foundation's business).
+            for member in members where bytes[member.key].elementsEqual(bytes[key]) {
+                throw FastJSONDecoder.Unsupported()
             }
+            members.append((key, value))
         }
         self.members = members
     }
@@ -413,25 +402,7 @@ struct FastUnkeyedContainer: UnkeyedDecodingContainer {
     init(parent: FastJSONDecoder, at position: inout Int) throws {
         self.parent = parent
         var elements: [Int] = []
-        try parent.expect(UInt8(ascii: "["), at: &position)
-        position = parent.skipWhitespace(position)
-        let bytes = parent.bytes
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-        } else {
-            while true {
-                elements.append(position)
-                try parent.skipValue(at: &position)
-                position = parent.skipWhitespace(position)
-                guard position < bytes.count else { throw FastJSONDecoder.Unsupported() }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position = parent.skipWhitespace(position + 1)
-                    continue
-                }
-                try parent.expect(UInt8(ascii: "]"), at: &position)
-                break
-            }
-        }
+        try parent.scanArray(at: &position) { elements.append($0) }
         self.elements = elements
     }
 
