@@ -247,8 +247,9 @@ final class FastJSONDecoder {
         default:
             let nested = FastValueDecoder(parent: self, position: position)
             let value = try T(from: nested)
-            position = nested.end ?? position
-            guard nested.end != nil else { throw Unsupported() }
+            // A type that read no container consumed nothing: leave it to Foundation.
+            guard let end = nested.end else { throw Unsupported() }
+            position = end
             return value
         }
     }

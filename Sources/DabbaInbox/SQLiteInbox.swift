@@ -82,8 +82,8 @@ public final class SQLiteInbox: InboxStore {
                     outcomes.append(.duplicate)
                     continue
                 }
-                // The savepoint is opened only when the handler touches the database, so handlers that keep no
-                // state cost one INSERT per event.
+                // The savepoint is opened only when the handler touches the database: handlers that keep no state
+                // cost nothing here beyond their share of the batch's mark insert.
                 let transaction = SQLiteEventTransaction(connection: connection)
                 // Only the handler's failure (including its own SQL) fails the event; the inbox's own statements
                 // below failing aborts the batch.
