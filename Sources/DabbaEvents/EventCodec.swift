@@ -17,6 +17,21 @@ public protocol EventCodec: Sendable {
     /// - Returns: The payload.
     /// - Throws: A decoding error describing what did not match.
     func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value
+    /// Decodes a payload from bytes the caller keeps alive for the duration of the call (a consumed record's
+    /// value, read in place). The default copies the bytes and calls ``decode(_:from:)``; a codec that can read
+    /// borrowed bytes implements it to skip the copy.
+    /// - Parameters:
+    ///   - type: The payload type.
+    ///   - bytes: The bytes, valid only during the call.
+    /// - Returns: The payload.
+    /// - Throws: A decoding error describing what did not match.
+    func decode<Value: Decodable>(_ type: Value.Type, borrowing bytes: UnsafeRawBufferPointer) throws -> Value
+}
+
+extension EventCodec {
+    public func decode<Value: Decodable>(_ type: Value.Type, borrowing bytes: UnsafeRawBufferPointer) throws -> Value {
+        try decode(type, from: Data(bytes))
+    }
 }
 
 /// JSON payloads with a stable date format: RFC 3339 in UTC with milliseconds (`2026-11-21T08:43:10.123Z`).
@@ -38,14 +53,20 @@ public struct JSONEventCodec: EventCodec {
     }
 
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value {
-        // The fast path reads the common shape of payloads straight from the bytes; anything else, and every
-        // failure, is decoded by Foundation's JSONDecoder, so values and error messages are always Foundation's.
-        let fast = bytes.withUnsafeBytes { raw in
-            try? FastJSONDecoder(bytes: raw.assumingMemoryBound(to: UInt8.self), dateDecoding: { RFC3339.parse($0) })
-                .decode(Value.self)
-        }
-        if let fast { return fast }
+        if let fast = bytes.withUnsafeBytes({ Self.fastDecode(type, $0) }) { return fast }
         return try Self.decoder.decode(type, from: bytes)
+    }
+
+    public func decode<Value: Decodable>(_ type: Value.Type, borrowing bytes: UnsafeRawBufferPointer) throws -> Value {
+        if let fast = Self.fastDecode(type, bytes) { return fast }
+        return try Self.decoder.decode(type, from: Data(bytes))
+    }
+
+    /// The fast path reads the common shape of payloads straight from the bytes; anything else, and every failure,
+    /// is decoded by Foundation's JSONDecoder, so values and error messages are always Foundation's.
+    private static func fastDecode<Value: Decodable>(_ type: Value.Type, _ bytes: UnsafeRawBufferPointer) -> Value? {
+        try? FastJSONDecoder(bytes: bytes.assumingMemoryBound(to: UInt8.self), dateDecoding: { RFC3339.parse($0) })
+            .decode(type)
     }
 
     // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).

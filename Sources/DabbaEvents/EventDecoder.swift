@@ -25,6 +25,8 @@ public struct EventDecoder: Sendable {
     public let registry: EventRegistry
     private let codecs: [String: any EventCodec]
     private let defaultCodec: any EventCodec
+    /// The header values most records repeat (event type names, content types), so reading them allocates nothing.
+    private let knownValues: KnownHeaderValues
 
     /// Creates a decoder.
     /// - Parameters:
@@ -37,6 +39,12 @@ public struct EventDecoder: Sendable {
         for codec in codecs { byType[codec.contentType] = codec }
         self.codecs = byType
         self.defaultCodec = json
+        let schemaURIs = registry.eventTypes.compactMap { type in
+            registry.schemaVersion(of: type).map { EventEnvelope.dataSchemaURI(type: type, version: $0) }
+        }
+        self.knownValues = KnownHeaderValues(
+            registry.eventTypes + schemaURIs + Array(byType.keys) + [Self.structuredContentType]
+        )
     }
 
     /// Decodes a record into a registered event.
@@ -44,9 +52,9 @@ public struct EventDecoder: Sendable {
     /// - Returns: The event, or why it could not be decoded.
     public func decode(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
         let envelope: EventEnvelope
-        let data: Data
-        switch Self.readEnvelope(message) {
-        case .success(let read): (envelope, data) = read
+        let structuredPayload: Data?
+        switch Self.readEnvelope(message, knownValues: knownValues) {
+        case .success(let read): (envelope, structuredPayload) = read
         case .failure(let error): return .failure(error)
         }
         guard let decode = registry.decoder(for: envelope.type) else {
@@ -58,17 +66,26 @@ public struct EventDecoder: Sendable {
                 )
             )
         }
-        let contentType = Self.mediaType(envelope.dataContentType) ?? defaultCodec.contentType
-        guard let codec = codecs[contentType] else {
-            return .failure(
-                EventDecodingError(
-                    .unsupportedContentType, "no codec for content type '\(contentType)'",
-                    message: message, eventType: envelope.type, eventID: envelope.id
+        let codec: any EventCodec
+        if envelope.dataContentType == nil || envelope.dataContentType == defaultCodec.contentType {
+            codec = defaultCodec
+        } else {
+            let contentType = Self.mediaType(envelope.dataContentType) ?? defaultCodec.contentType
+            guard let registered = codecs[contentType] else {
+                return .failure(
+                    EventDecodingError(
+                        .unsupportedContentType, "no codec for content type '\(contentType)'",
+                        message: message, eventType: envelope.type, eventID: envelope.id
+                    )
                 )
-            )
+            }
+            codec = registered
         }
         do {
-            let payload = try decode(data, codec)
+            // A binary-mode payload is decoded in place from the record's value, without a copy.
+            let payload =
+                try structuredPayload.map { data in try data.withUnsafeBytes { try decode($0, codec) } }
+                ?? message.withUnsafeValue { value in try decode(value ?? UnsafeRawBufferPointer(start: nil, count: 0), codec) }
             return .success(DecodedEvent(envelope: envelope, payload: payload, message: message))
         } catch {
             return .failure(
@@ -80,10 +97,22 @@ public struct EventDecoder: Sendable {
         }
     }
 
+    static let structuredContentType = "application/cloudevents+json"
+
     /// Reads the envelope and the payload bytes of a record without decoding the payload.
     /// - Parameter message: The record.
     /// - Returns: The envelope and payload, or why the envelope is invalid.
     public static func readEnvelope(_ message: KafkaMessage) -> Result<(EventEnvelope, Data), EventDecodingError> {
+        readEnvelope(message, knownValues: KnownHeaderValues([])).map { envelope, structuredPayload in
+            (envelope, structuredPayload ?? message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
+        }
+    }
+
+    /// Reads the envelope; the payload is returned only for a structured-mode record (in binary mode it is the
+    /// record's value, which the caller reads in place).
+    static func readEnvelope(
+        _ message: KafkaMessage, knownValues: KnownHeaderValues
+    ) -> Result<(EventEnvelope, Data?), EventDecodingError> {
         // Locals rather than a dictionary: this runs for every consumed event.
         var specVersion: String?
         var id: String?
@@ -110,31 +139,31 @@ public struct EventDecoder: Sendable {
                 hasTime = true
                 return
             }
-            let text = String(decoding: bytes, as: UTF8.self)
             switch field {
-            case .specVersion: specVersion = text
-            case .id: id = text
-            case .source: source = text
-            case .type: type = text
+            case .specVersion: specVersion = knownValues.string(bytes)
+            case .id: id = String(decoding: bytes, as: UTF8.self)
+            case .source: source = String(decoding: bytes, as: UTF8.self)
+            case .type: type = knownValues.string(bytes)
             case .time: break
-            case .subject: subject = text
-            case .dataSchema: dataSchema = text
-            case .contentType: contentType = text
-            case .traceParent: traceParent = text
-            case .traceState: traceState = text
-            case .correlationID: correlationID = text
-            case .causationID: causationID = text
+            case .subject: subject = String(decoding: bytes, as: UTF8.self)
+            case .dataSchema: dataSchema = knownValues.string(bytes)
+            case .contentType: contentType = knownValues.string(bytes)
+            case .traceParent: traceParent = String(decoding: bytes, as: UTF8.self)
+            case .traceState: traceState = String(decoding: bytes, as: UTF8.self)
+            case .correlationID: correlationID = String(decoding: bytes, as: UTF8.self)
+            case .causationID: causationID = String(decoding: bytes, as: UTF8.self)
             case .otherExtension:
-                extensions[String(decoding: UnsafeBufferPointer(rebasing: name[3...]), as: UTF8.self)] = text
+                extensions[String(decoding: UnsafeBufferPointer(rebasing: name[3...]), as: UTF8.self)] =
+                    String(decoding: bytes, as: UTF8.self)
             }
         }
-        if let contentType, mediaType(contentType) == "application/cloudevents+json" {
+        if let contentType, mediaType(contentType) == structuredContentType {
             var headers: [String: String] = [:]
             headers["traceparent"] = traceParent
             headers["tracestate"] = traceState
-            return readStructured(message, extraHeaders: headers)
+            return readStructured(message, extraHeaders: headers).map { ($0, Optional($1)) }
         }
-        func missing(_ header: String) -> Result<(EventEnvelope, Data), EventDecodingError> {
+        func missing(_ header: String) -> Result<(EventEnvelope, Data?), EventDecodingError> {
             .failure(
                 EventDecodingError(
                     .invalidEnvelope,
@@ -175,8 +204,7 @@ public struct EventDecoder: Sendable {
         envelope.correlationID = correlationID
         envelope.causationID = causationID
         envelope.extensions = extensions
-        let data = message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() }
-        return .success((envelope, data))
+        return .success((envelope, nil))
     }
 
     private static func readStructured(
@@ -306,9 +334,9 @@ enum CloudEventsHeader {
     case correlationID, causationID, otherExtension
 
     init?(_ name: UnsafeBufferPointer<UInt8>) {
+        guard let base = name.baseAddress else { return nil }
         func equals(_ literal: StaticString) -> Bool {
-            literal.utf8CodeUnitCount == name.count
-                && literal.withUTF8Buffer { $0.elementsEqual(name) }
+            literal.utf8CodeUnitCount == name.count && memcmp(literal.utf8Start, base, name.count) == 0
         }
         switch name.count {
         case 5 where equals("ce_id"): self = .id
@@ -331,5 +359,27 @@ enum CloudEventsHeader {
             else { return nil }
             self = .otherExtension
         }
+    }
+}
+
+/// Header values many records share, kept as ready-made strings: a matching header value is returned without
+/// allocating or validating (event type names and content types are the same on most records of a topic).
+struct KnownHeaderValues: Sendable {
+    private let values: [(bytes: [UInt8], string: String)]
+
+    init(_ strings: [String]) {
+        values = strings.map { (Array($0.utf8), $0) }
+    }
+
+    /// The known string with these bytes, or a new one.
+    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        for value in values where value.bytes.count == bytes.count {
+            let equal = value.bytes.withUnsafeBufferPointer { known in
+                guard let knownBase = known.baseAddress, let base = bytes.baseAddress else { return bytes.isEmpty }
+                return memcmp(knownBase, base, bytes.count) == 0
+            }
+            if equal { return value.string }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -19,7 +19,7 @@ extension EventRegistry {
             )
         }
         do {
-            return try decode(data, codec)
+            return try data.withUnsafeBytes { try decode($0, codec) }
         } catch {
             throw PayloadDecodingError(eventType: eventType, reason: EventDecoder.describe(error))
         }

@@ -2,7 +2,8 @@ import Foundation
 
 /// The event types a consumer understands, by type name.
 public struct EventRegistry: Sendable {
-    typealias Decode = @Sendable (Data, any EventCodec) throws -> any Event
+    /// Decodes borrowed payload bytes (valid only during the call) with a codec.
+    typealias Decode = @Sendable (UnsafeRawBufferPointer, any EventCodec) throws -> any Event
     private(set) var decoders: [String: Decode] = [:]
     private(set) var versions: [String: Int] = [:]
 
@@ -15,7 +16,7 @@ public struct EventRegistry: Sendable {
     /// Adds an event type (replacing one with the same name).
     /// - Parameter type: The event type.
     public mutating func register<E: Event>(_ type: E.Type) {
-        decoders[E.eventType] = { data, codec in try codec.decode(E.self, from: data) }
+        decoders[E.eventType] = { bytes, codec in try codec.decode(E.self, borrowing: bytes) }
         versions[E.eventType] = E.schemaVersion
     }
 

@@ -14,10 +14,64 @@ final class FastJSONDecoder {
 
     let bytes: UnsafeBufferPointer<UInt8>
     let dateDecoding: (String) -> Date?
+    /// Every keyed container's members, three integers each (key start, key end, value start), in one growing
+    /// buffer: containers refer to their slice, so a payload's objects cost one allocation between them.
+    private(set) var members: [Int] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, dateDecoding: @escaping (String) -> Date?) {
         self.bytes = bytes
         self.dateDecoding = dateDecoding
+        members.reserveCapacity(48)
+    }
+
+    /// Scans the object at `position` and records its members; returns where they are in ``members``.
+    func scanMembers(at position: inout Int) throws -> Range<Int> {
+        let first = members.count
+        try scanObject(at: &position) { key, value in
+            // A repeated key is outside the subset (which occurrence wins is Foundation's business).
+            var index = first
+            while index < members.count {
+                if bytesEqual(members[index]..<members[index + 1], key) { throw Unsupported() }
+                index += 3
+            }
+            members.append(key.lowerBound)
+            members.append(key.upperBound)
+            members.append(value)
+        }
+        return first..<members.count
+    }
+
+    /// Whether two ranges of the input hold the same bytes.
+    @inline(__always)
+    func bytesEqual(_ first: Range<Int>, _ second: Range<Int>) -> Bool {
+        guard first.count == second.count else { return false }
+        guard let base = bytes.baseAddress else { return first.isEmpty }
+        return memcmp(base + first.lowerBound, base + second.lowerBound, first.count) == 0
+    }
+
+    /// Where the value of member `name` starts, among the members at `slots` of ``members``.
+    func valueStart(named name: String, in slots: Range<Int>) -> Int? {
+        var name = name
+        return name.withUTF8 { key -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
+            var index = slots.lowerBound
+            while index < slots.upperBound {
+                let start = members[index]
+                let length = members[index + 1] - start
+                if length == key.count, length == 0 || key.baseAddress.map({ memcmp(base + start, $0, length) == 0 }) == true {
+                    return members[index + 2]
+                }
+                index += 3
+            }
+            return nil
+        }
+    }
+
+    /// The key names of the members at `slots`.
+    func keyNames(in slots: Range<Int>) -> [String] {
+        stride(from: slots.lowerBound, to: slots.upperBound, by: 3).map { index in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[members[index]..<members[index + 1]]), as: UTF8.self)
+        }
     }
 
     /// Decodes the whole input as one value.
@@ -228,32 +282,86 @@ final class FastJSONDecoder {
     }
 
     func decodeValue<T: Decodable>(_ type: T.Type, at position: inout Int) throws -> T {
-        // The types Foundation's JSONDecoder treats specially, and the scalars, without going through init(from:).
-        switch type {
-        case is String.Type: return try cast(string(at: &position))
-        case is Int.Type: return try cast(integer(Int.self, at: &position))
-        case is Int64.Type: return try cast(integer(Int64.self, at: &position))
-        case is Int32.Type: return try cast(integer(Int32.self, at: &position))
-        case is UInt.Type: return try cast(integer(UInt.self, at: &position))
-        case is UInt64.Type: return try cast(integer(UInt64.self, at: &position))
-        case is Bool.Type: return try cast(bool(at: &position))
-        case is Double.Type: return try cast(double(at: &position))
-        case is Date.Type:
-            guard let date = dateDecoding(try string(at: &position)) else { throw Unsupported() }
-            return try cast(date)
-        case is Data.Type, is URL.Type, is Decimal.Type, is Float.Type, is Int8.Type, is Int16.Type, is UInt8.Type,
-            is UInt16.Type, is UInt32.Type:
-            throw Unsupported()
-        default:
-            let nested = FastValueDecoder(parent: self, position: position)
-            let value = try T(from: nested)
-            // A type that read no container consumed nothing: leave it to Foundation.
-            guard let end = nested.end else { throw Unsupported() }
-            position = end
-            return value
+        // The types Foundation's JSONDecoder treats specially, and the scalars, without going through init(from:);
+        // one conformance check instead of a comparison per type.
+        if let special = type as? any FastJSONSpecialValue.Type {
+            return try cast(special.read(from: self, at: &position))
         }
+        let nested = FastValueDecoder(parent: self, position: position)
+        let value = try T(from: nested)
+        // A type that read no container consumed nothing: leave it to Foundation.
+        guard let end = nested.end else { throw Unsupported() }
+        position = end
+        return value
     }
 }
+
+/// A type the fast path reads itself (scalars, dates) or leaves to Foundation (types with a Foundation-specific
+/// JSON representation, and narrow numbers whose range checks are Foundation's).
+protocol FastJSONSpecialValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Self
+}
+
+extension String: FastJSONSpecialValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> String {
+        try decoder.string(at: &position)
+    }
+}
+
+extension Bool: FastJSONSpecialValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Bool {
+        try decoder.bool(at: &position)
+    }
+}
+
+extension Double: FastJSONSpecialValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Double {
+        try decoder.double(at: &position)
+    }
+}
+
+extension Date: FastJSONSpecialValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Date {
+        guard let date = decoder.dateDecoding(try decoder.string(at: &position)) else {
+            throw FastJSONDecoder.Unsupported()
+        }
+        return date
+    }
+}
+
+/// Integers read exactly.
+protocol FastJSONExactInteger: FastJSONSpecialValue, FixedWidthInteger {}
+
+extension FastJSONExactInteger {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Self {
+        try decoder.integer(Self.self, at: &position)
+    }
+}
+
+extension Int: FastJSONExactInteger {}
+extension Int64: FastJSONExactInteger {}
+extension Int32: FastJSONExactInteger {}
+extension UInt: FastJSONExactInteger {}
+extension UInt64: FastJSONExactInteger {}
+
+/// Left to Foundation.
+protocol FastJSONForeignValue: FastJSONSpecialValue {}
+
+extension FastJSONForeignValue {
+    static func read(from decoder: FastJSONDecoder, at position: inout Int) throws -> Self {
+        throw FastJSONDecoder.Unsupported()
+    }
+}
+
+extension Data: FastJSONForeignValue {}
+extension URL: FastJSONForeignValue {}
+extension Decimal: FastJSONForeignValue {}
+extension Float: FastJSONForeignValue {}
+extension Int8: FastJSONForeignValue {}
+extension Int16: FastJSONForeignValue {}
+extension UInt8: FastJSONForeignValue {}
+extension UInt16: FastJSONForeignValue {}
+extension UInt32: FastJSONForeignValue {}
 
 /// The `Decoder` handed to a type's `init(from:)` for one value at `position`.
 final class FastValueDecoder: Decoder {
@@ -294,36 +402,19 @@ final class FastValueDecoder: Decoder {
 
 struct FastKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let parent: FastJSONDecoder
-    /// Each member: the key's byte range and where its value starts.
-    let members: [(key: Range<Int>, value: Int)]
+    /// Where this object's members are in the parent's member buffer.
+    let slots: Range<Int>
 
     init(parent: FastJSONDecoder, at position: inout Int) throws {
         self.parent = parent
-        var members: [(key: Range<Int>, value: Int)] = []
-        let bytes = parent.bytes
-        try parent.scanObject(at: &position) { key, value in
-            // A repeated key is outside the subset (which occurrence wins is Foundation's business).
-            for member in members where bytes[member.key].elementsEqual(bytes[key]) {
-                throw FastJSONDecoder.Unsupported()
-            }
-            members.append((key, value))
-        }
-        self.members = members
+        self.slots = try parent.scanMembers(at: &position)
     }
 
     var codingPath: [any CodingKey] { [] }
 
-    var allKeys: [Key] {
-        members.compactMap { member in
-            Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: parent.bytes[member.key]), as: UTF8.self))
-        }
-    }
+    var allKeys: [Key] { parent.keyNames(in: slots).compactMap { Key(stringValue: $0) } }
 
-    func valueStart(_ key: Key) -> Int? {
-        let name = key.stringValue
-        for member in members where name.utf8.elementsEqual(parent.bytes[member.key]) { return member.value }
-        return nil
-    }
+    func valueStart(_ key: Key) -> Int? { parent.valueStart(named: key.stringValue, in: slots) }
 
     func contains(_ key: Key) -> Bool { valueStart(key) != nil }
 

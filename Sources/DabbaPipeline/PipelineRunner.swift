@@ -101,6 +101,8 @@ public final class PipelineRunner: Service, Sendable {
         consumerConfiguration.batchSize = max(configuration.batchSize, 1)
         consumerConfiguration.properties = configuration.consumerProperties
         consumerConfiguration.revocationTimeout = configuration.shutdownTimeout
+        // Every record's envelope is in its headers: parse them on the fetch thread, off the handlers' path.
+        consumerConfiguration.parsesHeadersOnFetch = true
         let inFlight = InFlightBatches()
         self.inFlight = inFlight
         consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger) { _ in

@@ -11,8 +11,9 @@ func uniqueTopic(_ base: String = #function) -> String {
     "t-" + TestHelpers.uniqueName(base)
 }
 
-func testConsumer(_ broker: EmbeddedBroker, topic: String) throws -> KafkaConsumer {
+func testConsumer(_ broker: EmbeddedBroker, topic: String, parsesHeadersOnFetch: Bool = false) throws -> KafkaConsumer {
     var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "g-\(topic)")
+    configuration.parsesHeadersOnFetch = parsesHeadersOnFetch
     configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
     let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
     try consumer.subscribe(topics: [topic])

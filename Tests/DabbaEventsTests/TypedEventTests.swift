@@ -12,8 +12,11 @@ struct TypedEventTests {
         requestedAt: Date(timeIntervalSince1970: 1_742_000_000.125)
     )
 
-    @Test("typed round trip: every CloudEvents header byte for byte, the key, the partition, the payload")
-    func roundTrip() async throws {
+    @Test(
+        "typed round trip: every CloudEvents header byte for byte, the key, the partition, the payload",
+        arguments: [false, true]
+    )
+    func roundTrip(parsesHeadersOnFetch: Bool) async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
         try broker.createTopic(topic, partitions: 6)
@@ -30,7 +33,7 @@ struct TypedEventTests {
         let report = try await events.send(requested, metadata: metadata)
         #expect(report.partition == Murmur2Partitioner.partition(forKey: "ord_7731", partitionCount: 6))
 
-        let consumer = try testConsumer(broker, topic: topic)
+        let consumer = try testConsumer(broker, topic: topic, parsesHeadersOnFetch: parsesHeadersOnFetch)
         let message = try #require(try await firstMessages(consumer, count: 1).first)
         #expect(message.keyString == "ord_7731")
         #expect(message.partition == report.partition)

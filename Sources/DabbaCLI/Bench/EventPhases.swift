@@ -67,9 +67,9 @@ enum EventPhases {
 
     /// Typed consume: every record decoded (CloudEvents envelope + JSON payload) into ``BenchEvent``.
     static func typedConsume(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
-        let consumer = try KafkaConsumer(
-            configuration: ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group), logger: logger
-        )
+        var configuration = ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group)
+        configuration.parsesHeadersOnFetch = true
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         try consumer.subscribe(topics: [target.topic])
         let decoder = EventDecoder(registry: EventRegistry([BenchEvent.self]))
         let expected = workload.messages

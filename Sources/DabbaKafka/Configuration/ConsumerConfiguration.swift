@@ -62,6 +62,11 @@ public struct ConsumerConfiguration: Sendable {
     /// interval, on revocation, on close). Turn it off when offsets are committed through a producer's
     /// transaction (exactly-once) or by explicit ``KafkaConsumer/commit(_:)`` calls.
     public var commitsStoredOffsets: Bool
+    /// Whether the fetch thread parses each record's headers before handing the batch over. librdkafka parses
+    /// headers on first access; doing it while the application handles the previous batch moves that work off the
+    /// application's path. Turn it on when most records' headers are read (typed events: their envelope is in
+    /// headers; pipelines do); off (the default), a consumer that never reads headers pays nothing for them.
+    public var parsesHeadersOnFetch: Bool
     /// Extra librdkafka properties beyond ``ClientConfiguration/properties``, applied last.
     public var properties: [String: String]
 
@@ -83,6 +88,7 @@ public struct ConsumerConfiguration: Sendable {
         self.maxBufferedBatches = 8
         self.commitsStoredOffsets = true
         self.revocationTimeout = .seconds(20)
+        self.parsesHeadersOnFetch = false
         self.properties = [:]
     }
 

@@ -8,6 +8,8 @@ final class FetchLoop: Sendable {
     let callbacks: ConsumerCallbacks
     let channel: BatchChannel<MessageBatch>
     let batchSize: Int
+    /// Whether headers are parsed here, off the application's path (``ConsumerConfiguration/parsesHeadersOnFetch``).
+    let parsesHeaders: Bool
     /// Set when the consumer failed fatally; the message sequence throws it.
     let terminalError = Mutex<KafkaError?>(nil)
     let logger: Logger
@@ -17,12 +19,14 @@ final class FetchLoop: Sendable {
         callbacks: ConsumerCallbacks,
         channel: BatchChannel<MessageBatch>,
         batchSize: Int,
+        parsesHeaders: Bool,
         logger: Logger
     ) {
         self.client = client
         self.callbacks = callbacks
         self.channel = channel
         self.batchSize = batchSize
+        self.parsesHeaders = parsesHeaders
         self.logger = logger
     }
 
@@ -49,6 +53,11 @@ final class FetchLoop: Sendable {
                 handleError(message)
                 rd_kafka_message_destroy(message)
                 continue
+            }
+            if parsesHeaders {
+                // librdkafka parses and caches the headers on first access; later reads only look them up.
+                var headers: OpaquePointer?
+                _ = rd_kafka_message_headers(message, &headers)
             }
             builder.append(message)
         }

@@ -73,7 +73,7 @@ public final class KafkaConsumer: Service, Sendable {
         self.channel = channel
         let loop = FetchLoop(
             client: client, callbacks: callbacks, channel: channel, batchSize: max(1, configuration.batchSize),
-            logger: logger
+            parsesHeaders: configuration.parsesHeadersOnFetch, logger: logger
         )
         self.fetchLoop = loop
         self.pollThread = PollThread(name: "dabba-consumer") { isStopping in
