@@ -112,6 +112,17 @@ public final class EventProducer: Sendable {
         try await producer.send(message(for: event, metadata: metadata))
     }
 
+    /// Hands an event to the producer and returns a handle on its acknowledgement without waiting for it (see
+    /// ``KafkaProducer/submit(_:)``).
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - metadata: Envelope attributes and overrides.
+    /// - Returns: The pending delivery.
+    /// - Throws: ``KafkaError`` (`invalidArgument` when no topic is routed for the type), or an encoding error.
+    public func submit<E: Event>(_ event: E, metadata: EventMetadata = EventMetadata()) async throws -> PendingDelivery {
+        try await producer.submit(message(for: event, metadata: metadata))
+    }
+
     /// Hands an event to the producer's high-volume path (see ``KafkaProducer/enqueue(_:)``).
     /// - Parameters:
     ///   - event: The event.

@@ -11,16 +11,22 @@ public protocol InboxStore: Sendable {
     /// and `body` is not called; otherwise `body` runs inside a savepoint with a ``InboxTransaction`` for the
     /// handler's own writes and the event is recorded. If `body` throws, the savepoint is rolled back and the outcome
     /// is ``InboxOutcome/failed(_:)``: nothing of that event is kept, and it is not recorded. The transaction commits
-    /// once at the end; when this method returns, every ``InboxOutcome/processed`` event is durable.
+    /// once at the end, after `beforeCommit`; when this method returns, every ``InboxOutcome/processed`` event is
+    /// durable.
     /// - Parameters:
     ///   - group: The consumer group.
     ///   - eventIDs: The batch's event ids, in processing order.
+    ///   - beforeCommit: Runs after the last event, just before the commit: the last moment to refuse the batch
+    ///     (the pipeline waits there for the broker to acknowledge the events the handlers emitted). If it throws,
+    ///     the whole batch is rolled back and its error is rethrown unchanged.
     ///   - body: The handler for event `index`.
     /// - Returns: One outcome per event.
-    /// - Throws: ``InboxError`` if the transaction cannot commit (then nothing of the batch is recorded).
+    /// - Throws: `beforeCommit`'s error, or ``InboxError`` if the transaction cannot commit (in both cases nothing
+    ///   of the batch is recorded).
     func processBatch(
         group: String,
         eventIDs: [String],
+        beforeCommit: () async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome]
 
@@ -47,6 +53,22 @@ public protocol InboxStore: Sendable {
 }
 
 extension InboxStore {
+    /// Processes a batch of events in one transaction, with nothing to check before the commit (see
+    /// ``processBatch(group:eventIDs:beforeCommit:_:)``).
+    /// - Parameters:
+    ///   - group: The consumer group.
+    ///   - eventIDs: The batch's event ids, in processing order.
+    ///   - body: The handler for event `index`.
+    /// - Returns: One outcome per event.
+    /// - Throws: ``InboxError`` if the transaction cannot commit (then nothing of the batch is recorded).
+    public func processBatch(
+        group: String,
+        eventIDs: [String],
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        try await processBatch(group: group, eventIDs: eventIDs, beforeCommit: {}, body)
+    }
+
     /// Runs the statements in order on the store's connection (see ``withConnection(_:)``).
     public func migrate(_ statements: [String]) async throws {
         try await withConnection { database in

@@ -60,6 +60,7 @@ public final class SQLiteInbox: InboxStore {
     public func processBatch(
         group: String,
         eventIDs: [String],
+        beforeCommit: () async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         await lock.acquire()
@@ -69,6 +70,8 @@ public final class SQLiteInbox: InboxStore {
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(eventIDs.count)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // `beforeCommit`'s error, rethrown as it is after the rollback.
+        var refusal: (any Error)?
         do {
             // One lookup for the whole batch instead of one per event; ids repeated inside the batch are caught
             // by `recorded`.
@@ -103,9 +106,12 @@ public final class SQLiteInbox: InboxStore {
                 outcomes.append(.processed)
             }
             try record(group: group, eventIDs: processed, at: now)
+            do { try await beforeCommit() } catch { refusal = error }
+            if let refusal { throw refusal }
             try connection.execute("COMMIT", [])
         } catch {
             try? connection.executeScript("ROLLBACK")
+            if let refusal { throw refusal }
             throw InboxError(.commit, "the inbox batch was rolled back: \(error)")
         }
         return outcomes

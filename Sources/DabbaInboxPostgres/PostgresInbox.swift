@@ -111,11 +111,12 @@ public final class PostgresInbox: InboxStore {
         }
     }
 
-    /// Processes a batch of events in one transaction; see ``InboxStore/processBatch(group:eventIDs:_:)`` and the
+    /// Processes a batch of events in one transaction; see ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)`` and the
     /// type's documentation for how concurrent instances are kept from processing an event twice.
     /// - Parameters:
     ///   - group: The consumer group.
     ///   - eventIDs: The batch's event ids, in processing order.
+    ///   - beforeCommit: Runs just before the commit; if it throws, the batch is rolled back and its error rethrown.
     ///   - body: The handler for event `index`; its statements go through the ``InboxTransaction`` (`?`
     ///     placeholders, converted to `$1…$n`).
     /// - Returns: One outcome per event.
@@ -126,6 +127,7 @@ public final class PostgresInbox: InboxStore {
     public func processBatch(
         group: String,
         eventIDs: [String],
+        beforeCommit: () async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         guard !eventIDs.isEmpty else { return [] }
@@ -134,6 +136,8 @@ public final class PostgresInbox: InboxStore {
         _ = try await connection.run { connection in try connection.reconnectingOnce { try $0.command("BEGIN") } }
         var outcomes: [InboxOutcome] = []
         outcomes.reserveCapacity(eventIDs.count)
+        // `beforeCommit`'s error, rethrown as it is after the rollback.
+        var refusal: (any Error)?
         do {
             for (index, eventID) in eventIDs.enumerated() {
                 let marked = try await connection.run { connection in
@@ -165,6 +169,8 @@ public final class PostgresInbox: InboxStore {
                 }
                 outcomes.append(failure.map(InboxOutcome.failed) ?? .processed)
             }
+            do { try await beforeCommit() } catch { refusal = error }
+            if let refusal { throw refusal }
             let tag = try await connection.run { try $0.command("COMMIT") }
             // COMMIT of a transaction that had failed ends it with ROLLBACK instead, without an error.
             guard tag == "COMMIT" else {
@@ -172,6 +178,7 @@ public final class PostgresInbox: InboxStore {
             }
         } catch {
             _ = try? await connection.run { try $0.command("ROLLBACK") }
+            if let refusal { throw refusal }
             if let error = error as? InboxError, error.code == .commit { throw error }
             throw InboxError(.commit, "the inbox batch was rolled back: \(error)")
         }

@@ -35,8 +35,10 @@ public struct EventContext: Sendable {
     let emitter: Emitter
 
     /// Emits an event caused by this one: it inherits the correlation id and trace context, and its causation id
-    /// is this event's id. Outside exactly-once mode the call returns when the broker acknowledged the event; in
-    /// exactly-once mode the event is part of the current transaction.
+    /// is this event's id. The call returns once the producer has the event, without waiting for the broker: in
+    /// exactly-once mode the event is part of the batch's transaction; otherwise the batch's offsets (and inbox
+    /// transaction) commit only after the broker acknowledged every event the batch's handlers emitted, and a
+    /// batch whose emit failed is not committed but read again. Emitted events keep their order per partition.
     /// - Parameters:
     ///   - event: The event to emit.
     ///   - metadata: Overrides (key, topic, subject, extra extensions); links to this event are always set.
@@ -47,18 +49,21 @@ public struct EventContext: Sendable {
         linked.causationID = envelope.id
         linked.traceParent = metadata.traceParent ?? envelope.traceParent
         linked.traceState = metadata.traceState ?? envelope.traceState
-        try await emitter.emit(event, metadata: linked)
+        try await emitter.emit(event, metadata: linked, source: TopicPartition(topic: topic, partition: partition))
     }
 }
 
-/// Sends handlers' events: acknowledged sends normally, enqueued sends inside an exactly-once transaction.
+/// Sends handlers' events: acknowledged per batch (``BatchDeliveries``) normally, enqueued inside an exactly-once
+/// transaction.
 struct Emitter: Sendable {
     let events: EventProducer
     let transactional: Bool
 
-    func emit<E: Event>(_ event: E, metadata: EventMetadata) async throws {
+    func emit<E: Event>(_ event: E, metadata: EventMetadata, source: TopicPartition) async throws {
         if transactional {
             try await events.enqueue(event, metadata: metadata)
+        } else if let batch = BatchDeliveries.current {
+            batch.add(try await events.submit(event, metadata: metadata), from: source)
         } else {
             try await events.send(event, metadata: metadata)
         }

@@ -24,6 +24,9 @@ public final class PipelineMetrics: Sendable {
     public let ignored: Counter
     /// Events parked behind an earlier event of their key by the key order guard.
     public let held: Counter
+    /// Partitions read again from a batch's first record because an event its handlers emitted was not
+    /// acknowledged.
+    public let batchesRewound: Counter
     /// Exactly-once transactions committed.
     public let transactionsCommitted: Counter
     /// Exactly-once transactions aborted.
@@ -49,6 +52,10 @@ public final class PipelineMetrics: Sendable {
         duplicates = counter("duplicates_skipped", "Events skipped because the inbox had recorded them.")
         ignored = counter("ignored", "Events of ignored or unhandled types.")
         held = counter("held", "Events parked behind an earlier event of their key by the key order guard.")
+        batchesRewound = registry.counter(
+            "dabba_batches_rewound_total", help: "Partitions read again because an emitted event was not acknowledged.",
+            labels: labels
+        )
         transactionsCommitted = registry.counter(
             "dabba_transactions_committed_total", help: "Exactly-once transactions committed.", labels: labels
         )

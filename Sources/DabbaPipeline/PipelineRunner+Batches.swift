@@ -23,7 +23,8 @@ extension PipelineRunner {
         guard !candidates.isEmpty else { return }
         let failures = Mutex<[Int: any Error]>([:])
         let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: candidates.map(\.decoded.envelope.id)
+            group: pipeline.groupID, eventIDs: candidates.map(\.decoded.envelope.id),
+            beforeCommit: Self.emitsAcknowledged
         ) { index, transaction in
             let candidate = candidates[index]
             if let error = await invoke(candidate.decoded, attempt: Self.attempt(of: candidate.message),

@@ -142,7 +142,9 @@ extension PipelineRunner {
     private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
         let attempt = Self.attempt(of: message)
         guard let inbox else { return await invoke(decoded, attempt: attempt, database: nil) == nil }
-        let outcomes = try await inbox.processBatch(group: pipeline.groupID, eventIDs: [decoded.envelope.id]) {
+        let outcomes = try await inbox.processBatch(
+            group: pipeline.groupID, eventIDs: [decoded.envelope.id], beforeCommit: Self.emitsAcknowledged
+        ) {
             _, transaction in
             if let error = await invoke(decoded, attempt: attempt, database: transaction) { throw error }
         }

@@ -213,12 +213,47 @@ public final class PipelineRunner: Service, Sendable {
         if configuration.exactlyOnce {
             try await processTransactionally(runnable)
         } else {
-            try await processCore(runnable)
-            // Offsets are positions: marking each partition's last message covers the ones before it.
-            var last: [TopicPartition: KafkaMessage] = [:]
-            for message in runnable { last[message.topicPartition] = message }
-            for message in last.values { consumer.markProcessed(message) }
+            try await processAcknowledged(runnable)
         }
+    }
+
+    /// Processes a batch outside exactly-once mode: the events its handlers emit are acknowledged together before
+    /// its offsets are stored (see ``BatchDeliveries``); a partition with an unacknowledged emit is rewound instead.
+    private func processAcknowledged(_ messages: [KafkaMessage]) async throws {
+        let deliveries = BatchDeliveries()
+        var rewound: Set<TopicPartition> = []
+        do {
+            try await BatchDeliveries.$current.withValue(deliveries) { try await processCore(messages) }
+        } catch let refused as EmitNotAcknowledged {
+            // An inbox transaction refused its commit: what it covered is not recorded and is read again.
+            logger.warning("batch not committed, it will be read again: \(refused)")
+            rewound = Set(messages.map(\.topicPartition))
+        }
+        for (partition, error) in await deliveries.settle() {
+            logger.warning(
+                "an event emitted while handling \(partition.topic)[\(partition.partition)] was not acknowledged; the partition is read again from the batch's first record: \(error)"
+            )
+            rewound.insert(partition)
+        }
+        // Offsets are positions: marking each partition's last message covers the ones before it.
+        var first: [TopicPartition: Int64] = [:]
+        var last: [TopicPartition: KafkaMessage] = [:]
+        for message in messages {
+            let partition = message.topicPartition
+            if first[partition] == nil { first[partition] = message.offset }
+            last[partition] = message
+        }
+        for (partition, message) in last where !rewound.contains(partition) { consumer.markProcessed(message) }
+        for partition in rewound {
+            guard let offset = first[partition] else { continue }
+            metrics.batchesRewound.increment()
+            try await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
+        }
+    }
+
+    /// The inbox's commit gate: every event emitted so far in this batch must be acknowledged.
+    @Sendable static func emitsAcknowledged() async throws {
+        try await BatchDeliveries.current?.requireAcknowledged()
     }
 
     func processCore(_ messages: [KafkaMessage]) async throws {

@@ -237,7 +237,8 @@ struct InboxUnavailable: Error, CustomStringConvertible {
 /// An inbox whose batches always fail, which stops the runner.
 struct BrokenInbox: InboxStore {
     func processBatch(
-        group: String, eventIDs: [String], _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         throw InboxUnavailable()
     }

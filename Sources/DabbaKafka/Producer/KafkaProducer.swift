@@ -79,6 +79,15 @@ public final class KafkaProducer: Service, Sendable {
     ///   ``ProducerConfiguration/messageTimeout``), `closed`, or another delivery failure.
     @discardableResult
     public func send(_ message: ProducerMessage) async throws -> DeliveryReport {
+        try await submit(message).report()
+    }
+
+    /// Hands a message to librdkafka and returns a handle on its acknowledgement, without waiting for it: send
+    /// many, then wait for all (librdkafka keeps them in order per partition).
+    /// - Parameter message: The message to send.
+    /// - Returns: The pending delivery; await ``PendingDelivery/report()`` once.
+    /// - Throws: ``KafkaError`` if the message cannot be enqueued (too large, unknown partition, closed).
+    public func submit(_ message: ProducerMessage) async throws -> PendingDelivery {
         let waiter = DeliveryWaiter()
         let opaque = Unmanaged.passRetained(waiter).toOpaque()
         do {
@@ -88,7 +97,7 @@ public final class KafkaProducer: Service, Sendable {
             Unmanaged<DeliveryWaiter>.fromOpaque(opaque).release()
             throw error
         }
-        return try await waiter.value()
+        return PendingDelivery(waiter: waiter)
     }
 
     /// Hands a message to librdkafka without waiting for its acknowledgement: the high-volume path.
@@ -428,6 +437,18 @@ final class TopicHandleCache: Sendable {
 func withBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> Result) -> Result {
     guard let bytes else { return body(nil) }
     return bytes.withUnsafeBytes { body($0) }
+}
+
+/// A message handed to the producer by ``KafkaProducer/submit(_:)`` whose acknowledgement has not been awaited.
+public struct PendingDelivery: Sendable {
+    let waiter: DeliveryWaiter
+
+    /// Waits for the broker's acknowledgement (await it once).
+    /// - Returns: The topic, partition and offset the message was written to.
+    /// - Throws: ``KafkaError`` for a delivery failure (see ``KafkaProducer/send(_:)``).
+    public func report() async throws -> DeliveryReport {
+        try await waiter.value()
+    }
 }
 
 /// The delivery reports of ``KafkaProducer/enqueue(_:)``, one at a time, served from batches.
