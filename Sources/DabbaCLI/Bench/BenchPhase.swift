@@ -7,6 +7,8 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case typedProduce = "typed-produce"
     /// Typed events: each record decoded into a registered event.
     case typedConsume = "typed-consume"
+    /// The typed records read as raw bytes (what typed-consume costs on top of reading the same records).
+    case typedBytesConsume = "typed-bytes-consume"
     /// The pipeline end to end with no inbox.
     case pipeline
     /// The pipeline with the SQLite inbox (one transaction per batch).
@@ -81,6 +83,11 @@ struct BenchComparison: Sendable {
             BenchComparison(key: "typed_produce_ratio", subject: dabba(.typedProduce), baseline: dabba(.produce)),
             BenchComparison(key: "typed_consume_ratio", subject: dabba(.typedConsume), baseline: dabba(.consume)),
             BenchComparison(key: "pipeline_ratio", subject: dabba(.pipeline), baseline: dabba(.consume)),
+            // Typed consume against reading the very same records as bytes: the cost of the envelope and payload
+            // decoding alone (typed records are larger and carry headers, so the raw phase reads faster anyway).
+            BenchComparison(
+                key: "typed_consume_vs_same_records", subject: dabba(.typedConsume), baseline: dabba(.typedBytesConsume)
+            ),
         ]
     }()
 }

@@ -61,7 +61,7 @@ struct BenchSession {
             // Typed records carry ~400 bytes of CloudEvents headers: four times the partitions keep every one within
             // the embedded broker's ~5 MiB per partition.
             try broker.createTopic(typedTopic, partitions: Int32(partitions * 4))
-            for operation in [BenchOperation.typedProduce, .typedConsume, .pipeline, .pipelineInbox] {
+            for operation in [BenchOperation.typedProduce, .typedBytesConsume, .typedConsume, .pipeline, .pipelineInbox] {
                 let target = BenchTarget(
                     bootstrap: broker.bootstrapServers, topic: typedTopic, group: "\(typedTopic)-\(operation.rawValue)"
                 )
