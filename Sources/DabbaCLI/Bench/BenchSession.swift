@@ -122,35 +122,13 @@ struct BenchSession {
             "--bootstrap", target.bootstrap, "--topic", target.topic, "--group", target.group,
             "--messages", "\(workload.messages)", "--size", "\(workload.valueSize)", "--keys", "\(workload.keyCount)",
         ]
-        let (status, output) = try await Self.runProcess(executable, arguments)
-        guard status == 0 else { throw CLIError("\(phase) failed (child process exit status \(status))") }
-        guard let result = PhaseResult(output: output), result.phase == phase else {
+        let child = try await ChildProcess.run(
+            executable.path, arguments, timeLimit: .seconds(3600), passesStandardError: true
+        )
+        guard child.status == 0 else { throw CLIError("\(phase) failed (child process exit status \(child.status))") }
+        guard let result = PhaseResult(output: child.stdout), result.phase == phase else {
             throw CLIError("\(phase): the child process printed no result line")
         }
         return result
-    }
-
-    /// Spawns a process and waits for it on a plain thread (reading a pipe to its end blocks).
-    private static func runProcess(_ executable: URL, _ arguments: [String]) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: CLIError("could not start \(executable.path): \(error)"))
-                    return
-                }
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-            }
-            thread.name = "dabba-bench-child"
-            thread.start()
-        }
     }
 }

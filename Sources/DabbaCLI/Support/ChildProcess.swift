@@ -20,6 +20,8 @@ enum ChildProcess {
     ///   - workingDirectory: Where it runs (the current directory by default).
     ///   - environment: Variables to add to (or, with `nil` values, remove from) this process's environment.
     ///   - timeLimit: The program is killed after this long.
+    ///   - passesStandardError: Whether its standard error goes straight to this process's (progress a user
+    ///     should see as it happens) instead of being collected.
     /// - Returns: The status and output.
     /// - Throws: ``CLIError`` when the program cannot be started or outlives the time limit.
     static func run(
@@ -27,7 +29,8 @@ enum ChildProcess {
         _ arguments: [String],
         workingDirectory: URL? = nil,
         environment: [String: String?] = [:],
-        timeLimit: Duration = .seconds(1800)
+        timeLimit: Duration = .seconds(1800),
+        passesStandardError: Bool = false
     ) async throws -> ChildProcessResult {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "dabba-child-\(UUID().uuidString)")
@@ -53,7 +56,7 @@ enum ChildProcess {
         process.environment = variables
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.standardError = passesStandardError ? FileHandle.standardError : try FileHandle(forWritingTo: stderrURL)
         let (exited, continuation) = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { finished in
             continuation.yield(finished.terminationStatus)
