@@ -81,7 +81,9 @@ public struct EventEnvelope: Sendable, Hashable {
 
     /// The Kafka headers of this envelope in binary content mode, in a stable order.
     public var binaryHeaders: [KafkaHeader] {
-        var headers = [
+        var headers: [KafkaHeader] = []
+        headers.reserveCapacity(10 + extensions.count)
+        headers += [
             KafkaHeader(name: "ce_specversion", string: Self.specVersion),
             KafkaHeader(name: "ce_id", string: id),
             KafkaHeader(name: "ce_source", string: source),
@@ -91,11 +93,17 @@ public struct EventEnvelope: Sendable, Hashable {
         if let subject { headers.append(KafkaHeader(name: "ce_subject", string: subject)) }
         if let dataSchema { headers.append(KafkaHeader(name: "ce_dataschema", string: dataSchema)) }
         if let dataContentType { headers.append(KafkaHeader(name: "content-type", string: dataContentType)) }
-        var attributes = extensions
-        attributes["correlationid"] = correlationID
-        attributes["causationid"] = causationID
-        for name in attributes.keys.sorted() {
-            if let value = attributes[name] { headers.append(KafkaHeader(name: "ce_\(name)", string: value)) }
+        if extensions.isEmpty {
+            // The common case, in the same (sorted) order as below without building a dictionary per event.
+            if let causationID { headers.append(KafkaHeader(name: "ce_causationid", string: causationID)) }
+            if let correlationID { headers.append(KafkaHeader(name: "ce_correlationid", string: correlationID)) }
+        } else {
+            var attributes = extensions
+            attributes["correlationid"] = correlationID
+            attributes["causationid"] = causationID
+            for name in attributes.keys.sorted() {
+                if let value = attributes[name] { headers.append(KafkaHeader(name: "ce_\(name)", string: value)) }
+            }
         }
         if let traceParent { headers.append(KafkaHeader(name: "traceparent", string: traceParent)) }
         if let traceState { headers.append(KafkaHeader(name: "tracestate", string: traceState)) }
