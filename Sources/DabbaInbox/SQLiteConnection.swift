@@ -63,6 +63,54 @@ final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
+    /// Runs a statement whose parameters are two texts (`?1`, `?2`) and, when given, an integer (`?3`): the inbox's
+    /// per-event statements. The texts are bound without copying them (they outlive the step), and the statement
+    /// comes from `handle`, prepared once, instead of the cache keyed by SQL text.
+    /// - Returns: The number of rows changed.
+    @discardableResult
+    func execute(_ handle: StatementHandle, _ first: String, _ second: String, _ third: Int64? = nil) throws -> Int {
+        let statement = try handle.statement ?? prepareOnce(handle)
+        var first = first
+        var second = second
+        let result = first.withUTF8 { firstBytes in
+            second.withUTF8 { secondBytes in
+                defer {
+                    sqlite3_reset(statement)
+                    sqlite3_clear_bindings(statement)
+                }
+                var bound = Self.bindInPlace(firstBytes, to: statement, at: 1)
+                if bound == SQLITE_OK { bound = Self.bindInPlace(secondBytes, to: statement, at: 2) }
+                if bound == SQLITE_OK, let third { bound = sqlite3_bind_int64(statement, 3, third) }
+                guard bound == SQLITE_OK else { return bound }
+                var result = sqlite3_step(statement)
+                while result == SQLITE_ROW { result = sqlite3_step(statement) }
+                return result
+            }
+        }
+        guard result == SQLITE_DONE else { throw failure(handle.sql) }
+        return changes
+    }
+
+    /// Binds text that stays valid until the statement's bindings are cleared (SQLITE_STATIC: no copy).
+    private static func bindInPlace(_ bytes: UnsafeBufferPointer<UInt8>, to statement: OpaquePointer, at index: Int32)
+        -> Int32
+    {
+        guard let base = bytes.baseAddress else {
+            // An empty string may have no storage; a NULL pointer would bind SQL NULL, not ''.
+            return sqlite3_bind_text(statement, index, "", 0, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+        return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+            // nil is SQLITE_STATIC.
+            sqlite3_bind_text(statement, index, $0, Int32(bytes.count), nil)
+        }
+    }
+
+    private func prepareOnce(_ handle: StatementHandle) throws -> OpaquePointer {
+        let statement = try prepared(handle.sql)
+        handle.statement = statement
+        return statement
+    }
+
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?
@@ -108,4 +156,14 @@ final class SQLiteConnection: @unchecked Sendable {
     private func failure(_ sql: String) -> InboxError {
         InboxError(.statement, "\(String(cString: sqlite3_errmsg(handle))) — in: \(sql.prefix(200))")
     }
+}
+
+/// A statement run for every event, prepared on first use and then reused without looking its SQL up. Use it with
+/// one ``SQLiteConnection`` only: the prepared statement lives in that connection's cache, which finalizes it.
+final class StatementHandle: @unchecked Sendable {
+    // Only read and written by the owning connection, under SQLiteInbox's lock.
+    fileprivate var statement: OpaquePointer?
+    let sql: String
+
+    init(_ sql: String) { self.sql = sql }
 }

@@ -18,6 +18,12 @@ public final class SQLiteInbox: InboxStore {
     }
 
     private let connection: SQLiteConnection
+    /// Records an event for a group unless it is recorded already (then changes no row).
+    private let claim = StatementHandle(
+        "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
+    )
+    /// Removes a claim whose handler failed.
+    private let unclaim = StatementHandle("DELETE FROM dabba_inbox WHERE group_id = ?1 AND event_id = ?2")
     private let lock = AsyncLock()
     /// The database file.
     public let path: String
@@ -73,20 +79,16 @@ public final class SQLiteInbox: InboxStore {
         // `beforeCommit`'s error, rethrown as it is after the rollback.
         var refusal: (any Error)?
         do {
-            // One lookup for the whole batch instead of one per event; ids repeated inside the batch are caught
-            // by `recorded`.
-            var recorded = try recordedEventIDs(group: group, among: eventIDs)
-            // The marks are written together before the commit, in the same transaction as the handlers' writes:
-            // nothing outside sees the transaction before it commits, so writing them per event gains nothing.
-            var processed: [String] = []
-            processed.reserveCapacity(eventIDs.count)
             for (index, eventID) in eventIDs.enumerated() {
-                guard recorded.insert(eventID).inserted else {
+                // Claiming the event is the duplicate check: one b-tree descent finds a recorded mark (also one
+                // claimed earlier in this batch) or inserts the new one, in the same transaction as the handler's
+                // writes, so nothing outside sees it before the commit.
+                guard try connection.execute(claim, group, eventID, now) == 1 else {
                     outcomes.append(.duplicate)
                     continue
                 }
                 // The savepoint is opened only when the handler touches the database: handlers that keep no state
-                // cost nothing here beyond their share of the batch's mark insert.
+                // cost nothing here beyond the claim.
                 let transaction = SQLiteEventTransaction(connection: connection)
                 // Only the handler's failure (including its own SQL) fails the event; the inbox's own statements
                 // below failing aborts the batch.
@@ -97,15 +99,15 @@ public final class SQLiteInbox: InboxStore {
                         try connection.execute("ROLLBACK TO dabba_event", [])
                         try connection.execute("RELEASE dabba_event", [])
                     }
-                    recorded.remove(eventID)
+                    // The claim was made outside the handler's savepoint: release it, so the event is not
+                    // recorded and a later delivery (even later in this batch) runs the handler again.
+                    try connection.execute(unclaim, group, eventID)
                     outcomes.append(.failed(String(describing: handlerFailure)))
                     continue
                 }
-                processed.append(eventID)
                 if transaction.opensSavepoint { try connection.execute("RELEASE dabba_event", []) }
                 outcomes.append(.processed)
             }
-            try record(group: group, eventIDs: processed, at: now)
             do { try await beforeCommit() } catch { refusal = error }
             if let refusal { throw refusal }
             try connection.execute("COMMIT", [])
@@ -115,47 +117,6 @@ public final class SQLiteInbox: InboxStore {
             throw InboxError(.commit, "the inbox batch was rolled back: \(error)")
         }
         return outcomes
-    }
-
-    /// The ids among `eventIDs` already recorded for `group`.
-    private func recordedEventIDs(group: String, among eventIDs: [String]) throws -> Set<String> {
-        var recorded: Set<String> = []
-        for chunk in Self.chunks(of: eventIDs) {
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try connection.query(
-                "SELECT event_id FROM dabba_inbox WHERE group_id = ? AND event_id IN (\(placeholders))",
-                [.text(group)] + chunk.map { .text($0) }
-            )
-            for row in rows { if case .text(let id)? = row.first { recorded.insert(id) } }
-        }
-        return recorded
-    }
-
-    /// Records processed events, many rows per statement.
-    private func record(group: String, eventIDs: [String], at time: Int64) throws {
-        for chunk in Self.chunks(of: eventIDs) {
-            let rows = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            var parameters: [SQLValue] = []
-            parameters.reserveCapacity(chunk.count * 3)
-            for eventID in chunk { parameters += [.text(group), .text(eventID), .integer(time)] }
-            try connection.execute(
-                "INSERT INTO dabba_inbox (group_id, event_id, processed_at) VALUES \(rows)", parameters
-            )
-        }
-    }
-
-    /// Splits ids into statements of 256 rows, then powers of two for the rest: few parameters per statement
-    /// (SQLite limits them) and few distinct statements for the prepared-statement cache.
-    static func chunks(of ids: [String]) -> [ArraySlice<String>] {
-        var chunks: [ArraySlice<String>] = []
-        var start = 0
-        var size = 256
-        while start < ids.count {
-            while size > ids.count - start { size /= 2 }
-            chunks.append(ids[start..<(start + size)])
-            start += size
-        }
-        return chunks
     }
 
     public func withConnection<Result: Sendable>(

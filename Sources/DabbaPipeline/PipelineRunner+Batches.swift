@@ -7,7 +7,8 @@ extension PipelineRunner {
     /// Processes a batch in one inbox transaction: already-recorded events are skipped and counted; each handled
     /// event's database writes commit together with its inbox mark. Failures are parked after the commit.
     func processWithInbox(_ messages: [KafkaMessage], inbox: any InboxStore) async throws {
-        var candidates: [(message: KafkaMessage, decoded: DecodedEvent)] = []
+        var candidates: [DecodedEvent] = []
+        candidates.reserveCapacity(messages.count)
         for message in messages {
             switch decode(message) {
             case .failure(let error):
@@ -17,18 +18,16 @@ extension PipelineRunner {
                     metrics.ignored.increment()
                     continue
                 }
-                candidates.append((message, decoded))
+                candidates.append(decoded)
             }
         }
         guard !candidates.isEmpty else { return }
         let failures = Mutex<[Int: any Error]>([:])
         let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: candidates.map(\.decoded.envelope.id),
-            beforeCommit: Self.emitsAcknowledged
+            group: pipeline.groupID, eventIDs: candidates.map(\.envelope.id), beforeCommit: Self.emitsAcknowledged
         ) { index, transaction in
-            let candidate = candidates[index]
-            if let error = await invoke(candidate.decoded, attempt: Self.attempt(of: candidate.message),
-                database: transaction
+            if let error = await invoke(
+                candidates[index], attempt: Self.attempt(of: candidates[index].message), database: transaction
             ) {
                 failures.withLock { $0[index] = error }
                 throw error
@@ -40,14 +39,14 @@ extension PipelineRunner {
                 metrics.handled.increment()
             case .duplicate:
                 metrics.duplicates.increment()
-                logger.debug("duplicate event \(candidates[index].decoded.envelope.id) skipped")
+                logger.debug("duplicate event \(candidates[index].envelope.id) skipped")
             case .failed(let reason):
                 let candidate = candidates[index]
                 let recorded: (any Error)? = failures.withLock { $0[index] }
                 let error: any Error = recorded ?? HandlerFailure(reason)
                 try await routeFailure(
                     candidate.message, error: error, attempt: Self.attempt(of: candidate.message),
-                    eventType: candidate.decoded.envelope.type
+                    eventType: candidate.envelope.type
                 )
             }
         }
