@@ -88,9 +88,9 @@ struct BenchSession {
             var events = workload
             events.messages = min(workload.messages, 100_000)
             let target = BenchTarget(bootstrap: persistent.bootstrapServers, topic: topic, group: "\(topic)-group")
-            _ = try await BenchPhaseRunner.run(BenchPhase(operation: .typedProduce, client: .dabba), workload: events, target: target)
-            let result = try await BenchPhaseRunner.run(
-                BenchPhase(operation: .pipelineExactlyOnce, client: .dabba), workload: events, target: target
+            _ = try await execute(BenchPhase(operation: .typedProduce, client: .dabba), target: target, workload: events)
+            let result = try await execute(
+                BenchPhase(operation: .pipelineExactlyOnce, client: .dabba), target: target, workload: events
             )
             Output.note("pipeline-eos on the persistent broker (\(events.messages) events): " + report(result))
             return result
@@ -101,7 +101,11 @@ struct BenchSession {
         "\(Int(result.messagesPerSecond)) events/s"
     }
 
-    private func execute(_ phase: BenchPhase, target: BenchTarget) async throws -> PhaseResult {
+    /// Runs a phase (with the session's workload unless another is given) where the isolation says.
+    private func execute(
+        _ phase: BenchPhase, target: BenchTarget, workload: BenchWorkload? = nil
+    ) async throws -> PhaseResult {
+        let workload = workload ?? self.workload
         switch isolation {
         case .inProcess:
             do {
@@ -110,12 +114,12 @@ struct BenchSession {
                 throw CLIError("\(phase) failed: \(error)")
             }
         case .childProcess:
-            return try await runChild(phase, target: target)
+            return try await runChild(phase, target: target, workload: workload)
         }
     }
 
     /// Runs `dabba bench --phase <phase> ...` and reads the result line it prints. Its stderr is passed through.
-    private func runChild(_ phase: BenchPhase, target: BenchTarget) async throws -> PhaseResult {
+    private func runChild(_ phase: BenchPhase, target: BenchTarget, workload: BenchWorkload) async throws -> PhaseResult {
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         let arguments = [
             "bench", "--phase", "\(phase)",
