@@ -182,8 +182,37 @@ public final class PipelineRunner: Service, Sendable {
     // MARK: - The loop
 
     private func processLoop() async throws {
-        while let batch = try await consumer.nextMessages(upTo: configuration.batchSize) {
-            try await process(batch)
+        // With an inbox a batch is handled on one core (one transaction, events in order), so the next batch is
+        // fetched and decoded meanwhile: decoding is a large share of an event's cost. (Without one, partitions
+        // are decoded and handled concurrently already; decoding ahead on one task would be slower.) Calls to
+        // `nextMessages` stay sequential (the next one starts only after the previous one returned), and a batch
+        // decoded ahead is only a set of values: what happens to its records (stale after a revocation, deferred
+        // retries) is decided when it is processed, exactly as before.
+        var upcoming = fetchAndDecode()
+        while true {
+            let pending = upcoming
+            // The fetch runs in its own task: cancelling this one must reach it.
+            let fetched = try await withTaskCancellationHandler {
+                try await pending.value
+            } onCancel: {
+                pending.cancel()
+            }
+            guard let (batch, decoded) = fetched else { return }
+            upcoming = fetchAndDecode()
+            do {
+                try await DecodedAhead.$current.withValue(decoded.isEmpty ? nil : decoded) { try await process(batch) }
+            } catch {
+                upcoming.cancel()
+                throw error
+            }
+        }
+    }
+
+    private func fetchAndDecode() -> Task<([KafkaMessage], DecodedAhead)?, any Error> {
+        Task {
+            guard let batch = try await consumer.nextMessages(upTo: configuration.batchSize) else { return nil }
+            guard inbox != nil else { return (batch, DecodedAhead([])) }
+            return (batch, DecodedAhead(batch.map { ($0, decodeNow($0)) }))
         }
     }
 
@@ -374,8 +403,13 @@ public final class PipelineRunner: Service, Sendable {
         return nil
     }
 
-    /// Decodes a record and, when a schema is known for its type, validates the payload against it.
+    /// Decodes a record (or takes the result decoded ahead for it).
     func decode(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
+        DecodedAhead.current?.result(for: message) ?? decodeNow(message)
+    }
+
+    /// Decodes a record and, when a schema is known for its type, validates the payload against it.
+    func decodeNow(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
         let result = decoder.decode(message)
         guard case .success(let decoded) = result, let schema = schemas[decoded.envelope.type] else { return result }
         let payload: JSONValue
@@ -427,4 +461,34 @@ final class InFlightBatches: Sendable {
     func begin() { count.add(1, ordering: .sequentiallyConsistent) }
     func end() { count.subtract(1, ordering: .sequentiallyConsistent) }
     var isIdle: Bool { count.load(ordering: .sequentiallyConsistent) == 0 }
+}
+
+/// The decoding results of a batch, made while the previous batch was processed.
+struct DecodedAhead: Sendable {
+    /// The results for the batch being processed by the current task (and the tasks it starts).
+    @TaskLocal static var current: DecodedAhead?
+
+    private struct Position: Hashable {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+    }
+
+    private let results: [Position: Result<DecodedEvent, EventDecodingError>]
+
+    init(_ decoded: [(KafkaMessage, Result<DecodedEvent, EventDecodingError>)]) {
+        var results: [Position: Result<DecodedEvent, EventDecodingError>] = [:]
+        results.reserveCapacity(decoded.count)
+        for (message, result) in decoded {
+            results[Position(topic: message.topic, partition: message.partition, offset: message.offset)] = result
+        }
+        self.results = results
+    }
+
+    var isEmpty: Bool { results.isEmpty }
+
+    /// The result decoded for this record, if it was in the batch.
+    func result(for message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError>? {
+        results[Position(topic: message.topic, partition: message.partition, offset: message.offset)]
+    }
 }
