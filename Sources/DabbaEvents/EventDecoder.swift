@@ -3,13 +3,22 @@ import DabbaSchema
 import Foundation
 
 /// A consumed record decoded into a registered event.
-public struct DecodedEvent: Sendable {
+///
+/// Immutable; a class so that passing it through a pipeline's stages shares it instead of copying the envelope's
+/// strings, the payload and the record each time.
+public final class DecodedEvent: Sendable {
     /// The CloudEvents attributes.
     public let envelope: EventEnvelope
     /// The decoded payload; use ``payload(as:)`` or a `switch` with `as` patterns.
     public let payload: any Event
     /// The Kafka record it came from.
     public let message: KafkaMessage
+
+    init(envelope: EventEnvelope, payload: any Event, message: KafkaMessage) {
+        self.envelope = envelope
+        self.payload = payload
+        self.message = message
+    }
 
     /// The payload as a specific type, or nil if it is another type.
     /// - Parameter type: The expected type.
