@@ -94,7 +94,9 @@ public struct EventDecoder: Sendable {
             // A binary-mode payload is decoded in place from the record's value, without a copy.
             let payload =
                 try structuredPayload.map { data in try data.withUnsafeBytes { try decode($0, codec) } }
-                ?? message.withUnsafeValue { value in try decode(value ?? UnsafeRawBufferPointer(start: nil, count: 0), codec) }
+                ?? message.withUnsafeValue { value in
+                    try decode(value ?? UnsafeRawBufferPointer(start: nil, count: 0), codec)
+                }
             return .success(DecodedEvent(envelope: envelope, payload: payload, message: message))
         } catch {
             return .failure(

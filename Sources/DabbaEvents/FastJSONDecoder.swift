@@ -58,7 +58,9 @@ final class FastJSONDecoder {
             while index < slots.upperBound {
                 let start = members[index]
                 let length = members[index + 1] - start
-                if length == key.count, length == 0 || key.baseAddress.map({ memcmp(base + start, $0, length) == 0 }) == true {
+                if length == key.count,
+                    length == 0 || key.baseAddress.map({ memcmp(base + start, $0, length) == 0 }) == true
+                {
                     return members[index + 2]
                 }
                 index += 3

@@ -111,8 +111,9 @@ public final class PostgresInbox: InboxStore {
         }
     }
 
-    /// Processes a batch of events in one transaction; see ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)`` and the
-    /// type's documentation for how concurrent instances are kept from processing an event twice.
+    /// Processes a batch of events in one transaction; see
+    /// ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)`` and the type's documentation for how concurrent
+    /// instances are kept from processing an event twice.
     /// - Parameters:
     ///   - group: The consumer group.
     ///   - eventIDs: The batch's event ids, in processing order.
