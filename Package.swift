@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import CompilerPluginSupport
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,7 @@ let package = Package(
         .library(name: "DabbaSchema", targets: ["DabbaSchema"]),
         .library(name: "DabbaCatalog", targets: ["DabbaCatalog"]),
         .library(name: "DabbaEvents", targets: ["DabbaEvents"]),
+        .library(name: "DabbaEventMacros", targets: ["DabbaEventMacros"]),
         .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
         .library(name: "DabbaMetrics", targets: ["DabbaMetrics"]),
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
@@ -26,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Only for the @FastJSON macro (DabbaEventMacros); nothing else depends on it.
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.1"..<"604.0.0"),
     ],
     targets: [
         // The C library, linked through pkg-config (Debian: librdkafka-dev, Homebrew: librdkafka).
@@ -54,6 +58,19 @@ let package = Package(
         .target(name: "DabbaCatalog", dependencies: ["DabbaSchema", .product(name: "Yams", package: "Yams")]),
         // Typed events: codecs, the CloudEvents envelope, typed producer and consumption.
         .target(name: "DabbaEvents", dependencies: ["DabbaKafka", "DabbaSchema", "DabbaCatalog"]),
+        // @FastJSON: payload decoding generated per type (its compiler plugin needs swift-syntax, so it is a product
+        // of its own: DabbaEvents works without it).
+        .macro(
+            name: "DabbaEventMacrosPlugin",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ]
+        ),
+        .target(name: "DabbaEventMacros", dependencies: ["DabbaEvents", "DabbaEventMacrosPlugin"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         // Durable inbox (idempotent consumers): the store protocol and the embedded SQLite store.
         .target(name: "DabbaInbox", dependencies: ["CSQLite"]),
@@ -102,6 +119,7 @@ let package = Package(
                 "DabbaCatalog",
                 "DabbaContracts",
                 "DabbaEvents",
+                "DabbaEventMacros",
                 "DabbaPipeline",
                 "DabbaSchema",
                 "DabbaTesting",
@@ -110,7 +128,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "dabba", dependencies: ["DabbaCLI"]),
+        .executableTarget(name: "dabba", dependencies: ["DabbaCLI", "DabbaKafka"]),
         // A tiny pipeline service the process-level tests start, kill and restart.
         .executableTarget(
             name: "dabba-pipeline-fixture",
@@ -225,6 +243,14 @@ let package = Package(
         .testTarget(
             name: "DabbaEventsTests",
             dependencies: ["DabbaEvents", "DabbaKafka", "DabbaCatalog", "DabbaTesting", "PaymentsFixtureEvents"]
+        ),
+        .testTarget(
+            name: "DabbaEventMacrosTests",
+            dependencies: [
+                "DabbaEventMacros", "DabbaEventMacrosPlugin", "DabbaEvents",
+                .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+            ]
         ),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres", "DabbaTestingPostgres"]),
     ]

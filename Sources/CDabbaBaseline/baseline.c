@@ -197,8 +197,25 @@ done:
 
 /* ---- Consumer ---- */
 
-double dabba_baseline_consume(const char *bootstrap, const char *topic, const char *group, long count, int size,
-                              int idle_timeout_ms, char *err, size_t errlen) {
+/* Reads every header of a message the way a CloudEvents consumer must: parsed by librdkafka, each name and value
+ * visited. Returns the bytes seen (so that the work is not optimized away). */
+static long long read_headers(rd_kafka_message_t *message) {
+    rd_kafka_headers_t *headers = NULL;
+    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || !headers) return 0;
+    long long bytes = 0;
+    const char *name;
+    const void *value;
+    size_t value_size;
+    for (size_t index = 0; rd_kafka_header_get_all(headers, index, &name, &value, &value_size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+         index++) {
+        bytes += (long long)strlen(name) + (long long)value_size;
+    }
+    return bytes;
+}
+
+static double consume(const char *bootstrap, const char *topic, const char *group, long count, int size,
+                      int with_headers, int idle_timeout_ms, char *err, size_t errlen) {
     if (count <= 0) {
         fail(err, errlen, "invalid count %ld", count);
         return -1;
@@ -232,6 +249,7 @@ double dabba_baseline_consume(const char *bootstrap, const char *topic, const ch
 
     long received = 0;
     long long payload_bytes = 0;
+    long long header_bytes = 0;
     double start = 0;
     int idle_polls = 0; /* consecutive empty 100 ms polls */
     while (received < count) {
@@ -256,12 +274,15 @@ double dabba_baseline_consume(const char *bootstrap, const char *topic, const ch
         if (received == 0) start = now_seconds();
         idle_polls = 0;
         payload_bytes += (long long)message->len;
+        if (with_headers) header_bytes += read_headers(message);
         received++;
         rd_kafka_message_destroy(message);
     }
     double elapsed = now_seconds() - start;
 
-    if (payload_bytes != (long long)count * size) {
+    if (with_headers && header_bytes == 0) {
+        fail(err, errlen, "the %ld records carried no headers", count);
+    } else if (!with_headers && payload_bytes != (long long)count * size) {
         fail(err, errlen, "read %lld value bytes, expected %lld", payload_bytes, (long long)count * size);
     } else {
         result = (double)count / elapsed;
@@ -271,4 +292,14 @@ done:
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return result;
+}
+
+double dabba_baseline_consume(const char *bootstrap, const char *topic, const char *group, long count, int size,
+                              int idle_timeout_ms, char *err, size_t errlen) {
+    return consume(bootstrap, topic, group, count, size, 0, idle_timeout_ms, err, errlen);
+}
+
+double dabba_baseline_consume_headers(const char *bootstrap, const char *topic, const char *group, long count,
+                                      int idle_timeout_ms, char *err, size_t errlen) {
+    return consume(bootstrap, topic, group, count, 0, 1, idle_timeout_ms, err, errlen);
 }

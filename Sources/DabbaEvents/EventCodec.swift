@@ -38,9 +38,10 @@ extension EventCodec {
 /// Decoding accepts any RFC 3339 timestamp. Object keys are sorted, so equal events encode to equal bytes.
 ///
 /// Decoding reads the common shape of payloads (objects, arrays, unescaped strings, integers, decimals, booleans,
-/// null, RFC 3339 dates) with a decoder that works on the bytes directly, and hands anything else to Foundation's
-/// `JSONDecoder` (escaped strings, `Data`, `URL`, `Decimal`, ...). Every failure is reported by Foundation's
-/// decoder, so error messages name the field path as usual.
+/// null, RFC 3339 dates) straight from the bytes, and hands anything else to Foundation's `JSONDecoder` (escaped
+/// strings, `Data`, `URL`, `Decimal`, ...). A ``FastJSONDecodable`` type (the `@FastJSON` macro) reads itself;
+/// any other `Decodable` type goes through a `Decoder` that works on the bytes. Every failure is reported by
+/// Foundation's decoder, so error messages name the field path as usual.
 public struct JSONEventCodec: EventCodec {
     /// `application/json`.
     public var contentType: String { "application/json" }
@@ -53,20 +54,59 @@ public struct JSONEventCodec: EventCodec {
     }
 
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value {
-        if let fast = bytes.withUnsafeBytes({ Self.fastDecode(type, $0) }) { return fast }
-        return try Self.decoder.decode(type, from: bytes)
+        try bytes.withUnsafeBytes { try decode(type, borrowing: $0) }
     }
 
     public func decode<Value: Decodable>(_ type: Value.Type, borrowing bytes: UnsafeRawBufferPointer) throws -> Value {
-        if let fast = Self.fastDecode(type, bytes) { return fast }
-        return try Self.decoder.decode(type, from: Data(bytes))
+        if let fast = type as? any FastJSONDecodable.Type {
+            do { return try Self.fastJSONDecode(fast, as: type, bytes) } catch {}
+        }
+        return try Self.decodeCodable(type, bytes)
+    }
+
+    /// How this codec decodes payloads of a type, decided once per type rather than per payload: a
+    /// ``FastJSONDecodable`` type reads itself straight from the bytes, any other goes through the fast `Decoder`;
+    /// either way anything they do not read (and every failure) is decoded again by Foundation's `JSONDecoder`,
+    /// whose values and errors are authoritative.
+    static func payloadDecoder<Value: Decodable & SendableMetatype>(
+        for type: Value.Type
+    ) -> @Sendable (UnsafeRawBufferPointer) throws -> Value {
+        if let fast = type as? any FastJSONDecodable.Type {
+            return fastJSONDecoder(fast, as: type)
+        }
+        return { bytes in try decodeCodable(Value.self, bytes) }
+    }
+
+    private static func fastJSONDecoder<Fast: FastJSONDecodable, Value: Decodable & SendableMetatype>(
+        _ fast: Fast.Type, as type: Value.Type
+    ) -> @Sendable (UnsafeRawBufferPointer) throws -> Value {
+        { bytes in
+            do {
+                return try fastJSONDecode(Fast.self, as: Value.self, bytes)
+            } catch {
+                return try decoder.decode(Value.self, from: Data(bytes))
+            }
+        }
+    }
+
+    /// `Fast` is `Value` (it is how `Value` conforms), so the result is returned as it is, without a dynamic cast;
+    /// it throws rather than returning an optional, whose metadata unspecialized code would look up every call.
+    private static func fastJSONDecode<Fast: FastJSONDecodable, Value>(
+        _ fast: Fast.Type, as type: Value.Type, _ bytes: UnsafeRawBufferPointer
+    ) throws -> Value {
+        guard Fast.self == Value.self else { throw FastJSONDecoder.Unsupported() }
+        return unsafeBitCast(try FastJSONReader.decode(Fast.self, from: bytes), to: Value.self)
+    }
+
+    private static func decodeCodable<Value: Decodable>(_ type: Value.Type, _ bytes: UnsafeRawBufferPointer) throws -> Value {
+        if let fast = fastDecode(type, bytes) { return fast }
+        return try decoder.decode(type, from: Data(bytes))
     }
 
     /// The fast path reads the common shape of payloads straight from the bytes; anything else, and every failure,
     /// is decoded by Foundation's JSONDecoder, so values and error messages are always Foundation's.
     private static func fastDecode<Value: Decodable>(_ type: Value.Type, _ bytes: UnsafeRawBufferPointer) -> Value? {
-        try? FastJSONDecoder(bytes: bytes.assumingMemoryBound(to: UInt8.self), dateDecoding: { RFC3339.parse($0) })
-            .decode(type)
+        try? FastJSONDecoder(bytes: bytes.assumingMemoryBound(to: UInt8.self)).decode(type)
     }
 
     // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).

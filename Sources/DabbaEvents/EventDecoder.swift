@@ -2,39 +2,16 @@ import DabbaKafka
 import DabbaSchema
 import Foundation
 
-/// A consumed record decoded into a registered event.
-///
-/// Immutable; a class so that passing it through a pipeline's stages shares it instead of copying the envelope's
-/// strings, the payload and the record each time.
-public final class DecodedEvent: Sendable {
-    /// The CloudEvents attributes.
-    public let envelope: EventEnvelope
-    /// The decoded payload; use ``payload(as:)`` or a `switch` with `as` patterns.
-    public let payload: any Event
-    /// The Kafka record it came from.
-    public let message: KafkaMessage
-
-    init(envelope: EventEnvelope, payload: any Event, message: KafkaMessage) {
-        self.envelope = envelope
-        self.payload = payload
-        self.message = message
-    }
-
-    /// The payload as a specific type, or nil if it is another type.
-    /// - Parameter type: The expected type.
-    public func payload<E: Event>(as type: E.Type) -> E? { payload as? E }
-
-    /// The record key (the event's partition key).
-    public var key: String? { message.keyString }
-}
-
 /// Reads CloudEvents envelopes (binary or structured mode) and decodes payloads into registered types.
 public struct EventDecoder: Sendable {
     /// The types this decoder knows.
     public let registry: EventRegistry
     private let codecs: [String: any EventCodec]
     private let defaultCodec: any EventCodec
-    /// The header values most records repeat (event type names, content types), so reading them allocates nothing.
+    /// The registered types by the bytes of their names, so a record's `ce_type` is matched without a `String`.
+    private let entries: ByteStringTable<EventRegistry.Entry>
+    /// The header values most records repeat (event type names, data schema URIs, content types), so reading them
+    /// allocates nothing.
     private let knownValues: KnownHeaderValues
 
     /// Creates a decoder.
@@ -48,11 +25,11 @@ public struct EventDecoder: Sendable {
         for codec in codecs { byType[codec.contentType] = codec }
         self.codecs = byType
         self.defaultCodec = json
-        let schemaURIs = registry.eventTypes.compactMap { type in
-            registry.schemaVersion(of: type).map { EventEnvelope.dataSchemaURI(type: type, version: $0) }
-        }
+        let registered = registry.eventTypes.compactMap { type in registry.entry(for: type).map { (type, $0) } }
+        self.entries = ByteStringTable(registered)
+        let schemaURIs = registered.map { EventEnvelope.dataSchemaURI(type: $0.0, version: $0.1.version) }
         self.knownValues = KnownHeaderValues(
-            registry.eventTypes + schemaURIs + Array(byType.keys) + [Self.structuredContentType]
+            registry.eventTypes + schemaURIs + Array(byType.keys) + [Self.structuredContentType, EventEnvelope.specVersion]
         )
     }
 
@@ -60,44 +37,76 @@ public struct EventDecoder: Sendable {
     /// - Parameter message: The record.
     /// - Returns: The event, or why it could not be decoded.
     public func decode(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
-        let envelope: EventEnvelope
-        let structuredPayload: Data?
-        switch Self.readEnvelope(message, knownValues: knownValues) {
-        case .success(let read): (envelope, structuredPayload) = read
-        case .failure(let error): return .failure(error)
+        var headers = BinaryModeHeaders(message)
+        if headers.isStructuredMode { return decodeStructured(message, headers: headers) }
+        if let problem = headers.problem(message, knownValues: knownValues) { return .failure(problem) }
+        // `problem` returned nil, so the type is there.
+        guard let typeBytes = headers.type, let entry = entries.value(typeBytes) else {
+            return .failure(unknownType(String(decoding: headers.type ?? .init(start: nil, count: 0), as: UTF8.self),
+                                        id: headers.id.map { String(decoding: $0, as: UTF8.self) }, message))
         }
-        guard let decode = registry.decoder(for: envelope.type) else {
-            return .failure(
-                EventDecodingError(
-                    .unknownEventType,
-                    "event type '\(envelope.type)' is not registered (known: \(registry.eventTypes.joined(separator: ", ")))",
-                    message: message, eventType: envelope.type, eventID: envelope.id
-                )
-            )
-        }
-        let codec: any EventCodec
-        if envelope.dataContentType == nil || envelope.dataContentType == defaultCodec.contentType {
-            codec = defaultCodec
-        } else {
-            let contentType = Self.mediaType(envelope.dataContentType) ?? defaultCodec.contentType
-            guard let registered = codecs[contentType] else {
+        // nil: the built-in JSON codec, which the registry entry calls directly.
+        let codec: (any EventCodec)?
+        if let contentType = headers.contentType, !BinaryModeHeaders.equals(contentType, "application/json") {
+            switch self.codec(for: String(decoding: contentType, as: UTF8.self)) {
+            case .success(let found): codec = found is JSONEventCodec ? nil : found
+            case .failure(let reason):
+                let envelope = headers.envelope(knownValues: knownValues)
                 return .failure(
                     EventDecodingError(
-                        .unsupportedContentType, "no codec for content type '\(contentType)'",
-                        message: message, eventType: envelope.type, eventID: envelope.id
+                        .unsupportedContentType, reason.description, message: message, eventType: envelope.type, eventID: envelope.id
                     )
                 )
             }
-            codec = registered
+        } else {
+            codec = nil
         }
         do {
-            // A binary-mode payload is decoded in place from the record's value, without a copy.
-            let payload =
-                try structuredPayload.map { data in try data.withUnsafeBytes { try decode($0, codec) } }
-                ?? message.withUnsafeValue { value in
-                    try decode(value ?? UnsafeRawBufferPointer(start: nil, count: 0), codec)
+            // The payload is decoded in place from the record's value, without a copy; the envelope is made once it
+            // decoded, straight into the event.
+            return .success(
+                try message.withUnsafeValue { value in
+                    try entry.decodeBinary(
+                        value ?? UnsafeRawBufferPointer(start: nil, count: 0), codec, headers, knownValues, message
+                    )
                 }
-            return .success(DecodedEvent(envelope: envelope, payload: payload, message: message))
+            )
+        } catch {
+            let envelope = headers.envelope(knownValues: knownValues)
+            return .failure(
+                EventDecodingError(
+                    .invalidPayload, Self.describe(error), message: message, eventType: envelope.type,
+                    eventID: envelope.id
+                )
+            )
+        }
+    }
+
+    /// A structured-mode record: the envelope and data come from the JSON value.
+    private func decodeStructured(
+        _ message: KafkaMessage, headers: BinaryModeHeaders
+    ) -> Result<DecodedEvent, EventDecodingError> {
+        let envelope: EventEnvelope
+        let data: Data
+        switch Self.readStructured(message, headers: headers) {
+        case .success(let read): (envelope, data) = read
+        case .failure(let error): return .failure(error)
+        }
+        guard let entry = registry.entry(for: envelope.type) else {
+            return .failure(unknownType(envelope.type, id: envelope.id, message))
+        }
+        let codec: any EventCodec
+        switch envelope.dataContentType.map({ self.codec(for: $0) }) ?? .success(defaultCodec) {
+        case .success(let found): codec = found
+        case .failure(let reason):
+            return .failure(
+                EventDecodingError(
+                    .unsupportedContentType, reason.description, message: message, eventType: envelope.type, eventID: envelope.id
+                )
+            )
+        }
+        do {
+            return .success(try data.withUnsafeBytes { try entry.decodeStructured($0, codec, envelope, message) })
         } catch {
             return .failure(
                 EventDecodingError(
@@ -108,114 +117,52 @@ public struct EventDecoder: Sendable {
         }
     }
 
+    /// The codec for a `content-type` value (parameters and case ignored), or why there is none.
+    private func codec(for contentType: String) -> Result<any EventCodec, CodecNotFound> {
+        if contentType == defaultCodec.contentType { return .success(defaultCodec) }
+        let mediaType = Self.mediaType(contentType) ?? defaultCodec.contentType
+        guard let registered = codecs[mediaType] else {
+            return .failure(CodecNotFound(description: "no codec for content type '\(mediaType)'"))
+        }
+        return .success(registered)
+    }
+
+    private struct CodecNotFound: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private func unknownType(_ type: String, id: String?, _ message: KafkaMessage) -> EventDecodingError {
+        EventDecodingError(
+            .unknownEventType,
+            "event type '\(type)' is not registered (known: \(registry.eventTypes.joined(separator: ", ")))",
+            message: message, eventType: type, eventID: id
+        )
+    }
+
     static let structuredContentType = "application/cloudevents+json"
 
     /// Reads the envelope and the payload bytes of a record without decoding the payload.
     /// - Parameter message: The record.
     /// - Returns: The envelope and payload, or why the envelope is invalid.
     public static func readEnvelope(_ message: KafkaMessage) -> Result<(EventEnvelope, Data), EventDecodingError> {
-        readEnvelope(message, knownValues: KnownHeaderValues([])).map { envelope, structuredPayload in
-            (envelope, structuredPayload ?? message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
-        }
+        var headers = BinaryModeHeaders(message)
+        if headers.isStructuredMode { return readStructured(message, headers: headers) }
+        let knownValues = KnownHeaderValues([])
+        if let problem = headers.problem(message, knownValues: knownValues) { return .failure(problem) }
+        return .success(
+            (headers.envelope(knownValues: knownValues), message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
+        )
     }
 
-    /// Reads the envelope; the payload is returned only for a structured-mode record (in binary mode it is the
-    /// record's value, which the caller reads in place).
-    static func readEnvelope(
-        _ message: KafkaMessage, knownValues: KnownHeaderValues
-    ) -> Result<(EventEnvelope, Data?), EventDecodingError> {
-        // Locals rather than a dictionary: this runs for every consumed event.
-        var specVersion: String?
-        var id: String?
-        var source: String?
-        var type: String?
-        var time: String?
-        var parsedTime: Date?
-        var hasTime = false
-        var subject: String?
-        var dataSchema: String?
-        var contentType: String?
-        var traceParent: String?
-        var traceState: String?
-        var correlationID: String?
-        var causationID: String?
-        var extensions: [String: String] = [:]
-        message.forEachRawHeader { name, value in
-            guard let value, let field = CloudEventsHeader(name) else { return }
-            let bytes = value.assumingMemoryBound(to: UInt8.self)
-            if field == .time {
-                // Parsed in place; the text is kept only to report a malformed time.
-                parsedTime = RFC3339.parse(utf8: bytes)
-                time = parsedTime == nil ? String(decoding: bytes, as: UTF8.self) : nil
-                hasTime = true
-                return
-            }
-            switch field {
-            case .specVersion: specVersion = knownValues.string(bytes)
-            case .id: id = String(decoding: bytes, as: UTF8.self)
-            case .source: source = String(decoding: bytes, as: UTF8.self)
-            case .type: type = knownValues.string(bytes)
-            case .time: break
-            case .subject: subject = String(decoding: bytes, as: UTF8.self)
-            case .dataSchema: dataSchema = knownValues.string(bytes)
-            case .contentType: contentType = knownValues.string(bytes)
-            case .traceParent: traceParent = String(decoding: bytes, as: UTF8.self)
-            case .traceState: traceState = String(decoding: bytes, as: UTF8.self)
-            case .correlationID: correlationID = String(decoding: bytes, as: UTF8.self)
-            case .causationID: causationID = String(decoding: bytes, as: UTF8.self)
-            case .otherExtension:
-                extensions[String(decoding: UnsafeBufferPointer(rebasing: name[3...]), as: UTF8.self)] =
-                    String(decoding: bytes, as: UTF8.self)
-            }
-        }
-        if let contentType, mediaType(contentType) == structuredContentType {
-            var headers: [String: String] = [:]
-            headers["traceparent"] = traceParent
-            headers["tracestate"] = traceState
-            return readStructured(message, extraHeaders: headers).map { ($0, Optional($1)) }
-        }
-        func missing(_ header: String) -> Result<(EventEnvelope, Data?), EventDecodingError> {
-            .failure(
-                EventDecodingError(
-                    .invalidEnvelope,
-                    "missing CloudEvents header '\(header)' (binary mode needs ce_specversion, ce_id, ce_source, ce_type)",
-                    message: message, eventType: type, eventID: id
-                )
-            )
-        }
-        guard let specVersion else { return missing("ce_specversion") }
-        guard specVersion == EventEnvelope.specVersion else {
-            return .failure(
-                EventDecodingError(
-                    .invalidEnvelope, "unsupported CloudEvents spec version '\(specVersion)' (expected 1.0)",
-                    message: message, eventType: type, eventID: id
-                )
-            )
-        }
-        guard let id, !id.isEmpty else { return missing("ce_id") }
-        guard let source, !source.isEmpty else { return missing("ce_source") }
-        guard let type, !type.isEmpty else { return missing("ce_type") }
-        var envelope = EventEnvelope(id: id, source: source, type: type)
-        if hasTime {
-            guard let parsedTime else {
-                return .failure(
-                    EventDecodingError(
-                        .invalidEnvelope, "ce_time '\(time ?? "")' is not an RFC 3339 timestamp", message: message,
-                        eventType: type, eventID: id
-                    )
-                )
-            }
-            envelope.time = parsedTime
-        }
-        envelope.subject = subject
-        envelope.dataSchema = dataSchema
-        envelope.dataContentType = contentType
-        envelope.traceParent = traceParent
-        envelope.traceState = traceState
-        envelope.correlationID = correlationID
-        envelope.causationID = causationID
-        envelope.extensions = extensions
-        return .success((envelope, nil))
+    /// Reads a structured-mode record (`application/cloudevents+json`): attributes and data in the value; trace
+    /// context may also come in headers.
+    private static func readStructured(
+        _ message: KafkaMessage, headers: BinaryModeHeaders
+    ) -> Result<(EventEnvelope, Data), EventDecodingError> {
+        var extraHeaders: [String: String] = [:]
+        extraHeaders["traceparent"] = headers.traceParent.map { String(decoding: $0, as: UTF8.self) }
+        extraHeaders["tracestate"] = headers.traceState.map { String(decoding: $0, as: UTF8.self) }
+        return readStructured(message, extraHeaders: extraHeaders)
     }
 
     private static func readStructured(
@@ -370,27 +317,5 @@ enum CloudEventsHeader {
             else { return nil }
             self = .otherExtension
         }
-    }
-}
-
-/// Header values many records share, kept as ready-made strings: a matching header value is returned without
-/// allocating or validating (event type names and content types are the same on most records of a topic).
-struct KnownHeaderValues: Sendable {
-    private let values: [(bytes: [UInt8], string: String)]
-
-    init(_ strings: [String]) {
-        values = strings.map { (Array($0.utf8), $0) }
-    }
-
-    /// The known string with these bytes, or a new one.
-    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        for value in values where value.bytes.count == bytes.count {
-            let equal = value.bytes.withUnsafeBufferPointer { known in
-                guard let knownBase = known.baseAddress, let base = bytes.baseAddress else { return bytes.isEmpty }
-                return memcmp(knownBase, base, bytes.count) == 0
-            }
-            if equal { return value.string }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -12,7 +12,7 @@ extension EventRegistry {
     public func decodePayload(
         _ eventType: String, from data: Data, codec: any EventCodec = JSONEventCodec()
     ) throws -> any Event {
-        guard let decode = decoder(for: eventType) else {
+        guard let decode = entry(for: eventType)?.decodePayload else {
             throw PayloadDecodingError(
                 eventType: eventType,
                 reason: "event type '\(eventType)' is not registered (known: \(eventTypes.joined(separator: ", ")))"

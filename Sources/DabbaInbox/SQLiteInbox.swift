@@ -7,6 +7,11 @@ import Synchronization
 /// The database runs in WAL mode. `synchronous=NORMAL` (the default here) survives a crash of the process; choose
 /// ``Durability/full`` to also survive power loss at the cost of an fsync per batch. Statements run on the calling
 /// task: they are short, and batches amortize the commit.
+///
+/// The inbox table has one b-tree, keyed by (group, event id): recording an event is one insert. Retention
+/// (``purge(olderThan:)``, hourly in a `PipelineService`) walks that key in chunks instead of keeping a second index
+/// on the processing time, which would cost every event another insert. Databases made by earlier versions lose
+/// that index when opened.
 public final class SQLiteInbox: InboxStore {
     /// How hard a commit waits for the disk.
     public struct Durability: Sendable, Hashable {
@@ -48,7 +53,7 @@ public final class SQLiteInbox: InboxStore {
                 processed_at INTEGER NOT NULL,
                 PRIMARY KEY (group_id, event_id)
             ) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS dabba_inbox_processed_at ON dabba_inbox (processed_at);
+            DROP INDEX IF EXISTS dabba_inbox_processed_at;
             """
         )
     }
@@ -134,11 +139,48 @@ public final class SQLiteInbox: InboxStore {
         ).isEmpty
     }
 
+    /// Rows examined per purge step; the pipeline gets the connection back between steps.
+    static let purgeChunk = 4096
+
     public func purge(olderThan age: Duration) async throws -> Int {
+        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(age.components.seconds * 1000)
+        var removed = 0
+        // The key walked so far: each step deletes the expired rows among the next `purgeChunk` keys.
+        var after: (group: String, event: String)?
+        while true {
+            let (deleted, last) = try await purgeStep(after: after, cutoff: cutoff)
+            removed += deleted
+            guard let last else { return removed }
+            after = last
+            await Task.yield()
+        }
+    }
+
+    /// Deletes expired rows among the `purgeChunk` keys after `after`; returns how many, and the chunk's last key
+    /// (nil when the table ends within this chunk).
+    private func purgeStep(
+        after: (group: String, event: String)?, cutoff: Int64
+    ) async throws -> (deleted: Int, last: (group: String, event: String)?) {
         await lock.acquire()
         defer { lock.release() }
-        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(age.components.seconds * 1000)
-        return try connection.execute("DELETE FROM dabba_inbox WHERE processed_at < ?", [.integer(cutoff)])
+        let lower = after.map { [SQLValue.text($0.group), .text($0.event)] } ?? []
+        let lowerClause = after == nil ? "" : "WHERE (group_id, event_id) > (?1, ?2)"
+        let boundary = try connection.query(
+            "SELECT group_id, event_id FROM dabba_inbox \(lowerClause) ORDER BY group_id, event_id LIMIT 1 OFFSET \(Self.purgeChunk - 1)",
+            lower
+        )
+        guard let row = boundary.first, case .text(let group) = row[0], case .text(let event) = row[1] else {
+            // Fewer than a chunk left: the rest of the table.
+            let condition = after == nil ? "processed_at < ?1" : "(group_id, event_id) > (?1, ?2) AND processed_at < ?3"
+            let deleted = try connection.execute("DELETE FROM dabba_inbox WHERE \(condition)", lower + [.integer(cutoff)])
+            return (deleted, nil)
+        }
+        let range = after == nil ? "(group_id, event_id) <= (?1, ?2)" : "(group_id, event_id) > (?1, ?2) AND (group_id, event_id) <= (?3, ?4)"
+        let parameters = lower + [.text(group), .text(event), .integer(cutoff)]
+        let deleted = try connection.execute(
+            "DELETE FROM dabba_inbox WHERE \(range) AND processed_at < ?\(parameters.count)", parameters
+        )
+        return (deleted, (group, event))
     }
 }
 

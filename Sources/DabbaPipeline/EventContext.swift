@@ -4,24 +4,28 @@ import DabbaKafka
 import Logging
 
 /// Everything a handler knows about the event it handles, and how it emits new events.
+///
+/// Made per event, so it holds references only: the attributes are read from the decoded event when asked for.
 public struct EventContext: Sendable {
+    let event: DecodedEvent
     /// The CloudEvents attributes (id, source, type, time, correlation and causation ids, trace).
-    public let envelope: EventEnvelope
+    public var envelope: EventEnvelope { event.envelope }
     /// The record key (the event's partition key).
-    public let key: String?
+    public var key: String? { event.message.keyString }
     /// The topic the event was read from (a retry topic on redelivery).
-    public let topic: String
+    public var topic: String { event.message.topic }
     /// The partition it was read from.
-    public let partition: Int32
+    public var partition: Int32 { event.message.partition }
     /// Its offset.
-    public let offset: Int64
+    public var offset: Int64 { event.message.offset }
     /// Which delivery this is: 1 for the first, 2 for the first retry tier, and so on.
-    public let attempt: Int
+    public var attempt: Int { PipelineRunner.attempt(of: event.message) }
     /// The consumer group.
     public let groupID: String
     /// A logger whose metadata carries the event id, type and correlation id (built when first asked for, so
     /// handlers that do not log pay nothing for it).
     public var logger: Logger {
+        let envelope = self.envelope
         var logger = baseLogger
         logger[metadataKey: "event.id"] = "\(envelope.id)"
         logger[metadataKey: "event.type"] = "\(envelope.type)"
@@ -44,6 +48,7 @@ public struct EventContext: Sendable {
     ///   - metadata: Overrides (key, topic, subject, extra extensions); links to this event are always set.
     /// - Throws: ``KafkaError`` when sending fails, or an encoding error.
     public func emit<E: Event>(_ event: E, metadata: EventMetadata = EventMetadata()) async throws {
+        let envelope = self.envelope
         var linked = metadata
         linked.correlationID = envelope.correlationID ?? envelope.id
         linked.causationID = envelope.id

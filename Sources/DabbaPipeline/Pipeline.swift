@@ -44,10 +44,13 @@ public struct Pipeline: Sendable {
         _ handler: @escaping @Sendable (E, EventContext) async throws -> Void
     ) {
         registry.register(type)
-        handlers[E.eventType] = EventHandler(eventType: E.eventType) { payload, context in
-            guard let event = payload as? E else {
+        handlers[E.eventType] = EventHandler(eventType: E.eventType) { decoded, context in
+            // The payload is read as its own type, without an existential box or a dynamic cast.
+            guard let event = decoded.payload(as: E.self) else {
                 throw PermanentError(
-                    HandlerTypeMismatch(expected: E.eventType, actual: String(describing: Swift.type(of: payload)))
+                    HandlerTypeMismatch(
+                        expected: E.eventType, actual: String(describing: Swift.type(of: decoded.payload))
+                    )
                 )
             }
             try await handler(event, context)
@@ -92,7 +95,7 @@ public struct Pipeline: Sendable {
 
 struct EventHandler: Sendable {
     let eventType: String
-    let invoke: @Sendable (any Event, EventContext) async throws -> Void
+    let invoke: @Sendable (DecodedEvent, EventContext) async throws -> Void
 }
 
 struct HandlerTypeMismatch: Error, CustomStringConvertible {

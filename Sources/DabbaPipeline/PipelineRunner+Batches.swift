@@ -14,7 +14,7 @@ extension PipelineRunner {
             case .failure(let error):
                 try await handleUndecodableForInbox(message, error)
             case .success(let decoded):
-                guard pipeline.handlers[decoded.envelope.type] != nil else {
+                guard hasHandler(decoded) else {
                     metrics.ignored.increment()
                     continue
                 }
@@ -23,12 +23,14 @@ extension PipelineRunner {
         }
         guard !candidates.isEmpty else { return }
         let failures = Mutex<[Int: any Error]>([:])
+        var tally = HandleTally(metrics)
+        defer { tally.record(into: metrics) }
         let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: candidates.map(\.envelope.id), beforeCommit: Self.emitsAcknowledged
+            group: pipeline.groupID, eventIDs: candidates.map(\.id), beforeCommit: Self.emitsAcknowledged
         ) { index, transaction in
-            if let error = await invoke(
-                candidates[index], attempt: Self.attempt(of: candidates[index].message), database: transaction
-            ) {
+            let (error, latency) = await invoke(candidates[index], database: transaction)
+            tally.latency.observe(latency)
+            if let error {
                 failures.withLock { $0[index] = error }
                 throw error
             }
@@ -36,17 +38,17 @@ extension PipelineRunner {
         for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .processed:
-                metrics.handled.increment()
+                tally.handled += 1
             case .duplicate:
                 metrics.duplicates.increment()
-                logger.debug("duplicate event \(candidates[index].envelope.id) skipped")
+                logger.debug("duplicate event \(candidates[index].id) skipped")
             case .failed(let reason):
                 let candidate = candidates[index]
                 let recorded: (any Error)? = failures.withLock { $0[index] }
                 let error: any Error = recorded ?? HandlerFailure(reason)
                 try await routeFailure(
                     candidate.message, error: error, attempt: Self.attempt(of: candidate.message),
-                    eventType: candidate.envelope.type
+                    eventType: candidate.eventType
                 )
             }
         }

@@ -18,7 +18,7 @@ extension PipelineRunner {
         case .success(let event):
             decoded = event
         }
-        guard pipeline.handlers[decoded.envelope.type] != nil else {
+        guard hasHandler(decoded) else {
             metrics.ignored.increment()
             return
         }
@@ -62,7 +62,7 @@ extension PipelineRunner {
         let outcomes = try await inbox.processBatch(
             group: pipeline.groupID, eventIDs: [decoded.envelope.id], beforeCommit: Self.emitsAcknowledged
         ) { _, transaction in
-            if let error = await invoke(decoded, attempt: attempt, database: transaction) {
+            if let error = await invokeRecorded(decoded, database: transaction) {
                 failure = error
                 throw error
             }
@@ -78,7 +78,7 @@ extension PipelineRunner {
             let error = failure ?? HandlerFailure(reason)
             let goesToTier = FailureKind(error) != .permanent && topology.nextTier(after: message.topic) != nil
             if goesToTier { try await beforeRetry() }
-            try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.envelope.type)
+            try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.eventType)
             return !goesToTier
         }
     }

@@ -127,7 +127,7 @@ extension PipelineRunner {
         while !stopped.load(ordering: .acquiring) {
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(30))
-            guard case .success(let decoded) = decode(message), pipeline.handlers[decoded.envelope.type] != nil
+            guard case .success(let decoded) = decode(message), hasHandler(decoded)
             else { continue }
             if try await retryOnce(decoded, message: message) {
                 metrics.handled.increment()
@@ -140,13 +140,12 @@ extension PipelineRunner {
     /// One more attempt of a failing event; with an inbox, in its own inbox transaction, so the handler's writes
     /// and the mark commit together (or the event turns out to be done already).
     private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
-        let attempt = Self.attempt(of: message)
-        guard let inbox else { return await invoke(decoded, attempt: attempt, database: nil) == nil }
+        guard let inbox else { return await invokeRecorded(decoded, database: nil) == nil }
         let outcomes = try await inbox.processBatch(
             group: pipeline.groupID, eventIDs: [decoded.envelope.id], beforeCommit: Self.emitsAcknowledged
         ) {
             _, transaction in
-            if let error = await invoke(decoded, attempt: attempt, database: transaction) { throw error }
+            if let error = await invokeRecorded(decoded, database: transaction) { throw error }
         }
         switch outcomes.first {
         case .processed?, .duplicate?: return true

@@ -1,6 +1,7 @@
 import DabbaEvents
 import DabbaInbox
 import DabbaKafka
+import DabbaMetrics
 import DabbaSchema
 import Foundation
 import Logging
@@ -48,6 +49,8 @@ public final class PipelineRunner: Service, Sendable {
     let keyGuard = Mutex<KeyOrderGuard?>(nil)
     /// Middleware around the handler of each event's type, composed once.
     let chain: @Sendable (DecodedEvent, EventContext) async throws -> Void
+    /// The handlers by registry position (``DecodedEvent/typeIndex``): found per event without hashing its type.
+    let handlerTable: [EventHandler?]
     /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
     let inFlight: InFlightBatches
 
@@ -83,10 +86,15 @@ public final class PipelineRunner: Service, Sendable {
         }
         self.inbox = inbox
         self.schemas = schemas
-        let handlers = pipeline.handlers
+        var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
+        for (type, handler) in pipeline.handlers {
+            if let index = pipeline.registry.index(of: type) { handlerTable[index] = handler }
+        }
+        self.handlerTable = handlerTable
+        let handlers = handlerTable
         var chain: @Sendable (DecodedEvent, EventContext) async throws -> Void = { event, context in
-            guard let handler = handlers[event.envelope.type] else { return }
-            try await handler.invoke(event.payload, context)
+            guard event.typeIndex < handlers.count, let handler = handlers[event.typeIndex] else { return }
+            try await handler.invoke(event, context)
         }
         for middleware in pipeline.middleware.reversed() {
             let next = chain
@@ -221,21 +229,24 @@ public final class PipelineRunner: Service, Sendable {
         defer { inFlight.end() }
         // A revocation that happened after these were handed out but before `begin` did not wait for us.
         let batch = messages.filter { !consumer.isStale($0) }
-        let now = Self.nowMilliseconds()
-        var deferred: Set<TopicPartition> = []
         var runnable: [KafkaMessage] = []
         runnable.reserveCapacity(batch.count)
-        for message in batch {
-            let partition = message.topicPartition
-            if deferred.contains(partition) { continue }
-            if topology.isRetryTopic(message.topic),
-                let due = message.header(RetryHeaders.dueAt).flatMap({ Int64($0) }), due > now
-            {
-                deferred.insert(partition)
-                await deferPartition(partition, at: message.offset, until: due)
+        var now: Int64?
+        // Per partition rather than per record: librdkafka hands out runs of one partition.
+        for run in Self.partitionRuns(batch) {
+            guard topology.isRetryTopic(run.partition.topic) else {
+                runnable += run.messages
                 continue
             }
-            runnable.append(message)
+            for message in run.messages {
+                let current = now ?? Self.nowMilliseconds()
+                now = current
+                if let due = message.header(RetryHeaders.dueAt).flatMap({ Int64($0) }), due > current {
+                    await deferPartition(run.partition, at: message.offset, until: due)
+                    break
+                }
+                runnable.append(message)
+            }
         }
         guard !runnable.isEmpty else { return }
         metrics.consumed.increment(by: runnable.count)
@@ -265,18 +276,16 @@ public final class PipelineRunner: Service, Sendable {
             rewound.insert(partition)
         }
         // Offsets are positions: marking each partition's last message covers the ones before it.
-        var first: [TopicPartition: Int64] = [:]
-        var last: [TopicPartition: KafkaMessage] = [:]
-        for message in messages {
-            let partition = message.topicPartition
-            if first[partition] == nil { first[partition] = message.offset }
-            last[partition] = message
-        }
-        for (partition, message) in last where !rewound.contains(partition) { consumer.markProcessed(message) }
-        for partition in rewound {
-            guard let offset = first[partition] else { continue }
-            metrics.batchesRewound.increment()
-            try await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
+        for run in Self.partitionRuns(messages) {
+            guard let first = run.messages.first, let last = run.messages.last else { continue }
+            if rewound.contains(run.partition) {
+                metrics.batchesRewound.increment()
+                try await consumer.seek(
+                    TopicPartitionOffset(topic: run.partition.topic, partition: run.partition.partition, offset: first.offset)
+                )
+            } else {
+                consumer.markProcessed(last)
+            }
         }
     }
 
@@ -296,23 +305,30 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     private func processConcurrently(_ messages: [KafkaMessage]) async throws {
-        let partitions = Self.grouped(messages) { $0.topicPartition }
+        let partitions = Self.partitionRuns(messages)
         if partitions.count == 1, configuration.concurrency == .perPartition {
-            for message in messages { try await handle(message) }
+            try await handleInOrder(messages)
             return
         }
         try await withThrowingDiscardingTaskGroup { group in
-            for partitionMessages in partitions {
+            for partition in partitions {
                 group.addTask {
                     switch self.configuration.concurrency.kind {
                     case .partition:
-                        for message in partitionMessages { try await self.handle(message) }
+                        try await self.handleInOrder(partition.messages)
                     case .key(let maxInFlight):
-                        try await self.handleByKey(partitionMessages, maxInFlight: maxInFlight)
+                        try await self.handleByKey(partition.messages, maxInFlight: maxInFlight)
                     }
                 }
             }
         }
+    }
+
+    /// Handles records one after the other, recording their metrics together at the end.
+    private func handleInOrder(_ messages: some Collection<KafkaMessage>) async throws {
+        var tally = HandleTally(metrics)
+        defer { tally.record(into: metrics) }
+        for message in messages { try await handle(message, tally: &tally) }
     }
 
     private func handleByKey(_ messages: [KafkaMessage], maxInFlight: Int) async throws {
@@ -325,7 +341,7 @@ public final class PipelineRunner: Service, Sendable {
                 }
                 started += 1
                 group.addTask {
-                    for message in keyMessages { try await self.handle(message) }
+                    try await self.handleInOrder(keyMessages)
                 }
             }
             try await group.waitForAll()
@@ -335,23 +351,31 @@ public final class PipelineRunner: Service, Sendable {
     // MARK: - One event
 
     /// Handles one record to completion: handled, ignored, parked in a retry tier, or dead-lettered.
+    /// - Parameter tally: Where the handled count and the handler's latency go (recorded once per run of records).
     /// - Throws: ``PipelineError`` only when the record could not be parked.
-    func handle(_ message: KafkaMessage) async throws {
+    func handle(_ message: KafkaMessage, tally: inout HandleTally) async throws {
         switch decode(message) {
         case .failure(let error):
             try await handleUndecodable(message, error)
         case .success(let decoded):
-            guard pipeline.handlers[decoded.envelope.type] != nil else {
+            guard hasHandler(decoded) else {
                 metrics.ignored.increment()
                 return
             }
-            let attempt = Self.attempt(of: message)
-            if let error = await invoke(decoded, attempt: attempt, database: nil) {
-                try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.envelope.type)
+            let (error, latency) = await invoke(decoded, database: nil)
+            tally.latency.observe(latency)
+            if let error {
+                try await routeFailure(message, error: error, attempt: Self.attempt(of: message), eventType: decoded.eventType)
             } else {
-                metrics.handled.increment()
+                tally.handled += 1
             }
         }
+    }
+
+    /// Whether the pipeline handles the event's type.
+    @inline(__always)
+    func hasHandler(_ event: DecodedEvent) -> Bool {
+        event.typeIndex < handlerTable.count && handlerTable[event.typeIndex] != nil
     }
 
     private func handleUndecodable(_ message: KafkaMessage, _ error: EventDecodingError) async throws {
@@ -367,40 +391,43 @@ public final class PipelineRunner: Service, Sendable {
         )
     }
 
-    /// Calls the middleware chain and handler with in-place retries; returns the final error, or nil on success.
+    /// Calls the middleware chain and handler with in-place retries; returns the final error (nil on success) and the
+    /// time the calls took.
     func invoke(
         _ decoded: DecodedEvent,
-        attempt: Int,
         database: (any InboxTransaction)?
-    ) async -> (any Error)? {
+    ) async -> (error: (any Error)?, latency: Duration) {
         let context = EventContext(
-            envelope: decoded.envelope, key: decoded.message.keyString, topic: decoded.message.topic,
-            partition: decoded.message.partition, offset: decoded.message.offset, attempt: attempt,
-            groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
+            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
         )
         let chain = self.chain
         let clock = ContinuousClock()
+        let start = clock.now
         for inPlace in 1...configuration.retry.inPlaceAttempts {
-            let start = clock.now
             do {
                 try await chain(decoded, context)
-                metrics.handlerLatency.observe(clock.now - start)
-                return nil
+                return (nil, clock.now - start)
             } catch {
-                metrics.handlerLatency.observe(clock.now - start)
                 guard FailureKind(error) == .transient, inPlace < configuration.retry.inPlaceAttempts else {
-                    return error
+                    return (error, clock.now - start)
                 }
                 metrics.retriedInPlace.increment()
                 context.logger.info("transient failure, retrying in place (\(inPlace)): \(error)")
                 try? await Task.sleep(for: configuration.retry.backoff(after: inPlace))
                 // The next attempt starts from a clean slate: what this one wrote is undone, not added to.
                 if let database {
-                    do { try database.discardWrites() } catch { return error }
+                    do { try database.discardWrites() } catch { return (error, clock.now - start) }
                 }
             }
         }
-        return nil
+        return (nil, clock.now - start)
+    }
+
+    /// Calls the handler (see ``invoke(_:database:)``), recording its latency; returns the final error, if any.
+    func invokeRecorded(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> (any Error)? {
+        let (error, latency) = await invoke(decoded, database: database)
+        metrics.handlerLatency.observe(latency)
+        return error
     }
 
     /// Decodes a record (or takes the result decoded ahead for it).
@@ -411,7 +438,9 @@ public final class PipelineRunner: Service, Sendable {
     /// Decodes a record and, when a schema is known for its type, validates the payload against it.
     func decodeNow(_ message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError> {
         let result = decoder.decode(message)
-        guard case .success(let decoded) = result, let schema = schemas[decoded.envelope.type] else { return result }
+        guard !schemas.isEmpty, case .success(let decoded) = result, let schema = schemas[decoded.eventType] else {
+            return result
+        }
         let payload: JSONValue
         do {
             payload = try JSONValue.parse(message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
@@ -419,7 +448,7 @@ public final class PipelineRunner: Service, Sendable {
             return .failure(
                 EventDecodingError(
                     .invalidPayload, "payload is not JSON: \(error)", message: message,
-                    eventType: decoded.envelope.type, eventID: decoded.envelope.id
+                    eventType: decoded.eventType, eventID: decoded.envelope.id
                 )
             )
         }
@@ -428,7 +457,7 @@ public final class PipelineRunner: Service, Sendable {
             return .failure(
                 EventDecodingError(
                     .schemaViolation, violations.map(\.message).joined(separator: "; "), message: message,
-                    eventType: decoded.envelope.type, eventID: decoded.envelope.id
+                    eventType: decoded.eventType, eventID: decoded.envelope.id
                 )
             )
         }
@@ -440,6 +469,28 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// A batch's records by partition, in order within each, partitions in order of first appearance. librdkafka
+    /// hands out runs of one partition, so this compares neighbours and hashes a partition once per run.
+    static func partitionRuns(_ messages: [KafkaMessage]) -> [(partition: TopicPartition, messages: [KafkaMessage])] {
+        var runs: [(partition: TopicPartition, messages: [KafkaMessage])] = []
+        var positions: [TopicPartition: Int] = [:]
+        var start = 0
+        while start < messages.count {
+            let first = messages[start]
+            var end = start + 1
+            while end < messages.count, messages[end].isSamePartition(as: first) { end += 1 }
+            let partition = first.topicPartition
+            if let position = positions[partition] {
+                runs[position].messages += messages[start..<end]
+            } else {
+                positions[partition] = runs.count
+                runs.append((partition, Array(messages[start..<end])))
+            }
+            start = end
+        }
+        return runs
+    }
 
     /// Groups items by a key, keeping first-appearance order of keys and item order within each group.
     static func grouped<Item, Key: Hashable>(_ items: [Item], by key: (Item) -> Key) -> [[Item]] {
@@ -455,6 +506,22 @@ public final class PipelineRunner: Service, Sendable {
 }
 
 
+/// The handled count and handler latencies of a run of records, recorded into the metrics once: per record, the
+/// shared counter and the histogram's lock would be contended by every partition's task.
+struct HandleTally {
+    var handled = 0
+    var latency: HistogramSample
+
+    init(_ metrics: PipelineMetrics) {
+        latency = HistogramSample(for: metrics.handlerLatency)
+    }
+
+    func record(into metrics: PipelineMetrics) {
+        metrics.handled.increment(by: handled)
+        metrics.handlerLatency.record(latency)
+    }
+}
+
 /// Counts batches in progress, so a revocation can wait for them.
 final class InFlightBatches: Sendable {
     private let count = Atomic<Int>(0)
@@ -468,20 +535,30 @@ struct DecodedAhead: Sendable {
     /// The results for the batch being processed by the current task (and the tasks it starts).
     @TaskLocal static var current: DecodedAhead?
 
-    private struct Position: Hashable {
-        var topic: String
-        var partition: Int32
-        var offset: Int64
-    }
-
-    private let results: [Position: Result<DecodedEvent, EventDecodingError>]
+    /// The fetch batch the records came from, and the position of the first one there: the records of one
+    /// `nextMessages` call are consecutive records of one fetch batch, so a record's result is found by its
+    /// position, without hashing.
+    private let batch: ObjectIdentifier?
+    private let firstIndex: Int
+    private let results: [Result<DecodedEvent, EventDecodingError>?]
 
     init(_ decoded: [(KafkaMessage, Result<DecodedEvent, EventDecodingError>)]) {
-        var results: [Position: Result<DecodedEvent, EventDecodingError>] = [:]
-        results.reserveCapacity(decoded.count)
-        for (message, result) in decoded {
-            results[Position(topic: message.topic, partition: message.partition, offset: message.offset)] = result
+        guard let first = decoded.first?.0.fetchPosition,
+            let last = decoded.last?.0.fetchPosition, last.batch == first.batch, last.index >= first.index
+        else {
+            batch = nil
+            firstIndex = 0
+            results = []
+            return
         }
+        var results = [Result<DecodedEvent, EventDecodingError>?](repeating: nil, count: last.index - first.index + 1)
+        for (message, result) in decoded {
+            let position = message.fetchPosition
+            guard position.batch == first.batch, position.index >= first.index, position.index <= last.index else { continue }
+            results[position.index - first.index] = result
+        }
+        self.batch = first.batch
+        self.firstIndex = first.index
         self.results = results
     }
 
@@ -489,6 +566,10 @@ struct DecodedAhead: Sendable {
 
     /// The result decoded for this record, if it was in the batch.
     func result(for message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError>? {
-        results[Position(topic: message.topic, partition: message.partition, offset: message.offset)]
+        let position = message.fetchPosition
+        guard position.batch == batch else { return nil }
+        let offset = position.index - firstIndex
+        guard offset >= 0, offset < results.count else { return nil }
+        return results[offset]
     }
 }

@@ -47,6 +47,7 @@ public enum PipelineService {
         metricsRegistry: MetricsRegistry = MetricsRegistry(),
         configure: (inout PipelineConfiguration) -> Void = { _ in }
     ) async throws {
+        AllocatorTuning.apply()
         var pipeline = pipeline
         if let group = options.group { pipeline.groupID = group }
         if options.contractReport {

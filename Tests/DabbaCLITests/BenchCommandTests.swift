@@ -18,14 +18,14 @@ struct BenchCommandTests {
         }
         for key in [
             "produce_ratio", "consume_ratio", "typed_produce_ratio", "typed_consume_ratio", "pipeline_ratio",
-            "typed_consume_vs_same_records",
+            "typed_consume_vs_same_records", "typed_headers_c_ratio",
         ] {
             let value = try #require(fields[key], "\(key) missing from: \(last)")
             #expect(Double(value).map { $0 > 0 } == true, "\(key)=\(value)")
         }
         #expect(Int(fields["inbox_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
         #expect(fields["eos_events_per_s"] != nil, "\(last)")
-        for phase in ["typed-bytes-consume", "typed-consume", "pipeline-inbox"] {
+        for phase in ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox"] {
             #expect(result.stdout.contains(phase), "the table has no \(phase) row")
         }
     }

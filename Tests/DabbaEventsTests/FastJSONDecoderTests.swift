@@ -66,8 +66,7 @@ struct FastJSONDecoderTests {
             Issue.record("codec \(codec) but Foundation \(foundation) for \(json)", sourceLocation: sourceLocation)
         }
         let fast = data.withUnsafeBytes { raw in
-            try? FastJSONDecoder(bytes: raw.assumingMemoryBound(to: UInt8.self), dateDecoding: { RFC3339.parse($0) })
-                .decode(type)
+            try? FastJSONDecoder(bytes: raw.assumingMemoryBound(to: UInt8.self)).decode(type)
         }
         return fast != nil
     }

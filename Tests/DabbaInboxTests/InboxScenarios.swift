@@ -197,6 +197,33 @@ enum InboxScenarios {
         #expect(again == [.processed, .duplicate])
     }
 
+    /// Purging a table larger than one purge step (SQLite walks its key in chunks of 4096) removes exactly the
+    /// expired records of every group, in every chunk, and keeps the rest.
+    static func purgeAcrossManyRecords(_ fixture: InboxFixture) async throws {
+        let store = try await fixture.openStore()
+        let groups = [uniqueGroup(), uniqueGroup(), uniqueGroup()]
+        var expired: Set<String> = []
+        for group in groups {
+            let ids = (0..<4000).map { "evt-\($0)" }
+            _ = try await store.processBatch(group: group, eventIDs: ids) { _, _ in }
+            let backdated = ids.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+            try await store.execute(
+                fixture.backdateManySQL(count: backdated.count),
+                [.integer(2 * 3600), .text(group)] + backdated.map { .text($0) }
+            )
+            for id in backdated { expired.insert("\(group)/\(id)") }
+        }
+        #expect(try await store.purge(olderThan: .seconds(3600)) == expired.count)
+        for group in groups {
+            for index in [0, 1, 2, 3, 2997, 3998, 3999] {
+                let id = "evt-\(index)"
+                let kept = !expired.contains("\(group)/\(id)")
+                #expect(try await store.contains(group: group, eventID: id) == kept, "\(group) \(id)")
+            }
+        }
+        #expect(try await store.purge(olderThan: .seconds(3600)) == 0)
+    }
+
     /// A `COMMIT` that fails (a deferred foreign key) throws `.commit` and keeps nothing of the batch: neither the
     /// effects nor the marks, so the whole batch is processed again on redelivery.
     static func commitFailureKeepsNothing(_ fixture: InboxFixture) async throws {

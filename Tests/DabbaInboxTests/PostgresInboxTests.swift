@@ -49,6 +49,10 @@ struct PostgresInboxTests {
         try await InboxFixture.postgres(InboxScenarios.purgeRemovesOnlyOldRecords)
     }
 
+    @Test func purgeAcrossManyRecords() async throws {
+        try await InboxFixture.postgres(InboxScenarios.purgeAcrossManyRecords)
+    }
+
     @Test func commitFailureKeepsNothing() async throws {
         try await InboxFixture.postgres(InboxScenarios.commitFailureKeepsNothing)
     }

@@ -1,4 +1,5 @@
 import DabbaInbox
+import Foundation
 import Testing
 
 /// ``InboxScenarios`` against the embedded SQLite store, each test on a fresh temporary database file.
@@ -38,6 +39,29 @@ struct SQLiteInboxTests {
 
     @Test func purgeRemovesOnlyOldRecords() async throws {
         try await InboxFixture.sqlite(InboxScenarios.purgeRemovesOnlyOldRecords)
+    }
+
+    @Test func purgeAcrossManyRecords() async throws {
+        try await InboxFixture.sqlite(InboxScenarios.purgeAcrossManyRecords)
+    }
+
+    /// A database made by an earlier version has an index on `processed_at`; opening it drops that index (every
+    /// event paid an insert into it) and keeps the records.
+    @Test func openingAnOlderDatabaseDropsTheTimeIndex() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-old-\(UUID()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        do {
+            let old = try SQLiteInbox(path: path)
+            try await old.execute("CREATE INDEX dabba_inbox_processed_at ON dabba_inbox (processed_at)")
+            _ = try await old.processBatch(group: "g", eventIDs: ["e1", "e2"]) { _, _ in }
+        }
+        let reopened = try SQLiteInbox(path: path)
+        let indexes = try await reopened.withDatabase { database in
+            try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'dabba_inbox_processed_at'", [])
+        }
+        #expect(indexes.isEmpty)
+        #expect(try await reopened.contains(group: "g", eventID: "e1"))
+        #expect(try await reopened.processBatch(group: "g", eventIDs: ["e2", "e3"]) { _, _ in } == [.duplicate, .processed])
     }
 
     @Test func commitFailureKeepsNothing() async throws {

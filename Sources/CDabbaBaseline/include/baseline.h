@@ -31,6 +31,13 @@ double dabba_baseline_produce(const char *bootstrap, const char *topic, long cou
 double dabba_baseline_consume(const char *bootstrap, const char *topic, const char *group, long count, int size,
                               int idle_timeout_ms, char *err, size_t errlen);
 
+/*
+ * Like dabba_baseline_consume, for records with headers (CloudEvents binary mode): every record's headers are parsed
+ * by librdkafka and each name and value visited, as any consumer of such records must; values are not checked.
+ */
+double dabba_baseline_consume_headers(const char *bootstrap, const char *topic, const char *group, long count,
+                                      int idle_timeout_ms, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

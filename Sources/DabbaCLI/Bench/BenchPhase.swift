@@ -9,17 +9,24 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case typedConsume = "typed-consume"
     /// The typed records read as raw bytes (what typed-consume costs on top of reading the same records).
     case typedBytesConsume = "typed-bytes-consume"
+    /// The typed records read by the C baseline, each record's headers parsed by librdkafka and visited: the most any
+    /// librdkafka consumer of CloudEvents binary-mode records can do, before decoding anything.
+    case typedHeadersConsume = "typed-headers-consume"
     /// The pipeline end to end with no inbox.
     case pipeline
     /// The pipeline with the SQLite inbox (one transaction per batch).
     case pipelineInbox = "pipeline-inbox"
     /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
     case pipelineExactlyOnce = "pipeline-eos"
+    /// Decoding alone: the typed records are read into memory first, then decoded in a loop (for profiling; not
+    /// part of a normal run).
+    case typedDecode = "typed-decode"
 
     /// Who can run it: the raw byte phases have a C baseline; the event phases are Dabba's alone.
     var clients: [BenchClient] {
         switch self {
         case .produce, .consume: [.baseline, .dabba]
+        case .typedHeadersConsume: [.baseline]
         default: [.dabba]
         }
     }
@@ -87,6 +94,11 @@ struct BenchComparison: Sendable {
             // decoding alone (typed records are larger and carry headers, so the raw phase reads faster anyway).
             BenchComparison(
                 key: "typed_consume_vs_same_records", subject: dabba(.typedConsume), baseline: dabba(.typedBytesConsume)
+            ),
+            // The ceiling of typed_consume_ratio: librdkafka parsing the same records' headers, in C, nothing decoded.
+            BenchComparison(
+                key: "typed_headers_c_ratio",
+                subject: BenchPhase(operation: .typedHeadersConsume, client: .baseline), baseline: dabba(.consume)
             ),
         ]
     }()

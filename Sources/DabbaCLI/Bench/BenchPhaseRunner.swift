@@ -18,11 +18,13 @@ enum BenchPhaseRunner {
         case (.produce, .dabba): seconds = try await dabbaProduce(workload, target)
         case (.consume, .dabba): seconds = try await dabbaConsume(workload, target)
         case (.typedBytesConsume, _): seconds = try await dabbaConsume(workload, target, checksValueSize: false)
+        case (.typedHeadersConsume, _): seconds = try await baselineConsumeHeaders(workload, target)
         case (.typedProduce, _): seconds = try await EventPhases.typedProduce(workload, target)
         case (.typedConsume, _): seconds = try await EventPhases.typedConsume(workload, target)
         case (.pipeline, _): seconds = try await EventPhases.pipeline(workload, target, mode: .plain)
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
+        case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)
         }
         return PhaseResult(
             phase: phase,
@@ -159,6 +161,16 @@ enum BenchPhaseRunner {
             dabba_baseline_consume(
                 target.bootstrap, target.topic, target.group, workload.messages, Int32(workload.valueSize), idle,
                 error, capacity
+            )
+        }
+        return Double(workload.messages) / rate
+    }
+
+    private static func baselineConsumeHeaders(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
+        let idle = Int32(consumeTimeout.seconds * 1000)
+        let rate = try await callBaseline { error, capacity in
+            dabba_baseline_consume_headers(
+                target.bootstrap, target.topic, target.group, workload.messages, idle, error, capacity
             )
         }
         return Double(workload.messages) / rate

@@ -61,11 +61,16 @@ struct BenchSession {
             // Typed records carry ~400 bytes of CloudEvents headers: four times the partitions keep every one within
             // the embedded broker's ~5 MiB per partition.
             try broker.createTopic(typedTopic, partitions: Int32(partitions * 4))
-            for operation in [BenchOperation.typedProduce, .typedBytesConsume, .typedConsume, .pipeline, .pipelineInbox] {
+            let eventPhases: [BenchPhase] = [
+                .init(operation: .typedProduce, client: .dabba), .init(operation: .typedBytesConsume, client: .dabba),
+                .init(operation: .typedHeadersConsume, client: .baseline), .init(operation: .typedConsume, client: .dabba),
+                .init(operation: .pipeline, client: .dabba), .init(operation: .pipelineInbox, client: .dabba),
+            ]
+            for phase in eventPhases {
                 let target = BenchTarget(
-                    bootstrap: broker.bootstrapServers, topic: typedTopic, group: "\(typedTopic)-\(operation.rawValue)"
+                    bootstrap: broker.bootstrapServers, topic: typedTopic, group: "\(typedTopic)-\(phase)"
                 )
-                let result = try await execute(BenchPhase(operation: operation, client: .dabba), target: target)
+                let result = try await execute(phase, target: target)
                 report.add(result)
                 Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
             }

@@ -1,3 +1,4 @@
+import DabbaEventMacros
 import DabbaEvents
 import DabbaInbox
 import DabbaKafka
@@ -6,7 +7,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The small event the typed and pipeline phases send: a key, a sequence number and an amount.
+/// The small event the typed and pipeline phases send: a key, a sequence number and an amount. Its payload is read
+/// by the code `@FastJSON` generates, as users' events are when they adopt it.
+@FastJSON
 struct BenchEvent: Event {
     static let eventType = "bench.order.placed"
     var key: String
@@ -26,10 +29,11 @@ enum EventPhases {
     static var logger: Logger { BenchPhaseRunner.logger }
 
     /// The typed producer's `linger.ms`. Typed events are produced more slowly than raw bytes, so with the default
-    /// 5 ms each batch would hold a handful of records; the embedded broker finds a fetch offset by walking a
-    /// partition's batches one by one, so thousands of tiny batches would make the consume phases measure the
-    /// broker's walk rather than Dabba. A longer linger gives batches comparable to the raw phase's.
-    static let typedLinger: Duration = .milliseconds(100)
+    /// 5 ms each batch would hold a handful of records. The embedded broker answers a fetch with at most one batch
+    /// per partition, so records per batch set how fast any consumer can read a topic there: the raw phase's batches
+    /// hold about 150 records (1,000,000/s over 32 partitions, 5 ms), and this linger gives the typed topic (about
+    /// 60,000 events/s over 128 partitions) batches of about that size. A real broker returns many batches per fetch.
+    static let typedLinger: Duration = .milliseconds(400)
 
     /// Typed produce: `EventProducer.enqueue` (envelope + JSON encoding) with delivery reports counted.
     static func typedProduce(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
@@ -96,6 +100,67 @@ enum EventPhases {
             throw CLIError("typed consume decoded \(outcome?.decoded ?? 0) of \(expected) events")
         }
         return elapsed.seconds
+    }
+
+    /// Decoding alone: every record is read into memory first (headers parsed, as on the fetch thread of a typed
+    /// consumer), then the whole set is decoded at least twenty times, and the fastest pass is reported; the cost of
+    /// the payload alone (one record's value decoded again and again) goes to standard error. Not part of a normal
+    /// run: `dabba bench --phase typed-decode-dabba --bootstrap … --topic … --group …` profiles the decoder
+    /// without the fetch path.
+    static func typedDecode(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
+        var configuration = ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group)
+        configuration.parsesHeadersOnFetch = true
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+        try consumer.subscribe(topics: [target.topic])
+        var messages: [KafkaMessage] = []
+        messages.reserveCapacity(workload.messages)
+        for try await message in consumer.messages {
+            messages.append(message)
+            if messages.count == workload.messages { break }
+        }
+        try await consumer.close()
+        let decoder = EventDecoder(registry: EventRegistry([BenchEvent.self]))
+        var best = Double.infinity
+        // At least twenty passes and four million decodes, so that profiles of this phase are mostly decoding.
+        for _ in 0..<max(20, 4_000_000 / max(messages.count, 1)) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let sum = decodeAll(messages, decoder)
+            best = min(best, (clock.now - start).seconds)
+            guard sum >= 0 else { throw CLIError("a record did not decode") }
+        }
+        if let sample = messages.first?.value {
+            let rounds = 200_000
+            let codec = JSONEventCodec()
+            var payloadBest = Double.infinity
+            for _ in 0..<5 {
+                let clock = ContinuousClock()
+                let start = clock.now
+                var sum = 0
+                try sample.withUnsafeBytes { bytes in
+                    for _ in 0..<rounds { sum &+= try codec.decode(BenchEvent.self, borrowing: bytes).amount }
+                }
+                payloadBest = min(payloadBest, (clock.now - start).seconds)
+                guard sum != Int.min else { throw CLIError("a payload did not decode") }
+            }
+            Output.note(
+                "typed-decode: \(Int(best / Double(messages.count) * 1e9)) ns per record, of which the payload alone "
+                    + "\(Int(payloadBest / Double(rounds) * 1e9)) ns"
+            )
+        }
+        return best
+    }
+
+    /// The loop `typedDecode` times (a function of its own, so profilers can single it out).
+    @inline(never)
+    static func decodeAll(_ messages: [KafkaMessage], _ decoder: EventDecoder) -> Int {
+        var sum = 0
+        for message in messages {
+            guard case .success(let event) = decoder.decode(message), let payload = event.payload(as: BenchEvent.self)
+            else { return -1 }
+            sum &+= payload.amount
+        }
+        return sum
     }
 
     /// The pipeline end to end: consume → decode → handler → (inbox mark) → commit, until every event is handled.

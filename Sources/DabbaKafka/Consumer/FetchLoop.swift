@@ -12,6 +12,8 @@ final class FetchLoop: Sendable {
     let parsesHeaders: Bool
     /// Set when the consumer failed fatally; the message sequence throws it.
     let terminalError = Mutex<KafkaError?>(nil)
+    /// Destroys finished batches here, between fetches, and recycles their arrays.
+    let recycler: MessageRecycler
     let logger: Logger
 
     init(
@@ -28,17 +30,31 @@ final class FetchLoop: Sendable {
         self.batchSize = batchSize
         self.parsesHeaders = parsesHeaders
         self.logger = logger
+        // The batches the application may hold (buffered, being read, being handled) plus a few in flight.
+        self.recycler = MessageRecycler(spareLimit: 16)
     }
 
-    /// Runs queued commands (seeks) between fetches.
+    /// Runs queued commands (seeks) and destroys finished batches between fetches.
     func runCommands() {
         callbacks.runCommands(client.pointer)
+        recycler.destroyRetired()
+    }
+
+    /// The fetch thread is leaving: finished batches are destroyed by whoever releases them from now on.
+    func stopped() {
+        recycler.close()
+    }
+
+    private func makeBuilder() -> BatchBuilder {
+        BatchBuilder(
+            storage: recycler.spareStorage(), capacity: batchSize, epoch: callbacks.epoch.load(ordering: .acquiring)
+        )
     }
 
     /// Fetches one batch (waiting up to 100 ms for its first message) and hands it over.
     func fetchBatch(isStopping: () -> Bool) {
         runCommands()
-        var builder = BatchBuilder(capacity: batchSize, epoch: callbacks.epoch.load(ordering: .acquiring))
+        var builder = makeBuilder()
         while builder.count < batchSize, !isStopping() {
             callbacks.rebalanced.store(false, ordering: .relaxed)
             let message = rd_kafka_consumer_poll(client.pointer, builder.count == 0 ? 100 : 0)
@@ -46,7 +62,7 @@ final class FetchLoop: Sendable {
                 // Messages before the rebalance keep their old epoch (and are filtered if revoked); the message
                 // returned with it, if any, was fetched under the new assignment.
                 hand(over: &builder, isStopping: isStopping)
-                builder = BatchBuilder(capacity: batchSize, epoch: callbacks.epoch.load(ordering: .acquiring))
+                builder = makeBuilder()
             }
             guard let message else { break }
             if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -66,8 +82,8 @@ final class FetchLoop: Sendable {
 
     private func hand(over builder: inout BatchBuilder, isStopping: () -> Bool) {
         guard builder.count > 0 else { return }
-        let batch = builder.build(client: client)
-        builder = BatchBuilder(capacity: 0, epoch: builder.epoch)
+        let batch = builder.build(client: client, headersParsed: parsesHeaders, recycler: recycler)
+        builder = BatchBuilder(storage: nil, capacity: 0, epoch: builder.epoch)
         channel.push(batch) { [self] in
             runCommands()
             return isStopping()
@@ -111,8 +127,12 @@ struct BatchBuilder {
     var topicHandles: [OpaquePointer?] = []
     let epoch: UInt64
 
-    init(capacity: Int, epoch: UInt64) {
+    init(storage: MessageRecycler.Storage?, capacity: Int, epoch: UInt64) {
         self.epoch = epoch
+        if let storage {
+            pointers = storage.pointers
+            topicIndices = storage.topicIndices
+        }
         pointers.reserveCapacity(capacity)
         topicIndices.reserveCapacity(capacity)
     }
@@ -135,9 +155,10 @@ struct BatchBuilder {
         topicIndices.append(lastIndex)
     }
 
-    func build(client: RDKafkaClient) -> MessageBatch {
+    func build(client: RDKafkaClient, headersParsed: Bool, recycler: MessageRecycler) -> MessageBatch {
         MessageBatch(
-            client: client, pointers: pointers, topicIndices: topicIndices, topicNames: topicNames, epoch: epoch
+            client: client, pointers: pointers, topicIndices: topicIndices, topicNames: topicNames, epoch: epoch,
+            headersParsed: headersParsed, recycler: recycler
         )
     }
 }

@@ -78,6 +78,8 @@ public final class KafkaConsumer: Service, Sendable {
         self.fetchLoop = loop
         self.pollThread = PollThread(name: "dabba-consumer") { isStopping in
             loop.fetchBatch(isStopping: isStopping)
+        } onExit: {
+            loop.stopped()
         }
     }
 

@@ -1,10 +1,12 @@
 internal import CRDKafka
 import Synchronization
 
-/// A batch of consumed messages, owned until the last ``KafkaMessage`` referring to it is gone.
+/// A batch of consumed messages, owned until the last ``KafkaMessage`` referring to it is gone; then its records
+/// go to the consumer's ``MessageRecycler`` to be destroyed on the fetch thread.
 ///
 /// `@unchecked Sendable`: the message pointers are immutable after creation; the only mutation librdkafka does on
-/// a message after consumption is its lazy header parse, which `headerLock` serializes.
+/// a message after consumption is its lazy header parse, which `headerLock` serializes (unless the fetch thread
+/// parsed every record's headers before handing the batch over: then reading them needs no lock).
 final class MessageBatch: @unchecked Sendable {
     let client: RDKafkaClient
     let pointers: [UnsafeMutablePointer<rd_kafka_message_t>]
@@ -12,6 +14,9 @@ final class MessageBatch: @unchecked Sendable {
     let topicNames: [String]
     /// The consumer's invalidation epoch when this batch was fetched (see ``ConsumerCallbacks``).
     let epoch: UInt64
+    /// Whether every record's headers were parsed on the fetch thread (read-only from then on).
+    let headersParsed: Bool
+    let recycler: MessageRecycler?
     let headerLock = Mutex<Void>(())
 
     init(
@@ -19,19 +24,34 @@ final class MessageBatch: @unchecked Sendable {
         pointers: [UnsafeMutablePointer<rd_kafka_message_t>],
         topicIndices: [UInt16],
         topicNames: [String],
-        epoch: UInt64
+        epoch: UInt64,
+        headersParsed: Bool,
+        recycler: MessageRecycler?
     ) {
         self.client = client
         self.pointers = pointers
         self.topicIndices = topicIndices
         self.topicNames = topicNames
         self.epoch = epoch
+        self.headersParsed = headersParsed
+        self.recycler = recycler
     }
 
     var count: Int { pointers.count }
 
+    /// Runs `body` with the header lock held, unless the headers were parsed ahead (then no lock is needed).
+    @inline(__always)
+    func withHeaderAccess<R>(_ body: () throws -> R) rethrows -> R {
+        if headersParsed { return try body() }
+        return try headerLock.withLock { _ in try body() }
+    }
+
     deinit {
-        for pointer in pointers { rd_kafka_message_destroy(pointer) }
+        if let recycler {
+            recycler.retire(client: client, MessageRecycler.Storage(pointers: pointers, topicIndices: topicIndices))
+        } else {
+            for pointer in pointers { rd_kafka_message_destroy(pointer) }
+        }
     }
 }
 
@@ -115,7 +135,7 @@ public struct KafkaMessage: Sendable {
 
     /// The record headers, in order.
     public var headers: [KafkaHeader] {
-        batch.headerLock.withLock { _ in
+        batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR,
                 let list
@@ -143,7 +163,7 @@ public struct KafkaMessage: Sendable {
     /// - Parameter name: The header name.
     /// - Returns: The value, or nil when absent or null.
     public func header(_ name: String) -> String? {
-        batch.headerLock.withLock { _ in
+        batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
             else { return nil }
@@ -169,7 +189,7 @@ public struct KafkaMessage: Sendable {
     public func forEachRawHeader(
         _ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeRawBufferPointer?) throws -> Void
     ) rethrows {
-        try batch.headerLock.withLock { _ in
+        try batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
             else { return }
@@ -192,4 +212,16 @@ public struct KafkaMessage: Sendable {
 
     /// This message's topic and partition.
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+
+    /// The fetch batch the message came in and its position there: identifies the record among the messages a
+    /// consumer handed out (a runtime can index per-record state by it without hashing topic names).
+    package var fetchPosition: (batch: ObjectIdentifier, index: Int) { (ObjectIdentifier(batch), index) }
+
+    /// Whether `other` is of the same topic and partition, without making topic strings (cheap when both come from
+    /// the same fetch batch, as consecutive messages usually do).
+    package func isSamePartition(as other: KafkaMessage) -> Bool {
+        guard record.partition == other.record.partition else { return false }
+        if batch === other.batch { return batch.topicIndices[index] == batch.topicIndices[other.index] }
+        return topic == other.topic
+    }
 }

@@ -15,12 +15,18 @@ final class PollThread: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// Starts the thread. `body` is called in a loop and is given a function that tells whether to stop.
-    init(name: String, body: @escaping @Sendable (_ isStopping: () -> Bool) -> Void) {
+    /// Starts the thread. `body` is called in a loop and is given a function that tells whether to stop; `onExit`
+    /// runs on the thread once the loop has ended, before ``stop()`` returns.
+    init(
+        name: String,
+        body: @escaping @Sendable (_ isStopping: () -> Bool) -> Void,
+        onExit: @escaping @Sendable () -> Void = {}
+    ) {
         let thread = Thread { [self] in
             while !isStopping {
                 body { self.isStopping }
             }
+            onExit()
             let waiters = state.withLock { state in
                 state.finished = true
                 defer { state.waiters = [] }

@@ -52,6 +52,12 @@ struct InboxFixture: Sendable {
     /// Run on each connection before relying on foreign keys, if the store needs it.
     var foreignKeysSQL: String?
 
+    /// ``backdateSQL`` for `count` event ids of one group at once: parameters are the seconds, the group, the ids.
+    func backdateManySQL(count: Int) -> String {
+        let single = backdateSQL.replacingOccurrences(of: "event_id = ?", with: "event_id IN (")
+        return single + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+    }
+
     /// Opens a store and prepares the connection (foreign keys on).
     func openStore() async throws -> any InboxUnderTest {
         let store = try open()
