@@ -218,11 +218,24 @@ public final class PipelineRunner: Service, Sendable {
 
     private func fetchAndDecode() -> Task<([KafkaMessage], DecodedAhead)?, any Error> {
         Task {
-            guard let batch = try await consumer.nextMessages(upTo: configuration.batchSize) else { return nil }
+            guard var batch = try await consumer.nextMessages(upTo: configuration.batchSize) else { return nil }
             guard inbox != nil else { return (batch, DecodedAhead([])) }
+            // Group commit: what is already fetched behind this batch joins it (never waiting for more), so a backlog
+            // is processed in fewer, larger inbox transactions. Each event dirties about one database page, written
+            // once per commit however many events share it: larger transactions write less per event.
+            let limit = configuration.batchSize * Self.inboxGroupCommitBatches
+            while batch.count < limit {
+                let more = consumer.bufferedMessages(upTo: min(configuration.batchSize, limit - batch.count))
+                if more.isEmpty { break }
+                batch += more
+            }
             return (batch, DecodedAhead(batch.map { ($0, decodeNow($0)) }))
         }
     }
+
+    /// How many batches (of ``PipelineConfiguration/batchSize``) one inbox transaction takes at most, when that many
+    /// are already fetched.
+    static let inboxGroupCommitBatches = 4
 
     func process(_ messages: [KafkaMessage]) async throws {
         inFlight.begin()
@@ -535,41 +548,42 @@ struct DecodedAhead: Sendable {
     /// The results for the batch being processed by the current task (and the tasks it starts).
     @TaskLocal static var current: DecodedAhead?
 
-    /// The fetch batch the records came from, and the position of the first one there: the records of one
-    /// `nextMessages` call are consecutive records of one fetch batch, so a record's result is found by its
-    /// position, without hashing.
-    private let batch: ObjectIdentifier?
-    private let firstIndex: Int
-    private let results: [Result<DecodedEvent, EventDecodingError>?]
-
-    init(_ decoded: [(KafkaMessage, Result<DecodedEvent, EventDecodingError>)]) {
-        guard let first = decoded.first?.0.fetchPosition,
-            let last = decoded.last?.0.fetchPosition, last.batch == first.batch, last.index >= first.index
-        else {
-            batch = nil
-            firstIndex = 0
-            results = []
-            return
-        }
-        var results = [Result<DecodedEvent, EventDecodingError>?](repeating: nil, count: last.index - first.index + 1)
-        for (message, result) in decoded {
-            let position = message.fetchPosition
-            guard position.batch == first.batch, position.index >= first.index, position.index <= last.index else { continue }
-            results[position.index - first.index] = result
-        }
-        self.batch = first.batch
-        self.firstIndex = first.index
-        self.results = results
+    /// The results of consecutive records of one fetch batch, by their position there: a record's result is found
+    /// without hashing (a batch taken from the consumer is one or a few such runs).
+    private struct Run: Sendable {
+        let batch: ObjectIdentifier
+        let firstIndex: Int
+        var results: [Result<DecodedEvent, EventDecodingError>?]
     }
 
-    var isEmpty: Bool { results.isEmpty }
+    private var runs: [Run] = []
+
+    init(_ decoded: [(KafkaMessage, Result<DecodedEvent, EventDecodingError>)]) {
+        for (message, result) in decoded {
+            let position = message.fetchPosition
+            if let last = runs.indices.last, runs[last].batch == position.batch,
+                position.index >= runs[last].firstIndex
+            {
+                let offset = position.index - runs[last].firstIndex
+                if offset >= runs[last].results.count {
+                    runs[last].results += Array(repeating: nil, count: offset - runs[last].results.count + 1)
+                }
+                runs[last].results[offset] = result
+            } else {
+                runs.append(Run(batch: position.batch, firstIndex: position.index, results: [result]))
+            }
+        }
+    }
+
+    var isEmpty: Bool { runs.isEmpty }
 
     /// The result decoded for this record, if it was in the batch.
     func result(for message: KafkaMessage) -> Result<DecodedEvent, EventDecodingError>? {
         let position = message.fetchPosition
-        guard position.batch == batch else { return nil }
-        let offset = position.index - firstIndex
-        guard offset >= 0, offset < results.count else { return nil }
-        return results[offset]
+        for run in runs where run.batch == position.batch {
+            let offset = position.index - run.firstIndex
+            if offset >= 0, offset < run.results.count, let result = run.results[offset] { return result }
+        }
+        return nil
     }
 }

@@ -518,10 +518,12 @@ struct TopicsOnEmbeddedBrokerTests {
         try broker.createTopic(mainTopic, partitions: 6)
         for command in ["plan", "apply"] {
             let started = ContinuousClock.now
+            // "At once" means well before the request timeout (60 s here), however loaded the machine is.
             let result = try await Dabba.run(
-                ["topics", command, "-b", broker.bootstrapServers, "--catalog", catalog.path], timeLimit: .seconds(30)
+                ["topics", command, "-b", broker.bootstrapServers, "--catalog", catalog.path, "--timeout", "60"],
+                timeLimit: .seconds(90)
             )
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(30))
             #expect(result.exitCode == 1)
             #expect(result.stdout.isEmpty)
             #expect(result.stderr.hasPrefix("error: this broker does not support DescribeConfigs"), "\(result.stderr)")

@@ -37,7 +37,7 @@ struct ProcessTests {
         let database = Self.temporaryDatabase()
         let arguments = [
             "--bootstrap", fixture.broker.bootstrapServers, "--topic", fixture.topic, "--group", fixture.group,
-            "--inbox", database, "--delay-ms", "10",
+            "--inbox", database, "--delay-ms", "30",
         ]
         let first = try FixtureProcess(arguments: arguments)
         try await eventually("the first process handled a third", timeout: .seconds(120)) { first.handledIDs.count >= 100 }

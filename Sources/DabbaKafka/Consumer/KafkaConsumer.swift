@@ -323,6 +323,9 @@ public final class KafkaConsumer: Service, Sendable {
 
     func nextBatch() async -> MessageBatch? { await channel.next() }
 
+    /// The next fetched batch if one is buffered, without waiting.
+    func readyBatch() -> MessageBatch? { channel.nextIfReady() }
+
     private func waitUntilClosed() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = closeResult.withLock { state -> Bool in

@@ -53,6 +53,33 @@ extension KafkaConsumer {
         return messages
     }
 
+    /// More messages only if they are already fetched (the rest of the current fetch batch, else the next buffered
+    /// batch), never waiting: lets a runtime that just took a batch with ``nextMessages(upTo:)`` take what is
+    /// buffered behind it too, so a backlog is processed in fewer, larger units (an inbox commits per unit). Shares
+    /// the read position with ``messages``; the messages come from one fetch batch.
+    /// - Parameter maxCount: The most messages to return.
+    /// - Returns: The messages, empty when none is buffered (or the consumer is closing).
+    package func bufferedMessages(upTo maxCount: Int) -> [KafkaMessage] {
+        guard maxCount > 0, !isClosing else { return [] }
+        let cursor = self.cursor
+        if cursor.batch.map({ cursor.index >= $0.count }) ?? true {
+            guard let ready = readyBatch() else { return [] }
+            cursor.batch = ready
+            cursor.index = 0
+        }
+        guard let batch = cursor.batch else { return [] }
+        let currentEpoch = callbacks.epoch.load(ordering: .relaxed)
+        var messages: [KafkaMessage] = []
+        while messages.count < maxCount, cursor.index < batch.count {
+            let current = cursor.index
+            cursor.index = current + 1
+            if batch.epoch != currentEpoch, callbacks.isStale(batch, current) { continue }
+            messages.append(KafkaMessage(batch: batch, index: current))
+        }
+        if !messages.isEmpty { inHandler.store(true, ordering: .releasing) }
+        return messages
+    }
+
     func nextMessage() async throws -> KafkaMessage? {
         inHandler.store(false, ordering: .releasing)
         let cursor = self.cursor

@@ -108,6 +108,9 @@ final class BatchChannel<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The next batch if one is queued, without waiting.
+    func nextIfReady() -> Element? { popReady() }
+
     private func popReady() -> Element? {
         condition.lock()
         defer { condition.unlock() }
