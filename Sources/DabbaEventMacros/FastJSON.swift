@@ -1,7 +1,13 @@
 @_exported import DabbaEvents
 
-/// Makes a struct (or a raw-value enum) ``DabbaEvents/FastJSONDecodable``: the JSON codec then reads its payloads
-/// straight from the bytes instead of through `Codable`'s `Decoder`, several times faster, to the same value.
+/// Makes a struct (or a raw-value enum) ``DabbaEvents/FastJSONDecodable``, and ``DabbaEvents/FastJSONEncodable`` when
+/// it declares `Codable`, `Encodable` or `Event`: the JSON codec then reads and writes its payloads straight from and
+/// to bytes instead of through `Codable`'s `Decoder` and `Encoder`, several times faster, to the same value and the
+/// same bytes.
+///
+/// The generated `encode(fastJSON:)` writes what the synthesized `Encodable` conformance writes (`let` properties with
+/// an initial value included, `nil` optionals left out), in `JSONEncoder`'s key order. A type with a custom
+/// `encode(to:)` in its declaration gets no encoder and keeps encoding through it.
 ///
 /// The generated `init(fastJSON:)` reads exactly what the synthesized `Decodable` conformance reads: every stored
 /// property (or those a nested `CodingKeys` enum lists, under its keys), optionals absent or `null` as nil, `let`
@@ -22,5 +28,7 @@
 ///     var partitionKey: String? { orderID }
 /// }
 /// ```
-@attached(extension, conformances: FastJSONDecodable, names: named(init(fastJSON:)))
+@attached(
+    extension, conformances: FastJSONDecodable, FastJSONEncodable, names: named(init(fastJSON:)), named(encode(fastJSON:))
+)
 public macro FastJSON() = #externalMacro(module: "DabbaEventMacrosPlugin", type: "FastJSONMacro")

@@ -19,26 +19,43 @@ public struct FastJSONMacro: ExtensionMacro {
         conformingTo protocols: [TypeSyntax],
         in context: some MacroExpansionContext
     ) throws -> [ExtensionDeclSyntax] {
-        let body: String
+        let generated: Generated
         let access = accessModifier(of: declaration)
         if let structDecl = declaration.as(StructDeclSyntax.self) {
-            guard let generated = structBody(structDecl, in: context) else { return [] }
-            body = generated
+            guard let bodies = structBodies(structDecl, in: context) else { return [] }
+            generated = bodies
         } else if let enumDecl = declaration.as(EnumDeclSyntax.self) {
-            guard let generated = enumBody(enumDecl, in: context) else { return [] }
-            body = generated
+            guard let bodies = enumBodies(enumDecl, in: context) else { return [] }
+            generated = bodies
         } else {
             context.diagnose(
                 Diagnostic(node: node, message: FastJSONDiagnostic.unsupportedDeclaration)
             )
             return []
         }
-        let conformance = protocols.isEmpty ? "" : ": DabbaEvents.FastJSONDecodable"
+        // The encoder is written only for a type that declares its `Encodable` conformance (directly, through
+        // `Codable` or `Event`) without a custom `encode(to:)`; other types encode through `Codable`.
+        let encodeBody = declaresEncodable(declaration) ? generated.encode : nil
+        let requested = Set(protocols.map { $0.trimmedDescription.split(separator: ".").last.map(String.init) ?? "" })
+        var conformances: [String] = []
+        if requested.contains("FastJSONDecodable") { conformances.append("DabbaEvents.FastJSONDecodable") }
+        if encodeBody != nil, requested.contains("FastJSONEncodable") {
+            conformances.append("DabbaEvents.FastJSONEncodable")
+        }
+        let conformance = conformances.isEmpty ? "" : ": " + conformances.joined(separator: ", ")
+        let encoder = encodeBody.map { body in
+            """
+
+                \(access)func encode(fastJSON writer: inout DabbaEvents.FastJSONWriter) throws {
+            \(body)
+                }
+            """
+        } ?? ""
         let source: DeclSyntax = """
             extension \(type.trimmed)\(raw: conformance) {
                 \(raw: access)init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
-            \(raw: body)
-                }
+            \(raw: generated.decode)
+                }\(raw: encoder)
             }
             """
         guard let extensionDecl = source.as(ExtensionDeclSyntax.self) else { return [] }
@@ -74,7 +91,30 @@ public struct FastJSONMacro: ExtensionMacro {
         let isLet: Bool
     }
 
-    static func structBody(_ decl: StructDeclSyntax, in context: some MacroExpansionContext) -> String? {
+    /// The bodies of `init(fastJSON:)` and `encode(fastJSON:)` (nil when the type encodes itself).
+    struct Generated {
+        let decode: String
+        let encode: String?
+    }
+
+    /// Whether the declaration lists `Encodable`, `Codable` or `Event` among its inherited types (the encoder is only
+    /// written then, since it needs the conformance and must not replace a custom `encode(to:)`).
+    static func declaresEncodable(_ declaration: some DeclGroupSyntax) -> Bool {
+        let inherited = declaration.inheritanceClause?.inheritedTypes ?? []
+        let declares = inherited.contains { entry in
+            let name = entry.type.trimmedDescription.split(separator: ".").last.map(String.init) ?? ""
+            return ["Encodable", "Codable", "Event"].contains(name)
+        }
+        return declares && !declaration.memberBlock.members.contains { member in
+            guard let function = member.decl.as(FunctionDeclSyntax.self), function.name.text == "encode" else {
+                return false
+            }
+            let parameters = function.signature.parameterClause.parameters
+            return parameters.count == 1 && parameters.first?.firstName.text == "to"
+        }
+    }
+
+    static func structBodies(_ decl: StructDeclSyntax, in context: some MacroExpansionContext) -> Generated? {
         var problems: [Diagnostic] = []
         var codingKeys: [String: String]?
         var stored: [StoredProperty] = []
@@ -123,10 +163,9 @@ public struct FastJSONMacro: ExtensionMacro {
             for problem in problems { context.diagnose(problem) }
             return nil
         }
-        var fields: [Field] = []
+        var decoded: [Field] = []
+        var encoded: [Field] = []
         for property in stored {
-            // The synthesized conformance leaves a `let` with an initial value alone.
-            if property.isLet, property.hasInitializer { continue }
             let key: String
             if let codingKeys {
                 guard let mapped = codingKeys[property.name] else { continue }
@@ -134,9 +173,36 @@ public struct FastJSONMacro: ExtensionMacro {
             } else {
                 key = property.name
             }
-            fields.append(Field(name: property.name, key: key, isOptional: property.isOptional))
+            let field = Field(name: property.name, key: key, isOptional: property.isOptional)
+            encoded.append(field)
+            // The synthesized `Decodable` conformance leaves a `let` with an initial value alone (`Encodable` writes it).
+            if !(property.isLet && property.hasInitializer) { decoded.append(field) }
         }
-        return readObject(fields)
+        return Generated(decode: readObject(decoded), encode: writeObject(encoded))
+    }
+
+    /// The body of `encode(fastJSON:)` for a struct's fields: each member's value by its index among the keys, in the
+    /// order the writer asks for them (the order `JSONEncoder` sorts the keys in); `nil` optionals left out.
+    static func writeObject(_ fields: [Field]) -> String {
+        var lines: [String] = []
+        let keys = fields.map { stringLiteral($0.key) }.joined(separator: ", ")
+        lines.append("try writer.writeObject(Self.self, keys: [\(keys)]) { __fastJSON_index, writer in")
+        lines.append("    switch __fastJSON_index {")
+        for (index, field) in fields.enumerated() {
+            lines.append("    case \(index):")
+            if field.isOptional {
+                lines.append("        guard let __fastJSON_value = self.\(field.name) else { return false }")
+                lines.append("        try writer.encode(__fastJSON_value)")
+            } else {
+                lines.append("        try writer.encode(self.\(field.name))")
+            }
+            lines.append("        return true")
+        }
+        lines.append("    default:")
+        lines.append("        return false")
+        lines.append("    }")
+        lines.append("}")
+        return lines.map { "        " + $0 }.joined(separator: "\n")
     }
 
     /// The body of `init(fastJSON:)` for a struct's fields. Property types are never spelled: each value's type comes
@@ -150,7 +216,7 @@ public struct FastJSONMacro: ExtensionMacro {
                 "var \(slot(field)) = DabbaEvents.FastJSONSlot(of: { (__fastJSON_self: Self) in __fastJSON_self.\(field.name) })"
             )
         }
-        lines.append("var __fastJSON_seenKeys = DabbaEvents.FastJSONSeenKeys()")
+        if !fields.isEmpty { lines.append("var __fastJSON_seenKeys = DabbaEvents.FastJSONSeenKeys()") }
         lines.append("try reader.beginObject()")
         lines.append("while let __fastJSON_memberKey = try reader.nextKey() {")
         lines.append("    switch __fastJSON_memberKey {")
@@ -241,7 +307,7 @@ public struct FastJSONMacro: ExtensionMacro {
 
     // MARK: Enums
 
-    static func enumBody(_ decl: EnumDeclSyntax, in context: some MacroExpansionContext) -> String? {
+    static func enumBodies(_ decl: EnumDeclSyntax, in context: some MacroExpansionContext) -> Generated? {
         let rawTypes = ["String", "Int", "Int64", "Int32", "UInt", "UInt64"]
         guard let first = decl.inheritanceClause?.inheritedTypes.first?.type.trimmedDescription,
             rawTypes.contains(first)
@@ -261,12 +327,13 @@ public struct FastJSONMacro: ExtensionMacro {
                 return nil
             }
         }
-        return """
+        let decode = """
                     guard let value = Self(rawValue: try reader.decode(Self.RawValue.self)) else {
                         throw DabbaEvents.FastJSONReader.unsupported()
                     }
                     self = value
             """
+        return Generated(decode: decode, encode: "        try writer.encode(self.rawValue)")
     }
 
     /// A Swift string literal for a key.

@@ -37,6 +37,9 @@ extension EventCodec {
 /// JSON payloads with a stable date format: RFC 3339 in UTC with milliseconds (`2026-11-21T08:43:10.123Z`).
 /// Decoding accepts any RFC 3339 timestamp. Object keys are sorted, so equal events encode to equal bytes.
 ///
+/// Encoding uses a ``FastJSONEncodable`` type's own writer (the `@FastJSON` macro), which writes the same bytes as
+/// `JSONEncoder`; any other type, and any payload the writer fails on, goes through `JSONEncoder`.
+///
 /// Decoding reads the common shape of payloads (objects, arrays, unescaped strings, integers, decimals, booleans,
 /// null, RFC 3339 dates) straight from the bytes, and hands anything else to Foundation's `JSONDecoder` (escaped
 /// strings, `Data`, `URL`, `Decimal`, ...). A ``FastJSONDecodable`` type (the `@FastJSON` macro) reads itself;
@@ -50,7 +53,8 @@ public struct JSONEventCodec: EventCodec {
     public init() {}
 
     public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        Array(try Self.encoder.encode(value))
+        if let fast = value as? any FastJSONEncodable, let bytes = try? FastJSONWriter.encode(fast) { return bytes }
+        return Array(try Self.encoder.encode(value))
     }
 
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: Data) throws -> Value {
@@ -110,7 +114,7 @@ public struct JSONEventCodec: EventCodec {
     }
 
     // JSONEncoder and JSONDecoder are thread-safe once configured (swift-foundation documents them Sendable).
-    private static let encoder: JSONEncoder = {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in

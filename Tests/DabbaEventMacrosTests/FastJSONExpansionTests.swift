@@ -6,7 +6,7 @@ import Testing
 /// What `@FastJSON` writes, and what it refuses with a compile error.
 @Suite("@FastJSON expansion")
 struct FastJSONExpansionTests {
-    static let macros: [String: MacroSpec] = ["FastJSON": MacroSpec(type: FastJSONMacro.self, conformances: ["FastJSONDecodable"])]
+    static let macros: [String: MacroSpec] = ["FastJSON": MacroSpec(type: FastJSONMacro.self, conformances: ["FastJSONDecodable", "FastJSONEncodable"])]
 
     func expand(
         _ source: String, _ expanded: String, diagnostics: [DiagnosticSpec] = [],
@@ -42,7 +42,7 @@ struct FastJSONExpansionTests {
                 var partitionKey: String? { orderID }
             }
 
-            extension OrderPlaced: DabbaEvents.FastJSONDecodable {
+            extension OrderPlaced: DabbaEvents.FastJSONDecodable, DabbaEvents.FastJSONEncodable {
                 public init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
                     var __fastJSON_slot_orderID = DabbaEvents.FastJSONSlot(of: { (__fastJSON_self: Self) in
                             __fastJSON_self.orderID
@@ -80,6 +80,29 @@ struct FastJSONExpansionTests {
                     self.lines = __fastJSON_read_lines
                     self.note = __fastJSON_slot_note.value ?? nil
                 }
+                public func encode(fastJSON writer: inout DabbaEvents.FastJSONWriter) throws {
+                    try writer.writeObject(Self.self, keys: ["orderID", "lines", "note", "kind"]) { __fastJSON_index, writer in
+                        switch __fastJSON_index {
+                        case 0:
+                            try writer.encode(self.orderID)
+                            return true
+                        case 1:
+                            try writer.encode(self.lines)
+                            return true
+                        case 2:
+                            guard let __fastJSON_value = self.note else {
+                                return false
+                            }
+                            try writer.encode(__fastJSON_value)
+                            return true
+                        case 3:
+                            try writer.encode(self.kind)
+                            return true
+                        default:
+                            return false
+                        }
+                    }
+                }
             }
             """
         )
@@ -109,7 +132,7 @@ struct FastJSONExpansionTests {
                 }
             }
 
-            extension Line: DabbaEvents.FastJSONDecodable {
+            extension Line: DabbaEvents.FastJSONDecodable, DabbaEvents.FastJSONEncodable {
                 init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
                     var __fastJSON_slot_sku = DabbaEvents.FastJSONSlot(of: { (__fastJSON_self: Self) in
                             __fastJSON_self.sku
@@ -140,6 +163,20 @@ struct FastJSONExpansionTests {
                     }
                     self.quantity = __fastJSON_read_quantity
                 }
+                func encode(fastJSON writer: inout DabbaEvents.FastJSONWriter) throws {
+                    try writer.writeObject(Self.self, keys: ["item_sku", "quantity"]) { __fastJSON_index, writer in
+                        switch __fastJSON_index {
+                        case 0:
+                            try writer.encode(self.sku)
+                            return true
+                        case 1:
+                            try writer.encode(self.quantity)
+                            return true
+                        default:
+                            return false
+                        }
+                    }
+                }
             }
             """
         )
@@ -159,7 +196,74 @@ struct FastJSONExpansionTests {
                 case placed, delivered
             }
 
-            extension Status: DabbaEvents.FastJSONDecodable {
+            extension Status: DabbaEvents.FastJSONDecodable, DabbaEvents.FastJSONEncodable {
+                init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
+                    guard let value = Self(rawValue: try reader.decode(Self.RawValue.self)) else {
+                        throw DabbaEvents.FastJSONReader.unsupported()
+                    }
+                    self = value
+                }
+                func encode(fastJSON writer: inout DabbaEvents.FastJSONWriter) throws {
+                    try writer.encode(self.rawValue)
+                }
+            }
+            """
+        )
+    }
+
+    @Test("no encoder for a type that encodes itself or does not declare Encodable: it encodes through Codable")
+    func decoderOnly() {
+        expand(
+            """
+            @FastJSON
+            struct Signed: Codable {
+                var id: String
+                func encode(to encoder: any Encoder) throws {}
+            }
+            """,
+            """
+            struct Signed: Codable {
+                var id: String
+                func encode(to encoder: any Encoder) throws {}
+            }
+
+            extension Signed: DabbaEvents.FastJSONDecodable {
+                init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
+                    var __fastJSON_slot_id = DabbaEvents.FastJSONSlot(of: { (__fastJSON_self: Self) in
+                            __fastJSON_self.id
+                        })
+                    var __fastJSON_seenKeys = DabbaEvents.FastJSONSeenKeys()
+                    try reader.beginObject()
+                    while let __fastJSON_memberKey = try reader.nextKey() {
+                        switch __fastJSON_memberKey {
+                        case "id":
+                            try DabbaEvents.FastJSONReader.markSeen(&__fastJSON_seenKeys, 0)
+                            __fastJSON_slot_id.value = try reader.decode(__fastJSON_slot_id.type)
+                        default:
+                            try reader.skipValue()
+                        }
+                    }
+                    guard let __fastJSON_read_id = __fastJSON_slot_id.value else {
+                        throw DabbaEvents.FastJSONReader.unsupported()
+                    }
+                    self.id = __fastJSON_read_id
+                }
+            }
+            """
+        )
+        expand(
+            """
+            @FastJSON
+            enum Level: Int, Decodable {
+                case low = 1
+            }
+            """,
+            """
+            enum Level: Int, Decodable {
+                case low = 1
+            }
+
+            extension Level: DabbaEvents.FastJSONDecodable {
                 init(fastJSON reader: inout DabbaEvents.FastJSONReader) throws {
                     guard let value = Self(rawValue: try reader.decode(Self.RawValue.self)) else {
                         throw DabbaEvents.FastJSONReader.unsupported()

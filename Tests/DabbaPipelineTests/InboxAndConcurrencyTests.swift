@@ -170,4 +170,70 @@ struct InboxAndConcurrencyTests {
         }
         try await events.producer.close()
     }
+
+    @Test("a backlog is handled in inbox transactions of up to four batches, each event once, in order per partition")
+    func groupCommit() async throws {
+        let fixture = try PipelineFixture(partitions: 2, delays: [])
+        let inbox = RecordingInbox(try SQLiteInbox(path: ":memory:"))
+        let handled = Mutex<[Int: [Int]]>([:])
+        var pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        pipeline.on(OrderPlaced.self) { event, context in
+            handled.withLock { $0[Int(context.partition), default: []].append(event.amount) }
+        }
+        var configuration = fixture.configuration()
+        configuration.batchSize = 20
+        let events = try fixture.eventProducer()
+        // The whole backlog is on the topic before the pipeline starts, so fetches bring more than one batch.
+        for index in 0..<600 {
+            try await events.enqueue(OrderPlaced(orderID: "o-\(index % 5)", amount: index))
+        }
+        try await events.producer.flush()
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: fixture.topology, configuration: configuration, inbox: inbox,
+            logger: quietLogger
+        )
+        try await withRunning(runner) {
+            try await eventually("all are handled") { runner.metrics.handled.value == 600 }
+        }
+        let sizes = inbox.batchSizes.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 600, "every event in exactly one transaction")
+        #expect(sizes.allSatisfy { $0 <= 80 }, "a transaction took more than four batches: \(sizes)")
+        #expect(sizes.contains { $0 > 20 }, "fetched batches never joined a transaction: \(sizes)")
+        let amounts = handled.withLock { $0 }
+        #expect(amounts.values.map(\.count).reduce(0, +) == 600)
+        for (partition, values) in amounts {
+            #expect(values == values.sorted(), "partition \(partition) out of order")
+        }
+        #expect(runner.metrics.duplicates.value == 0)
+        try await events.producer.close()
+    }
+}
+
+/// An inbox that records how many events each transaction held.
+final class RecordingInbox: InboxStore {
+    let inner: SQLiteInbox
+    let batchSizes = Mutex<[Int]>([])
+
+    init(_ inner: SQLiteInbox) { self.inner = inner }
+
+    func processBatch(
+        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        let outcomes = try await inner.processBatch(group: group, eventIDs: eventIDs, beforeCommit: beforeCommit, body)
+        batchSizes.withLock { $0.append(eventIDs.count) }
+        return outcomes
+    }
+
+    func contains(group: String, eventID: String) async throws -> Bool {
+        try await inner.contains(group: group, eventID: eventID)
+    }
+
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        try await inner.withConnection(body)
+    }
+
+    func purge(olderThan age: Duration) async throws -> Int { try await inner.purge(olderThan: age) }
 }
