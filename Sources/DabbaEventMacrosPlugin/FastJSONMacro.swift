@@ -91,10 +91,10 @@ public struct FastJSONMacro: ExtensionMacro {
         let isLet: Bool
     }
 
-    /// The bodies of `init(fastJSON:)` and `encode(fastJSON:)` (nil when the type encodes itself).
+    /// The bodies of `init(fastJSON:)` and `encode(fastJSON:)` (the latter used only if ``declaresEncodable(_:)``).
     struct Generated {
         let decode: String
-        let encode: String?
+        let encode: String
     }
 
     /// Whether the declaration lists `Encodable`, `Codable` or `Event` among its inherited types (the encoder is only
