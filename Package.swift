@@ -102,20 +102,26 @@ let package = Package(
         ),
         // Test helpers shipped to users: the embedded-Kafka fixture, the pipeline harness, waits with readable
         // failures, and the persistent test broker.
+        // Child processes through posix_spawn (Foundation's Process.run() crashes now and then on Linux: see
+        // SpawnedProcess), for the CLI, the test helpers and the example drivers.
+        .target(name: "DabbaSpawn"),
         .target(
             name: "DabbaTesting",
             dependencies: [
-                "DabbaKafka", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaPipeline",
+                "DabbaKafka", "DabbaCatalog", "DabbaEvents", "DabbaInbox", "DabbaPipeline", "DabbaSpawn",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A PostgreSQL server for tests (a throwaway initdb cluster, or DABBA_TEST_POSTGRES_URL), apart from
         // DabbaTesting so that tests without PostgreSQL do not link libpq.
-        .target(name: "DabbaTestingPostgres", dependencies: ["DabbaTesting", "DabbaInbox", "DabbaInboxPostgres"]),
+        .target(
+            name: "DabbaTestingPostgres", dependencies: ["DabbaTesting", "DabbaInbox", "DabbaInboxPostgres", "DabbaSpawn"]
+        ),
         .target(
             name: "DabbaCLI",
             dependencies: [
                 "DabbaKafka",
+                "DabbaSpawn",
                 "DabbaCatalog",
                 "DabbaContracts",
                 "DabbaEvents",
@@ -169,6 +175,7 @@ let package = Package(
             name: "FoodDeliveryRuntime",
             dependencies: [
                 "FoodDeliveryDomain", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog",
+                "DabbaSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -212,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "DabbaCLITests",
             dependencies: [
-                "DabbaCLI", "DabbaKafka", "DabbaTesting", "dabba", "dabba-contract-fixture", "dabba-broken-contract-fixture",
+                "DabbaCLI", "DabbaKafka", "DabbaTesting", "DabbaSpawn", "dabba", "dabba-contract-fixture", "dabba-broken-contract-fixture",
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
@@ -220,7 +227,7 @@ let package = Package(
             name: "DabbaTestingTests",
             dependencies: [
                 "DabbaTesting", "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaKafka", "DabbaInbox",
-                "PaymentsFixtureEvents",
+                "DabbaSpawn", "PaymentsFixtureEvents",
             ]
         ),
         .testTarget(

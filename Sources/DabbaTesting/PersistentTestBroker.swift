@@ -1,6 +1,7 @@
 import DabbaKafka
-import Logging
+import DabbaSpawn
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -27,8 +28,7 @@ import Darwin
 ///
 /// (``unavailableMessage`` is a `String`, as `TestPostgres.unavailableMessage` is: DabbaTesting does not link Swift
 /// Testing, because the `dabba` CLI links it for `dabba bench`.)
-public final class PersistentTestBroker: @unchecked Sendable {
-    // @unchecked: `process` is only started in `start` and stopped under the `stopped` mutex.
+public final class PersistentTestBroker: Sendable {
 
     /// The noida-db executable, or nil when it is not installed.
     public static let binaryPath: String? = locateBinary()
@@ -52,11 +52,11 @@ public final class PersistentTestBroker: @unchecked Sendable {
     public let bootstrapServers: String
     /// How long the server took to accept connections.
     public let startupTime: Duration
-    private let process: Process
+    private let process: SpawnedProcess
     private let dataDirectory: URL
     private let stopped = Mutex(false)
 
-    private init(process: Process, port: Int, dataDirectory: URL, startupTime: Duration) {
+    private init(process: SpawnedProcess, port: Int, dataDirectory: URL, startupTime: Duration) {
         self.process = process
         self.bootstrapServers = "127.0.0.1:\(port)"
         self.dataDirectory = dataDirectory
@@ -65,7 +65,7 @@ public final class PersistentTestBroker: @unchecked Sendable {
 
     deinit {
         // Normally stopped by `with`; this only guards against a leaked server.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     /// Starts a server, runs `body` with it, and stops it, also when `body` throws.
@@ -96,20 +96,19 @@ public final class PersistentTestBroker: @unchecked Sendable {
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
             let logURL = dataDirectory.appendingPathComponent("server.log")
             _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-            let log = try FileHandle(forWritingTo: logURL)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [
-                "start", "--only", "kafka", "--kafka-port", String(port), "--host", "127.0.0.1",
-                "--data-dir", dataDirectory.path,
-            ]
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
             let clock = ContinuousClock()
             let began = clock.now
-            try runWithSignalsUnblocked(process)
-            try? log.close()
+            // Started with no signal blocked (SpawnedProcess): Swift's threads block SIGTERM, and noida-db started
+            // with that mask would ignore it and outlive its grace period.
+            let process = try SpawnedProcess(
+                executable: binary,
+                arguments: [
+                    "start", "--only", "kafka", "--kafka-port", String(port), "--host", "127.0.0.1",
+                    "--data-dir", dataDirectory.path,
+                ],
+                environment: ProcessInfo.processInfo.environment, standardOutput: .file(logURL.path),
+                standardError: nil
+            )
             let deadline = began.advanced(by: .seconds(20))
             while process.isRunning, clock.now < deadline, !acceptsConnections(port: port) {
                 try await Task.sleep(for: .milliseconds(10))
@@ -120,8 +119,8 @@ public final class PersistentTestBroker: @unchecked Sendable {
                     process: process, port: port, dataDirectory: dataDirectory, startupTime: clock.now - began
                 )
             }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            process.signal(SIGTERM)
+            _ = await process.waitForExit()
             try? FileManager.default.removeItem(at: dataDirectory)
             lastFailure = output
             // Lost the race for the port: try another one. Anything else is a real failure.
@@ -137,14 +136,14 @@ public final class PersistentTestBroker: @unchecked Sendable {
             return stopped
         }
         guard !alreadyStopped else { return }
-        if process.isRunning { process.terminate() }
+        process.signal(SIGTERM)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(5))
         while process.isRunning, clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        _ = await process.waitForExit()
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 
@@ -156,37 +155,22 @@ public final class PersistentTestBroker: @unchecked Sendable {
         }
         // The Python package ships the real server binary next to its module; the `noida-db` console script is a
         // Python wrapper that does not forward signals, so it is not what we launch.
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = [
-            "python3", "-c",
-            "import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), 'noida-db'))",
-        ]
-        let output = Pipe()
-        python.standardOutput = output
-        python.standardError = FileHandle.nullDevice
-        python.standardInput = FileHandle.nullDevice
-        do { try python.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        python.waitUntilExit()
-        guard python.terminationStatus == 0 else { return nil }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-noida-path-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        guard
+            let python = try? SpawnedProcess(
+                executable: "/usr/bin/env",
+                arguments: [
+                    "python3", "-c",
+                    "import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), 'noida-db'))",
+                ],
+                environment: ProcessInfo.processInfo.environment, standardOutput: .file(output.path),
+                standardError: .discard
+            ),
+            python.waitForExitBlocking() == 0, let data = FileManager.default.contents(atPath: output.path)
+        else { return nil }
         let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
-
-    /// Starts `process` with no signal blocked.
-    ///
-    /// Foundation's `Process` spawns the child with the calling thread's signal mask, and Swift's concurrency and
-    /// Dispatch threads block almost every signal (SIGTERM included): started from a test, noida-db would then
-    /// ignore SIGTERM and only SIGKILL could stop it (measured: it outlived the 5 s grace period every time). So the
-    /// calling thread's mask is cleared around the spawn and restored right after, with no suspension in between.
-    private static func runWithSignalsUnblocked(_ process: Process) throws {
-        var none = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
     }
 
     /// Whether a TCP connection to the loopback port succeeds (instant on loopback: refused or accepted).

@@ -1,3 +1,4 @@
+import DabbaSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -8,9 +9,7 @@ import Foundation
 
 /// An executable under test (a service, a CLI) running as a child process. Its output goes to temporary files, so
 /// a chatty process never blocks on a full pipe, and can be read while it runs.
-public final class TestProcess: @unchecked Sendable {
-    // @unchecked: `process` is started once in `init` and only read afterwards (Foundation's Process is safe for
-    // that); the output URLs are constants.
+public final class TestProcess: Sendable {
 
     /// How a finished process exited and what it printed.
     public struct Result: Sendable {
@@ -25,12 +24,14 @@ public final class TestProcess: @unchecked Sendable {
         public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
     }
 
-    /// The running process.
-    public let process = Process()
+    /// The child process (started with `posix_spawn`: see `SpawnedProcess`).
+    private let child: SpawnedProcess
     private let directory: URL
     private let stdoutURL: URL
     private let stderrURL: URL
-    private let exited: AsyncStream<Int32>
+
+    /// The process id.
+    public var processIdentifier: pid_t { child.processIdentifier }
 
     /// Finds an executable built next to the test bundle (`.build/debug` or whatever `--scratch-path` names).
     /// - Parameters:
@@ -84,36 +85,14 @@ public final class TestProcess: @unchecked Sendable {
         for output in [stdoutURL, stderrURL] where !FileManager.default.createFile(atPath: output.path, contents: nil) {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: output.path])
         }
-        process.executableURL = executable
-        process.arguments = arguments
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var variables = ProcessInfo.processInfo.environment
         for (name, value) in environment { variables[name] = value }
-        process.environment = variables
-        let output = try FileHandle(forWritingTo: stdoutURL)
-        process.standardOutput = output
-        // One handle for both: they share the file offset, so lines stay in the order written.
-        process.standardError = mergeStandardError ? output : try FileHandle(forWritingTo: stderrURL)
-        let (exited, continuation) = AsyncStream<Int32>.makeStream()
-        self.exited = exited
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        if let input {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            try process.run()
-            // Written from a thread of its own: a large input must not block the test while the process reads it.
-            let writer = pipe.fileHandleForWriting
-            Thread.detachNewThread {
-                try? writer.write(contentsOf: input)
-                try? writer.close()
-            }
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
+        child = try SpawnedProcess(
+            executable: executable.path, arguments: arguments, environment: variables,
+            workingDirectory: workingDirectory?.path, input: input, standardOutput: .file(stdoutURL.path),
+            // Merged: one file description for both, so lines stay in the order written.
+            standardError: mergeStandardError ? nil : .file(stderrURL.path)
+        )
     }
 
     /// Standard output so far.
@@ -128,12 +107,12 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     /// Whether the process still runs.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { child.isRunning }
 
     /// Sends a signal (SIGTERM by default).
     /// - Parameter number: The signal.
     public func signal(_ number: Int32 = SIGTERM) {
-        kill(process.processIdentifier, number)
+        child.signal(number)
     }
 
     /// Waits for the process to exit.
@@ -142,11 +121,8 @@ public final class TestProcess: @unchecked Sendable {
     /// - Throws: ``WaitTimeout`` (after SIGKILL) when it outlives the limit, with its standard error.
     public func waitForExit(timeLimit: Duration = .seconds(90)) async throws -> Result {
         let code = await withTaskGroup(of: Int32?.self) { group in
-            let exited = self.exited
-            group.addTask {
-                for await code in exited { return code }
-                return nil
-            }
+            let child = self.child
+            group.addTask { await child.waitForExit() }
             group.addTask {
                 try? await Task.sleep(for: timeLimit)
                 return nil
@@ -156,16 +132,16 @@ public final class TestProcess: @unchecked Sendable {
             return first
         }
         guard let code else {
-            kill(process.processIdentifier, SIGKILL)
+            child.signal(SIGKILL)
             throw WaitTimeout(
-                "\(process.executableURL?.lastPathComponent ?? "process") \(process.arguments ?? []) did not exit within \(timeLimit); stderr: \(stderr)"
+                "\(URL(fileURLWithPath: child.executable).lastPathComponent) \(child.arguments) did not exit within \(timeLimit); stderr: \(stderr)"
             )
         }
         return Result(exitCode: code, stdout: stdout, stderr: stderr)
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        child.signal(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 }

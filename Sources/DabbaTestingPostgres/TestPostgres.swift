@@ -1,5 +1,6 @@
 import DabbaInbox
 import DabbaInboxPostgres
+import DabbaSpawn
 import DabbaTesting
 import Foundation
 
@@ -347,52 +348,25 @@ private struct Cluster: Sendable {
     }
 
     /// Runs a program to completion with stdin from /dev/null and stdout and stderr into the file `output`, in
-    /// `directory` (through `/bin/sh`), with no signal blocked, and returns its exit status (128 + the signal if a
-    /// signal ended it).
+    /// `directory`, and returns its exit status (128 + the signal if a signal ended it).
     ///
-    /// Not Foundation's `Process`: on Linux it learns that a child exited when a socket it passes to the child is
-    /// closed, and the server that `pg_ctl start` leaves running inherits that socket, so `pg_ctl start` would
-    /// never be seen to finish. (`Process` also passes on the calling thread's signal mask, and Swift's
-    /// concurrency threads block most signals.)
+    /// Through `SpawnedProcess`, not Foundation's `Process`: on Linux that one learns that a child exited when a
+    /// socket it passes to the child is closed, and the server that `pg_ctl start` leaves running inherits that
+    /// socket, so `pg_ctl start` would never be seen to finish.
     private static func spawnAndWait(_ arguments: [String], output: String, directory: String) async throws -> Int32 {
-        #if canImport(Darwin)
-        var actions: posix_spawn_file_actions_t? = nil
-        var attributes: posix_spawnattr_t? = nil
-        #else
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        // `sh` changes directory (posix_spawn_file_actions_addchdir_np is not in every libc's Swift overlay).
-        let command = ["/bin/sh", "-c", #"cd "$0" && exec "$@""#, directory] + arguments
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
-        guard spawned == 0 else {
-            throw TestPostgresError("could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
+        guard let program = arguments.first else { throw TestPostgresError("no program to run") }
+        let process: SpawnedProcess
+        do {
+            process = try SpawnedProcess(
+                executable: program, arguments: Array(arguments.dropFirst()),
+                environment: ProcessInfo.processInfo.environment, workingDirectory: directory,
+                standardOutput: .file(output), standardError: nil
+            )
+        } catch {
+            throw TestPostgresError("could not start \(program): \(error)")
         }
-        let child = pid
-        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            // waitpid blocks: not on the cooperative pool.
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-                continuation.resume(returning: status)
-            }
-        }
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        let status = await process.waitForExit() ?? -1
+        return process.wasKilledBySignal ? 128 + status : status
     }
 
     /// The user to run the server as: nil unless the tests run as root (PostgreSQL refuses root).

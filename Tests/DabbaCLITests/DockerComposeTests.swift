@@ -1,3 +1,4 @@
+import DabbaSpawn
 import Foundation
 import Testing
 
@@ -17,16 +18,14 @@ struct DockerComposeTests {
             Issue.record("docker-compose is not installed: run `make deps` (Debian package docker-compose)")
             return (-1, "")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-f", composeFile] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-compose-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = try SpawnedProcess(
+            executable: tool, arguments: ["-f", composeFile] + arguments,
+            environment: ProcessInfo.processInfo.environment, standardOutput: .file(output.path), standardError: nil
+        )
+        let status = process.waitForExitBlocking()
+        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     @Test("the file is valid Compose and declares Kafka, the topics job, five services and the optional profiles")

@@ -13,7 +13,7 @@ struct TypedBrokerTests {
             environment: [:]
         )
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: file.path) {
-            if !broker.process.isRunning { break }
+            if !broker.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let contents = try #require(

@@ -1,8 +1,10 @@
+import DabbaSpawn
 import Foundation
 
 /// A food-delivery service running as a child process, its output in a log file.
 public final class ServiceProcess: @unchecked Sendable {
-    // @unchecked: `process` is only touched through Process's own thread-safe API (run, isRunning, pid, status).
+    // @unchecked: `process` is replaced only by `restart()`, which the driver calls from the one task that manages
+    // this service; everything else goes through SpawnedProcess's own thread-safe API.
     /// The executable name (`food-orders`).
     public let name: String
     /// The log file (standard output and error).
@@ -10,7 +12,7 @@ public final class ServiceProcess: @unchecked Sendable {
     /// The arguments it was started with.
     public let arguments: [String]
     private let executable: URL
-    private var process: Process
+    private var process: SpawnedProcess
 
     /// Starts a service.
     /// - Parameters:
@@ -23,26 +25,20 @@ public final class ServiceProcess: @unchecked Sendable {
         self.arguments = arguments
         self.logPath = logPath
         executable = try Self.locate(name)
-        process = Process()
-        try start()
+        process = try Self.start(executable, arguments, logPath: logPath, name: name)
     }
 
-    private func start() throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+    private static func start(
+        _ executable: URL, _ arguments: [String], logPath: String, name: String
+    ) throws -> SpawnedProcess {
+        do {
+            return try SpawnedProcess(
+                executable: executable.path, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                standardOutput: .appending(logPath), standardError: nil
+            )
+        } catch {
+            throw ServiceProcessError(message: "cannot start \(name): \(error)")
         }
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw ServiceProcessError(message: "cannot write \(name)'s log file \(logPath)")
-        }
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
     }
 
     /// The process id.
@@ -54,13 +50,13 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Sends a signal.
     /// - Parameter signal: `SIGTERM`, `SIGKILL`, …
     public func send(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.signal(signal)
     }
 
     /// Starts it again with the same arguments (after it exited or was killed).
     /// - Throws: When it cannot start.
     public func restart() throws {
-        try start()
+        process = try Self.start(executable, arguments, logPath: logPath, name: name)
     }
 
     /// Waits until it exits.
@@ -71,14 +67,13 @@ public final class ServiceProcess: @unchecked Sendable {
         let deadline = clock.now.advanced(by: timeout)
         while process.isRunning {
             if clock.now >= deadline {
-                kill(process.processIdentifier, SIGKILL)
-                // Polled, not waitUntilExit(): no blocking call on the cooperative pool.
-                while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+                process.signal(SIGKILL)
+                _ = await process.waitForExit()
                 return -1
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return process.terminationStatus
+        return process.exitStatus ?? -1
     }
 
     /// Stops it gracefully (SIGTERM), killing it after the timeout.

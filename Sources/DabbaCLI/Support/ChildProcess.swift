@@ -1,3 +1,4 @@
+import DabbaSpawn
 import Foundation
 
 /// A finished child process: its exit status and what it printed.
@@ -42,36 +43,22 @@ enum ChildProcess {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: output.path])
         }
 
-        let process = Process()
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
-        }
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var variables = ProcessInfo.processInfo.environment
         for (name, value) in environment { variables[name] = value }
-        process.environment = variables
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = passesStandardError ? FileHandle.standardError : try FileHandle(forWritingTo: stderrURL)
-        let (exited, continuation) = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished in
-            continuation.yield(finished.terminationStatus)
-            continuation.finish()
-        }
+        // A name is looked up in PATH by env(1), as a shell would.
+        let program = executable.contains("/") ? executable : "/usr/bin/env"
+        let process: SpawnedProcess
         do {
-            try process.run()
+            process = try SpawnedProcess(
+                executable: program, arguments: executable.contains("/") ? arguments : [executable] + arguments,
+                environment: variables, workingDirectory: workingDirectory?.path,
+                standardOutput: .file(stdoutURL.path), standardError: passesStandardError ? .inherit : .file(stderrURL.path)
+            )
         } catch {
-            throw CLIError("cannot run \(executable): \(error.localizedDescription)")
+            throw CLIError("cannot run \(executable): \(error)")
         }
         let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in exited { return status }
-                return nil
-            }
+            group.addTask { await process.waitForExit() }
             group.addTask {
                 try? await Task.sleep(for: timeLimit)
                 return nil
@@ -81,7 +68,7 @@ enum ChildProcess {
             return first
         }
         guard let status else {
-            process.terminate()
+            process.signal(SIGTERM)
             throw CLIError(
                 "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeLimit); stopped it")
         }

@@ -75,8 +75,8 @@ final class RunningDabba: Sendable {
         )
     }
 
-    /// The process.
-    var process: Process { running.process }
+    /// Whether it still runs.
+    var isRunning: Bool { running.isRunning }
     /// Standard output so far.
     var stdout: String { running.stdout }
     /// Standard error so far.
