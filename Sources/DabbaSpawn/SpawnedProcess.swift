@@ -91,6 +91,12 @@ public final class SpawnedProcess: Sendable {
         if let input, let writeEnd = inputPipe?.write {
             // From a thread of its own: a large input must not block the caller while the child reads it.
             Thread.detachNewThread {
+                // A child that exits without reading everything must not kill this process with SIGPIPE: blocked
+                // on this thread (which the signal is directed to), the write fails with EPIPE instead.
+                var pipeSignal = sigset_t()
+                sigemptyset(&pipeSignal)
+                sigaddset(&pipeSignal, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
                 input.withUnsafeBytes { bytes in
                     var offset = 0
                     while offset < bytes.count, let base = bytes.baseAddress {

@@ -60,6 +60,14 @@ struct SpawnedProcessTests {
         #expect(result.output.contains("SigBlk:\t0000000000000000"), "\(result.output)")
     }
 
+    @Test("a child that exits without reading its input does not take this process down (no SIGPIPE)")
+    func unreadInput() async throws {
+        let result = try await Self.shell("exit 0", input: Data(repeating: 0x61, count: 4 << 20))
+        #expect(result.status == 0)
+        // The writer thread has hit the closed pipe by now (or soon): this process is still here to check.
+        try await Task.sleep(for: .milliseconds(100))
+    }
+
     @Test("a signal ends it: the signal's number, and isRunning turns false")
     func killed() async throws {
         let process = try SpawnedProcess(
