@@ -219,48 +219,40 @@ public struct FastJSONReader {
         }
     }
 
+    /// Steps over a `null` at the position; false (and nothing read) for any other value.
+    private mutating func skipNull() -> Bool {
+        guard input.isNull(at: position) else { return false }
+        position += 4
+        return true
+    }
+
     /// Reads an optional value: nil for `null` (an absent key is the conformance's business).
     public mutating func decodeIfPresent<T: Decodable>(_ type: T.Type) throws -> T? {
-        if input.isNull(at: position) {
-            position += 4
-            return nil
-        }
+        if skipNull() { return nil }
         return try decode(type)
     }
 
     /// Reads an optional string: nil for `null`.
     public mutating func decodeIfPresent(_ type: String.Type) throws -> String? {
-        if input.isNull(at: position) {
-            position += 4
-            return nil
-        }
+        if skipNull() { return nil }
         return try decode(type)
     }
 
     /// Reads an optional integer: nil for `null`.
     public mutating func decodeIfPresent(_ type: Int.Type) throws -> Int? {
-        if input.isNull(at: position) {
-            position += 4
-            return nil
-        }
+        if skipNull() { return nil }
         return try decode(type)
     }
 
     /// Reads an optional Boolean: nil for `null`.
     public mutating func decodeIfPresent(_ type: Bool.Type) throws -> Bool? {
-        if input.isNull(at: position) {
-            position += 4
-            return nil
-        }
+        if skipNull() { return nil }
         return try decode(type)
     }
 
     /// Reads an optional value of a type that reads itself: nil for `null`.
     public mutating func decodeIfPresent<T: FastJSONDecodable>(_ type: T.Type) throws -> T? {
-        if input.isNull(at: position) {
-            position += 4
-            return nil
-        }
+        if skipNull() { return nil }
         return try T(fastJSON: &self)
     }
 

@@ -41,15 +41,7 @@ extension KafkaConsumer {
     public func nextMessages(upTo maxCount: Int = 1024) async throws -> [KafkaMessage]? {
         guard let first = try await nextMessage() else { return nil }
         var messages = [first]
-        let cursor = self.cursor
-        guard let batch = cursor.batch else { return messages }
-        let currentEpoch = callbacks.epoch.load(ordering: .relaxed)
-        while messages.count < maxCount, cursor.index < batch.count {
-            let current = cursor.index
-            cursor.index = current + 1
-            if batch.epoch != currentEpoch, callbacks.isStale(batch, current) { continue }
-            messages.append(KafkaMessage(batch: batch, index: current))
-        }
+        takeFromCurrentBatch(upTo: maxCount, into: &messages)
         return messages
     }
 
@@ -67,17 +59,23 @@ extension KafkaConsumer {
             cursor.batch = ready
             cursor.index = 0
         }
-        guard let batch = cursor.batch else { return [] }
-        let currentEpoch = callbacks.epoch.load(ordering: .relaxed)
         var messages: [KafkaMessage] = []
+        takeFromCurrentBatch(upTo: maxCount, into: &messages)
+        if !messages.isEmpty { inHandler.store(true, ordering: .releasing) }
+        return messages
+    }
+
+    /// Appends the current fetch batch's next messages until `messages` holds `maxCount`, skipping stale ones.
+    private func takeFromCurrentBatch(upTo maxCount: Int, into messages: inout [KafkaMessage]) {
+        let cursor = self.cursor
+        guard let batch = cursor.batch else { return }
+        let currentEpoch = callbacks.epoch.load(ordering: .relaxed)
         while messages.count < maxCount, cursor.index < batch.count {
             let current = cursor.index
             cursor.index = current + 1
             if batch.epoch != currentEpoch, callbacks.isStale(batch, current) { continue }
             messages.append(KafkaMessage(batch: batch, index: current))
         }
-        if !messages.isEmpty { inHandler.store(true, ordering: .releasing) }
-        return messages
     }
 
     func nextMessage() async throws -> KafkaMessage? {
