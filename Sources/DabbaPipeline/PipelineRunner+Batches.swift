@@ -28,9 +28,7 @@ extension PipelineRunner {
         let outcomes = try await inbox.processBatch(
             group: pipeline.groupID, eventIDs: candidates.map(\.id), beforeCommit: Self.emitsAcknowledged
         ) { index, transaction in
-            let (error, latency) = await invoke(candidates[index], database: transaction)
-            tally.latency.observe(latency)
-            if let error {
+            if let error = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
                 failures.withLock { $0[index] = error }
                 throw error
             }

@@ -375,9 +375,7 @@ public final class PipelineRunner: Service, Sendable {
                 metrics.ignored.increment()
                 return
             }
-            let (error, latency) = await invoke(decoded, database: nil)
-            tally.latency.observe(latency)
-            if let error {
+            if let error = await invoke(decoded, database: nil, latency: &tally.latency) {
                 try await routeFailure(message, error: error, attempt: Self.attempt(of: message), eventType: decoded.eventType)
             } else {
                 tally.handled += 1
@@ -404,43 +402,46 @@ public final class PipelineRunner: Service, Sendable {
         )
     }
 
-    /// Calls the middleware chain and handler with in-place retries; returns the final error (nil on success) and the
-    /// time the calls took.
+    /// Calls the middleware chain and handler with in-place retries; returns the final error (nil on success).
+    /// - Parameter latency: Gathers each call's duration (one observation per attempt, backoff not included).
     func invoke(
         _ decoded: DecodedEvent,
-        database: (any InboxTransaction)?
-    ) async -> (error: (any Error)?, latency: Duration) {
+        database: (any InboxTransaction)?,
+        latency: inout HistogramSample
+    ) async -> (any Error)? {
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
         )
         let chain = self.chain
         let clock = ContinuousClock()
-        let start = clock.now
         for inPlace in 1...configuration.retry.inPlaceAttempts {
+            let start = clock.now
             do {
                 try await chain(decoded, context)
-                return (nil, clock.now - start)
+                latency.observe(clock.now - start)
+                return nil
             } catch {
+                latency.observe(clock.now - start)
                 guard FailureKind(error) == .transient, inPlace < configuration.retry.inPlaceAttempts else {
-                    return (error, clock.now - start)
+                    return error
                 }
                 metrics.retriedInPlace.increment()
                 context.logger.info("transient failure, retrying in place (\(inPlace)): \(error)")
                 try? await Task.sleep(for: configuration.retry.backoff(after: inPlace))
                 // The next attempt starts from a clean slate: what this one wrote is undone, not added to.
                 if let database {
-                    do { try database.discardWrites() } catch { return (error, clock.now - start) }
+                    do { try database.discardWrites() } catch { return error }
                 }
             }
         }
-        return (nil, clock.now - start)
+        return nil
     }
 
-    /// Calls the handler (see ``invoke(_:database:)``), recording its latency; returns the final error, if any.
+    /// Calls the handler (see ``invoke(_:database:latency:)``), recording its latency; returns the final error, if any.
     func invokeRecorded(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> (any Error)? {
-        let (error, latency) = await invoke(decoded, database: database)
-        metrics.handlerLatency.observe(latency)
-        return error
+        var latency = HistogramSample(for: metrics.handlerLatency)
+        defer { metrics.handlerLatency.record(latency) }
+        return await invoke(decoded, database: database, latency: &latency)
     }
 
     /// Decodes a record (or takes the result decoded ahead for it).
