@@ -28,6 +28,40 @@ public enum EventID {
         return format(high: high, low: low)
     }
 
+    /// The namespace of Dabba's name-based ids (a fixed random UUID).
+    static let namespace: [UInt8] = [
+        0xE4, 0x51, 0xA5, 0x22, 0xB3, 0xB6, 0x47, 0xEF, 0xA7, 0x86, 0x6D, 0x6B, 0x09, 0x37, 0x8D, 0x17,
+    ]
+
+    /// A name-based id (RFC 9562 UUID version 5, SHA-1) derived from `parts`: the same parts always give the same
+    /// id, so an event emitted again when its cause is processed again carries the id it had the first time, and
+    /// every downstream inbox skips the repeat.
+    ///
+    /// The parts are joined with a separator that cannot occur inside them unnoticed (each part is prefixed with its
+    /// UTF-8 length), so `["a", "bc"]` and `["ab", "c"]` give different ids.
+    /// - Parameter parts: What identifies the event (for an emitted event: the consumer group, the causing event's
+    ///   id, the emitted type and the emission's ordinal or discriminator).
+    /// - Returns: The 36-character id in lowercase text.
+    public static func derived(from parts: [String]) -> String {
+        let name = parts.flatMap { part in Array("\(part.utf8.count):".utf8) + Array(part.utf8) }
+        return derived(namespace: namespace, name: name)
+    }
+
+    /// A version 5 UUID of `name` in `namespace` (RFC 9562 section 5.5).
+    static func derived(namespace: [UInt8], name: [UInt8]) -> String {
+        var hash = SHA1()
+        hash.update(namespace)
+        hash.update(name)
+        let digest = hash.finish()
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<8 { high = high << 8 | UInt64(digest[index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(digest[index]) }
+        high = (high & ~0xF000) | 0x5000
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return format(high: high, low: low)
+    }
+
     /// SplitMix64's output function: a bijection, so distinct inputs give distinct outputs.
     private static func mix(_ value: UInt64) -> UInt64 {
         var z = value

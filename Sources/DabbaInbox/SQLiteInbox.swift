@@ -5,8 +5,9 @@ import Synchronization
 /// own state tables, so a handler's writes and the inbox mark commit together.
 ///
 /// The database runs in WAL mode. `synchronous=NORMAL` (the default here) survives a crash of the process; choose
-/// ``Durability/full`` to also survive power loss at the cost of an fsync per batch. Statements run on the calling
-/// task: they are short, and batches amortize the commit.
+/// ``Durability/full`` to also survive power loss at the cost of an fsync per batch. Every operation, the handlers'
+/// statements inside a batch included, runs on the store's own thread, never on Swift's cooperative pool: a slow
+/// disk or a long statement blocks no other task of the process.
 ///
 /// The inbox table has one b-tree, keyed by (group, event id): recording an event is one insert. Retention
 /// (``purge(olderThan:)``, hourly in a `PipelineService`) walks that key in chunks instead of keeping a second index
@@ -30,6 +31,8 @@ public final class SQLiteInbox: InboxStore {
     /// Removes a claim whose handler failed.
     private let unclaim = StatementHandle("DELETE FROM dabba_inbox WHERE group_id = ?1 AND event_id = ?2")
     private let lock = AsyncLock()
+    /// Where the blocking SQLite calls run, handlers' statements included: off the cooperative pool.
+    private let executor: DatabaseExecutor
     /// The database file.
     public let path: String
 
@@ -67,19 +70,36 @@ public final class SQLiteInbox: InboxStore {
             PRAGMA mmap_size=268435456;
             """
         )
+        // Last: a failed open above starts no thread.
+        executor = DatabaseExecutor(name: "dabba.sqlite")
     }
+
+    deinit { executor.shutdown() }
 
     /// Runs statements outside any event (schema migrations for the service's own tables, reads for reports).
     /// - Parameter body: Work with the database.
     /// - Returns: What `body` returns.
     @discardableResult
     public func withDatabase<Result>(_ body: (InboxTransaction) throws -> Result) async throws -> Result {
-        await lock.acquire()
-        defer { lock.release() }
-        return try body(SQLiteTransaction(connection: connection))
+        try await executor.run {
+            await lock.acquire()
+            defer { lock.release() }
+            return try body(SQLiteTransaction(connection: connection))
+        }
     }
 
     public func processBatch(
+        group: String,
+        eventIDs: [String],
+        beforeCommit: () async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        try await executor.run {
+            try await processBatchOnExecutor(group: group, eventIDs: eventIDs, beforeCommit: beforeCommit, body)
+        }
+    }
+
+    private func processBatchOnExecutor(
         group: String,
         eventIDs: [String],
         beforeCommit: () async throws -> Void,
@@ -143,11 +163,11 @@ public final class SQLiteInbox: InboxStore {
 
 
     public func contains(group: String, eventID: String) async throws -> Bool {
-        await lock.acquire()
-        defer { lock.release() }
-        return try !connection.query(
-            "SELECT 1 FROM dabba_inbox WHERE group_id = ? AND event_id = ?", [.text(group), .text(eventID)]
-        ).isEmpty
+        try await withDatabase { database in
+            try !database.query(
+                "SELECT 1 FROM dabba_inbox WHERE group_id = ? AND event_id = ?", [.text(group), .text(eventID)]
+            ).isEmpty
+        }
     }
 
     /// Rows examined per purge step; the pipeline gets the connection back between steps.
@@ -170,6 +190,12 @@ public final class SQLiteInbox: InboxStore {
     /// Deletes expired rows among the `purgeChunk` keys after `after`; returns how many, and the chunk's last key
     /// (nil when the table ends within this chunk).
     private func purgeStep(
+        after: (group: String, event: String)?, cutoff: Int64
+    ) async throws -> (deleted: Int, last: (group: String, event: String)?) {
+        try await executor.run { try await purgeStepOnExecutor(after: after, cutoff: cutoff) }
+    }
+
+    private func purgeStepOnExecutor(
         after: (group: String, event: String)?, cutoff: Int64
     ) async throws -> (deleted: Int, last: (group: String, event: String)?) {
         await lock.acquire()

@@ -33,9 +33,10 @@ import DabbaInbox
 /// ## Threads
 /// libpq blocks the calling thread. The inbox's own statements (`BEGIN`, the mark, savepoints, `COMMIT`, where
 /// waits for other instances happen) and the ``withDatabase(_:)`` body run on the connection's own serial
-/// `DispatchQueue`, not on Swift's cooperative pool. The handler's statements run on the handler's task, because
-/// ``InboxTransaction`` is synchronous: keep them short, and avoid having them wait on rows that other instances
-/// hold for long. The connection is used by one operation at a time: operations on one `PostgresInbox` wait for
+/// `DispatchQueue`, not on Swift's cooperative pool. A batch runs on the store's own thread (a task executor the
+/// batch prefers), handlers included, so their synchronous statements through ``InboxTransaction`` block that
+/// thread and never the cooperative pool; still avoid having them wait on rows that other instances hold for long,
+/// since the batch waits with them. The connection is used by one operation at a time: operations on one `PostgresInbox` wait for
 /// each other, so open one `PostgresInbox` per concurrent worker.
 ///
 /// ## Connection failures
@@ -45,6 +46,9 @@ import DabbaInbox
 public final class PostgresInbox: InboxStore {
     private let connection: PostgresConnection
     private let lock = AsyncLock()
+    /// Where a batch runs, handlers included, so their synchronous statements block this thread and not the
+    /// cooperative pool.
+    private let executor: DatabaseExecutor
 
     /// Connects (blocking the calling thread while it does) and creates the inbox table if it is missing:
     /// `dabba_inbox (group_id text, event_id text, processed_at timestamptz DEFAULT now(),
@@ -58,7 +62,11 @@ public final class PostgresInbox: InboxStore {
     public init(connectionString: String) throws {
         connection = try PostgresConnection(connectionString: connectionString)
         try Self.createSchema(connection)
+        // Last: a failed connection starts no thread.
+        executor = DatabaseExecutor(name: "dabba.postgres")
     }
+
+    deinit { executor.shutdown() }
 
     private static func createSchema(_ connection: PostgresConnection) throws {
         do {
@@ -132,6 +140,17 @@ public final class PostgresInbox: InboxStore {
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         guard !eventIDs.isEmpty else { return [] }
+        return try await executor.run {
+            try await processBatchOnExecutor(group: group, eventIDs: eventIDs, beforeCommit: beforeCommit, body)
+        }
+    }
+
+    private func processBatchOnExecutor(
+        group: String,
+        eventIDs: [String],
+        beforeCommit: () async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
         await lock.acquire()
         defer { lock.release() }
         _ = try await connection.run { connection in try connection.reconnectingOnce { try $0.command("BEGIN") } }

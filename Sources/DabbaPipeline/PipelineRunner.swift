@@ -84,6 +84,9 @@ public final class PipelineRunner: Service, Sendable {
                 .configuration, "the per-key order guard keeps its queues in the inbox database: configure an inbox"
             )
         }
+        if let refusal = Self.refusal(of: configuration, hasInbox: inbox != nil) {
+            throw PipelineError(.configuration, refusal)
+        }
         self.inbox = inbox
         self.schemas = schemas
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
@@ -135,6 +138,31 @@ public final class PipelineRunner: Service, Sendable {
         emitter = Emitter(events: events, transactional: configuration.exactlyOnce)
         decoder = EventDecoder(registry: pipeline.registry)
         metrics.registerLag { [consumer] in consumer.lag }
+    }
+
+    /// Why a configuration cannot run as asked, or nil: combinations that would silently not do what they say.
+    /// - Parameters:
+    ///   - configuration: The runtime settings.
+    ///   - hasInbox: Whether an inbox is configured.
+    /// - Returns: The reason, naming the options involved.
+    public static func refusal(of configuration: PipelineConfiguration, hasInbox: Bool) -> String? {
+        if configuration.exactlyOnce, hasInbox {
+            // The inbox database and the Kafka transaction would commit separately: if the Kafka commit failed after
+            // the database's, the re-read batch would be skipped as processed and its emitted events never sent.
+            return "exactly-once (--exactly-once) with an inbox is refused: the inbox database and the Kafka "
+                + "transaction cannot commit atomically, so a failed Kafka commit would leave events recorded as "
+                + "processed whose emitted events were aborted. Use --exactly-once with --inbox none when the "
+                + "handlers' state lives in Kafka, or keep the inbox without --exactly-once: the handlers' database "
+                + "writes commit with the inbox mark, and emitted events carry ids derived from their cause, so "
+                + "downstream inboxes apply each once"
+        }
+        if case .key = configuration.concurrency.kind, hasInbox {
+            // One inbox transaction per batch runs its handlers in order: per-key concurrency would be ignored.
+            return "per-key concurrency (--concurrency key:N) with an inbox is refused: a batch's handlers run in "
+                + "one inbox transaction, one after the other, so the setting would have no effect. Use "
+                + "--concurrency key:N with --inbox none, or more partitions for more parallelism with the inbox"
+        }
+        return nil
     }
 
     /// Whether the member is running and healthy (for the health endpoint).
@@ -409,12 +437,15 @@ public final class PipelineRunner: Service, Sendable {
         database: (any InboxTransaction)?,
         latency: inout HistogramSample
     ) async -> (any Error)? {
+        let emissions = EmissionCounter()
         let context = EventContext(
-            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
+            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter,
+            emissions: emissions
         )
         let chain = self.chain
         let clock = ContinuousClock()
         for inPlace in 1...configuration.retry.inPlaceAttempts {
+            emissions.reset()
             let start = clock.now
             do {
                 try await chain(decoded, context)

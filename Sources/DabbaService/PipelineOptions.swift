@@ -1,4 +1,5 @@
 import ArgumentParser
+import DabbaKafka
 import DabbaPipeline
 import Foundation
 
@@ -9,12 +10,12 @@ import Foundation
 /// --catalog DIR                  the Topics/ catalog (default: $DABBA_CATALOG or ./Topics)
 /// --group ID                     override the pipeline's consumer group
 /// --instance-id ID               static member id; also names the inbox file and the transactional id (default: default)
-/// --concurrency partition|key:N  per-partition order (default) or N keys in parallel per partition
+/// --concurrency partition|key:N  per-partition order (default) or N keys in parallel per partition (needs --inbox none)
 /// --metrics-port N               health, readiness and Prometheus metrics (0: any free port; -1: off)
 /// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance-id>.sqlite;
 ///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
-/// --exactly-once                 consume-transform-produce in Kafka transactions
+/// --exactly-once                 consume-transform-produce in Kafka transactions (needs --inbox none)
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
@@ -38,7 +39,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     public var instanceID: String?
 
     /// Concurrency mode.
-    @Option(help: "partition (order per partition) or key:N (N keys in parallel per partition).")
+    @Option(help: "partition (order per partition) or key:N (N keys in parallel per partition; needs --inbox none).")
     public var concurrency: String = "partition"
 
     /// Metrics port.
@@ -56,10 +57,10 @@ public struct PipelineOptions: ParsableArguments, Sendable {
 
     /// Inbox retention.
     @Option(name: .customLong("inbox-retention"), help: "How long inbox entries are kept, e.g. 7d, 12h (default 7d).")
-    public var inboxRetention: String = "7d"
+    public var inboxRetention: String?
 
     /// Exactly-once mode.
-    @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions (needs --instance-id).")
+    @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions (needs --instance-id and --inbox none).")
     public var exactlyOnce = false
 
     /// Per-key order guard.
@@ -109,8 +110,9 @@ public struct PipelineOptions: ParsableArguments, Sendable {
 
     /// The inbox retention as a duration.
     public func resolvedRetention() throws -> Duration {
-        guard let duration = parseDuration(inboxRetention) else {
-            throw ValidationError("--inbox-retention must look like 30m, 12h or 7d, not '\(inboxRetention)'")
+        let text = inboxRetention ?? "7d"
+        guard let duration = parseDuration(text) else {
+            throw ValidationError("--inbox-retention must look like 30m, 12h or 7d, not '\(text)'")
         }
         return duration
     }
@@ -120,6 +122,15 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedRetention()
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be -1 (off), 0 (any free port) or a port number, not \(metricsPort)")
+        }
+        if inbox == "none", inboxRetention != nil {
+            throw ValidationError("--inbox-retention applies to an inbox, and --inbox is none: drop one of them")
+        }
+        var requested = PipelineConfiguration(client: ClientConfiguration(bootstrapServers: []))
+        requested.exactlyOnce = exactlyOnce
+        requested.concurrency = try resolvedConcurrency()
+        if let refusal = PipelineRunner.refusal(of: requested, hasInbox: inbox != "none") {
+            throw ValidationError(refusal)
         }
         if exactlyOnce, instanceID?.isEmpty ?? true {
             throw ValidationError(

@@ -133,6 +133,29 @@ struct InboxAndConcurrencyTests {
         try await events.producer.close()
     }
 
+    @Test("per-key concurrency and exactly-once are refused with an inbox instead of being silently ignored")
+    func refusedWithInbox() throws {
+        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let pipeline = Pipeline(service: "orders", groupID: fixture.group)
+        var perKey = fixture.configuration()
+        perKey.concurrency = .perKey(maxInFlight: 4)
+        var exactlyOnce = fixture.configuration()
+        exactlyOnce.exactlyOnce = true
+        exactlyOnce.instanceID = "one"
+        for configuration in [perKey, exactlyOnce] {
+            #expect(throws: PipelineError.self) {
+                _ = try PipelineRunner(
+                    pipeline: pipeline, topology: fixture.topology, configuration: configuration,
+                    inbox: try SQLiteInbox(path: ":memory:"), logger: quietLogger
+                )
+            }
+            // Without an inbox both are fine.
+            _ = try PipelineRunner(
+                pipeline: pipeline, topology: fixture.topology, configuration: configuration, logger: quietLogger
+            )
+        }
+    }
+
     @Test("per-key concurrency: keys of one partition run in parallel, each key stays in order")
     func perKeyConcurrency() async throws {
         let fixture = try PipelineFixture(partitions: 1, delays: [])

@@ -95,6 +95,22 @@ struct ServiceExecutableTests {
         #expect(process.lines.joined().contains("--concurrency must be 'partition' or 'key:N'"))
     }
 
+    @Test(
+        "--exactly-once and --concurrency key:N with the (default) inbox stop the service at start, naming the fix",
+        arguments: [
+            (["--exactly-once", "--instance-id", "one"], "exactly-once (--exactly-once) with an inbox is refused"),
+            (["--concurrency", "key:4"], "per-key concurrency (--concurrency key:N) with an inbox is refused"),
+        ]
+    )
+    func refusedWithInbox(options: [String], message: String) async throws {
+        let setup = try Setup()
+        let process = try FixtureProcess(executable: "dabba-service-fixture", arguments: setup.arguments(options))
+        #expect(try await process.waitForExit() != 0)
+        let output = process.lines.joined(separator: " ")
+        #expect(output.contains(message), "\(output)")
+        #expect(output.contains("--inbox none"), "\(output)")
+    }
+
     @Test("a second process on the same SQLite inbox stops at start, naming the file and --instance-id")
     func sharedSQLiteInbox() async throws {
         let setup = try Setup()

@@ -72,7 +72,7 @@ struct DeliveryService: AsyncParsableCommand {
                 _ = try database.execute(
                     "UPDATE partners SET busy_order = ? WHERE partner_id = ?",
                     [.text(orderID), .text(assigned.partnerId)])
-                try await context.emitOnce(
+                try await context.emit(
                     OrderPickedUp(orderId: orderID, partnerId: assigned.partnerId, pickedUpAt: Date()))
             case let pickedUp as OrderPickedUp:
                 let rows = try database.query("SELECT lat, lon FROM deliveries WHERE order_id = ?", [.text(orderID)])
@@ -80,7 +80,7 @@ struct DeliveryService: AsyncParsableCommand {
                     throw PermanentError(
                         HandlerFailure("picked-up order \(orderID) has no delivery address (no accepted event seen)"))
                 }
-                try await context.emitOnce(
+                try await context.emit(
                     OrderDelivered(
                         orderId: orderID, partnerId: pickedUp.partnerId, location: Location(lat: lat, lon: lon),
                         deliveredAt: Date())
@@ -164,11 +164,15 @@ enum Dispatch {
             )
             _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])
             try FoodStore.recordEffect("assign:\(orderID)", context: context, in: database)
-            try await context.emitOnce(
+            // One handling can assign several waiting orders, and which ones depends on partners that instances
+            // sharing the store free meanwhile: name each emit by its order rather than by its ordinal, so a re-run
+            // never gives one order's assignment the id another order's had.
+            try await context.emit(
                 DeliveryAssigned(
                     orderId: orderID, partnerId: choice.partner.partnerId,
                     distanceToRestaurantKm: (choice.distanceKm * 10).rounded() / 10, assignedAt: Date()
-                )
+                ),
+                discriminator: orderID
             )
         }
     }

@@ -35,7 +35,7 @@ struct OrdersService: AsyncParsableCommand {
                 priced = try pricer.price(order)
             } catch let refusal as OrderRefusal {
                 context.logger.info("rejected \(order.orderId): \(refusal)")
-                try await context.emitOnce(
+                try await context.emit(
                     OrderRejected(
                         orderId: order.orderId, reason: refusal.reason, rejectedBy: "platform", detail: refusal.detail,
                         rejectedAt: now)
@@ -43,7 +43,7 @@ struct OrdersService: AsyncParsableCommand {
                 return
             }
             if let failure = PaymentProvider.charge(token: order.paymentToken, amountMinor: priced.totalMinor) {
-                try await context.emitOnce(
+                try await context.emit(
                     PaymentFailed(
                         orderId: order.orderId, reason: failure, amountMinor: priced.totalMinor, failedAt: now)
                 )
@@ -54,7 +54,7 @@ struct OrdersService: AsyncParsableCommand {
                 "INSERT INTO charges (order_id, amount_minor, currency) VALUES (?, ?, ?)",
                 [.text(order.orderId), .integer(Int64(priced.totalMinor)), .text(priced.currency)]
             )
-            try await context.emitOnce(
+            try await context.emit(
                 OrderAccepted(
                     orderId: order.orderId, customerId: order.customerId, restaurantId: order.restaurantId,
                     city: order.city,

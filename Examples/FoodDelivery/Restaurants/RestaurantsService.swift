@@ -48,7 +48,7 @@ struct RestaurantsService: AsyncParsableCommand {
                 let hour = utc.component(.hour, from: now)
                 switch Kitchen.decide(order, restaurant: restaurant, stock: stock, hour: hour) {
                 case .reject(let refusal):
-                    try await context.emitOnce(
+                    try await context.emit(
                         OrderRejected(
                             orderId: order.orderId, reason: refusal.reason, rejectedBy: "restaurant",
                             detail: refusal.detail, rejectedAt: now)
@@ -68,14 +68,14 @@ struct RestaurantsService: AsyncParsableCommand {
                         )
                     }
                     try FoodStore.recordEffect("reserve:\(order.orderId)", context: context, in: database)
-                    try await context.emitOnce(
+                    try await context.emit(
                         OrderConfirmed(
                             orderId: order.orderId, restaurantId: restaurant.id, estimatedReadyMinutes: minutes,
                             confirmedAt: now)
                     )
                 }
             case let order as OrderConfirmed:
-                try await context.emitOnce(
+                try await context.emit(
                     OrderPreparing(
                         orderId: order.orderId, restaurantId: order.restaurantId,
                         preparationMinutes: order.estimatedReadyMinutes, startedAt: now)
@@ -86,7 +86,7 @@ struct RestaurantsService: AsyncParsableCommand {
                         HandlerFailure("order \(order.orderId) names unknown restaurant \(order.restaurantId)"))
                 }
                 try FoodStore.recordEffect("cook:\(order.orderId)", context: context, in: database)
-                try await context.emitOnce(
+                try await context.emit(
                     OrderReady(
                         orderId: order.orderId, restaurantId: restaurant.id, city: restaurant.city,
                         pickupLocation: restaurant.location,

@@ -162,19 +162,10 @@ extension Pipeline {
     }
 }
 
-extension EventContext {
-    /// Emits an order event with a deterministic id (`<orderId>/<event type>`): when a crash makes the service
-    /// handle its input again, the repeated event has the same id and every consumer's inbox skips it.
-    /// - Parameter event: The event.
-    /// - Throws: What ``EventContext/emit(_:metadata:)`` throws.
-    public func emitOnce<E: OrderEvent>(_ event: E) async throws {
-        try await emit(event, metadata: EventMetadata(id: FoodEventID.make(orderId: event.orderId, type: E.eventType)))
-    }
-}
-
-/// Deterministic event ids of order events.
+/// The ids the load generator gives the orders it places (`OrderPlaced` and the malformed records), so a plan can be
+/// produced again without placing an order twice. Events the services emit get ids derived from their cause.
 public enum FoodEventID {
-    /// `<orderId>/<event type>`: each order has at most one event of each type.
+    /// `<orderId>/<event type>`: each order is placed once.
     public static func make(orderId: String, type: String) -> String { "\(orderId)/\(type)" }
 }
 

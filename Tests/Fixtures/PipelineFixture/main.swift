@@ -1,6 +1,8 @@
 // A small pipeline service used by Dabba's process-level tests (crash, scale-out, graceful shutdown).
 // It handles `test.order.placed` events by inserting one row per event into its own `effects` table, in the same
-// SQLite transaction as the inbox mark, and prints a line per handled event.
+// SQLite transaction as the inbox mark, and prints a line per handled event. With `--emit-to TOPIC` each handled event
+// emits a copy of itself there (its id derived by the framework); with `--kill-before-commit-after N` the process
+// SIGKILLs itself once N events were handled, after their emits were acknowledged and before the inbox committed.
 import DabbaEvents
 import DabbaInbox
 import DabbaKafka
@@ -8,6 +10,7 @@ import DabbaPipeline
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 struct OrderPlaced: Event {
     static let eventType = "test.order.placed"
@@ -34,6 +37,55 @@ else {
     exit(64)
 }
 let delay = Duration.milliseconds(Int(option("--delay-ms") ?? "0") ?? 0)
+let emitTopic = option("--emit-to")
+let killAfter = option("--kill-before-commit-after").flatMap { Int($0) }
+
+/// The fixture's inbox: SQLite, optionally killing the process at the worst moment of a batch (emits acknowledged,
+/// inbox not committed).
+final class FixtureInbox: InboxStore {
+    let base: SQLiteInbox
+    let killAfter: Int?
+    let handled = Atomic<Int>(0)
+
+    init(base: SQLiteInbox, killAfter: Int?) {
+        self.base = base
+        self.killAfter = killAfter
+    }
+
+    func processBatch(
+        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        _ body: (Int, InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        let outcomes = try await base.processBatch(
+            group: group, eventIDs: eventIDs,
+            beforeCommit: {
+                try await beforeCommit()
+                if let killAfter, handled.load(ordering: .relaxed) >= killAfter {
+                    say("killing before the inbox commit")
+                    kill(getpid(), SIGKILL)
+                }
+            },
+            { index, transaction in
+                try await body(index, transaction)
+                handled.add(1, ordering: .relaxed)
+            }
+        )
+        for (index, outcome) in outcomes.enumerated() where outcome == .duplicate { say("duplicate \(eventIDs[index])") }
+        return outcomes
+    }
+
+    func contains(group: String, eventID: String) async throws -> Bool {
+        try await base.contains(group: group, eventID: eventID)
+    }
+
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        try await base.withConnection(body)
+    }
+
+    func purge(olderThan age: Duration) async throws -> Int { try await base.purge(olderThan: age) }
+}
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -41,8 +93,9 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "fixture")
-let inbox = try SQLiteInbox(path: database)
-try await inbox.withDatabase { database in
+let sqlite = try SQLiteInbox(path: database)
+let inbox = FixtureInbox(base: sqlite, killAfter: killAfter)
+try await sqlite.withDatabase { database in
     try database.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)")
 }
 
@@ -52,6 +105,7 @@ pipeline.on(OrderPlaced.self) { event, context in
     try context.database?.execute(
         "INSERT INTO effects (event_id, order_id) VALUES (?, ?)", [.text(context.envelope.id), .text(event.orderID)]
     )
+    if let emitTopic { try await context.emit(event, metadata: EventMetadata(topic: emitTopic)) }
     say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
 }
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
