@@ -34,11 +34,14 @@ public enum PipelineService {
     ///   - metricsRegistry: The registry served on `/metrics`: pass one to publish the service's own metrics next
     ///     to the pipeline's.
     ///   - configure: Adjusts the runtime settings derived from the options.
-    /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers or an invalid `--inbox`;
+    /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers, a malformed `--property` or
+    ///   properties file, or an invalid `--inbox`;
     ///   `PipelineError` for an invalid catalog, an unhandled event type, missing topics (`missingTopic`), a SQLite
     ///   inbox in use by another process, or (from the runner) an event that cannot be parked; `InboxError` when the
     ///   inbox cannot be opened or a migration fails; `MetricsServerError` when the metrics port cannot be bound;
-    ///   `KafkaError` when the brokers cannot be reached, topics cannot be created, or the runner fails fatally;
+    ///   `KafkaError` for an invalid librdkafka property (`invalidConfiguration`), failed authentication or TLS
+    ///   (`authenticationFailed`, `tlsFailed`), when the brokers cannot be reached, topics cannot be created, or the
+    ///   runner fails fatally;
     ///   `ExitCode.failure` after printing a failing `--contract-report`.
     public static func run(
         _ pipeline: Pipeline,

@@ -131,13 +131,23 @@ struct SecuredClusterCommandTests {
         }
         #expect(badFile.exitCode == 64)
 
+        // -v forwards librdkafka's log, and debug=all makes it print its whole configuration.
+        let verbose = try await Dabba.run(
+            ["produce", "-t", topic, "--value", "v", "-v", "--timeout", "30"] + bootstrapArguments
+                + ["--property", "debug=all", "--property", "security.protocol=sasl_plaintext",
+                   "--property", "sasl.mechanism=PLAIN", "--property", "sasl.username=orders",
+                   "--property", "sasl.password=\(Self.password)"]
+        )
+        expectAuthenticationFailure(verbose, ["produce -v debug=all"])
+        #expect(verbose.stderr.contains("sasl.password"), "librdkafka printed no configuration: \(verbose.stderr)")
+
         let help = try await Dabba.run(
             ["produce", "--help"], environment: ["DABBA_KAFKA_SASL_PASSWORD": Self.password]
         )
         #expect(help.exitCode == 0)
         #expect(help.stdout.contains("--config <file>") && help.stdout.contains("--property <key=value>"))
 
-        for result in [badKey, ignored, unknown, badFile, help] {
+        for result in [badKey, ignored, unknown, badFile, verbose, help] {
             #expect(!result.stderr.contains(Self.password) && !result.stdout.contains(Self.password))
             #expect(!result.stderr.contains("PEMSECRET") && !result.stdout.contains("PEMSECRET"))
         }
