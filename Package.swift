@@ -223,6 +223,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        // PipelineOptions parsing and the Kafka settings every pipeline executable derives from them.
+        .testTarget(
+            name: "DabbaServiceTests",
+            dependencies: [
+                "DabbaService", "DabbaKafka", "DabbaTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "DabbaTestingTests",
             dependencies: [

@@ -6,12 +6,15 @@ import Foundation
 /// The options every Dabba pipeline executable takes, parsed the same way in every service.
 ///
 /// ```
-/// --bootstrap/-b HOST:PORT[,…]   Kafka bootstrap servers (default: $DABBA_BOOTSTRAP)
+/// --bootstrap/-b HOST:PORT[,…]   Kafka bootstrap servers (default: $DABBA_BOOTSTRAP, or bootstrap.servers from the
+///                                properties file or $DABBA_KAFKA_BOOTSTRAP_SERVERS)
+/// --property KEY=VALUE           a librdkafka property for every Kafka client (repeatable)
+/// --config FILE                  a librdkafka properties file, kcat's -F format (default: $DABBA_KAFKA_CONFIG)
 /// --catalog DIR                  the Topics/ catalog (default: $DABBA_CATALOG or ./Topics)
 /// --group ID                     override the pipeline's consumer group
 /// --instance-id ID               static member id; also names the inbox file and the transactional id (default: default)
 /// --concurrency partition|key:N  per-partition order (default) or N keys in parallel per partition (needs --inbox none)
-/// --metrics-port N               health, readiness and Prometheus metrics (0: any free port; -1: off)
+/// --metrics-port N|off           health, readiness and Prometheus metrics (0: any free port; off or -1: no endpoint)
 /// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance-id>.sqlite;
 ///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
@@ -21,6 +24,10 @@ import Foundation
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
 /// ```
+///
+/// Every Kafka client the service creates — the startup topic check, the admin client of `--create-topics`, the
+/// pipeline's consumer and producer — uses the same settings: ``kafkaProperties()`` merges `--config`,
+/// `DABBA_KAFKA_*` variables and `--property` by ``ClientProperties``' precedence rule.
 public struct PipelineOptions: ParsableArguments, Sendable {
     /// Kafka bootstrap servers.
     @Option(name: [.short, .customLong("bootstrap")], help: "Kafka bootstrap servers (default: $DABBA_BOOTSTRAP).")
@@ -42,9 +49,40 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     @Option(help: "partition (order per partition) or key:N (N keys in parallel per partition; needs --inbox none).")
     public var concurrency: String = "partition"
 
-    /// Metrics port.
-    @Option(name: .customLong("metrics-port"), help: "Port for /health, /ready and /metrics (0: any free port; -1: off).")
+    /// Metrics port: 0 for any free port, -1 for no endpoint (`--metrics-port off`).
+    @Option(
+        name: .customLong("metrics-port"),
+        // Unconditional: `--metrics-port -1` must not read "-1" as an option.
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Port for /health, /ready and /metrics: a port number, 0 (any free port) or off (also -1).",
+            valueName: "port|off"
+        ),
+        transform: parseMetricsPort
+    )
     public var metricsPort: Int = 0
+
+    /// librdkafka properties for every Kafka client.
+    @Option(
+        name: .customLong("property"),
+        help: ArgumentHelp(
+            "A librdkafka property for every Kafka client, e.g. security.protocol=SASL_SSL (repeatable). Overrides "
+                + "$DABBA_KAFKA_<KEY> variables and the properties file.",
+            valueName: "key=value"
+        )
+    )
+    public var properties: [String] = []
+
+    /// A librdkafka properties file.
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "A librdkafka properties file (key=value lines, # comments; kcat's -F format). Default: "
+                + "$DABBA_KAFKA_CONFIG.",
+            valueName: "file"
+        )
+    )
+    public var configFile: String?
 
     /// Inbox location.
     @Option(
@@ -85,13 +123,37 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Creates options with defaults (ArgumentParser fills them from the command line).
     public init() {}
 
-    /// The bootstrap servers from the option or `DABBA_BOOTSTRAP`.
+    /// The bootstrap servers from `--bootstrap`, `DABBA_BOOTSTRAP` or `bootstrap.servers` in another source.
+    /// - Throws: `ValidationError` when no source gives them or the properties cannot be read.
     public func resolvedBootstrap() throws -> String {
-        if let bootstrap, !bootstrap.isEmpty { return bootstrap }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["DABBA_BOOTSTRAP"], !fromEnvironment.isEmpty {
-            return fromEnvironment
+        guard let servers = try kafkaProperties().bootstrapServers else { throw Self.missingBootstrap }
+        return servers
+    }
+
+    /// The error when no source gives the bootstrap servers.
+    static var missingBootstrap: ValidationError {
+        ValidationError(
+            "no bootstrap servers: pass --bootstrap HOST:PORT, set DABBA_BOOTSTRAP, or set bootstrap.servers in "
+                + "--config FILE"
+        )
+    }
+
+    /// The librdkafka properties from `--config` (or `DABBA_KAFKA_CONFIG`), `DABBA_KAFKA_*` variables,
+    /// `DABBA_BOOTSTRAP`, `--property` and `--bootstrap`, merged by ``ClientProperties``' precedence rule.
+    /// - Parameter environment: The process environment.
+    /// - Returns: The merged properties.
+    /// - Throws: `ValidationError` naming a malformed `--property`, an unreadable properties file or its bad line.
+    public func kafkaProperties(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ClientProperties {
+        do {
+            return try ClientProperties(
+                bootstrap: bootstrap.flatMap { $0.isEmpty ? nil : $0 }, properties: properties, configFile: configFile,
+                environment: environment
+            )
+        } catch {
+            throw ValidationError(error.message)
         }
-        throw ValidationError("no bootstrap servers: pass --bootstrap HOST:PORT or set DABBA_BOOTSTRAP")
     }
 
     /// The catalog directory from the option, `DABBA_CATALOG`, or `./Topics`.
@@ -121,7 +183,14 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedConcurrency()
         _ = try resolvedRetention()
         guard metricsPort >= -1, metricsPort <= 65535 else {
-            throw ValidationError("--metrics-port must be -1 (off), 0 (any free port) or a port number, not \(metricsPort)")
+            throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not \(metricsPort)")
+        }
+        for property in properties {
+            do {
+                _ = try ClientProperties.Entry.parse(property, source: .propertyOption)
+            } catch {
+                throw ValidationError(error.message)
+            }
         }
         if inbox == "none", inboxRetention != nil {
             throw ValidationError("--inbox-retention applies to an inbox, and --inbox is none: drop one of them")
@@ -139,6 +208,15 @@ public struct PipelineOptions: ParsableArguments, Sendable {
             )
         }
     }
+}
+
+/// Parses `--metrics-port`: a number, or `off` (stored as -1, as `-1` itself is).
+func parseMetricsPort(_ text: String) throws -> Int {
+    if text.lowercased() == "off" { return -1 }
+    guard let port = Int(text) else {
+        throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not '\(text)'")
+    }
+    return port
 }
 
 /// Parses `500ms`, `30s`, `5m`, `12h`, `7d`.

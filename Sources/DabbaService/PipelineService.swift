@@ -34,11 +34,14 @@ public enum PipelineService {
     ///   - metricsRegistry: The registry served on `/metrics`: pass one to publish the service's own metrics next
     ///     to the pipeline's.
     ///   - configure: Adjusts the runtime settings derived from the options.
-    /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers or an invalid `--inbox`;
+    /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers, a malformed `--property` or
+    ///   properties file, or an invalid `--inbox`;
     ///   `PipelineError` for an invalid catalog, an unhandled event type, missing topics (`missingTopic`), a SQLite
     ///   inbox in use by another process, or (from the runner) an event that cannot be parked; `InboxError` when the
     ///   inbox cannot be opened or a migration fails; `MetricsServerError` when the metrics port cannot be bound;
-    ///   `KafkaError` when the brokers cannot be reached, topics cannot be created, or the runner fails fatally;
+    ///   `KafkaError` for an invalid librdkafka property (`invalidConfiguration`), failed authentication or TLS
+    ///   (`authenticationFailed`, `tlsFailed`), when the brokers cannot be reached, topics cannot be created, or the
+    ///   runner fails fatally;
     ///   `ExitCode.failure` after printing a failing `--contract-report`.
     public static func run(
         _ pipeline: Pipeline,
@@ -55,19 +58,19 @@ public enum PipelineService {
             return
         }
         let logger = makeLogger(service: pipeline.service, level: options.logLevel)
-        let bootstrap = try options.resolvedBootstrap()
+        let client = try kafkaClient(options, clientID: "\(pipeline.service)-\(options.instanceID ?? "\(getpid())")",
+                                     logger: logger)
         let catalog = try loadCatalog(options.resolvedCatalog)
         let topology = try PipelineTopology(catalog: catalog, groupID: pipeline.groupID)
         try checkHandlers(pipeline, catalog: catalog)
-        try await ensureTopics(topology, catalog: catalog, bootstrap: bootstrap, create: options.createTopics, logger: logger)
+        try await ensureTopics(topology, catalog: catalog, client: client, create: options.createTopics, logger: logger)
 
         let (inbox, inboxLock) = try openInbox(options.inbox, pipeline: pipeline, instanceID: options.instanceID)
         // Held until the service stops: a second process on the same SQLite file has already failed above.
         defer { withExtendedLifetime(inboxLock) {} }
         if let inbox, !migrations.isEmpty { try await inbox.migrate(migrations) }
 
-        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
-        configuration.client.clientID = "\(pipeline.service)-\(options.instanceID ?? "\(getpid())")"
+        var configuration = PipelineConfiguration(client: client)
         configuration.instanceID = options.instanceID
         configuration.concurrency = try options.resolvedConcurrency()
         configuration.exactlyOnce = options.exactlyOnce
@@ -165,10 +168,27 @@ public enum PipelineService {
         }
     }
 
+    /// The Kafka settings every client of the service uses: `--bootstrap`, `--config`, `DABBA_KAFKA_*` and
+    /// `--property` merged (see ``ClientProperties``), each property checked by librdkafka, logged with secrets
+    /// redacted.
+    static func kafkaClient(
+        _ options: PipelineOptions, clientID: String, logger: Logger
+    ) throws -> ClientConfiguration {
+        let properties = try options.kafkaProperties()
+        guard properties.bootstrapServers != nil else { throw PipelineOptions.missingBootstrap }
+        let client = try properties.clientConfiguration(clientID: clientID)
+        logger.info("Kafka client settings: \(client.redactedDescription)")
+        if !properties.entries.isEmpty {
+            logger.debug("Kafka properties by source (\(properties.redactedDescription))")
+        }
+        return client
+    }
+
+    /// Checks that the topology's topics exist (creating them with `create`), through the service's own settings.
     static func ensureTopics(
-        _ topology: PipelineTopology, catalog: Catalog, bootstrap: String, create: Bool, logger: Logger
+        _ topology: PipelineTopology, catalog: Catalog, client: ClientConfiguration, create: Bool, logger: Logger
     ) async throws {
-        let metadata = try KafkaMetadata(configuration: ClientConfiguration(bootstrap: bootstrap), logger: logger)
+        let metadata = try KafkaMetadata(configuration: client, logger: logger)
         var missing: [String] = []
         for topic in topology.allTopics where try await metadata.topicPartitionCount(topic: topic) == nil {
             missing.append(topic)
@@ -180,7 +200,7 @@ public enum PipelineService {
                 "missing topics: \(missing.joined(separator: ", ")) — run `dabba topics apply`, or start with --create-topics"
             )
         }
-        let admin = try KafkaAdmin(configuration: ClientConfiguration(bootstrap: bootstrap), logger: logger)
+        let admin = try KafkaAdmin(configuration: client, logger: logger)
         let specs = missing.compactMap { name in catalog.allTopics.first { $0.name == name } }
         try await admin.createTopics(
             specs.map { NewTopic(name: $0.name, partitions: Int32($0.partitions), replicationFactor: Int32($0.replicas), configs: $0.configs) }

@@ -33,10 +33,14 @@ struct ArgumentParsingTests {
 
     @Test("--property KEY=VALUE")
     func properties() throws {
-        #expect(try LibrdkafkaProperty.parse("linger.ms=0") == LibrdkafkaProperty(key: "linger.ms", value: "0"))
-        #expect(try LibrdkafkaProperty.parse("a=") == LibrdkafkaProperty(key: "a", value: ""))
-        let error = try #require(throws: ArgumentFormatError.self) { try LibrdkafkaProperty.parse("linger.ms") }
-        #expect(error.description.contains("'linger.ms'"))
+        func parse(_ text: String) throws -> [String: String] {
+            try ClientProperties(properties: [text], environment: [:]).entries.mapValues(\.value)
+        }
+        #expect(try parse("linger.ms=0") == ["linger.ms": "0"])
+        #expect(try parse("a=") == ["a": ""])
+        #expect(try parse("q=a=b") == ["q": "a=b"])
+        let error = try #require(throws: KafkaError.self) { try parse("linger.ms") }
+        #expect(error.message.contains("'linger.ms'"))
     }
 
     @Test("key separator splits at the first occurrence, also multi-byte separators")

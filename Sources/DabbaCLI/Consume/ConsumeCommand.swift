@@ -95,7 +95,7 @@ struct ConsumeCommand: AsyncParsableCommand {
             format = { messageJSON($0) }
         }
         let logger = connection.logger(label: "dabba.consume")
-        let client = connection.clientConfiguration()
+        let client = try connection.clientConfiguration()
         var configuration = ConsumerConfiguration(
             client: client,
             groupID: group ?? "dabba-cli-\(UUID().uuidString.lowercased())"

@@ -149,7 +149,7 @@ struct DLQReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let filter = try filters.filter()
-        let client = connection.clientConfiguration()
+        let client = try connection.clientConfiguration()
         let logger = connection.logger(label: "dabba.dlq")
         let producer = dryRun ? nil : try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger)
         var replayed = 0

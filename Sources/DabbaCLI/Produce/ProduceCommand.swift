@@ -157,7 +157,7 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         guard let topic else { throw CLIError("no --topic given", exitCode: 64) }
         let logger = connection.logger(label: "dabba.produce")
-        let client = connection.clientConfiguration()
+        let client = try connection.clientConfiguration()
         var configuration = ProducerConfiguration(client: client)
         configuration.messageTimeout = .cliSeconds(timeout)
         configuration.publishesDeliveryReports = value == nil
@@ -180,7 +180,7 @@ struct ProduceCommand: AsyncParsableCommand {
             )
         }
         let limits = Limits(
-            maxMessageBytes: connection.properties.last { $0.key == "message.max.bytes" }.flatMap { Int($0.value) }
+            maxMessageBytes: client.properties["message.max.bytes"].flatMap { Int($0) }
                 ?? configuration.maxMessageBytes,
             timeout: timeout,
             topic: topic

@@ -72,20 +72,3 @@ enum HeaderArgument {
         return KafkaHeader(name: name, string: String(text[text.index(after: equals)...]))
     }
 }
-
-/// `--property KEY=VALUE`: a raw librdkafka property.
-struct LibrdkafkaProperty: Sendable, Hashable {
-    var key: String
-    var value: String
-
-    /// Parses `KEY=VALUE` (split at the first `=`).
-    /// - Throws: ``ArgumentFormatError`` naming the property.
-    static func parse(_ text: String) throws -> LibrdkafkaProperty {
-        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw ArgumentFormatError(
-                description: "property '\(text)' is not KEY=VALUE (for example message.max.bytes=2000000)"
-            )
-        }
-        return LibrdkafkaProperty(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
-    }
-}

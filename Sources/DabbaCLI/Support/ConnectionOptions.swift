@@ -3,16 +3,20 @@ import DabbaKafka
 import Foundation
 import Logging
 
-/// Options shared by the commands that connect to Kafka: where the brokers are, raw librdkafka properties, and
-/// how talkative librdkafka may be.
+/// Options shared by the commands that connect to Kafka: where the brokers are, librdkafka properties (security
+/// settings among them), and how talkative librdkafka may be.
+///
+/// Properties come from `--config FILE` (or `$DABBA_KAFKA_CONFIG`), `DABBA_KAFKA_*` variables and `--property`,
+/// merged by ``ClientProperties``' precedence rule: the same as every pipeline executable's.
 struct ConnectionOptions: ParsableArguments {
     /// The environment variable that supplies the bootstrap servers when `-b` is not given.
-    static let bootstrapEnvironmentVariable = "DABBA_BOOTSTRAP"
+    static let bootstrapEnvironmentVariable = ClientProperties.bootstrapVariable
 
     @Option(
         name: [.customShort("b"), .customLong("bootstrap")],
         help: ArgumentHelp(
-            "Bootstrap servers, HOST:PORT[,HOST:PORT...]. Default: $\(bootstrapEnvironmentVariable).",
+            "Bootstrap servers, HOST:PORT[,HOST:PORT...]. Default: $\(bootstrapEnvironmentVariable), or "
+                + "bootstrap.servers from the properties file or $DABBA_KAFKA_BOOTSTRAP_SERVERS.",
             valueName: "servers"
         )
     )
@@ -21,12 +25,22 @@ struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .customLong("property"),
         help: ArgumentHelp(
-            "A librdkafka property, applied after Dabba's settings (repeatable).",
+            "A librdkafka property, e.g. security.protocol=SASL_SSL (repeatable). Overrides $DABBA_KAFKA_<KEY> "
+                + "variables and the properties file.",
             valueName: "key=value"
-        ),
-        transform: LibrdkafkaProperty.parse
+        )
     )
-    var properties: [LibrdkafkaProperty] = []
+    var properties: [String] = []
+
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "A librdkafka properties file (key=value lines, # comments; kcat's -F format). Default: "
+                + "$\(ClientProperties.configFileVariable).",
+            valueName: "file"
+        )
+    )
+    var configFile: String?
 
     @Flag(
         name: [.customShort("v"), .long],
@@ -35,25 +49,37 @@ struct ConnectionOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        guard let servers = bootstrapServers, !servers.allSatisfy(\.isWhitespace) else {
+        let gathered: ClientProperties
+        do {
+            gathered = try gatheredProperties()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        guard gathered.bootstrapServers != nil else {
             throw ValidationError(
-                "no Kafka brokers given: pass -b/--bootstrap HOST:PORT[,HOST:PORT...] or set "
-                    + "\(Self.bootstrapEnvironmentVariable)"
+                "no Kafka brokers given: pass -b/--bootstrap HOST:PORT[,HOST:PORT...], set "
+                    + "\(Self.bootstrapEnvironmentVariable), or set bootstrap.servers in --config FILE"
             )
         }
     }
 
-    /// `-b`, else `$DABBA_BOOTSTRAP`.
-    var bootstrapServers: String? {
-        bootstrap ?? ProcessInfo.processInfo.environment[Self.bootstrapEnvironmentVariable]
+    /// The properties from the file, the environment and the command line, merged.
+    func gatheredProperties() throws(KafkaError) -> ClientProperties {
+        try ClientProperties(
+            bootstrap: bootstrap,
+            properties: properties,
+            configFile: configFile
+        )
     }
 
-    /// Client settings with the `--property` values in ``ClientConfiguration/properties``.
-    func clientConfiguration() -> ClientConfiguration {
-        var configuration = ClientConfiguration(bootstrap: bootstrapServers ?? "")
-        configuration.clientID = "dabba-cli"
-        for property in properties { configuration.properties[property.key] = property.value }
-        return configuration
+    /// Client settings from every source, each property checked by librdkafka.
+    /// - Throws: ``CLIError`` naming an invalid property and where it was set.
+    func clientConfiguration() throws -> ClientConfiguration {
+        do {
+            return try gatheredProperties().clientConfiguration(clientID: "dabba-cli")
+        } catch {
+            throw CLIError(error.cliDescription)
+        }
     }
 
     /// A logger for librdkafka's lines: silent unless `--verbose`.

@@ -18,7 +18,7 @@ struct TopicsCluster {
     /// Creates the admin client (connecting happens in the background).
     /// - Throws: ``CLIError`` for an invalid `--property`.
     init(connection: ConnectionOptions, timeout seconds: Double) throws {
-        let configuration = connection.clientConfiguration()
+        let configuration = try connection.clientConfiguration()
         do {
             admin = try KafkaAdmin(configuration: configuration, logger: connection.logger(label: "dabba.topics"))
         } catch let error as KafkaError {

@@ -37,7 +37,7 @@ struct TypedProduce {
         var generator = SystemRandomNumberGenerator()
         let first = try plan.prepare(sequence: 0, now: Date(), using: &generator)
 
-        let client = connection.clientConfiguration()
+        let client = try connection.clientConfiguration()
         var configuration = ProducerConfiguration(client: client)
         configuration.messageTimeout = .cliSeconds(timeout)
         configuration.publishesDeliveryReports = options.count != nil
@@ -80,8 +80,8 @@ struct TypedProduce {
             headers: headers,
             partition: partition,
             limits: ProduceCommand.Limits(
-                maxMessageBytes: connection.properties.last { $0.key == "message.max.bytes" }
-                    .flatMap { Int($0.value) } ?? configuration.maxMessageBytes,
+                maxMessageBytes: client.properties["message.max.bytes"].flatMap { Int($0) }
+                    ?? configuration.maxMessageBytes,
                 timeout: timeout,
                 topic: event.topic
             )

@@ -188,18 +188,12 @@ extension KafkaAdmin {
     ) throws {
         let handle = client.pointer
         // Any broker that answers metadata is connected, and its id is where the probe goes.
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let result = rd_kafka_metadata(handle, 0, nil, &metadata, Self.clampedMilliseconds(timeout))
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            var error = KafkaError(responseCode: result, context: "\(api.name): could not reach the cluster")
-            if let last = client.callbacks.lastError.withLock({ $0 }) {
-                error.message += "; last client error: \(last.message)"
-            }
-            throw error
+        let broker = try client.withClusterMetadata(allTopics: false, timeout: timeout, servesCallbacks: true) {
+            metadata in
+            var broker = metadata.pointee.orig_broker_id
+            if broker < 0, metadata.pointee.broker_cnt > 0 { broker = metadata.pointee.brokers[0].id }
+            return broker
         }
-        var broker = metadata.pointee.orig_broker_id
-        if broker < 0, metadata.pointee.broker_cnt > 0 { broker = metadata.pointee.brokers[0].id }
-        rd_kafka_metadata_destroy(metadata)
         guard broker >= 0 else { return }
 
         let validateOnly: Bool

@@ -184,42 +184,38 @@ public final class KafkaAdmin: Sendable {
         timeout: Duration
     ) async throws -> [String: (description: TopicDescription, error: Int32)] {
         let client = self.client
-        let milliseconds = Self.clampedMilliseconds(timeout)
         return try await Blocking.run {
-            var metadata: UnsafePointer<rd_kafka_metadata>?
             // All topics rather than one topic handle: asking for a single unknown topic could create it on
-            // brokers with auto.create.topics.enable.
-            let result = rd_kafka_metadata(client.pointer, 1, nil, &metadata, milliseconds)
-            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-                var error = KafkaError(responseCode: result, context: "could not read the cluster's metadata")
-                if result == RD_KAFKA_RESP_ERR__TIMED_OUT, let last = client.callbacks.lastError.withLock({ $0 }) {
-                    error.message += "; last client error: \(last.message)"
-                }
-                throw error
-            }
-            defer { rd_kafka_metadata_destroy(metadata) }
-            var topics: [String: (description: TopicDescription, error: Int32)] = [:]
-            for topicIndex in 0..<Int(metadata.pointee.topic_cnt) {
-                let topic = metadata.pointee.topics[topicIndex]
-                let name = String(cString: topic.topic)
-                var partitions: [PartitionDescription] = []
-                for partitionIndex in 0..<Int(topic.partition_cnt) {
-                    let partition = topic.partitions[partitionIndex]
-                    partitions.append(
-                        PartitionDescription(
-                            id: partition.id,
-                            leader: partition.leader,
-                            replicas: Array(UnsafeBufferPointer(start: partition.replicas,
-                                                                count: Int(partition.replica_cnt))),
-                            isr: Array(UnsafeBufferPointer(start: partition.isrs, count: Int(partition.isr_cnt)))
-                        )
-                    )
-                }
-                partitions.sort { $0.id < $1.id }
-                topics[name] = (TopicDescription(name: name, partitions: partitions), topic.err.rawValue)
-            }
-            return topics
+            // brokers with auto.create.topics.enable. The admin handle has no other poller: the wait serves it.
+            try client.withClusterMetadata(timeout: timeout, servesCallbacks: true, Self.topics(in:))
         }
+    }
+
+    /// The topics of a metadata answer with their topic-level error codes.
+    private static func topics(
+        in metadata: UnsafePointer<rd_kafka_metadata_t>
+    ) -> [String: (description: TopicDescription, error: Int32)] {
+        var topics: [String: (description: TopicDescription, error: Int32)] = [:]
+        for topicIndex in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[topicIndex]
+            let name = String(cString: topic.topic)
+            var partitions: [PartitionDescription] = []
+            for partitionIndex in 0..<Int(topic.partition_cnt) {
+                let partition = topic.partitions[partitionIndex]
+                partitions.append(
+                    PartitionDescription(
+                        id: partition.id,
+                        leader: partition.leader,
+                        replicas: Array(UnsafeBufferPointer(start: partition.replicas,
+                                                            count: Int(partition.replica_cnt))),
+                        isr: Array(UnsafeBufferPointer(start: partition.isrs, count: Int(partition.isr_cnt)))
+                    )
+                )
+            }
+            partitions.sort { $0.id < $1.id }
+            topics[name] = (TopicDescription(name: name, partitions: partitions), topic.err.rawValue)
+        }
+        return topics
     }
 
     /// Throws the first failed topic of a CreateTopics, DeleteTopics or CreatePartitions result, naming the other

@@ -1,4 +1,5 @@
 internal import CRDKafka
+import Foundation
 import Logging
 
 /// Asks the brokers about topics: whether a topic exists and how many partitions it has.
@@ -8,7 +9,6 @@ import Logging
 /// than naming one, so asking about a missing topic does not create it on a broker that auto-creates topics.
 public final class KafkaMetadata: Sendable {
     private let client: RDKafkaClient
-    private let bootstrapServers: String
 
     /// Creates the client. Connection happens in the background; the first query waits for it.
     /// - Parameters:
@@ -24,7 +24,6 @@ public final class KafkaMetadata: Sendable {
             properties: properties,
             callbacks: ClientCallbacks(logger: logger)
         )
-        self.bootstrapServers = configuration.bootstrapServers.joined(separator: ",")
     }
 
     /// The partition count of a topic, asking the brokers (not a cache).
@@ -32,11 +31,14 @@ public final class KafkaMetadata: Sendable {
     ///   - topic: The topic name.
     ///   - timeout: How long to wait for a broker to answer.
     /// - Returns: The number of partitions, or nil if the topic does not exist.
-    /// - Throws: ``KafkaError`` `brokerUnreachable` if no broker answered within `timeout` (the message names the
-    ///   bootstrap servers and the last connection error), or another code if the broker reported an error for the
-    ///   topic (for example authorization).
+    /// - Throws: ``KafkaError`` `authenticationFailed` or `tlsFailed` as soon as librdkafka reports a failed SASL
+    ///   authentication or TLS handshake (the message names the bootstrap servers and librdkafka's reason);
+    ///   `brokerUnreachable` if no broker answered within `timeout` (the message names the bootstrap servers and the
+    ///   last connection error); or another code if the broker reported an error for the topic (for example
+    ///   authorization).
     public func topicPartitionCount(topic: String, timeout: Duration = .seconds(10)) async throws -> Int32? {
-        try await client.topicPartitionCount(topic: topic, timeout: timeout, servers: bootstrapServers)
+        // This handle has no poller of its own: the wait serves its error callbacks.
+        try await client.topicPartitionCount(topic: topic, timeout: timeout, servesCallbacks: true)
     }
 }
 
@@ -50,68 +52,132 @@ extension KafkaProducer {
     ///   - topic: The topic name.
     ///   - timeout: How long to wait for a broker to answer.
     /// - Returns: The number of partitions, or nil if the topic does not exist.
-    /// - Throws: ``KafkaError`` `brokerUnreachable` if no broker answered within `timeout`, or another code if the
-    ///   broker reported an error for the topic.
+    /// - Throws: ``KafkaError`` `authenticationFailed` or `tlsFailed` as soon as librdkafka reports one,
+    ///   `brokerUnreachable` if no broker answered within `timeout`, or another code if the broker reported an error
+    ///   for the topic.
     public func topicPartitionCount(topic: String, timeout: Duration = .seconds(10)) async throws -> Int32? {
-        try await client.topicPartitionCount(topic: topic, timeout: timeout, servers: nil)
+        // The producer's poll thread serves its callbacks.
+        try await client.topicPartitionCount(topic: topic, timeout: timeout, servesCallbacks: false)
     }
 }
 
 extension RDKafkaClient {
     /// Lists the cluster's topics and returns the partition count of `topic` (nil if it does not exist).
-    /// - Parameter servers: The bootstrap servers, for error messages.
-    func topicPartitionCount(topic: String, timeout: Duration, servers: String?) async throws -> Int32? {
+    /// - Parameter servesCallbacks: Whether the wait serves the handle's callbacks (see ``withClusterMetadata``).
+    func topicPartitionCount(topic: String, timeout: Duration, servesCallbacks: Bool) async throws -> Int32? {
         let client = self
-        let brokers = servers.map { "at \($0) " } ?? ""
         return try await Blocking.run { () throws -> Int32? in
             // Lists all topics instead of naming this one: brokers (and librdkafka's mock cluster) that answer
             // Metadata requests older than v4 auto-create a topic that is asked for by name.
-            var metadata: UnsafePointer<rd_kafka_metadata_t>?
-            let result = rd_kafka_metadata(
-                client.pointer,
-                1,
-                nil,
-                &metadata,
-                Int32(clamping: max(1, timeout.milliseconds))
-            )
-            defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
-            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-                var error = KafkaError(responseCode: result, context: "metadata request")
-                switch result {
-                case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
-                    RD_KAFKA_RESP_ERR__RESOLVE:
-                    error.code = .brokerUnreachable
-                    var message = "no broker \(brokers)answered within \(timeout)"
-                    if let last = client.callbacks.lastError.withLock({ $0 }) {
-                        message += "; last error: \(last.message)"
-                    }
-                    error.message = message
-                default:
-                    error.message =
-                        "could not read the topics \(brokers)to look up '\(topic)': "
-                        + String(cString: rd_kafka_err2str(result))
+            try client.withClusterMetadata(timeout: timeout, servesCallbacks: servesCallbacks) { metadata in
+                let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+                guard let entry = topics.first(where: { $0.topic.map { String(cString: $0) } == topic }) else {
+                    return nil
                 }
-                throw error
-            }
-            let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
-            guard let entry = topics.first(where: { $0.topic.map { String(cString: $0) } == topic }) else {
-                return nil
-            }
-            switch entry.err {
-            case RD_KAFKA_RESP_ERR_NO_ERROR:
-                return entry.partition_cnt
-            case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-                return nil
-            case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE where entry.partition_cnt > 0:
-                // Exists, but a leader election is in progress: the partition count is still right.
-                return entry.partition_cnt
-            default:
-                throw KafkaError(
-                    responseCode: entry.err,
-                    context: "broker reported an error for topic '\(topic)'",
-                    topic: topic
-                )
+                switch entry.err {
+                case RD_KAFKA_RESP_ERR_NO_ERROR:
+                    return entry.partition_cnt
+                case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+                    return nil
+                case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE where entry.partition_cnt > 0:
+                    // Exists, but a leader election is in progress: the partition count is still right.
+                    return entry.partition_cnt
+                default:
+                    throw KafkaError(
+                        responseCode: entry.err,
+                        context: "broker reported an error for topic '\(topic)'",
+                        topic: topic
+                    )
+                }
             }
         }
+    }
+
+    /// Waits for the cluster's metadata (with all its topics, or only the brokers and the topics the handle knows) and
+    /// hands it to `body`; blocks, so call it off the cooperative pool (``Blocking``).
+    ///
+    /// The wait is cut into growing slices (¼ s, ½ s, 1 s, …) so that an error that retrying cannot cure — failed
+    /// SASL authentication, a failed TLS handshake, a fatal error — ends it at once instead of after `timeout`:
+    /// between slices the handle's error callbacks are served (when `servesCallbacks`; a producer's poll thread
+    /// serves its own) and ``ClientCallbacks/definitiveError`` is checked.
+    /// - Parameters:
+    ///   - allTopics: Whether to ask for every topic in the cluster.
+    ///   - timeout: How long to wait for a broker to answer.
+    ///   - servesCallbacks: Whether to serve the handle's callbacks between slices (no other poller).
+    ///   - body: Reads the metadata (destroyed after it returns).
+    /// - Returns: What `body` returns.
+    /// - Throws: ``KafkaError`` `authenticationFailed`, `tlsFailed` or a fatal error naming the bootstrap servers and
+    ///   librdkafka's reason; `brokerUnreachable` when no broker answered within `timeout` (naming the servers and
+    ///   the last connection error); another code for another failure; or what `body` throws.
+    func withClusterMetadata<Result>(
+        allTopics: Bool = true,
+        timeout: Duration,
+        servesCallbacks: Bool,
+        _ body: (UnsafePointer<rd_kafka_metadata_t>) throws -> Result
+    ) throws -> Result {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        var slice = Duration.milliseconds(250)
+        while true {
+            if servesCallbacks { rd_kafka_poll(pointer, 0) }
+            if let definitive = callbacks.definitiveError.withLock({ $0 }) { throw connectionFailure(definitive) }
+            let remaining = deadline - clock.now
+            let started = clock.now
+            var metadata: UnsafePointer<rd_kafka_metadata_t>?
+            let result = rd_kafka_metadata(
+                pointer, allTopics ? 1 : 0, nil, &metadata, Int32(clamping: max(1, min(slice, remaining).milliseconds))
+            )
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+                defer { rd_kafka_metadata_destroy(metadata) }
+                // The brokers answer: an earlier authentication or TLS failure has cleared up.
+                callbacks.definitiveError.withLock { $0 = nil }
+                return try body(metadata)
+            }
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            switch result {
+            case RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+                RD_KAFKA_RESP_ERR__RESOLVE:
+                if servesCallbacks { rd_kafka_poll(pointer, 0) }
+                if let definitive = callbacks.definitiveError.withLock({ $0 }) { throw connectionFailure(definitive) }
+                guard clock.now < deadline else { throw unreachable(result, timeout: timeout) }
+                // librdkafka may answer at once while no broker is up: do not spin.
+                if clock.now - started < .milliseconds(50) { Thread.sleep(forTimeInterval: 0.05) }
+                slice = slice * 2
+            default:
+                var error = KafkaError(responseCode: result, context: "metadata request to \(bootstrapServers)")
+                if let last = callbacks.lastError.withLock({ $0 }) { error.message += "; last error: \(last.message)" }
+                throw error
+            }
+        }
+    }
+
+    /// The error for an authentication, TLS or fatal failure, naming the bootstrap servers.
+    func connectionFailure(_ reported: KafkaError) -> KafkaError {
+        var error = reported
+        switch reported.code {
+        case .authenticationFailed:
+            error.message =
+                "authentication failed at \(bootstrapServers): \(reported.message) (check security.protocol, "
+                + "sasl.mechanism, sasl.username and sasl.password)"
+        case .tlsFailed:
+            error.message =
+                "TLS handshake failed at \(bootstrapServers): \(reported.message) (check security.protocol, "
+                + "ssl.ca.location and ssl.endpoint.identification.algorithm)"
+        default:
+            error.message = "the Kafka client for \(bootstrapServers) failed: \(reported.message)"
+        }
+        return error
+    }
+
+    /// `brokerUnreachable`, naming the bootstrap servers and the last connection error.
+    private func unreachable(_ result: rd_kafka_resp_err_t, timeout: Duration) -> KafkaError {
+        var error = KafkaError(responseCode: result, context: "metadata request")
+        error.code = .brokerUnreachable
+        var message = "no broker at \(bootstrapServers) answered within \(timeout)"
+        if let last = callbacks.lastError.withLock({ $0 }) {
+            message += "; last error: \(last.message)"
+        }
+        error.message = message
+        return error
     }
 }

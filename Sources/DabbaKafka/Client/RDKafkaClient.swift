@@ -25,11 +25,14 @@ final class RDKafkaClient: @unchecked Sendable {
     let pointer: OpaquePointer
     let callbacks: ClientCallbacks
     let kind: Kind
+    /// The `bootstrap.servers` the handle was made with, for error messages.
+    let bootstrapServers: String
 
-    private init(pointer: OpaquePointer, callbacks: ClientCallbacks, kind: Kind) {
+    private init(pointer: OpaquePointer, callbacks: ClientCallbacks, kind: Kind, bootstrapServers: String) {
         self.pointer = pointer
         self.callbacks = callbacks
         self.kind = kind
+        self.bootstrapServers = bootstrapServers
     }
 
     /// Creates a handle from librdkafka properties. The configuration object is destroyed on every failure path and
@@ -41,6 +44,11 @@ final class RDKafkaClient: @unchecked Sendable {
         callbacks: ClientCallbacks,
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) -> RDKafkaClient {
+        let effective = Dictionary(properties, uniquingKeysWith: { _, later in later })
+        if let problem = SecurityConfiguration.problem(in: effective) {
+            throw KafkaError(.invalidConfiguration, problem)
+        }
+        let secrets = SecretRedaction.secretValues(in: properties)
         guard let configuration = rd_kafka_conf_new() else {
             throw KafkaError(.clientCreation, "librdkafka could not allocate a configuration")
         }
@@ -50,12 +58,13 @@ final class RDKafkaClient: @unchecked Sendable {
             guard result == RD_KAFKA_CONF_OK else {
                 rd_kafka_conf_destroy(configuration)
                 let reason = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                throw KafkaError(
-                    .invalidConfiguration,
-                    "invalid librdkafka property '\(key)' = '\(value)': \(reason)"
+                throw KafkaError.invalidProperty(
+                    key: key, value: value, result: result, reason: reason, secrets: secrets
                 )
             }
         }
+        // Before the handle exists, so no callback can run without it.
+        callbacks.redaction.withLock { $0 = secrets }
         rd_kafka_conf_set_opaque(configuration, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_log_cb(configuration, logCallback)
         rd_kafka_conf_set_error_cb(configuration, errorCallback)
@@ -64,10 +73,14 @@ final class RDKafkaClient: @unchecked Sendable {
         guard let handle = rd_kafka_new(kind.librdkafkaType, configuration, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(configuration)
             let reason = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw KafkaError(.clientCreation, "could not create the Kafka client: \(reason)")
+            throw KafkaError(
+                .clientCreation, "could not create the Kafka client: \(SecretRedaction.scrub(reason, secrets: secrets))"
+            )
         }
         liveHandles.withLock { _ = $0.insert(UInt(bitPattern: handle)) }
-        return RDKafkaClient(pointer: handle, callbacks: callbacks, kind: kind)
+        return RDKafkaClient(
+            pointer: handle, callbacks: callbacks, kind: kind, bootstrapServers: effective["bootstrap.servers"] ?? ""
+        )
     }
 
     deinit {
@@ -94,14 +107,27 @@ final class RDKafkaClient: @unchecked Sendable {
 /// Subclasses add producer- or consumer-specific callbacks. Every method may be called from a librdkafka thread.
 class ClientCallbacks: @unchecked Sendable {
     let logger: Logger
-    /// The most recent error librdkafka reported through its error callback (e.g. all brokers down).
+    /// The most recent error librdkafka reported through its error callback; "all brokers down" does not replace a
+    /// more specific error (why the brokers are down).
     let lastError = Mutex<KafkaError?>(nil)
+    /// The first error that retrying cannot cure (authentication, TLS, fatal): waits for the brokers stop at it.
+    let definitiveError = Mutex<KafkaError?>(nil)
+    /// The secret values of the handle's properties, scrubbed from every log and error line (set once, before the
+    /// handle exists).
+    let redaction = Mutex<[String]>([])
 
     init(logger: Logger) {
         self.logger = logger
     }
 
+    /// The text without the handle's secret values.
+    func redact(_ text: String) -> String {
+        let secrets = redaction.withLock { $0 }
+        return secrets.isEmpty ? text : SecretRedaction.scrub(text, secrets: secrets)
+    }
+
     func log(level: Int32, facility: String, message: String) {
+        let message = redact(message)
         let swiftLevel: Logger.Level
         switch level {
         case ...3: swiftLevel = .error
@@ -113,10 +139,16 @@ class ClientCallbacks: @unchecked Sendable {
     }
 
     func error(code: rd_kafka_resp_err_t, reason: String, isFatal: Bool) {
+        let reason = redact(reason)
         var error = KafkaError(responseCode: code, context: "broker connection")
         error.message = reason
         error.isFatal = isFatal
-        lastError.withLock { $0 = error }
+        lastError.withLock { last in
+            if code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last == nil { last = error }
+        }
+        if isFatal || error.code == .authenticationFailed || error.code == .tlsFailed {
+            definitiveError.withLock { first in if first == nil { first = error } }
+        }
         if isFatal {
             logger.error("fatal Kafka client error: \(reason)")
         } else {

@@ -3,8 +3,13 @@
 /// Typed settings cover what most services need; ``properties`` is the escape hatch for any other librdkafka
 /// property (see librdkafka's CONFIGURATION.md). Escape-hatch properties are applied last, so they override typed
 /// settings, and each is validated by librdkafka: an unknown key or invalid value fails client creation with a
-/// ``KafkaError`` naming the key.
-public struct ClientConfiguration: Sendable {
+/// ``KafkaError`` naming the key. ``ClientProperties`` gathers them from a properties file, the environment and the
+/// command line.
+///
+/// Its descriptions never show secrets (see ``SecretRedaction``): log or print it freely.
+public struct ClientConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The bootstrap servers as `host:port` strings.
     public var bootstrapServers: [String]
     /// The client id sent to brokers, shown in broker logs and quotas.
@@ -14,6 +19,8 @@ public struct ClientConfiguration: Sendable {
     /// The most severe librdkafka log level forwarded to swift-log (syslog levels: 3 error, 4 warning, 6 info,
     /// 7 debug).
     public var logLevel: Int
+    /// Security protocol, SASL credentials and TLS material (plaintext by default).
+    public var security: SecurityConfiguration
     /// Extra librdkafka properties, applied after the typed settings.
     public var properties: [String: String]
 
@@ -26,6 +33,7 @@ public struct ClientConfiguration: Sendable {
         self.clientID = clientID
         self.connectionSetupTimeout = .seconds(10)
         self.logLevel = 4
+        self.security = .plaintext
         self.properties = [:]
     }
 
@@ -41,8 +49,25 @@ public struct ClientConfiguration: Sendable {
             ("client.id", clientID),
             ("socket.connection.setup.timeout.ms", String(connectionSetupTimeout.milliseconds)),
             ("log_level", String(logLevel)),
-        ]
+        ] + security.librdkafkaProperties
     }
+
+    /// The settings with every secret replaced by ``SecretRedaction/placeholder``: bootstrap servers, client id,
+    /// security, then the escape-hatch properties sorted by key.
+    public var redactedDescription: String {
+        var text = "bootstrap=\(bootstrapServers.joined(separator: ",")) client.id=\(clientID) security=\(security)"
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            text += " \(key)=\(SecretRedaction.displayValue(value, key: key))"
+        }
+        return text
+    }
+
+    public var description: String { redactedDescription }
+
+    public var debugDescription: String { "ClientConfiguration(\(redactedDescription))" }
+
+    /// Reflection (`dump`, default descriptions of enclosing types) shows the redacted description only.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": redactedDescription]) }
 }
 
 extension Duration {

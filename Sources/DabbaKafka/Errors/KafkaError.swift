@@ -26,6 +26,12 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let topicAlreadyExists = Code("topicAlreadyExists")
         /// The brokers could not be reached within the allowed time.
         public static let brokerUnreachable = Code("brokerUnreachable")
+        /// SASL authentication failed: wrong credentials, a mechanism the broker does not enable, or a broker
+        /// listener without SASL. Retrying with the same settings fails again.
+        public static let authenticationFailed = Code("authenticationFailed")
+        /// The TLS handshake failed: the broker's certificate is not trusted or does not name the host, the client
+        /// certificate was refused, or the listener does not speak TLS.
+        public static let tlsFailed = Code("tlsFailed")
         /// An operation did not finish within its timeout.
         public static let timedOut = Code("timedOut")
         /// The broker does not implement the API needed for this operation.
@@ -168,6 +174,11 @@ extension KafkaError {
             return .timedOut
         case RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE:
             return .brokerUnreachable
+        case RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
+            RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM, RD_KAFKA_RESP_ERR_ILLEGAL_SASL_STATE:
+            return .authenticationFailed
+        case RD_KAFKA_RESP_ERR__SSL:
+            return .tlsFailed
         case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
             return .unsupportedByBroker
         case RD_KAFKA_RESP_ERR__STATE, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE:
@@ -182,6 +193,32 @@ extension KafkaError {
         default:
             return .other
         }
+    }
+
+    /// A property librdkafka rejected, named with where it was set. The value is shown only for a known property
+    /// whose name is not secret: an unknown name may be a misspelt secret one (`sasl.passwort`). librdkafka's reason
+    /// is scrubbed of the value and of every secret value in `secrets` (it may echo them).
+    /// - Parameters:
+    ///   - key: The property name.
+    ///   - value: The rejected value.
+    ///   - result: What `rd_kafka_conf_set` answered (`RD_KAFKA_CONF_UNKNOWN` for an unknown name).
+    ///   - reason: librdkafka's explanation.
+    ///   - source: Where the property was set (a file and line, an environment variable, an option), if known.
+    ///   - secrets: Further secret values to scrub from `reason`.
+    static func invalidProperty(
+        key: String, value: String, result: rd_kafka_conf_res_t, reason: String, source: String? = nil,
+        secrets: [String] = []
+    ) -> KafkaError {
+        let showsValue = result != RD_KAFKA_CONF_UNKNOWN && !SecretRedaction.isSecret(key: key)
+        let scrubbed = SecretRedaction.scrub(reason, secrets: secrets + (showsValue ? [] : [value]))
+        var message = "invalid librdkafka property '\(key)'"
+        if showsValue {
+            message += " = '\(value)'"
+        } else if result != RD_KAFKA_CONF_UNKNOWN {
+            message += " = '\(SecretRedaction.placeholder)'"
+        }
+        if let source { message += " (from \(source))" }
+        return KafkaError(.invalidConfiguration, message + ": " + scrubbed)
     }
 
     /// Errors librdkafka itself retries or that clear up on their own (leader elections, broker restarts).

@@ -35,8 +35,8 @@ enum Dabba {
     /// - Parameters:
     ///   - arguments: The arguments after `dabba`.
     ///   - input: Standard input; nil gives /dev/null.
-    ///   - environment: Variables added to a copy of the test's environment (without `DABBA_BOOTSTRAP` and
-    ///     `DABBA_CATALOG`).
+    ///   - environment: Variables added to a copy of the test's environment (without `DABBA_BOOTSTRAP`,
+    ///     `DABBA_CATALOG` and `DABBA_KAFKA_CONFIG`).
     ///   - workingDirectory: Where the process runs (the test's own by default).
     ///   - timeLimit: Kill the process (and fail) if it runs longer than this.
     static func run(
@@ -61,13 +61,13 @@ enum Dabba {
     }
 }
 
-/// A `dabba` subprocess (DabbaTesting's ``TestProcess``), isolated from the test's `DABBA_BOOTSTRAP` and
-/// `DABBA_CATALOG`.
+/// A `dabba` subprocess (DabbaTesting's ``TestProcess``), isolated from the test's `DABBA_BOOTSTRAP`, `DABBA_CATALOG`
+/// and `DABBA_KAFKA_CONFIG`.
 final class RunningDabba: Sendable {
     let running: TestProcess
 
     init(_ arguments: [String], input: Data?, environment: [String: String], workingDirectory: URL? = nil) throws {
-        var variables: [String: String?] = ["DABBA_BOOTSTRAP": nil, "DABBA_CATALOG": nil]
+        var variables: [String: String?] = ["DABBA_BOOTSTRAP": nil, "DABBA_CATALOG": nil, "DABBA_KAFKA_CONFIG": nil]
         for (name, value) in environment { variables[name] = value }
         running = try TestProcess(
             executable: Dabba.executable, arguments: arguments, input: input, environment: variables,

@@ -1,0 +1,114 @@
+import ArgumentParser
+import DabbaKafka
+import DabbaTesting
+import Foundation
+import Logging
+import Testing
+
+@testable import DabbaService
+
+@Suite("PipelineOptions parsing (no broker)")
+struct PipelineOptionsTests {
+    @Test("--metrics-port takes a port, 0, off, and -1 with or without '='")
+    func metricsPort() throws {
+        #expect(try PipelineOptions.parse([]).metricsPort == 0)
+        #expect(try PipelineOptions.parse(["--metrics-port", "9100"]).metricsPort == 9100)
+        #expect(try PipelineOptions.parse(["--metrics-port", "0"]).metricsPort == 0)
+        #expect(try PipelineOptions.parse(["--metrics-port", "off"]).metricsPort == -1)
+        #expect(try PipelineOptions.parse(["--metrics-port", "OFF"]).metricsPort == -1)
+        #expect(try PipelineOptions.parse(["--metrics-port", "-1"]).metricsPort == -1)
+        #expect(try PipelineOptions.parse(["--metrics-port=-1"]).metricsPort == -1)
+        #expect(try PipelineOptions.parse(["--metrics-port", "-1", "--log-level", "debug"]).logLevel == "debug")
+        for bad in [["--metrics-port", "-2"], ["--metrics-port", "65536"], ["--metrics-port", "soon"]] {
+            let error = try #require(throws: (any Error).self) { try PipelineOptions.parse(bad) }
+            let message = PipelineOptions.message(for: error)
+            #expect(message.contains("--metrics-port"), "\(bad): \(message)")
+            #expect(message.contains("off"), "\(bad): \(message)")
+        }
+    }
+
+    @Test("--help shows the off value and no secret from the environment")
+    func help() {
+        let help = PipelineOptions.helpMessage()
+        #expect(help.contains("--metrics-port <port|off>"), "\(help)")
+        #expect(help.contains("--property <key=value>"))
+        #expect(help.contains("--config <file>"))
+    }
+
+    @Test("--property and --config reach the Kafka settings with the documented precedence")
+    func kafkaProperties() throws {
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("dabba-\(UUID().uuidString).properties")
+        try Data("bootstrap.servers=file:9092\nlinger.ms=1\nacks=1\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let options = try PipelineOptions.parse(["--config", file.path, "--property", "linger.ms=3"])
+        let gathered = try options.kafkaProperties(
+            environment: ["DABBA_KAFKA_ACKS": "all", "DABBA_KAFKA_LINGER_MS": "2"]
+        )
+        #expect(gathered.bootstrapServers == "file:9092")
+        #expect(
+            gathered.entries.mapValues(\.value) == ["bootstrap.servers": "file:9092", "linger.ms": "3", "acks": "all"]
+        )
+
+        let withBootstrap = try PipelineOptions.parse(["-b", "cli:9092", "--config", file.path])
+        #expect(try withBootstrap.kafkaProperties(environment: [:]).bootstrapServers == "cli:9092")
+    }
+
+    @Test("a malformed --property is rejected at parse time, naming the option")
+    func malformedProperty() throws {
+        let error = try #require(throws: (any Error).self) {
+            try PipelineOptions.parse(["--property", "linger.ms"])
+        }
+        #expect(PipelineOptions.message(for: error).contains("--property: 'linger.ms' is not KEY=VALUE"))
+    }
+
+    @Test("the service's client settings carry every property, validated, and the log line redacts secrets")
+    func serviceClient() throws {
+        let recorder = LogRecorder()
+        var logger = Logger(label: "test") { _ in recorder }
+        logger.logLevel = .debug
+        let options = try PipelineOptions.parse([
+            "-b", "127.0.0.1:9092", "--property", "security.protocol=sasl_ssl", "--property", "sasl.mechanism=PLAIN",
+            "--property", "sasl.username=key", "--property", "sasl.password=Service-Secret-123",
+        ])
+        let client = try PipelineService.kafkaClient(options, clientID: "svc-1", logger: logger)
+        #expect(client.bootstrapServers == ["127.0.0.1:9092"])
+        #expect(client.clientID == "svc-1")
+        #expect(client.properties["sasl.password"] == "Service-Secret-123")
+        #expect(client.properties["security.protocol"] == "sasl_ssl")
+        let logged = recorder.messages.joined(separator: "\n")
+        #expect(logged.contains("sasl.password=[redacted]"), "\(logged)")
+        #expect(!logged.contains("Service-Secret-123"))
+
+        let invalid = try PipelineOptions.parse(["-b", "a:1", "--property", "sasl.password.typo=Service-Secret-123"])
+        let error = try #require(throws: KafkaError.self) {
+            try PipelineService.kafkaClient(invalid, clientID: "svc", logger: logger)
+        }
+        #expect(error.message.hasPrefix("invalid librdkafka property 'sasl.password.typo' (from --property): "))
+        #expect(!"\(error)".contains("Service-Secret-123"))
+
+        let missing = try PipelineOptions.parse(["--property", "linger.ms=1"])
+        #expect(throws: ValidationError.self) {
+            try PipelineService.kafkaClient(missing, clientID: "svc", logger: logger)
+        }
+    }
+}
+
+/// Keeps the messages logged through it.
+final class LogRecorder: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var messages: [String] { lock.withLock { recorded } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { recorded.append("\(event.message)") }
+    }
+}
