@@ -27,6 +27,25 @@ struct PipelineOptionsTests {
         }
     }
 
+    @Test("options that an inbox would make meaningless are refused with the fix named, not ignored")
+    func refusedCombinations() throws {
+        let refused: [([String], String)] = [
+            (["--exactly-once", "--instance-id", "one"], "--exactly-once"),
+            (["--exactly-once", "--instance-id", "one", "--inbox", "sqlite:x.sqlite"], "--exactly-once"),
+            (["--concurrency", "key:4"], "--concurrency key:N"),
+            (["--inbox", "none", "--inbox-retention", "1d"], "--inbox-retention"),
+        ]
+        for (arguments, named) in refused {
+            let error = try #require(throws: (any Error).self) { try PipelineOptions.parse(arguments) }
+            let message = PipelineOptions.message(for: error)
+            #expect(message.contains(named), "\(arguments): \(message)")
+            #expect(message.contains("--inbox"), "\(arguments): \(message)")
+        }
+        _ = try PipelineOptions.parse(["--exactly-once", "--instance-id", "one", "--inbox", "none"])
+        _ = try PipelineOptions.parse(["--concurrency", "key:4", "--inbox", "none"])
+        _ = try PipelineOptions.parse(["--inbox-retention", "1d"])
+    }
+
     @Test("--help shows the off value and no secret from the environment")
     func help() {
         let help = PipelineOptions.helpMessage()
