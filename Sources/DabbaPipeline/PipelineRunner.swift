@@ -53,6 +53,8 @@ public final class PipelineRunner: Service, Sendable {
     let handlerTable: [EventHandler?]
     /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
     let inFlight: InFlightBatches
+    /// Publishes the outbox in outbox mode (``PipelineConfiguration/outbox``), nil otherwise.
+    let outboxRelay: OutboxRelay?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -132,7 +134,9 @@ public final class PipelineRunner: Service, Sendable {
         }
         producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         events = EventProducer(producer: producer, source: "/\(pipeline.service)", routes: routes)
-        emitter = Emitter(events: events, transactional: configuration.exactlyOnce)
+        let outbox = try Self.makeOutbox(configuration: configuration, inbox: inbox, group: pipeline.groupID, metrics: metrics, logger: logger)
+        outboxRelay = outbox?.relay
+        emitter = Emitter(events: events, transactional: configuration.exactlyOnce, outbox: outbox?.writer)
         decoder = EventDecoder(registry: pipeline.registry)
         metrics.registerLag { [consumer] in consumer.lag }
     }
@@ -144,7 +148,16 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     /// Whether the member has started consuming (for the readiness endpoint).
-    public var isReady: Bool { running.load(ordering: .acquiring) && health.healthy }
+    public var isReady: Bool { readiness.ready }
+
+    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay.
+    public var readiness: (ready: Bool, reason: String) {
+        let health = self.health
+        guard health.healthy else { return (false, health.reason) }
+        guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
+        if let stall = outboxRelay?.stall { return (false, stall) }
+        return (true, "ok")
+    }
 
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
     /// - Throws: ``PipelineError`` when a failed event cannot be parked, or a fatal ``KafkaError``.
@@ -153,6 +166,7 @@ public final class PipelineRunner: Service, Sendable {
             let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
             keyGuard.withLock { $0 = created }
         }
+        if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
         try consumer.subscribe(topics: topology.consumedTopics)
         running.store(true, ordering: .releasing)
         logger.info(
@@ -162,6 +176,7 @@ public final class PipelineRunner: Service, Sendable {
         var loopError: (any Error)?
         await withDiscardingTaskGroup { group in
             group.addTask { await self.resumeDuePartitions() }
+            if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {
                     try await self.processLoop()
@@ -171,6 +186,8 @@ public final class PipelineRunner: Service, Sendable {
             } catch {
                 loopError = error
             }
+            // After the last batch committed: what it wrote to the outbox is published before the relay stops.
+            outboxRelay?.stop(drainingFor: configuration.shutdownTimeout)
             stopped.store(true, ordering: .releasing)
         }
         running.store(false, ordering: .releasing)
@@ -410,7 +427,8 @@ public final class PipelineRunner: Service, Sendable {
         latency: inout HistogramSample
     ) async -> (any Error)? {
         let context = EventContext(
-            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter
+            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
+            emitter: emitter.within(database)
         )
         let chain = self.chain
         let clock = ContinuousClock()

@@ -15,6 +15,7 @@ import Foundation
 ///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
 /// --exactly-once                 consume-transform-produce in Kafka transactions
+/// --outbox                       emitted events go through a transactional outbox in the inbox database
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
@@ -61,6 +62,13 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Exactly-once mode.
     @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions (needs --instance-id).")
     public var exactlyOnce = false
+
+    /// Transactional outbox.
+    @Flag(
+        name: .customLong("outbox"),
+        help: "Write emitted events to an outbox in the inbox database, in the event's transaction; a relay publishes them (needs an inbox)."
+    )
+    public var outbox = false
 
     /// Per-key order guard.
     @Flag(name: .customLong("key-order-guard"), help: "Later events of a key wait while an earlier one is in the retry tiers.")
@@ -120,6 +128,18 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedRetention()
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be -1 (off), 0 (any free port) or a port number, not \(metricsPort)")
+        }
+        if outbox, inbox == "none" {
+            throw ValidationError(
+                "--outbox keeps emitted events in the inbox database: it needs an inbox (sqlite:PATH or a postgres:// "
+                    + "URL), not --inbox none"
+            )
+        }
+        if outbox, exactlyOnce {
+            throw ValidationError(
+                "--outbox and --exactly-once both decide how emitted events are published: choose one (the outbox "
+                    + "commits them with the inbox database, exactly-once in a Kafka transaction)"
+            )
         }
         if exactlyOnce, instanceID?.isEmpty ?? true {
             throw ValidationError(

@@ -1,8 +1,11 @@
 // A small pipeline service used by Dabba's process-level tests (crash, scale-out, graceful shutdown).
 // It handles `test.order.placed` events by inserting one row per event into its own `effects` table, in the same
-// SQLite transaction as the inbox mark, and prints a line per handled event.
+// transaction as the inbox mark, and prints a line per handled event. With `--output TOPIC` it also emits a
+// `test.order.shipped` event (id `shipped-<input id>`) per event there; `--outbox` sends it through the outbox.
+// `--inbox` is a SQLite file or a postgres:// URL.
 import DabbaEvents
 import DabbaInbox
+import DabbaInboxPostgres
 import DabbaKafka
 import DabbaPipeline
 import Foundation
@@ -11,6 +14,13 @@ import ServiceLifecycle
 
 struct OrderPlaced: Event {
     static let eventType = "test.order.placed"
+    var orderID: String
+    var amount: Int
+    var partitionKey: String? { orderID }
+}
+
+struct OrderShipped: Event {
+    static let eventType = "test.order.shipped"
     var orderID: String
     var amount: Int
     var partitionKey: String? { orderID }
@@ -34,6 +44,7 @@ else {
     exit(64)
 }
 let delay = Duration.milliseconds(Int(option("--delay-ms") ?? "0") ?? 0)
+let output = option("--output")
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -41,10 +52,9 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "fixture")
-let inbox = try SQLiteInbox(path: database)
-try await inbox.withDatabase { database in
-    try database.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)")
-}
+let inbox: any InboxStore =
+    database.hasPrefix("postgres") ? try PostgresInbox(connectionString: database) : try SQLiteInbox(path: database)
+try await inbox.migrate(["CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)"])
 
 var pipeline = Pipeline(service: "fixture", groupID: group)
 pipeline.on(OrderPlaced.self) { event, context in
@@ -52,18 +62,26 @@ pipeline.on(OrderPlaced.self) { event, context in
     try context.database?.execute(
         "INSERT INTO effects (event_id, order_id) VALUES (?, ?)", [.text(context.envelope.id), .text(event.orderID)]
     )
+    if output != nil {
+        try await context.emit(
+            OrderShipped(orderID: event.orderID, amount: event.amount),
+            metadata: EventMetadata(id: "shipped-\(context.envelope.id)")
+        )
+    }
     say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
 }
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
 configuration.batchSize = 20
 configuration.instanceID = option("--instance")
+configuration.outbox.enabled = CommandLine.arguments.contains("--outbox")
+configuration.outbox.pollInterval = .milliseconds(200)
 configuration.consumerProperties = [
     // Short enough for the embedded broker's rejoin delay, long enough for a loaded CI machine.
     "session.timeout.ms": "20000", "heartbeat.interval.ms": "2000", "topic.metadata.refresh.interval.ms": "1000",
 ]
 let runner = try PipelineRunner(
-    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration, inbox: inbox,
-    logger: logger
+    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration,
+    routes: EventRoutes(output.map { [OrderShipped.eventType: $0] } ?? [:]), inbox: inbox, logger: logger
 )
 say("started")
 let services = ServiceGroup(
