@@ -76,8 +76,9 @@ struct OutboxTests {
 
         let second = try FixtureProcess(arguments: arguments)
         try await eventually("every event handled and the outbox emptied", timeout: .seconds(150)) {
-            try await ProcessTests.effects(in: database).ids.count == Self.count
-                && Self.depth(store, group: fixture.group) == 0
+            let handled = try await ProcessTests.effects(in: database).ids.count
+            let depth = try await Self.depth(store, group: fixture.group)
+            return handled == Self.count && depth == 0
         }
         second.send(SIGTERM)
         #expect(try await second.waitForExit() == 0)
@@ -150,7 +151,8 @@ struct OutboxTests {
             #expect(runner.metrics.outboxOldestAge.value >= 1)
             try fixture.broker.setBrokerUp(1)
             try await eventually("every event handled and the outbox emptied", timeout: .seconds(120)) {
-                runner.metrics.handled.value >= Self.count && (try await Self.depth(inbox, group: fixture.group)) == 0
+                let depth = try await Self.depth(inbox, group: fixture.group)
+                return runner.metrics.handled.value >= Self.count && depth == 0
             }
             try await eventually("ready again", timeout: .seconds(30)) { runner.readiness.ready }
         }
@@ -213,16 +215,28 @@ struct PostgresOutboxTests {
             try await eventually("both instances handle events", timeout: .seconds(120)) {
                 !second.handledIDs.isEmpty || first.handledIDs.count >= OutboxTests.count
             }
+            // One relay lock for the group, held by one session: the other instance stands by.
+            let holders = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+            var holder: Int64?
+            try await eventually("one instance holds the relay lock", timeout: .seconds(30)) {
+                let rows = try await server.adminQuery(holders)
+                holder = rows.first?.first?.integerValue
+                return rows.count == 1
+            }
             // The relay holder dies: the other instance takes over its relay and its partitions.
             first.send(SIGKILL)
             _ = try await first.waitForExit()
+            try await eventually("the other instance took the relay lock over", timeout: .seconds(30)) {
+                let rows = try await server.adminQuery(holders)
+                return rows.count == 1 && rows.first?.first?.integerValue != holder
+            }
             let store = try PostgresInbox(connectionString: url)
             try await eventually("every event handled and the outbox emptied", timeout: .seconds(180)) {
                 let handled = try await store.withDatabase { database in
                     try database.query("SELECT COUNT(DISTINCT event_id) FROM effects").first?.first?.integerValue ?? 0
                 }
-                return handled == Int64(OutboxTests.count)
-                    && (try await OutboxTests.depth(store, group: fixture.group)) == 0
+                let depth = try await OutboxTests.depth(store, group: fixture.group)
+                return handled == Int64(OutboxTests.count) && depth == 0
             }
             second.send(SIGTERM)
             #expect(try await second.waitForExit() == 0)
