@@ -29,7 +29,7 @@ extension PostgresInbox: OutboxStore {
                         created_at bigint NOT NULL
                     );
                     CREATE INDEX IF NOT EXISTS dabba_outbox_group_sequence ON dabba_outbox (group_id, sequence);
-                    \(SQLiteInbox.createOutboxPositions);
+                    \(OutboxSQL.createPositions);
                     COMMIT;
                     """
                 )
@@ -41,22 +41,17 @@ extension PostgresInbox: OutboxStore {
     }
 
     public func appendToOutbox(_ records: [OutboxRecord], group: String, in transaction: any InboxTransaction) throws {
-        for record in records {
-            try transaction.execute(SQLiteInbox.insertOutboxRecord, SQLiteInbox.outboxParameters(record, group: group))
-        }
+        try OutboxSQL.append(records, group: group, in: transaction)
     }
 
     public func oldestOutboxRecords(group: String, limit: Int) async throws -> [OutboxRecord] {
         let rows = try await withDatabase { database in
             try database.query(
-                """
-                SELECT sequence, topic, record_partition, record_key, record_value, headers, created_at
-                FROM dabba_outbox WHERE group_id = $1 ORDER BY sequence LIMIT $2
-                """,
+                "SELECT \(OutboxSQL.recordColumns) FROM dabba_outbox WHERE group_id = $1 ORDER BY sequence LIMIT $2",
                 [.text(group), .integer(Int64(limit))]
             )
         }
-        return try rows.map(SQLiteInbox.outboxRecord)
+        return try rows.map(OutboxSQL.record)
     }
 
     public func deleteOutboxRecords(
@@ -65,42 +60,23 @@ extension PostgresInbox: OutboxStore {
         guard !sequences.isEmpty || !positions.isEmpty else { return }
         let list = "{" + sequences.map(String.init).joined(separator: ",") + "}"
         try await withDatabase { database in
-            try database.execute("BEGIN")
-            do {
+            try OutboxSQL.inTransaction(database, begin: "BEGIN") {
                 try database.execute(
                     "DELETE FROM dabba_outbox WHERE group_id = $1 AND sequence = ANY($2::bigint[])",
                     [.text(group), .text(list)]
                 )
-                for position in positions {
-                    try database.execute(
-                        SQLiteInbox.advanceOutboxPosition, SQLiteInbox.positionParameters(position, group: group)
-                    )
-                }
-                try database.execute("COMMIT")
-            } catch {
-                _ = try? database.execute("ROLLBACK")
-                throw error
+                try OutboxSQL.advancePositions(positions, group: group, in: database)
             }
         }
     }
 
     public func recordOutboxPositions(group: String, _ positions: [OutboxPosition]) async throws {
         guard !positions.isEmpty else { return }
-        try await withDatabase { database in
-            for position in positions {
-                try database.execute(SQLiteInbox.insertOutboxPosition, SQLiteInbox.positionParameters(position, group: group))
-            }
-        }
+        try await withDatabase { try OutboxSQL.insertPositions(positions, group: group, in: $0) }
     }
 
     public func outboxPositions(group: String) async throws -> [OutboxPosition] {
-        let rows = try await withDatabase { database in
-            try database.query(
-                "SELECT topic, record_partition, next_offset FROM dabba_outbox_positions WHERE group_id = $1",
-                [.text(group)]
-            )
-        }
-        return try rows.map(SQLiteInbox.outboxPosition)
+        try await withDatabase { try OutboxSQL.positions(group: group, in: $0) }
     }
 
     public func outboxStatus(group: String) async throws -> OutboxStatus {

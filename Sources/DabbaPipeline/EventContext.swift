@@ -79,7 +79,9 @@ struct Emitter: Sendable {
     func emit<E: Event>(_ event: E, metadata: EventMetadata, source: TopicPartition) async throws {
         if let outbox {
             guard let transaction else {
-                throw PipelineError(.configuration, "outbox mode emits through the event's inbox transaction, and there is none")
+                throw PipelineError(
+                    .configuration, "outbox mode emits through the event's inbox transaction, and there is none"
+                )
             }
             try outbox.append(events.message(for: event, metadata: metadata), in: transaction)
         } else if transactional {

@@ -134,7 +134,9 @@ public final class PipelineRunner: Service, Sendable {
         }
         producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         events = EventProducer(producer: producer, source: "/\(pipeline.service)", routes: routes)
-        let outbox = try Self.makeOutbox(configuration: configuration, inbox: inbox, group: pipeline.groupID, metrics: metrics, logger: logger)
+        let outbox = try Self.makeOutbox(
+            configuration: configuration, inbox: inbox, group: pipeline.groupID, metrics: metrics, logger: logger
+        )
         outboxRelay = outbox?.relay
         emitter = Emitter(events: events, transactional: configuration.exactlyOnce, outbox: outbox?.writer)
         decoder = EventDecoder(registry: pipeline.registry)

@@ -66,7 +66,10 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Transactional outbox.
     @Flag(
         name: .customLong("outbox"),
-        help: "Write emitted events to an outbox in the inbox database, in the event's transaction; a relay publishes them (needs an inbox)."
+        help: """
+            Write emitted events to an outbox in the inbox database, in the event's transaction; a relay publishes \
+            them (needs an inbox).
+            """
     )
     public var outbox = false
 

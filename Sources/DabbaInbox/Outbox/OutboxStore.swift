@@ -16,7 +16,8 @@ public protocol OutboxStore: InboxStore {
     /// - Parameters:
     ///   - records: The records, in emission order (their ``OutboxRecord/sequence`` is ignored and assigned).
     ///   - group: The consumer group whose relay publishes them.
-    ///   - transaction: The event's transaction (``InboxTransaction`` from ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)``).
+    ///   - transaction: The event's transaction (the ``InboxTransaction`` its handler got from
+    ///     ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)``).
     /// - Throws: ``InboxError`` if the insert fails (the event then fails like any failed statement of its handler).
     func appendToOutbox(_ records: [OutboxRecord], group: String, in transaction: any InboxTransaction) throws
 

@@ -18,27 +18,22 @@ extension SQLiteInbox: OutboxStore {
                 )
                 """
             )
-            try database.execute(Self.createOutboxPositions)
+            try database.execute(OutboxSQL.createPositions)
         }
     }
 
     public func appendToOutbox(_ records: [OutboxRecord], group: String, in transaction: any InboxTransaction) throws {
-        for record in records {
-            try transaction.execute(Self.insertOutboxRecord, Self.outboxParameters(record, group: group))
-        }
+        try OutboxSQL.append(records, group: group, in: transaction)
     }
 
     public func oldestOutboxRecords(group: String, limit: Int) async throws -> [OutboxRecord] {
         let rows = try await withConnection { database in
             try database.query(
-                """
-                SELECT sequence, topic, record_partition, record_key, record_value, headers, created_at
-                FROM dabba_outbox WHERE group_id = ? ORDER BY sequence LIMIT ?
-                """,
+                "SELECT \(OutboxSQL.recordColumns) FROM dabba_outbox WHERE group_id = ? ORDER BY sequence LIMIT ?",
                 [.text(group), .integer(Int64(limit))]
             )
         }
-        return try rows.map(Self.outboxRecord)
+        return try rows.map(OutboxSQL.record)
     }
 
     public func deleteOutboxRecords(
@@ -46,42 +41,26 @@ extension SQLiteInbox: OutboxStore {
     ) async throws {
         guard !sequences.isEmpty || !positions.isEmpty else { return }
         try await withConnection { database in
-            // One transaction, one cached statement per row (an IN list would prepare a statement per length).
-            try database.execute("BEGIN IMMEDIATE")
-            do {
+            try OutboxSQL.inTransaction(database, begin: "BEGIN IMMEDIATE") {
+                // One cached statement per row (an IN list would prepare a statement per length).
                 for sequence in sequences {
                     try database.execute(
-                        "DELETE FROM dabba_outbox WHERE group_id = ? AND sequence = ?", [.text(group), .integer(sequence)]
+                        "DELETE FROM dabba_outbox WHERE group_id = ? AND sequence = ?",
+                        [.text(group), .integer(sequence)]
                     )
                 }
-                for position in positions {
-                    try database.execute(Self.advanceOutboxPosition, Self.positionParameters(position, group: group))
-                }
-                try database.execute("COMMIT")
-            } catch {
-                _ = try? database.execute("ROLLBACK")
-                throw error
+                try OutboxSQL.advancePositions(positions, group: group, in: database)
             }
         }
     }
 
     public func recordOutboxPositions(group: String, _ positions: [OutboxPosition]) async throws {
         guard !positions.isEmpty else { return }
-        try await withConnection { database in
-            for position in positions {
-                try database.execute(Self.insertOutboxPosition, Self.positionParameters(position, group: group))
-            }
-        }
+        try await withConnection { try OutboxSQL.insertPositions(positions, group: group, in: $0) }
     }
 
     public func outboxPositions(group: String) async throws -> [OutboxPosition] {
-        let rows = try await withConnection { database in
-            try database.query(
-                "SELECT topic, record_partition, next_offset FROM dabba_outbox_positions WHERE group_id = ?",
-                [.text(group)]
-            )
-        }
-        return try rows.map(Self.outboxPosition)
+        try await withConnection { try OutboxSQL.positions(group: group, in: $0) }
     }
 
     public func outboxStatus(group: String) async throws -> OutboxStatus {
@@ -98,82 +77,4 @@ extension SQLiteInbox: OutboxStore {
     }
 
     public func acquireOutboxRelay(group: String) async throws -> Bool { true }
-
-    package static let insertOutboxRecord = """
-        INSERT INTO dabba_outbox (group_id, topic, record_partition, record_key, record_value, headers, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        """
-
-    /// Per group and partition, where the relay's undeleted records can start (portable SQL).
-    package static let createOutboxPositions = """
-        CREATE TABLE IF NOT EXISTS dabba_outbox_positions (
-            group_id TEXT NOT NULL,
-            topic TEXT NOT NULL,
-            record_partition INTEGER NOT NULL,
-            next_offset BIGINT NOT NULL,
-            PRIMARY KEY (group_id, topic, record_partition)
-        )
-        """
-
-    package static let insertOutboxPosition = """
-        INSERT INTO dabba_outbox_positions (group_id, topic, record_partition, next_offset) VALUES (?, ?, ?, ?)
-        ON CONFLICT DO NOTHING
-        """
-
-    /// Moves a position forward only (an old acknowledgement never moves it back).
-    package static let advanceOutboxPosition = """
-        INSERT INTO dabba_outbox_positions (group_id, topic, record_partition, next_offset) VALUES (?, ?, ?, ?)
-        ON CONFLICT (group_id, topic, record_partition) DO UPDATE SET next_offset = excluded.next_offset
-        WHERE excluded.next_offset > dabba_outbox_positions.next_offset
-        """
-
-    package static func positionParameters(_ position: OutboxPosition, group: String) -> [SQLValue] {
-        [.text(group), .text(position.topic), .integer(Int64(position.partition)), .integer(position.offset)]
-    }
-
-    package static func outboxPosition(_ row: [SQLValue]) throws -> OutboxPosition {
-        guard row.count == 3, let topic = row[0].textValue, let partition = row[1].integerValue,
-            let offset = row[2].integerValue
-        else {
-            throw InboxError(.statement, "an outbox position row has an unexpected shape: \(row)")
-        }
-        return OutboxPosition(topic: topic, partition: Int32(partition), offset: offset)
-    }
-
-    /// The insert's parameters for a record, in column order.
-    package static func outboxParameters(_ record: OutboxRecord, group: String) -> [SQLValue] {
-        [
-            .text(group), .text(record.topic), record.partition.map { .integer(Int64($0)) } ?? .null,
-            stored(record.key), stored(record.value),
-            .blob(OutboxHeaderCoding.encode(record.headers)), .integer(record.createdAtMilliseconds),
-        ]
-    }
-
-    /// Bytes as a parameter: an empty (not absent) key or value as empty text, since SQLite binds an empty blob
-    /// as NULL (an empty key and no key go to different partitions).
-    private static func stored(_ bytes: [UInt8]?) -> SQLValue {
-        guard let bytes else { return .null }
-        return bytes.isEmpty ? .text("") : .blob(bytes)
-    }
-
-    /// A record from a row of (sequence, topic, partition, key, value, headers, created_at).
-    package static func outboxRecord(_ row: [SQLValue]) throws -> OutboxRecord {
-        guard row.count == 7, let sequence = row[0].integerValue, let topic = row[1].textValue,
-            let createdAt = row[6].integerValue
-        else {
-            throw InboxError(.statement, "an outbox row has an unexpected shape: \(row.prefix(2))")
-        }
-        func bytes(_ value: SQLValue) -> [UInt8]? {
-            switch value {
-            case .blob(let bytes): bytes
-            case .text(let text): Array(text.utf8)
-            default: nil
-            }
-        }
-        return OutboxRecord(
-            sequence: sequence, topic: topic, partition: row[2].integerValue.map { Int32($0) }, key: bytes(row[3]),
-            value: bytes(row[4]), headers: try OutboxHeaderCoding.decode(bytes(row[5]) ?? []),
-            createdAtMilliseconds: createdAt
-        )
-    }
 }

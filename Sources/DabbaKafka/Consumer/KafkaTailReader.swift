@@ -28,7 +28,9 @@ public final class KafkaTailReader: Sendable {
             ("allow.auto.create.topics", "false"),
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }
-        client = try RDKafkaClient.make(kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger))
+        client = try RDKafkaClient.make(
+            kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger)
+        )
         bootstrapServers = configuration.bootstrapServers.joined(separator: ",")
     }
 
@@ -45,15 +47,17 @@ public final class KafkaTailReader: Sendable {
     ///   exist.
     /// - Throws: ``KafkaError`` if the brokers cannot be asked.
     public func partitionEnds(topic: String, timeout: Duration = .seconds(30)) async throws -> [TopicPartitionOffset] {
-        guard let count = try await client.topicPartitionCount(topic: topic, timeout: timeout, servers: bootstrapServers)
-        else { return [] }
+        let count = try await client.topicPartitionCount(topic: topic, timeout: timeout, servers: bootstrapServers)
+        guard let count else { return [] }
         let client = self.client
         let milliseconds = Int32(clamping: max(1, timeout.milliseconds))
         return try await Blocking.run {
             try (0..<count).map { partition in
                 var low: Int64 = -1
                 var high: Int64 = -1
-                let result = rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, milliseconds)
+                let result = rd_kafka_query_watermark_offsets(
+                    client.pointer, topic, partition, &low, &high, milliseconds
+                )
                 guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
                     throw KafkaError(
                         responseCode: result, context: "could not query the end of \(topic)[\(partition)]",
@@ -114,7 +118,8 @@ public final class KafkaTailReader: Sendable {
             while !remaining.isEmpty {
                 guard clock.now < deadline else {
                     throw KafkaError(
-                        .timedOut, "reading back \(remaining.count) partitions did not reach their end within \(timeout)"
+                        .timedOut,
+                        "reading back \(remaining.count) partitions did not reach their end within \(timeout)"
                     )
                 }
                 guard let message = rd_kafka_consumer_poll(client.pointer, 100) else { continue }
@@ -138,7 +143,8 @@ public final class KafkaTailReader: Sendable {
                     if rd_kafka_header_get_last(headers, header, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
                         let value
                     {
-                        values.insert(String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self))
+                        let bytes = UnsafeRawBufferPointer(start: value, count: size)
+                        values.insert(String(decoding: bytes, as: UTF8.self))
                     }
                 }
                 if let end = remaining[partition], record.offset + 1 >= end { remaining[partition] = nil }

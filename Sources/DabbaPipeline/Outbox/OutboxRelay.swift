@@ -253,8 +253,8 @@ public final class OutboxRelay: Service, Sendable {
         for record in records {
             let message = ProducerMessage(
                 topic: record.topic, key: record.key, value: record.value,
-                headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, partition: record.partition,
-                timestampMilliseconds: record.createdAtMilliseconds
+                headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) },
+                partition: record.partition, timestampMilliseconds: record.createdAtMilliseconds
             )
             do {
                 pending.append((record.sequence, try await producer.submit(message)))
@@ -277,7 +277,9 @@ public final class OutboxRelay: Service, Sendable {
                 if outcome.failure == nil { outcome.failure = error }
             }
         }
-        outcome.positions = ends.map { OutboxPosition(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+        outcome.positions = ends.map {
+            OutboxPosition(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+        }
         return outcome
     }
 
@@ -313,7 +315,7 @@ public final class OutboxRelay: Service, Sendable {
         )
         let already = candidates.filter { record in record.header(Self.eventIDHeader).map(published.contains) ?? false }
         guard !already.isEmpty else { return }
-        logger.notice("\(already.count) outbox rows of \(group) were already published before a restart: not sent again")
+        logger.notice("\(already.count) outbox rows of \(group) were published before a restart: not sent again")
         try await store.deleteOutboxRecords(group: group, sequences: already.map(\.sequence), advancing: [])
     }
 

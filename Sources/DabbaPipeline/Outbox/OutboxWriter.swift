@@ -95,11 +95,14 @@ extension PipelineRunner {
             )
         }
         guard let store = inbox as? any OutboxStore else {
-            throw PipelineError(.configuration, "the inbox store \(type(of: inbox)) keeps no outbox (it is not an OutboxStore)")
+            throw PipelineError(
+                .configuration, "the inbox store \(type(of: inbox)) keeps no outbox (it is not an OutboxStore)"
+            )
         }
         let relay = try OutboxRelay(
-            store: store, group: group, client: configuration.client, producerProperties: configuration.producerProperties,
-            configuration: configuration.outbox, metrics: metrics, logger: logger
+            store: store, group: group, client: configuration.client,
+            producerProperties: configuration.producerProperties, configuration: configuration.outbox, metrics: metrics,
+            logger: logger
         )
         return (OutboxWriter(store: store, group: group), relay)
     }
