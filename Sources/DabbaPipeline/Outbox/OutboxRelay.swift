@@ -85,15 +85,18 @@ public final class OutboxRelay: Service, Sendable {
 
     // MARK: - Lifecycle
 
-    /// Relays until graceful shutdown, then publishes what is left for up to the poll interval's worth of tries and
-    /// stops; rows still unsent stay in the outbox for the next start.
+    /// Relays until graceful shutdown, then publishes what is left for up to ``shutdownDrain`` and stops; rows still
+    /// unsent stay in the outbox for the next start.
     public func run() async throws {
         await withGracefulShutdownHandler {
             await self.relayUntilStopped()
         } onGracefulShutdown: {
-            self.stop(drainingFor: self.configuration.maxBackoff)
+            self.stop(drainingFor: Self.shutdownDrain)
         }
     }
+
+    /// How long ``run()`` keeps publishing after a graceful shutdown began.
+    public static let shutdownDrain: Duration = .seconds(30)
 
     /// Wakes the relay: a batch committed rows to the outbox.
     public func wake() { signal.notify() }
