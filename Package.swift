@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "dabba-pipeline-fixture",
             dependencies: [
-                "DabbaPipeline", "DabbaEvents", "DabbaInbox", "DabbaKafka",
+                "DabbaPipeline", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres", "DabbaKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -253,6 +253,7 @@ let package = Package(
             name: "DabbaPipelineTests",
             dependencies: [
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
+                "DabbaInboxPostgres", "DabbaTestingPostgres",
             ]
         ),
         .testTarget(

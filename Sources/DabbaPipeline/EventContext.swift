@@ -109,13 +109,32 @@ final class EmissionCounter: Sendable {
 }
 
 /// Sends handlers' events: acknowledged per batch (``BatchDeliveries``) normally, enqueued inside an exactly-once
-/// transaction.
+/// transaction, or written to the outbox in the event's database transaction in outbox mode.
 struct Emitter: Sendable {
     let events: EventProducer
     let transactional: Bool
+    /// Outbox mode: where emitted events go instead of the producer.
+    var outbox: OutboxWriter? = nil
+    /// The event's database transaction (outbox mode writes through it).
+    var transaction: (any InboxTransaction)? = nil
+
+    /// This emitter for one event, writing to the outbox through the event's transaction.
+    func within(_ transaction: (any InboxTransaction)?) -> Emitter {
+        guard outbox != nil else { return self }
+        var emitter = self
+        emitter.transaction = transaction
+        return emitter
+    }
 
     func emit<E: Event>(_ event: E, metadata: EventMetadata, source: TopicPartition) async throws {
-        if transactional {
+        if let outbox {
+            guard let transaction else {
+                throw PipelineError(
+                    .configuration, "outbox mode emits through the event's inbox transaction, and there is none"
+                )
+            }
+            try outbox.append(events.message(for: event, metadata: metadata), in: transaction)
+        } else if transactional {
             try await events.enqueue(event, metadata: metadata)
         } else if let batch = BatchDeliveries.current {
             batch.add(try await events.submit(event, metadata: metadata), from: source)

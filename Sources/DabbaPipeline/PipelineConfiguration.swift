@@ -76,6 +76,9 @@ public struct PipelineConfiguration: Sendable {
     public var consumerProperties: [String: String]
     /// Producer settings beyond the defaults (escape hatch), applied to the pipeline's producer.
     public var producerProperties: [String: String]
+    /// The transactional outbox: emitted events written to the inbox database in the event's transaction and
+    /// published by a relay (off by default; see ``OutboxConfiguration``).
+    public var outbox: OutboxConfiguration
 
     /// Creates settings with per-partition order, in-place retries, no exactly-once.
     /// - Parameter client: Connection settings.
@@ -91,6 +94,7 @@ public struct PipelineConfiguration: Sendable {
         self.maxErrorMessageBytes = 1024
         self.consumerProperties = [:]
         self.producerProperties = [:]
+        self.outbox = OutboxConfiguration()
     }
 }
 

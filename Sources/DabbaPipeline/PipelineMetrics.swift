@@ -33,6 +33,12 @@ public final class PipelineMetrics: Sendable {
     public let transactionsAborted: Counter
     /// Handler latency in seconds.
     public let handlerLatency: Histogram
+    /// Events waiting in the transactional outbox (outbox mode).
+    public let outboxDepth: Gauge
+    /// Age in seconds of the oldest event waiting in the outbox (0 when empty).
+    public let outboxOldestAge: Gauge
+    /// Outbox rows the relay published (acknowledged by the broker).
+    public let outboxPublished: Counter
 
     /// Creates the metrics in a registry.
     /// - Parameters:
@@ -64,6 +70,13 @@ public final class PipelineMetrics: Sendable {
         )
         handlerLatency = registry.histogram(
             "dabba_handler_duration_seconds", help: "Handler latency.", labels: labels
+        )
+        outboxDepth = registry.gauge("dabba_outbox_depth", help: "Events waiting in the outbox.", labels: labels)
+        outboxOldestAge = registry.gauge(
+            "dabba_outbox_oldest_age_seconds", help: "Age of the oldest event waiting in the outbox.", labels: labels
+        )
+        outboxPublished = registry.counter(
+            "dabba_outbox_published_total", help: "Outbox events published and acknowledged.", labels: labels
         )
         self.labels = labels
     }

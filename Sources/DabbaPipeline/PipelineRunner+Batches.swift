@@ -33,6 +33,7 @@ extension PipelineRunner {
                 throw error
             }
         }
+        outboxRelay?.wake()
         for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .processed:

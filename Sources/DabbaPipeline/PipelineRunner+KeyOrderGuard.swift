@@ -67,6 +67,7 @@ extension PipelineRunner {
                 throw error
             }
         }
+        outboxRelay?.wake()
         switch outcomes.first {
         case .processed, nil:
             metrics.handled.increment()

@@ -53,6 +53,8 @@ public final class PipelineRunner: Service, Sendable {
     let handlerTable: [EventHandler?]
     /// Batches being processed: a revocation waits until they are done and marked (rebalance safety).
     let inFlight: InFlightBatches
+    /// Publishes the outbox in outbox mode (``PipelineConfiguration/outbox``), nil otherwise.
+    let outboxRelay: OutboxRelay?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -135,7 +137,11 @@ public final class PipelineRunner: Service, Sendable {
         }
         producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         events = EventProducer(producer: producer, source: "/\(pipeline.service)", routes: routes)
-        emitter = Emitter(events: events, transactional: configuration.exactlyOnce)
+        let outbox = try Self.makeOutbox(
+            configuration: configuration, inbox: inbox, group: pipeline.groupID, metrics: metrics, logger: logger
+        )
+        outboxRelay = outbox?.relay
+        emitter = Emitter(events: events, transactional: configuration.exactlyOnce, outbox: outbox?.writer)
         decoder = EventDecoder(registry: pipeline.registry)
         metrics.registerLag { [consumer] in consumer.lag }
     }
@@ -152,9 +158,8 @@ public final class PipelineRunner: Service, Sendable {
             return "exactly-once (--exactly-once) with an inbox is refused: the inbox database and the Kafka "
                 + "transaction cannot commit atomically, so a failed Kafka commit would leave events recorded as "
                 + "processed whose emitted events were aborted. Use --exactly-once with --inbox none when the "
-                + "handlers' state lives in Kafka, or keep the inbox without --exactly-once: the handlers' database "
-                + "writes commit with the inbox mark, and emitted events carry ids derived from their cause, so "
-                + "downstream inboxes apply each once"
+                + "handlers' state lives in Kafka, or the inbox with --outbox (emitted events commit in the same "
+                + "database transaction as the handlers' writes and the inbox mark, and a relay publishes them)"
         }
         if case .key = configuration.concurrency.kind, hasInbox {
             // One inbox transaction per batch runs its handlers in order: per-key concurrency would be ignored.
@@ -172,7 +177,16 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     /// Whether the member has started consuming (for the readiness endpoint).
-    public var isReady: Bool { running.load(ordering: .acquiring) && health.healthy }
+    public var isReady: Bool { readiness.ready }
+
+    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay.
+    public var readiness: (ready: Bool, reason: String) {
+        let health = self.health
+        guard health.healthy else { return (false, health.reason) }
+        guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
+        if let stall = outboxRelay?.stall { return (false, stall) }
+        return (true, "ok")
+    }
 
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
     /// - Throws: ``PipelineError`` when a failed event cannot be parked, or a fatal ``KafkaError``.
@@ -181,6 +195,7 @@ public final class PipelineRunner: Service, Sendable {
             let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
             keyGuard.withLock { $0 = created }
         }
+        if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
         try consumer.subscribe(topics: topology.consumedTopics)
         running.store(true, ordering: .releasing)
         logger.info(
@@ -190,6 +205,7 @@ public final class PipelineRunner: Service, Sendable {
         var loopError: (any Error)?
         await withDiscardingTaskGroup { group in
             group.addTask { await self.resumeDuePartitions() }
+            if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {
                     try await self.processLoop()
@@ -199,6 +215,8 @@ public final class PipelineRunner: Service, Sendable {
             } catch {
                 loopError = error
             }
+            // After the last batch committed: what it wrote to the outbox is published before the relay stops.
+            outboxRelay?.stop(drainingFor: configuration.shutdownTimeout)
             stopped.store(true, ordering: .releasing)
         }
         running.store(false, ordering: .releasing)
@@ -439,8 +457,8 @@ public final class PipelineRunner: Service, Sendable {
     ) async -> (any Error)? {
         let emissions = EmissionCounter()
         let context = EventContext(
-            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database, emitter: emitter,
-            emissions: emissions
+            event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
+            emitter: emitter.within(database), emissions: emissions
         )
         let chain = self.chain
         let clock = ContinuousClock()

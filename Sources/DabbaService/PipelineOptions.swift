@@ -19,6 +19,7 @@ import Foundation
 ///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
 /// --exactly-once                 consume-transform-produce in Kafka transactions (needs --inbox none)
+/// --outbox                       emitted events go through a transactional outbox in the inbox database
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
@@ -100,6 +101,16 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     /// Exactly-once mode.
     @Flag(name: .customLong("exactly-once"), help: "Consume-transform-produce in Kafka transactions (needs --instance-id and --inbox none).")
     public var exactlyOnce = false
+
+    /// Transactional outbox.
+    @Flag(
+        name: .customLong("outbox"),
+        help: """
+            Write emitted events to an outbox in the inbox database, in the event's transaction; a relay publishes \
+            them (needs an inbox).
+            """
+    )
+    public var outbox = false
 
     /// Per-key order guard.
     @Flag(name: .customLong("key-order-guard"), help: "Later events of a key wait while an earlier one is in the retry tiers.")
@@ -194,6 +205,18 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         }
         if inbox == "none", inboxRetention != nil {
             throw ValidationError("--inbox-retention applies to an inbox, and --inbox is none: drop one of them")
+        }
+        if outbox, inbox == "none" {
+            throw ValidationError(
+                "--outbox keeps emitted events in the inbox database: it needs an inbox (sqlite:PATH or a postgres:// "
+                    + "URL), not --inbox none"
+            )
+        }
+        if outbox, exactlyOnce {
+            throw ValidationError(
+                "--outbox and --exactly-once both decide how emitted events are published: choose one (the outbox "
+                    + "commits them with the inbox database, exactly-once in a Kafka transaction)"
+            )
         }
         var requested = PipelineConfiguration(client: ClientConfiguration(bootstrapServers: []))
         requested.exactlyOnce = exactlyOnce

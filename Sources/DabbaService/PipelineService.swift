@@ -75,6 +75,7 @@ public enum PipelineService {
         configuration.concurrency = try options.resolvedConcurrency()
         configuration.exactlyOnce = options.exactlyOnce
         configuration.keyOrderGuard = options.keyOrderGuard
+        configuration.outbox.enabled = options.outbox
         configure(&configuration)
 
         let metrics = PipelineMetrics(registry: metricsRegistry, labels: ["service": pipeline.service])
@@ -91,7 +92,10 @@ public enum PipelineService {
                     let health = runner.health
                     return health.healthy ? .ok : .unhealthy(health.reason)
                 },
-                readiness: { runner.isReady ? .ok : .unhealthy("not consuming yet") }
+                readiness: {
+                    let readiness = runner.readiness
+                    return readiness.ready ? .ok : .unhealthy(readiness.reason)
+                }
             )
             logger.info("health and metrics on http://\(server.host):\(server.port)/metrics")
             services.append(.init(service: MetricsService(server: server)))

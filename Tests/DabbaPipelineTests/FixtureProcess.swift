@@ -7,9 +7,12 @@ import Testing
 final class FixtureProcess: Sendable {
     private let running: TestProcess
 
-    init(executable: String = "dabba-pipeline-fixture", arguments: [String]) throws {
+    init(
+        executable: String = "dabba-pipeline-fixture", arguments: [String], environment: [String: String?] = [:]
+    ) throws {
         running = try TestProcess(
-            executable: TestProcess.executable(named: executable), arguments: arguments, mergeStandardError: true
+            executable: TestProcess.executable(named: executable), arguments: arguments, environment: environment,
+            mergeStandardError: true
         )
     }
 

@@ -111,6 +111,23 @@ struct ServiceExecutableTests {
         #expect(output.contains("--inbox none"), "\(output)")
     }
 
+    @Test("--outbox without an inbox, or with --exactly-once, is refused at start with the reason")
+    func outboxCombinations() async throws {
+        let setup = try Setup()
+        let base = ["--bootstrap", setup.broker.bootstrapServers, "--catalog", setup.catalog]
+        let withoutInbox = try FixtureProcess(
+            executable: "dabba-service-fixture", arguments: base + ["--inbox", "none", "--outbox"]
+        )
+        #expect(try await withoutInbox.waitForExit() != 0)
+        #expect(withoutInbox.lines.joined().contains("--outbox keeps emitted events in the inbox database"))
+        let withExactlyOnce = try FixtureProcess(
+            executable: "dabba-service-fixture",
+            arguments: setup.arguments(["--outbox", "--exactly-once", "--instance-id", "one"])
+        )
+        #expect(try await withExactlyOnce.waitForExit() != 0)
+        #expect(withExactlyOnce.lines.joined().contains("--outbox and --exactly-once both decide how emitted events"))
+    }
+
     @Test("a second process on the same SQLite inbox stops at start, naming the file and --instance-id")
     func sharedSQLiteInbox() async throws {
         let setup = try Setup()

@@ -1,10 +1,14 @@
 // A small pipeline service used by Dabba's process-level tests (crash, scale-out, graceful shutdown).
 // It handles `test.order.placed` events by inserting one row per event into its own `effects` table, in the same
-// SQLite transaction as the inbox mark, and prints a line per handled event. With `--emit-to TOPIC` each handled event
-// emits a copy of itself there (its id derived by the framework); with `--kill-before-commit-after N` the process
-// SIGKILLs itself once N events were handled, after their emits were acknowledged and before the inbox committed.
+// transaction as the inbox mark, and prints a line per handled event (and per duplicate it skipped). `--inbox` is a
+// SQLite file or a postgres:// URL. With `--output TOPIC` it also emits a `test.order.shipped` event (id
+// `shipped-<input id>`) per event there; `--outbox` sends it through the outbox. With `--emit-to TOPIC` each handled
+// event emits a copy of itself there (its id derived by the framework); with `--kill-before-commit-after N` the
+// process SIGKILLs itself once N events were handled, after their emits were acknowledged and before the inbox
+// committed.
 import DabbaEvents
 import DabbaInbox
+import DabbaInboxPostgres
 import DabbaKafka
 import DabbaPipeline
 import Foundation
@@ -14,6 +18,13 @@ import Synchronization
 
 struct OrderPlaced: Event {
     static let eventType = "test.order.placed"
+    var orderID: String
+    var amount: Int
+    var partitionKey: String? { orderID }
+}
+
+struct OrderShipped: Event {
+    static let eventType = "test.order.shipped"
     var orderID: String
     var amount: Int
     var partitionKey: String? { orderID }
@@ -43,11 +54,11 @@ let killAfter = option("--kill-before-commit-after").flatMap { Int($0) }
 /// The fixture's inbox: SQLite, optionally killing the process at the worst moment of a batch (emits acknowledged,
 /// inbox not committed).
 final class FixtureInbox: InboxStore {
-    let base: SQLiteInbox
+    let base: any InboxStore
     let killAfter: Int?
     let handled = Atomic<Int>(0)
 
-    init(base: SQLiteInbox, killAfter: Int?) {
+    init(base: any InboxStore, killAfter: Int?) {
         self.base = base
         self.killAfter = killAfter
     }
@@ -86,6 +97,7 @@ final class FixtureInbox: InboxStore {
 
     func purge(olderThan age: Duration) async throws -> Int { try await base.purge(olderThan: age) }
 }
+let output = option("--output")
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -93,11 +105,12 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "fixture")
-let sqlite = try SQLiteInbox(path: database)
-let inbox = FixtureInbox(base: sqlite, killAfter: killAfter)
-try await sqlite.withDatabase { database in
-    try database.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)")
-}
+let store: any InboxStore =
+    database.hasPrefix("postgres") ? try PostgresInbox(connectionString: database) : try SQLiteInbox(path: database)
+try await store.migrate(["CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)"])
+// The wrapper would hide the store's outbox, so outbox runs use the store itself.
+let inbox: any InboxStore =
+    CommandLine.arguments.contains("--outbox") ? store : FixtureInbox(base: store, killAfter: killAfter)
 
 var pipeline = Pipeline(service: "fixture", groupID: group)
 pipeline.on(OrderPlaced.self) { event, context in
@@ -106,18 +119,26 @@ pipeline.on(OrderPlaced.self) { event, context in
         "INSERT INTO effects (event_id, order_id) VALUES (?, ?)", [.text(context.envelope.id), .text(event.orderID)]
     )
     if let emitTopic { try await context.emit(event, metadata: EventMetadata(topic: emitTopic)) }
+    if output != nil {
+        try await context.emit(
+            OrderShipped(orderID: event.orderID, amount: event.amount),
+            metadata: EventMetadata(id: "shipped-\(context.envelope.id)")
+        )
+    }
     say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
 }
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
 configuration.batchSize = 20
 configuration.instanceID = option("--instance")
+configuration.outbox.enabled = CommandLine.arguments.contains("--outbox")
+configuration.outbox.pollInterval = .milliseconds(200)
 configuration.consumerProperties = [
     // Short enough for the embedded broker's rejoin delay, long enough for a loaded CI machine.
     "session.timeout.ms": "20000", "heartbeat.interval.ms": "2000", "topic.metadata.refresh.interval.ms": "1000",
 ]
 let runner = try PipelineRunner(
-    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration, inbox: inbox,
-    logger: logger
+    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration,
+    routes: EventRoutes(output.map { [OrderShipped.eventType: $0] } ?? [:]), inbox: inbox, logger: logger
 )
 say("started")
 let services = ServiceGroup(
