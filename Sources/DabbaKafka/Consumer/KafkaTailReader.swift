@@ -10,7 +10,6 @@ import Logging
 /// time. Every call that waits on the brokers runs off Swift's cooperative pool.
 public final class KafkaTailReader: Sendable {
     private let client: RDKafkaClient
-    private let bootstrapServers: String
 
     /// Creates the reader. Connection happens in the background; the first call waits for it.
     /// - Parameters:
@@ -31,7 +30,6 @@ public final class KafkaTailReader: Sendable {
         client = try RDKafkaClient.make(
             kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger)
         )
-        bootstrapServers = configuration.bootstrapServers.joined(separator: ",")
     }
 
     deinit {
@@ -47,7 +45,7 @@ public final class KafkaTailReader: Sendable {
     ///   exist.
     /// - Throws: ``KafkaError`` if the brokers cannot be asked.
     public func partitionEnds(topic: String, timeout: Duration = .seconds(30)) async throws -> [TopicPartitionOffset] {
-        let count = try await client.topicPartitionCount(topic: topic, timeout: timeout, servers: bootstrapServers)
+        let count = try await client.topicPartitionCount(topic: topic, timeout: timeout, servesCallbacks: false)
         guard let count else { return [] }
         let client = self.client
         let milliseconds = Int32(clamping: max(1, timeout.milliseconds))
