@@ -5,7 +5,7 @@
 // `shipped-<input id>`) per event there; `--outbox` sends it through the outbox. With `--emit-to TOPIC` each handled
 // event emits a copy of itself there (its id derived by the framework); with `--kill-before-commit-after N` the
 // process SIGKILLs itself once N events were handled, after their emits were acknowledged and before the inbox
-// committed.
+// committed; with `--kill-after-handling N` it SIGKILLs itself right after handling its N-th event, mid-batch.
 import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
@@ -50,6 +50,8 @@ else {
 let delay = Duration.milliseconds(Int(option("--delay-ms") ?? "0") ?? 0)
 let emitTopic = option("--emit-to")
 let killAfter = option("--kill-before-commit-after").flatMap { Int($0) }
+let killMidBatch = option("--kill-after-handling").flatMap { Int($0) }
+let handledSoFar = Atomic<Int>(0)
 
 /// The fixture's inbox: SQLite, optionally killing the process at the worst moment of a batch (emits acknowledged,
 /// inbox not committed).
@@ -126,6 +128,8 @@ pipeline.on(OrderPlaced.self) { event, context in
         )
     }
     say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
+    // Dies inside a batch, its transaction open: the crash does not depend on how fast the test watches.
+    if let killMidBatch, handledSoFar.add(1, ordering: .relaxed).newValue >= killMidBatch { kill(getpid(), SIGKILL) }
 }
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
 configuration.batchSize = 20
