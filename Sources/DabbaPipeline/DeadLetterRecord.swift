@@ -1,39 +1,59 @@
 import DabbaEvents
 import DabbaKafka
-import DabbaPipeline
-import DabbaSchema
 import Foundation
 
-/// A dead-letter record with its failure context decoded from Spring's and Dabba's headers.
-struct DeadLetterRecord {
-    let message: KafkaMessage
-    let headers: [KafkaHeader]
+/// A dead-letter record with its failure context decoded from Spring's and Dabba's headers (for `dabba dlq`).
+///
+/// Every field reads untrusted bytes: a header that is missing, of the wrong size or not a number gives nil (or the
+/// default), never a trap.
+package struct DeadLetterRecord {
+    /// The dead-letter record.
+    package let message: KafkaMessage
+    /// Its headers, in order.
+    package let headers: [KafkaHeader]
 
-    init(_ message: KafkaMessage) {
+    /// Reads a dead-letter record's headers.
+    /// - Parameter message: The record from the dead-letter topic.
+    package init(_ message: KafkaMessage) {
         self.message = message
         self.headers = message.headers
     }
 
-    var originalTopic: String? { headers.string(named: SpringDeadLetterHeaders.originalTopic) }
-    var originalPartition: Int64? { SpringDeadLetterHeaders.decodeInteger(headers.bytes(named: SpringDeadLetterHeaders.originalPartition)) }
-    var originalOffset: Int64? { SpringDeadLetterHeaders.decodeInteger(headers.bytes(named: SpringDeadLetterHeaders.originalOffset)) }
-    var consumerGroup: String? { headers.string(named: SpringDeadLetterHeaders.originalConsumerGroup) }
-    var errorType: String? { headers.string(named: SpringDeadLetterHeaders.exceptionFQCN) }
-    var errorMessage: String? { headers.string(named: SpringDeadLetterHeaders.exceptionMessage) }
-    var attempts: Int? { headers.string(named: RetryHeaders.attempt).flatMap { Int($0) } }
-    var failedAt: Date? { headers.string(named: RetryHeaders.failedAt).flatMap { RFC3339.parse($0) } }
-    var replayCount: Int { headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) } ?? 0 }
-    var eventType: String? { headers.string(named: "ce_type") }
-    var eventID: String? { headers.string(named: "ce_id") }
+    /// The topic of the failed record.
+    package var originalTopic: String? { headers.string(named: SpringDeadLetterHeaders.originalTopic) }
+    /// The partition of the failed record (Spring's 4-byte big-endian encoding; 8 bytes accepted).
+    package var originalPartition: Int64? {
+        SpringDeadLetterHeaders.decodeInteger(headers.bytes(named: SpringDeadLetterHeaders.originalPartition))
+    }
+    /// The offset of the failed record (Spring's 8-byte big-endian encoding; 4 bytes accepted).
+    package var originalOffset: Int64? {
+        SpringDeadLetterHeaders.decodeInteger(headers.bytes(named: SpringDeadLetterHeaders.originalOffset))
+    }
+    /// The consumer group that failed.
+    package var consumerGroup: String? { headers.string(named: SpringDeadLetterHeaders.originalConsumerGroup) }
+    /// The error's type name.
+    package var errorType: String? { headers.string(named: SpringDeadLetterHeaders.exceptionFQCN) }
+    /// The error message.
+    package var errorMessage: String? { headers.string(named: SpringDeadLetterHeaders.exceptionMessage) }
+    /// How many deliveries were attempted.
+    package var attempts: Int? { headers.string(named: RetryHeaders.attempt).flatMap { Int($0) } }
+    /// When the last failure happened, from the failed-at header.
+    package var failedAt: Date? { headers.string(named: RetryHeaders.failedAt).flatMap { RFC3339.parse($0) } }
+    /// How many times the record was replayed already (0 when the header is absent or not a number).
+    package var replayCount: Int { headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) } ?? 0 }
+    /// The CloudEvents type of the failed event.
+    package var eventType: String? { headers.string(named: "ce_type") }
+    /// The CloudEvents id of the failed event.
+    package var eventID: String? { headers.string(named: "ce_id") }
 
     /// When the record failed: the failed-at header, else the record's timestamp.
-    var failureTime: Date? {
+    package var failureTime: Date? {
         failedAt ?? message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     /// The record for the original topic: key, value and the original headers, without the dead-letter and retry
     /// diagnostics, and with the replay count incremented (the loop guard reads it).
-    func replay(to topic: String) -> ProducerMessage {
+    package func replay(to topic: String) -> ProducerMessage {
         var replayed = headers.filter { header in
             !header.name.hasPrefix("kafka_dlt-") && !header.name.hasPrefix("dabba-")
         }
@@ -42,7 +62,7 @@ struct DeadLetterRecord {
     }
 
     /// The record as one JSON object: position, key, event, failure context and data.
-    func json() -> [String: Any] {
+    package func json() -> [String: Any] {
         var event: [String: Any] = [:]
         if case .success(let (envelope, _)) = EventDecoder.readEnvelope(message) {
             event = [
@@ -74,26 +94,7 @@ struct DeadLetterRecord {
     }
 }
 
-/// Which dead-letter records a command applies to.
-struct DeadLetterFilter {
-    var errorType: String?
-    var key: String?
-    var eventType: String?
-    var since: Date?
-    var until: Date?
-
-    /// Whether a record matches every given criterion. An error type matches the full name or its last component
-    /// (`HandlerFailure` matches `DabbaPipeline.HandlerFailure`).
-    func matches(_ record: DeadLetterRecord) -> Bool {
-        if let errorType {
-            guard let recorded = record.errorType,
-                recorded == errorType || recorded.hasSuffix(".\(errorType)")
-            else { return false }
-        }
-        if let key, record.message.keyString != key { return false }
-        if let eventType, record.eventType != eventType { return false }
-        if let since { guard let time = record.failureTime, time >= since else { return false } }
-        if let until { guard let time = record.failureTime, time <= until else { return false } }
-        return true
-    }
+/// A JSON value for an optional string: the string, or `null`.
+private func jsonString(_ value: String?) -> Any {
+    value.map { $0 as Any } ?? NSNull()
 }
