@@ -167,13 +167,20 @@ struct FastJSONInput {
         return try scanString(at: &position, isASCII: &isASCII)
     }
 
+    /// The deepest nesting of arrays and objects the fast path reads: deeper input goes to Foundation, which
+    /// rejects it with its own limit (the same), instead of recursing until the thread's stack runs out.
+    static let maximumDepth = 512
+
     /// Skips any value, checking only what the fast path can read later.
-    func skipValue(at position: inout Int) throws {
+    /// - Parameters:
+    ///   - position: Where the value starts; moved past it.
+    ///   - depth: How many arrays and objects enclose the value.
+    func skipValue(at position: inout Int, depth: Int = 0) throws {
         guard position < count else { throw FastJSONDecoder.Unsupported() }
         switch base[position] {
         case UInt8(ascii: "\""): _ = try scanString(at: &position)
-        case UInt8(ascii: "{"): try scanObject(at: &position) { _, _ in }
-        case UInt8(ascii: "["): try scanArray(at: &position) { _ in }
+        case UInt8(ascii: "{"): try scanObject(at: &position, depth: depth + 1) { _, _ in }
+        case UInt8(ascii: "["): try scanArray(at: &position, depth: depth + 1) { _ in }
         case UInt8(ascii: "t"): try literal("true", at: &position)
         case UInt8(ascii: "f"): try literal("false", at: &position)
         case UInt8(ascii: "n"): try literal("null", at: &position)
@@ -182,8 +189,12 @@ struct FastJSONInput {
     }
 
     /// Walks an object: `member` sees each key's byte range and where its value starts; the value is then skipped.
+    /// `depth` counts the object itself and the arrays and objects around it (deeper than ``maximumDepth`` throws).
     @inline(__always)
-    func scanObject(at position: inout Int, _ member: (_ key: Range<Int>, _ value: Int) throws -> Void) throws {
+    func scanObject(
+        at position: inout Int, depth: Int = 1, _ member: (_ key: Range<Int>, _ value: Int) throws -> Void
+    ) throws {
+        guard depth <= Self.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try expect(UInt8(ascii: "{"), at: &position)
         position = skipWhitespace(position)
         if position < count, base[position] == UInt8(ascii: "}") {
@@ -196,14 +207,16 @@ struct FastJSONInput {
             try expect(UInt8(ascii: ":"), at: &position)
             position = skipWhitespace(position)
             try member(key, position)
-            try skipValue(at: &position)
+            try skipValue(at: &position, depth: depth)
             guard try nextItem(at: &position, closedBy: UInt8(ascii: "}")) else { return }
         }
     }
 
-    /// Walks an array: `element` sees where each element starts; the element is then skipped.
+    /// Walks an array: `element` sees where each element starts; the element is then skipped. `depth` as for
+    /// ``scanObject(at:depth:_:)``.
     @inline(__always)
-    func scanArray(at position: inout Int, _ element: (_ start: Int) throws -> Void) throws {
+    func scanArray(at position: inout Int, depth: Int = 1, _ element: (_ start: Int) throws -> Void) throws {
+        guard depth <= Self.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try expect(UInt8(ascii: "["), at: &position)
         position = skipWhitespace(position)
         if position < count, base[position] == UInt8(ascii: "]") {
@@ -212,7 +225,7 @@ struct FastJSONInput {
         }
         while true {
             try element(position)
-            try skipValue(at: &position)
+            try skipValue(at: &position, depth: depth)
             guard try nextItem(at: &position, closedBy: UInt8(ascii: "]")) else { return }
         }
     }
