@@ -377,7 +377,20 @@ struct FastJSONInput {
         let (range, _) = try scanNumber(at: &position)
         let text = String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw FastJSONDecoder.Unsupported() }
+        // Foundation refuses a number that underflows to zero (`1e-400`: non-zero digits, zero value); so does the
+        // fast path, which must never succeed where Foundation fails.
+        if value == 0, !significandIsZero(range) { throw FastJSONDecoder.Unsupported() }
         return value
+    }
+
+    /// Whether a number's digits before any exponent are all zeros.
+    private func significandIsZero(_ range: Range<Int>) -> Bool {
+        for index in range {
+            let byte = base[index]
+            if byte | 0x20 == UInt8(ascii: "e") { return true }
+            if byte >= UInt8(ascii: "1"), byte <= UInt8(ascii: "9") { return false }
+        }
+        return true
     }
 
     func date(at position: Int) throws -> Date {

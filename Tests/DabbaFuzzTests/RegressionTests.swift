@@ -1,0 +1,50 @@
+import DabbaEvents
+import DabbaFuzzTargets
+import DabbaKafka
+import DabbaPipeline
+import Foundation
+import Testing
+
+/// Inputs the fuzzer found that crashed a target or broke one of its properties, each kept in
+/// `Tests/Fixtures/fuzz/<target>/regressions/` and asserted here for the clean value or error it gives now.
+@Suite("Fuzz regressions: inputs that once crashed or broke a property")
+struct RegressionTests {
+    static func input(_ target: String, _ name: String) throws -> [UInt8] {
+        let file = FuzzPassTests.corpusRoot.appendingPathComponent("\(target)/regressions/\(name)")
+        return try [UInt8](Data(contentsOf: file))
+    }
+
+    @Test("fast-json: -1e-400 underflows to zero, which Foundation refuses: the codec refuses it too")
+    func underflowToZero() throws {
+        let input = try Self.input("fast-json", "underflow-to-zero")
+        try FuzzTarget.fastJSON.run(input)
+        #expect(throws: DecodingError.self) { try JSONEventCodec().decode(Double.self, from: Data(input)) }
+        #expect(throws: DecodingError.self) { try JSONEventCodec().decode([Double].self, from: Data("[1e-400]".utf8)) }
+        // Zero written any way is still zero.
+        #expect(try JSONEventCodec().decode([Double].self, from: Data("[0e-400,-0.0,0.000e5]".utf8)) == [0, 0, 0])
+        #expect(try JSONEventCodec().decode(Double.self, from: Data("4.9e-324".utf8)) == Double.leastNonzeroMagnitude)
+    }
+}
+
+@Suite("Fuzz regressions: dead-letter records")
+struct DeadLetterRegressionTests {
+    @Test("dead-letters: a replay count of Int.max stays Int.max on replay instead of overflowing")
+    func replayCountAtMaximum() throws {
+        let input = try RegressionTests.input("dead-letters", "replay-count-at-int-max")
+        try FuzzTarget.deadLetters.run(input)
+        let record = DeadLetterRecord(FuzzRecord(parsing: input).message())
+        #expect(record.replayCount == Int.max)
+        let replayed = record.replay(to: "food.orders")
+        #expect(replayed.headers.string(named: RetryHeaders.replayCount) == String(Int.max))
+    }
+
+    @Test("dead-letters: a negative replay count reads as 0 and replays as 1")
+    func negativeReplayCount() {
+        let message = KafkaMessage.inMemory(
+            topic: "food.orders.dlt", value: [], headers: [KafkaHeader(name: RetryHeaders.replayCount, string: "-3")]
+        )
+        let record = DeadLetterRecord(message)
+        #expect(record.replayCount == 0)
+        #expect(record.replay(to: "food.orders").headers.string(named: RetryHeaders.replayCount) == "1")
+    }
+}
