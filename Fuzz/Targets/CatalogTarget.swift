@@ -15,7 +15,8 @@ extension FuzzTarget {
 enum CatalogTarget {
     static func run(_ input: [UInt8]) throws {
         let text = String(decoding: input, as: UTF8.self)
-        let lineCount = text.utf8.count { $0 == UInt8(ascii: "\n") } + 1
+        // Lines as YAML counts them: CR, LF, CRLF (counted twice here: an upper bound), NEL, LS and PS break lines.
+        let lineCount = text.unicodeScalars.count { "\n\r\u{85}\u{2028}\u{2029}".unicodeScalars.contains($0) } + 1
         do {
             let catalog = try Catalog.load(yaml: text, path: "fuzz.asyncapi.yaml")
             for topic in catalog.allTopics {

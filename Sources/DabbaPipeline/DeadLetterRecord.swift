@@ -39,8 +39,10 @@ package struct DeadLetterRecord {
     package var attempts: Int? { headers.string(named: RetryHeaders.attempt).flatMap { Int($0) } }
     /// When the last failure happened, from the failed-at header.
     package var failedAt: Date? { headers.string(named: RetryHeaders.failedAt).flatMap { RFC3339.parse($0) } }
-    /// How many times the record was replayed already (0 when the header is absent or not a number).
-    package var replayCount: Int { headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) } ?? 0 }
+    /// How many times the record was replayed already (0 when the header is absent, not a number or negative).
+    package var replayCount: Int {
+        max(0, headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) } ?? 0)
+    }
     /// The CloudEvents type of the failed event.
     package var eventType: String? { headers.string(named: "ce_type") }
     /// The CloudEvents id of the failed event.
@@ -57,7 +59,9 @@ package struct DeadLetterRecord {
         var replayed = headers.filter { header in
             !header.name.hasPrefix("kafka_dlt-") && !header.name.hasPrefix("dabba-")
         }
-        replayed.append(KafkaHeader(name: RetryHeaders.replayCount, string: String(replayCount + 1)))
+        // Saturating: a header claiming Int.max replays must not trap the tool that reads it.
+        let count = replayCount
+        replayed.append(KafkaHeader(name: RetryHeaders.replayCount, string: String(count < .max ? count + 1 : count)))
         return ProducerMessage(topic: topic, key: message.key, value: message.value, headers: replayed)
     }
 
