@@ -270,7 +270,10 @@ let package = Package(
         ),
         .target(name: "CDabbaFuzzer", path: "Fuzz/CDriver"),
         .executableTarget(name: "dabba-fuzz", dependencies: ["DabbaFuzzTargets", "CDabbaFuzzer"], path: "Fuzz/Driver"),
-        .testTarget(name: "DabbaFuzzTests", dependencies: ["DabbaFuzzTargets", "DabbaKafka", "DabbaPipeline"]),
+        .testTarget(
+            name: "DabbaFuzzTests",
+            dependencies: ["DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline"]
+        ),
     ]
 )
 

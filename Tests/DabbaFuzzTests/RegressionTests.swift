@@ -1,3 +1,4 @@
+import DabbaCatalog
 import DabbaEvents
 import DabbaFuzzTargets
 import DabbaKafka
@@ -46,5 +47,18 @@ struct DeadLetterRegressionTests {
         let record = DeadLetterRecord(message)
         #expect(record.replayCount == 0)
         #expect(record.replay(to: "food.orders").headers.string(named: RetryHeaders.replayCount) == "1")
+    }
+}
+
+@Suite("Fuzz regressions: catalog documents")
+struct CatalogRegressionTests {
+    @Test("catalog: 9 lines of nested YAML aliases (a billion values) give an error instead of a hang")
+    func aliasBomb() throws {
+        // (The corpus replay runs the target on it too.)
+        let input = try RegressionTests.input("catalog", "alias-bomb.yaml")
+        let errors = try #require(throws: CatalogErrors.self) {
+            try Catalog.load(yaml: String(decoding: input, as: UTF8.self), path: "bomb.asyncapi.yaml")
+        }
+        #expect(errors.errors.contains { $0.code == .yamlSyntax && $0.message.contains("more than 50000 values") })
     }
 }
