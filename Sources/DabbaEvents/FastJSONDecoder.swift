@@ -1,3 +1,4 @@
+import DabbaSchema
 import Foundation
 
 /// A `Decoder` that reads the common, simple shape of JSON straight from bytes, without building a document first:
@@ -141,9 +142,10 @@ struct FastJSONInput {
     }
 
     /// The byte range of a string's contents (after the opening quote); the position ends after the closing quote.
-    /// Strings with escapes or control characters are outside the subset. `isASCII` tells whether every byte is.
+    /// Strings with escapes or control characters are outside the subset, and so is invalid UTF-8 (Foundation
+    /// refuses it anywhere: in values, in keys, in members a type ignores).
     @inline(__always)
-    func scanString(at position: inout Int, isASCII: inout Bool) throws -> Range<Int> {
+    func scanString(at position: inout Int) throws -> Range<Int> {
         try expect(UInt8(ascii: "\""), at: &position)
         let start = position
         var high: UInt8 = 0
@@ -151,7 +153,12 @@ struct FastJSONInput {
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
-                isASCII = high < 0x80
+                // ASCII is valid UTF-8 as it is; anything else is checked.
+                if high >= 0x80,
+                    !UTF8Validation.isValid(UnsafeRawBufferPointer(start: base + start, count: position - 1 - start))
+                {
+                    throw FastJSONDecoder.Unsupported()
+                }
                 return start..<(position - 1)
             }
             guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { throw FastJSONDecoder.Unsupported() }
@@ -159,12 +166,6 @@ struct FastJSONInput {
             position += 1
         }
         throw FastJSONDecoder.Unsupported()
-    }
-
-    @inline(__always)
-    func scanString(at position: inout Int) throws -> Range<Int> {
-        var isASCII = true
-        return try scanString(at: &position, isASCII: &isASCII)
     }
 
     /// The deepest nesting of arrays and objects the fast path reads: deeper input goes to Foundation, which
@@ -305,13 +306,8 @@ struct FastJSONInput {
     /// Reads a string and moves past it.
     @inline(__always)
     func string(advancing position: inout Int) throws -> String {
-        var isASCII = true
-        let range = try scanString(at: &position, isASCII: &isASCII)
-        let bytes = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-        // ASCII is valid UTF-8 as it is; anything else is validated (Foundation rejects invalid UTF-8).
-        if isASCII { return String(decoding: bytes, as: UTF8.self) }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw FastJSONDecoder.Unsupported() }
-        return text
+        let range = try scanString(at: &position)
+        return String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
     func bool(at position: Int) throws -> Bool {

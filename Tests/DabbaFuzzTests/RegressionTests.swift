@@ -25,6 +25,24 @@ struct RegressionTests {
         #expect(try JSONEventCodec().decode([Double].self, from: Data("[0e-400,-0.0,0.000e5]".utf8)) == [0, 0, 0])
         #expect(try JSONEventCodec().decode(Double.self, from: Data("4.9e-324".utf8)) == Double.leastNonzeroMagnitude)
     }
+
+    @Test("fast-json: invalid UTF-8 in a key the type ignores is refused as Foundation refuses it")
+    func invalidUTF8InIgnoredKey() throws {
+        let input = try Self.input("fast-json", "invalid-utf8-in-ignored-key")
+        try FuzzTarget.fastJSON.run(input)
+        #expect(throws: DecodingError.self) { try JSONEventCodec().decode(Probe.self, from: Data(input)) }
+        // Elsewhere the codec agrees with Foundation too (which reads an ignored member's value lazily).
+        let ignoredValue = Data(#"{"sequence":7,"other":""#.utf8) + [0xFF] + Data(#""}"#.utf8)
+        let truncatedKey = Data([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D])  // {"\xC3":1}
+        for variant in [ignoredValue, truncatedKey, Data(#"{"sequence":7,"é":"ü"}"#.utf8)] {
+            try FuzzTarget.fastJSON.run([UInt8](variant))
+        }
+        #expect(throws: DecodingError.self) { try JSONEventCodec().decode([String: Int].self, from: truncatedKey) }
+        #expect(try JSONEventCodec().decode([String: Int].self, from: Data(#"{"é":1}"#.utf8)) == ["é": 1])
+    }
+
+    /// Decodes through the codec's fast `Decoder` (plain `Codable`).
+    struct Probe: Decodable { var sequence: Int }
 }
 
 @Suite("Fuzz regressions: dead-letter records")
