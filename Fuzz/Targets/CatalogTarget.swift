@@ -20,7 +20,11 @@ enum CatalogTarget {
         do {
             let catalog = try Catalog.load(yaml: text, path: "fuzz.asyncapi.yaml")
             for topic in catalog.allTopics {
-                try check(topic.partitions > 0, "topic \(topic.name) has \(topic.partitions) partitions")
+                // Services create topics from these numbers (Int32 partitions, Int16 replicas in CreateTopics).
+                try check(
+                    (1...Int(Int32.max)).contains(topic.partitions) && (1...Int(Int16.max)).contains(topic.replicas),
+                    "topic \(topic.name) has \(topic.partitions) partitions and \(topic.replicas) replicas"
+                )
                 try check(catalog.topic(named: topic.name) != nil || topic.isDerived, "topic \(topic.name) not found")
             }
             for event in catalog.events {

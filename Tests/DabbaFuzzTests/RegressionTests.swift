@@ -80,3 +80,22 @@ struct CatalogRegressionTests {
         #expect(errors.errors.contains { $0.code == .yamlSyntax && $0.message.contains("more than 50000 values") })
     }
 }
+
+@Suite("Fuzz regressions: catalog numbers")
+struct CatalogNumberRegressionTests {
+    @Test("catalog: partitions beyond Int32 and replicas beyond Int16 are errors, not a trap when topics are created")
+    func partitionsBeyondInt32() throws {
+        let input = try RegressionTests.input("catalog", "partitions-beyond-int32.yaml")
+        try FuzzTarget.catalog.run(input)
+        let errors = try #require(throws: CatalogErrors.self) {
+            try Catalog.load(yaml: String(decoding: input, as: UTF8.self), path: "orders.asyncapi.yaml")
+        }
+        #expect(errors.errors.contains {
+            $0.code == .invalidPartitions && $0.line == 14
+                && $0.message == "'channels.orders.bindings.kafka.partitions' must be at most 2147483647, not 3000000000"
+        })
+        #expect(errors.errors.contains {
+            $0.code == .invalidReplicas && $0.message.hasSuffix("must be at most 32767, not 70000")
+        })
+    }
+}
