@@ -4,10 +4,11 @@ import DabbaPipeline
 import Foundation
 
 extension FuzzTarget {
-    /// A record (``FuzzRecord`` text) read as a dead letter, as `dabba dlq list` and `dabba dlq replay` read it.
+    /// A record (``FuzzRecord`` text) read as a dead letter, as `dabba dlq list` and `dabba dlq replay` read it, and
+    /// as a retry record, as the pipeline reads one from a retry tier (its attempt and origin headers).
     public static let deadLetters = FuzzTarget(
         name: "dead-letters",
-        summary: "a dead-letter record: failure context from Spring/Dabba headers, its JSON line, its replay",
+        summary: "a dead-letter or retry record: failure context from Spring/Dabba headers, JSON line, replay, attempt",
         run: DeadLettersTarget.run,
         generate: DeadLettersTarget.generate,
         tokens: DeadLettersTarget.tokens
@@ -33,14 +34,21 @@ enum DeadLettersTarget {
             "the replayed record kept diagnostics: \(replayed.headers.map(\.name))"
         )
         try check(replayed.value == record.message.value && replayed.key == record.message.key, "replay changed the record")
+        // As the pipeline reads a retry record: the next attempt is counted from this one.
+        let attempt = PipelineRunner.attempt(of: record.message)
+        try check(attempt >= 1 && attempt < Int.max, "attempt \(attempt) read from the record")
+        let origin = Origin(message: record.message)
+        let carriedTopic = record.headers.string(named: RetryHeaders.originalTopic)
+        try check(origin.topic == "fuzz.records" || origin.topic == carriedTopic, "origin topic \(origin.topic)")
     }
 
     static let tokens = [
         "kafka_dlt-original-topic: ", "kafka_dlt-original-partition: \\x00\\x00\\x00\\x07\n",
         "kafka_dlt-original-offset: \\x7f\\xff\\xff\\xff\\xff\\xff\\xff\\xff\n", "kafka_dlt-exception-fqcn: ",
         "dabba-replay-count: 9223372036854775807\n", "dabba-replay-count: -1\n", "dabba-attempt: ",
-        "dabba-failed-at: ", "@timestamp: ", "@timestamp: -9223372036854775808\n", "ce_type: ", "\\xff", "\n\n",
-        "1e400", "[", "{\"a\":", "NaN", "Infinity", "-0",
+        "dabba-attempt: 9223372036854775807\n", "dabba-failed-at: ", "dabba-original-topic: ",
+        "dabba-original-partition: 2147483648\n", "dabba-original-offset: ", "@timestamp: ",
+        "@timestamp: -9223372036854775808\n", "ce_type: ", "\\xff", "\n\n", "1e400", "[", "{\"a\":", "NaN", "Infinity", "-0",
     ]
 
     static func generate(_ random: inout FuzzRandom) -> [UInt8] {
@@ -57,7 +65,13 @@ enum DeadLettersTarget {
             KafkaHeader(name: SpringDeadLetterHeaders.originalConsumerGroup, string: "billing"),
             KafkaHeader(name: SpringDeadLetterHeaders.exceptionFQCN, string: "DabbaPipeline.HandlerFailure"),
             KafkaHeader(name: SpringDeadLetterHeaders.exceptionMessage, string: "card \"declined\"\n"),
-            KafkaHeader(name: RetryHeaders.attempt, string: random.pick(["3", "-1", "x", "99999999999999999999"])),
+            KafkaHeader(
+                name: RetryHeaders.attempt,
+                string: random.pick(["3", "-1", "x", "99999999999999999999", "9223372036854775807", "0"])
+            ),
+            KafkaHeader(name: RetryHeaders.originalTopic, string: "food.orders"),
+            KafkaHeader(name: RetryHeaders.originalPartition, string: random.pick(["2", "-1", "2147483648", "x"])),
+            KafkaHeader(name: RetryHeaders.originalOffset, string: random.pick(["42", "9223372036854775807", ""])),
             KafkaHeader(name: RetryHeaders.failedAt, string: JSONGenerator.timestamp(&random)),
             KafkaHeader(name: RetryHeaders.replayCount, string: random.pick(["0", "2", "-3", "9223372036854775806", "x"])),
             KafkaHeader(name: "ce_type", string: "fuzz.order.placed"),

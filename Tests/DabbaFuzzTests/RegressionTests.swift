@@ -99,3 +99,17 @@ struct CatalogNumberRegressionTests {
         })
     }
 }
+
+@Suite("Fuzz regressions: retry records")
+struct RetryRecordRegressionTests {
+    @Test("dead-letters: a retry record's attempt of Int.max reads as Int32.max, so the next attempt can be counted")
+    func attemptAtIntMax() throws {
+        let input = try RegressionTests.input("dead-letters", "attempt-at-int-max")
+        try FuzzTarget.deadLetters.run(input)
+        let message = FuzzRecord(parsing: input).message()
+        #expect(PipelineRunner.attempt(of: message) == Int(Int32.max))
+        // A partition beyond Int32 is no origin: the record's own position stands.
+        let origin = Origin(message: message)
+        #expect(origin.topic == "fuzz.records" && origin.partition == 3 && origin.offset == 42)
+    }
+}
