@@ -272,7 +272,7 @@ let package = Package(
         .executableTarget(name: "dabba-fuzz", dependencies: ["DabbaFuzzTargets", "CDabbaFuzzer"], path: "Fuzz/Driver"),
         .testTarget(
             name: "DabbaFuzzTests",
-            dependencies: ["DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline"]
+            dependencies: ["DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema"]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import DabbaEvents
 import DabbaFuzzTargets
 import DabbaKafka
 import DabbaPipeline
+import DabbaSchema
 import Foundation
 import Testing
 
@@ -111,5 +112,36 @@ struct RetryRecordRegressionTests {
         // A partition beyond Int32 is no origin: the record's own position stands.
         let origin = Origin(message: message)
         #expect(origin.topic == "fuzz.records" && origin.partition == 3 && origin.offset == 42)
+    }
+}
+
+@Suite("Fuzz regressions: schema patterns")
+struct SchemaPatternRegressionTests {
+    static func compiled(_ name: String) throws -> (JSONSchema, JSONValue) {
+        let document = try JSONValue.parse(Data(try RegressionTests.input("json-schema", name)))
+        let elements = try #require(document.arrayValue)
+        return (try JSONSchema(elements[0]), elements[1])
+    }
+
+    @Test("json-schema: a pattern that backtracks catastrophically on a string gives a violation, not a hang")
+    func catastrophicBacktracking() throws {
+        let (schema, instance) = try Self.compiled("catastrophic-backtracking.json")
+        let violations = schema.validate(instance)
+        #expect(violations.map(\.keyword) == ["pattern"])
+        #expect(violations.first?.message.contains("too costly to match against pattern '^(a|aa)+$'") == true)
+        #expect(!schema.isValid(instance))
+        // The same pattern on strings it decides quickly.
+        #expect(schema.isValid(.string("aaaa")))
+        #expect(!schema.isValid(.string("aab")))
+    }
+
+    @Test("json-schema: a property name too costly to match against patternProperties is refused, not skipped")
+    func catastrophicBacktrackingPropertyName() throws {
+        let (schema, instance) = try Self.compiled("catastrophic-backtracking-property-name.json")
+        let violations = schema.validate(instance)
+        #expect(violations.map(\.keyword) == ["patternProperties"])
+        #expect(!schema.isValid(instance))
+        #expect(schema.isValid(["aa": 1, "b": "anything"]))
+        #expect(!schema.isValid(["aa": "not an integer"]))
     }
 }
