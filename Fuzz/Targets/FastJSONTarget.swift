@@ -16,18 +16,7 @@ extension FuzzTarget {
 
 enum FastJSONTarget {
     /// Foundation's decoder configured as the codec's (RFC 3339 dates).
-    static let foundation: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = RFC3339.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 timestamp")
-            }
-            return date
-        }
-        return decoder
-    }()
+    static var foundation: JSONDecoder { JSONEventCodec.decoder }
 
     static func run(_ input: [UInt8]) throws {
         let data = Data(input)
