@@ -10,8 +10,11 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 # Options for food-demo (for example DEMO_ARGS="--orders 500").
 DEMO_ARGS ?=
+# Seconds of libFuzzer per target for `make fuzz`, and which targets (default: all; see scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: help deps build test contracts demo bench clean
+.PHONY: help deps build test contracts demo bench fuzz clean
 
 help:
 	@echo "make deps    install missing system packages (librdkafka, pkg-config, SQLite, libpq, PostgreSQL) and noida-db"
@@ -20,6 +23,7 @@ help:
 	@echo "make contracts  dabba contract verify and compat on Topics/ (COMPAT_BASE=<git ref>, default HEAD~1)"
 	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
 	@echo "make bench   deps, release build, then dabba bench"
+	@echo "make fuzz    deps, then libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS=60 each (FUZZ_TARGETS=...)"
 	@echo "make clean   remove build products"
 
 deps:
@@ -43,6 +47,10 @@ demo: build
 bench: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/dabba" bench
+
+# Coverage-guided fuzzing in its own instrumented build (.build-fuzz); the seeded pass runs in `make test`.
+fuzz: deps
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/fuzz.sh
 
 clean:
 	$(SWIFT) package clean $(SWIFT_FLAGS)

@@ -269,6 +269,20 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres", "DabbaTestingPostgres"]),
+        // Fuzz targets for what reads untrusted bytes (Docs/testing.md): each target's checks live once in
+        // DabbaFuzzTargets; `dabba-fuzz` runs them under libFuzzer (`make fuzz` instruments and links it; an ordinary
+        // build only replays inputs) and DabbaFuzzTests on seeded random inputs and the saved corpus.
+        .target(
+            name: "DabbaFuzzTargets",
+            dependencies: ["DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema"],
+            path: "Fuzz/Targets"
+        ),
+        .target(name: "CDabbaFuzzer", path: "Fuzz/CDriver"),
+        .executableTarget(name: "dabba-fuzz", dependencies: ["DabbaFuzzTargets", "CDabbaFuzzer"], path: "Fuzz/Driver"),
+        .testTarget(
+            name: "DabbaFuzzTests",
+            dependencies: ["DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema"]
+        ),
     ]
 )
 

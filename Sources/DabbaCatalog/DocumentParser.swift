@@ -138,12 +138,14 @@ final class DocumentParser {
             kafka.appending("partitions"),
             required: true,
             minimum: 1,
+            maximum: TopicSpec.maximumPartitions,
             code: .invalidPartitions
         )
         let replicas = reader.integer(
             kafka.appending("replicas"),
             required: true,
             minimum: 1,
+            maximum: TopicSpec.maximumReplicas,
             code: .invalidReplicas
         )
         let configs = TopicConfiguration.read(kafka.appending("topicConfiguration"), reader: reader)

@@ -144,18 +144,23 @@ final class DocumentReader {
         }
     }
 
-    /// The integer at `pointer`, at least `minimum`; records `code` when it is missing (and required),
-    /// not an integer, or too small.
+    /// The integer at `pointer`, from `minimum` to `maximum`; records `code` when it is missing (and required),
+    /// not an integer, too small or too large.
     func integer(
         _ pointer: JSONPointer,
         required: Bool = false,
         minimum: Int,
+        maximum: Int = .max,
         code: CatalogError.Code = .invalidDocument
     ) -> Int? {
         switch value(pointer) {
         case .integer(let integer)?:
-            guard integer >= Int64(minimum), let result = Int(exactly: integer) else {
+            guard integer >= Int64(minimum) else {
                 error(code, at: pointer, "'\(describe(pointer))' must be at least \(minimum), not \(integer)")
+                return nil
+            }
+            guard integer <= Int64(maximum), let result = Int(exactly: integer) else {
+                error(code, at: pointer, "'\(describe(pointer))' must be at most \(maximum), not \(integer)")
                 return nil
             }
             return result

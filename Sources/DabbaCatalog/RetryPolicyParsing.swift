@@ -59,8 +59,12 @@ enum RetryPolicyParsing {
         }
         let deadLetterPointer = pointer.appending("deadLetter")
         let deadLetter = reader.bool(deadLetterPointer, code: .invalidRetryPolicy) ?? true
-        let partitions = reader.integer(pointer.appending("partitions"), minimum: 1, code: .invalidPartitions)
-        let replicas = reader.integer(pointer.appending("replicas"), minimum: 1, code: .invalidReplicas)
+        let partitions = reader.integer(
+            pointer.appending("partitions"), minimum: 1, maximum: TopicSpec.maximumPartitions, code: .invalidPartitions
+        )
+        let replicas = reader.integer(
+            pointer.appending("replicas"), minimum: 1, maximum: TopicSpec.maximumReplicas, code: .invalidReplicas
+        )
         let configurationPointer = pointer.appending("deadLetterConfiguration")
         let deadLetterConfiguration = TopicConfiguration.read(configurationPointer, reader: reader)
         if !deadLetter, reader.exists(configurationPointer) {

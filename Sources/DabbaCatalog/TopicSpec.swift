@@ -12,11 +12,16 @@ public struct TopicSpec: Sendable, Hashable {
         case deadLetter(group: String, of: String)
     }
 
+    /// The most partitions a topic can have: Kafka's CreateTopics request carries the count as a 32-bit integer.
+    public static let maximumPartitions = Int(Int32.max)
+    /// The highest replication factor: Kafka's CreateTopics request carries it as a 16-bit integer.
+    public static let maximumReplicas = Int(Int16.max)
+
     /// The Kafka topic name.
     public var name: String
-    /// The number of partitions, at least 1.
+    /// The number of partitions, 1 to ``maximumPartitions``.
     public var partitions: Int
-    /// The replication factor, at least 1.
+    /// The replication factor, 1 to ``maximumReplicas``.
     public var replicas: Int
     /// Kafka topic configuration, by Kafka config name (`retention.ms`, `cleanup.policy`, ...).
     public var configs: [String: String]

@@ -124,7 +124,9 @@ public struct JSONEventCodec: EventCodec {
         return encoder
     }()
 
-    private static let decoder: JSONDecoder = {
+    /// Foundation's decoder as the codec configures it (RFC 3339 dates): what every payload the fast paths do not
+    /// read goes through, and what they must agree with (the fuzz targets compare them).
+    package static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()

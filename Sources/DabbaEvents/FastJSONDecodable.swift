@@ -44,6 +44,9 @@ public struct FastJSONReader {
     var position: Int
     /// Made when a nested type decodes through `Codable`.
     private var context: FastJSONContext?
+    /// How many objects and arrays are open: a recursive type on deeply nested input stops at
+    /// ``FastJSONInput/maximumDepth`` (and goes to Foundation) rather than exhausting the stack.
+    private var depth = 0
 
     init(input: FastJSONInput, position: Int) {
         self.input = input
@@ -74,7 +77,9 @@ public struct FastJSONReader {
     /// Enters the object at the current position.
     /// - Throws: When the value is not an object.
     public mutating func beginObject() throws {
+        guard depth < FastJSONInput.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try input.expect(UInt8(ascii: "{"), at: &position)
+        depth += 1
         position = input.skipWhitespace(position)
         objectStarted = true
     }
@@ -91,6 +96,7 @@ public struct FastJSONReader {
             objectStarted = false
             if input[position] == UInt8(ascii: "}") {
                 position += 1
+                depth -= 1
                 return nil
             }
         } else {
@@ -98,6 +104,7 @@ public struct FastJSONReader {
             guard position < input.count else { throw FastJSONDecoder.Unsupported() }
             if input[position] == UInt8(ascii: "}") {
                 position += 1
+                depth -= 1
                 return nil
             }
             try input.expect(UInt8(ascii: ","), at: &position)
@@ -198,7 +205,10 @@ public struct FastJSONReader {
     }
 
     private mutating func array<Element>(_ element: (inout FastJSONReader) throws -> Element) throws -> [Element] {
+        guard depth < FastJSONInput.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try input.expect(UInt8(ascii: "["), at: &position)
+        depth += 1
+        defer { depth -= 1 }
         position = input.skipWhitespace(position)
         var elements: [Element] = []
         guard position < input.count else { throw FastJSONDecoder.Unsupported() }

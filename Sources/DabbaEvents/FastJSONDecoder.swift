@@ -1,3 +1,4 @@
+import DabbaSchema
 import Foundation
 
 /// A `Decoder` that reads the common, simple shape of JSON straight from bytes, without building a document first:
@@ -141,9 +142,10 @@ struct FastJSONInput {
     }
 
     /// The byte range of a string's contents (after the opening quote); the position ends after the closing quote.
-    /// Strings with escapes or control characters are outside the subset. `isASCII` tells whether every byte is.
+    /// Strings with escapes or control characters are outside the subset, and so is invalid UTF-8 (Foundation
+    /// refuses it anywhere: in values, in keys, in members a type ignores).
     @inline(__always)
-    func scanString(at position: inout Int, isASCII: inout Bool) throws -> Range<Int> {
+    func scanString(at position: inout Int) throws -> Range<Int> {
         try expect(UInt8(ascii: "\""), at: &position)
         let start = position
         var high: UInt8 = 0
@@ -151,7 +153,12 @@ struct FastJSONInput {
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
-                isASCII = high < 0x80
+                // ASCII is valid UTF-8 as it is; anything else is checked.
+                if high >= 0x80,
+                    !UTF8Validation.isValid(UnsafeRawBufferPointer(start: base + start, count: position - 1 - start))
+                {
+                    throw FastJSONDecoder.Unsupported()
+                }
                 return start..<(position - 1)
             }
             guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { throw FastJSONDecoder.Unsupported() }
@@ -161,19 +168,20 @@ struct FastJSONInput {
         throw FastJSONDecoder.Unsupported()
     }
 
-    @inline(__always)
-    func scanString(at position: inout Int) throws -> Range<Int> {
-        var isASCII = true
-        return try scanString(at: &position, isASCII: &isASCII)
-    }
+    /// The deepest nesting of arrays and objects the fast path reads: deeper input goes to Foundation, which
+    /// rejects it with its own limit (the same), instead of recursing until the thread's stack runs out.
+    static let maximumDepth = 512
 
     /// Skips any value, checking only what the fast path can read later.
-    func skipValue(at position: inout Int) throws {
+    /// - Parameters:
+    ///   - position: Where the value starts; moved past it.
+    ///   - depth: How many arrays and objects enclose the value.
+    func skipValue(at position: inout Int, depth: Int = 0) throws {
         guard position < count else { throw FastJSONDecoder.Unsupported() }
         switch base[position] {
         case UInt8(ascii: "\""): _ = try scanString(at: &position)
-        case UInt8(ascii: "{"): try scanObject(at: &position) { _, _ in }
-        case UInt8(ascii: "["): try scanArray(at: &position) { _ in }
+        case UInt8(ascii: "{"): try scanObject(at: &position, depth: depth + 1) { _, _ in }
+        case UInt8(ascii: "["): try scanArray(at: &position, depth: depth + 1) { _ in }
         case UInt8(ascii: "t"): try literal("true", at: &position)
         case UInt8(ascii: "f"): try literal("false", at: &position)
         case UInt8(ascii: "n"): try literal("null", at: &position)
@@ -182,8 +190,12 @@ struct FastJSONInput {
     }
 
     /// Walks an object: `member` sees each key's byte range and where its value starts; the value is then skipped.
+    /// `depth` counts the object itself and the arrays and objects around it (deeper than ``maximumDepth`` throws).
     @inline(__always)
-    func scanObject(at position: inout Int, _ member: (_ key: Range<Int>, _ value: Int) throws -> Void) throws {
+    func scanObject(
+        at position: inout Int, depth: Int = 1, _ member: (_ key: Range<Int>, _ value: Int) throws -> Void
+    ) throws {
+        guard depth <= Self.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try expect(UInt8(ascii: "{"), at: &position)
         position = skipWhitespace(position)
         if position < count, base[position] == UInt8(ascii: "}") {
@@ -196,14 +208,16 @@ struct FastJSONInput {
             try expect(UInt8(ascii: ":"), at: &position)
             position = skipWhitespace(position)
             try member(key, position)
-            try skipValue(at: &position)
+            try skipValue(at: &position, depth: depth)
             guard try nextItem(at: &position, closedBy: UInt8(ascii: "}")) else { return }
         }
     }
 
-    /// Walks an array: `element` sees where each element starts; the element is then skipped.
+    /// Walks an array: `element` sees where each element starts; the element is then skipped. `depth` as for
+    /// ``scanObject(at:depth:_:)``.
     @inline(__always)
-    func scanArray(at position: inout Int, _ element: (_ start: Int) throws -> Void) throws {
+    func scanArray(at position: inout Int, depth: Int = 1, _ element: (_ start: Int) throws -> Void) throws {
+        guard depth <= Self.maximumDepth else { throw FastJSONDecoder.Unsupported() }
         try expect(UInt8(ascii: "["), at: &position)
         position = skipWhitespace(position)
         if position < count, base[position] == UInt8(ascii: "]") {
@@ -212,7 +226,7 @@ struct FastJSONInput {
         }
         while true {
             try element(position)
-            try skipValue(at: &position)
+            try skipValue(at: &position, depth: depth)
             guard try nextItem(at: &position, closedBy: UInt8(ascii: "]")) else { return }
         }
     }
@@ -292,13 +306,8 @@ struct FastJSONInput {
     /// Reads a string and moves past it.
     @inline(__always)
     func string(advancing position: inout Int) throws -> String {
-        var isASCII = true
-        let range = try scanString(at: &position, isASCII: &isASCII)
-        let bytes = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-        // ASCII is valid UTF-8 as it is; anything else is validated (Foundation rejects invalid UTF-8).
-        if isASCII { return String(decoding: bytes, as: UTF8.self) }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw FastJSONDecoder.Unsupported() }
-        return text
+        let range = try scanString(at: &position)
+        return String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
     func bool(at position: Int) throws -> Bool {
@@ -364,7 +373,20 @@ struct FastJSONInput {
         let (range, _) = try scanNumber(at: &position)
         let text = String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw FastJSONDecoder.Unsupported() }
+        // Foundation refuses a number that underflows to zero (`1e-400`: non-zero digits, zero value); so does the
+        // fast path, which must never succeed where Foundation fails.
+        if value == 0, !significandIsZero(range) { throw FastJSONDecoder.Unsupported() }
         return value
+    }
+
+    /// Whether a number's digits before any exponent are all zeros.
+    private func significandIsZero(_ range: Range<Int>) -> Bool {
+        for index in range {
+            let byte = base[index]
+            if byte | 0x20 == UInt8(ascii: "e") { return true }
+            if byte >= UInt8(ascii: "1"), byte <= UInt8(ascii: "9") { return false }
+        }
+        return true
     }
 
     func date(at position: Int) throws -> Date {

@@ -80,13 +80,19 @@ public enum SpringDeadLetterHeaders {
 }
 
 /// Where a failing record originally came from: its first delivery's position, carried through retry tiers.
-struct Origin: Sendable {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-    var timestamp: Int64
+package struct Origin: Sendable {
+    /// The topic of the first delivery.
+    package var topic: String
+    /// Its partition.
+    package var partition: Int32
+    /// Its offset.
+    package var offset: Int64
+    /// Its record timestamp (ms; 0 when unknown).
+    package var timestamp: Int64
 
-    init(message: KafkaMessage) {
+    /// The origin a retry record's headers carry, or the record's own position when they carry none (or garbage).
+    /// - Parameter message: The record being handled.
+    package init(message: KafkaMessage) {
         let headers = message.headers
         if let topic = headers.string(named: RetryHeaders.originalTopic),
             let partition = headers.string(named: RetryHeaders.originalPartition).flatMap({ Int32($0) }),

@@ -527,8 +527,12 @@ public final class PipelineRunner: Service, Sendable {
         return result
     }
 
-    static func attempt(of message: KafkaMessage) -> Int {
-        message.header(RetryHeaders.attempt).flatMap { Int($0) } ?? 1
+    /// The delivery number a record carries (`dabba-attempt`; 1 when absent or not a number). The header comes with
+    /// the record: a value below 1 counts as 1 and one above `Int32.max` as `Int32.max`, so counting the next attempt
+    /// can never overflow.
+    package static func attempt(of message: KafkaMessage) -> Int {
+        let carried = message.header(RetryHeaders.attempt).flatMap { Int($0) } ?? 1
+        return min(max(carried, 1), Int(Int32.max))
     }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

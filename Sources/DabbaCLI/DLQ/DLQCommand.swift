@@ -1,6 +1,7 @@
 import ArgumentParser
 import DabbaEvents
 import DabbaKafka
+import DabbaPipeline
 import Foundation
 
 /// `dabba dlq`: inspect and replay dead-letter topics.

@@ -1,4 +1,5 @@
 import DabbaKafka
+import DabbaPipeline
 import Foundation
 import Logging
 

@@ -8,7 +8,8 @@ import Synchronization
 /// a message after consumption is its lazy header parse, which `headerLock` serializes (unless the fetch thread
 /// parsed every record's headers before handing the batch over: then reading them needs no lock).
 final class MessageBatch: @unchecked Sendable {
-    let client: RDKafkaClient
+    /// The consumer's client; nil for records made in memory.
+    let client: RDKafkaClient?
     let pointers: [UnsafeMutablePointer<rd_kafka_message_t>]
     let topicIndices: [UInt16]
     let topicNames: [String]
@@ -17,16 +18,19 @@ final class MessageBatch: @unchecked Sendable {
     /// Whether every record's headers were parsed on the fetch thread (read-only from then on).
     let headersParsed: Bool
     let recycler: MessageRecycler?
+    /// Headers and timestamps of records made in memory (then the pointers are not librdkafka's); nil when fetched.
+    let inMemory: InMemoryRecords?
     let headerLock = Mutex<Void>(())
 
     init(
-        client: RDKafkaClient,
+        client: RDKafkaClient?,
         pointers: [UnsafeMutablePointer<rd_kafka_message_t>],
         topicIndices: [UInt16],
         topicNames: [String],
         epoch: UInt64,
         headersParsed: Bool,
-        recycler: MessageRecycler?
+        recycler: MessageRecycler?,
+        inMemory: InMemoryRecords? = nil
     ) {
         self.client = client
         self.pointers = pointers
@@ -35,6 +39,7 @@ final class MessageBatch: @unchecked Sendable {
         self.epoch = epoch
         self.headersParsed = headersParsed
         self.recycler = recycler
+        self.inMemory = inMemory
     }
 
     var count: Int { pointers.count }
@@ -47,7 +52,9 @@ final class MessageBatch: @unchecked Sendable {
     }
 
     deinit {
-        if let recycler {
+        if inMemory != nil {
+            // Made in memory: not librdkafka's records; `inMemory` frees their blocks.
+        } else if let recycler, let client {
             recycler.retire(client: client, MessageRecycler.Storage(pointers: pointers, topicIndices: topicIndices))
         } else {
             for pointer in pointers { rd_kafka_message_destroy(pointer) }
@@ -128,6 +135,7 @@ public struct KafkaMessage: Sendable {
 
     /// The record timestamp in milliseconds since the Unix epoch, or nil if the record has none.
     public var timestampMilliseconds: Int64? {
+        if let inMemory = batch.inMemory { return inMemory.timestamps[index] }
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let value = rd_kafka_message_timestamp(batch.pointers[index], &type)
         return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : value
@@ -135,7 +143,12 @@ public struct KafkaMessage: Sendable {
 
     /// The record headers, in order.
     public var headers: [KafkaHeader] {
-        batch.withHeaderAccess {
+        if let inMemory = batch.inMemory {
+            return inMemory.headers[index].map { header in
+                KafkaHeader(name: String(decoding: header.name, as: UTF8.self), value: header.value.map { Array($0) })
+            }
+        }
+        return batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR,
                 let list
@@ -163,7 +176,13 @@ public struct KafkaMessage: Sendable {
     /// - Parameter name: The header name.
     /// - Returns: The value, or nil when absent or null.
     public func header(_ name: String) -> String? {
-        batch.withHeaderAccess {
+        if let inMemory = batch.inMemory {
+            let bytes = Array(name.utf8.prefix { $0 != 0 })
+            guard let found = inMemory.headers[index].last(where: { $0.name.elementsEqual(bytes) }), let value = found.value
+            else { return nil }
+            return String(decoding: value, as: UTF8.self)
+        }
+        return batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list
             else { return nil }
@@ -189,6 +208,10 @@ public struct KafkaMessage: Sendable {
     public func forEachRawHeader(
         _ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeRawBufferPointer?) throws -> Void
     ) rethrows {
+        if let inMemory = batch.inMemory {
+            for header in inMemory.headers[index] { try body(header.name, header.value) }
+            return
+        }
         try batch.withHeaderAccess {
             var list: OpaquePointer?
             guard rd_kafka_message_headers(batch.pointers[index], &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list

@@ -21,9 +21,37 @@ struct ECMARegex: Sendable {
         expression = try NSRegularExpression(pattern: Self.translate(pattern), options: [])
     }
 
-    func matches(_ text: String) -> Bool {
-        let range = NSRange(location: 0, length: text.utf16.count)
-        return expression.firstMatch(in: text, options: [], range: range) != nil
+    /// Whether a string matches, or that it could not be decided within the matching budget.
+    enum Outcome {
+        case match, noMatch
+        /// The search ran past the budget: the pattern backtracks catastrophically on this string (`^(a|aa)+$` on
+        /// `aaaa…c` takes exponential time). The string comes from outside, so validation must not hang on it.
+        case undecided
+    }
+
+    /// Searches `text` (unanchored), giving up after about `max(1,000,000, 100 × length)` steps of ICU's matcher:
+    /// far beyond what any pattern needs on a string it handles in linear time.
+    func match(_ text: String) -> Outcome {
+        let length = text.utf16.count
+        // ICU reports progress every 10,000 steps of its backtracking matcher.
+        let allowedReports = max(100, length / 100)
+        var reports = 0
+        var outcome = Outcome.noMatch
+        expression.enumerateMatches(
+            in: text, options: [.reportProgress], range: NSRange(location: 0, length: length)
+        ) { result, flags, stop in
+            if result != nil {
+                outcome = .match
+                stop.pointee = true
+            } else if flags.contains(.progress) {
+                reports += 1
+                if reports > allowedReports {
+                    outcome = .undecided
+                    stop.pointee = true
+                }
+            }
+        }
+        return outcome
     }
 
     /// Rewrites ECMA-262 constructs whose ICU meaning differs (see type docs).

@@ -34,7 +34,7 @@ enum ObjectKeywords {
         if let members = try schema.subschemaMap("patternProperties") {
             patterns = try members.map { (try schema.regex($0.name, keyword: "patternProperties", member: $0.name), $0.node) }
             if !patterns.isEmpty {
-                validators.append(PatternPropertiesKeyword(patterns: patterns))
+                validators.append(PatternPropertiesKeyword(patterns: patterns, location: schema.location("patternProperties")))
             }
         }
         if let node = try schema.subschema("additionalProperties") {
@@ -157,13 +157,26 @@ struct PropertiesKeyword: KeywordValidator {
 
 struct PatternPropertiesKeyword: KeywordValidator {
     let patterns: [(regex: ECMARegex, node: Int)]
+    let location: KeywordLocation
 
     func validate(_ instance: JSONValue, _ context: ValidationContext) -> Bool {
         guard case .object(let object) = instance else { return true }
         var valid = true
         for (name, value) in object {
-            for pattern in patterns where pattern.regex.matches(name) {
-                if !context.evaluate(pattern.node, value, key: name) {
+            for pattern in patterns {
+                let passed: Bool
+                switch pattern.regex.match(name) {
+                case .noMatch: continue
+                case .match: passed = context.evaluate(pattern.node, value, key: name)
+                case .undecided:
+                    // Undecided is not a way around the pattern's schema: the name is refused.
+                    passed = context.fail(
+                        location, key: name,
+                        "property name \(Describe.name(name)) is too costly to match against pattern "
+                            + "'\(pattern.regex.pattern)' (the pattern backtracks catastrophically on it)"
+                    )
+                }
+                if !passed {
                     valid = false
                     if !context.collecting { return false }
                 }
@@ -187,7 +200,8 @@ struct AdditionalPropertiesKeyword: KeywordValidator {
         guard case .object(let object) = instance else { return true }
         var valid = true
         for (name, value) in object {
-            if declared.contains(ExactString(name)) || patterns.contains(where: { $0.matches(name) }) { continue }
+            // A name whose match is undecided is not covered here; patternProperties refuses it.
+            if declared.contains(ExactString(name)) || patterns.contains(where: { $0.match(name) == .match }) { continue }
             let passed = forbidsAdditional
                 ? context.fail(location, key: name, "property \(Describe.name(name)) is not allowed (additionalProperties is false)")
                 : context.evaluate(node, value, key: name)

@@ -51,7 +51,16 @@ struct PatternKeyword: KeywordValidator {
 
     func validate(_ instance: JSONValue, _ context: ValidationContext) -> Bool {
         guard case .string(let text) = instance else { return true }
-        if regex.matches(text) { return true }
-        return context.fail(location, "string \(Describe.value(instance)) does not match pattern '\(regex.pattern)'")
+        switch regex.match(text) {
+        case .match: return true
+        case .noMatch:
+            return context.fail(location, "string \(Describe.value(instance)) does not match pattern '\(regex.pattern)'")
+        case .undecided:
+            return context.fail(
+                location,
+                "string \(Describe.value(instance)) is too costly to match against pattern '\(regex.pattern)' (the "
+                    + "pattern backtracks catastrophically on it); treated as not matching"
+            )
+        }
     }
 }
