@@ -1,5 +1,6 @@
 import DabbaEvents
 import DabbaTesting
+import DemoKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -14,11 +15,12 @@ struct FoodAssignmentTests {
         "an assignment the customer's earlier cancellation refused is recorded as refused; an assignment the log names for another partner replaces the service's own choice"
     )
     func assignmentsFollowTheLog() async throws {
-        let system = try FoodSystem()
+        let system = try await FoodSystem.start()
         do {
             for name in foodServiceNames where name != "food-delivery" { try system.start(name) }
             try await system.waitUntilJoined()
-            let plan = try await system.produce(LoadSettings(orders: 2, seed: 8, runID: "log", includeBadOrders: false))
+            let settings = LoadSettings(orders: 2, seed: 8, runID: "log", includeBadOrders: false)
+            let plan = try await system.produce(settings)
             #expect(plan.orderIDs.count == 2)
             let (cancelled, reassigned) = (plan.orderIDs[0], plan.orderIDs[1])
             try await waitForState(.ready, of: plan.orderIDs, system)
@@ -27,13 +29,12 @@ struct FoodAssignmentTests {
             // the service will assign a partner and emit `assigned` after the cancellation, which every service
             // refuses.
             try await system.events.send(
-                OrderCancelled(orderId: cancelled, reason: "customer_request", cancelledBy: "customer", cancelledAt: Date()))
+                OrderCancelled(
+                    orderId: cancelled, reason: "customer_request", cancelledBy: "customer", cancelledAt: Date()))
             // For the second order the log already names a partner (as when a batch that emitted its assignment
             // was rolled back and ran again with other partners free): not the one the service will choose.
             var placed: [String: OrderPlaced] = [:]
-            for record in LoadGenerator(settings: LoadSettings(orders: 2, seed: 8, runID: "log", includeBadOrders: false))
-                .records()
-            {
+            for record in LoadGenerator(settings: settings).records() {
                 if case .order(let order) = record { placed[order.orderId] = order }
             }
             let order = try #require(placed[reassigned])
