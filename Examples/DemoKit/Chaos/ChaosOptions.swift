@@ -14,9 +14,9 @@ public struct ChaosOptions: ParsableArguments, Sendable {
         name: .customLong("chaos-interval"), help: "Seconds between two chaos actions (kills and faults alternate).")
     public var chaosInterval: Double = 4
 
-    /// The seed of the chaos choices.
+    /// The seed of the chaos choices (the default's first kills reach every service of the food-delivery demo).
     @Option(name: .customLong("chaos-seed"), help: "The seed of the chaos choices (which service, which fault).")
-    public var chaosSeed: UInt64 = 1
+    public var chaosSeed: UInt64 = 5
 
     /// Creates options with defaults.
     public init() {}

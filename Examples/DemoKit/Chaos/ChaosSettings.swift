@@ -25,7 +25,7 @@ public struct ChaosSettings: Sendable {
     ///   - faults: The fault kinds to choose from.
     public init(
         interval: Duration = .seconds(4),
-        seed: UInt64 = 1,
+        seed: UInt64 = 5,
         restartDelay: Duration = .seconds(1),
         brokerDowntime: Duration = .seconds(2),
         leaderTopics: [String: Int32] = [:],
