@@ -8,7 +8,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
-# Options for food-demo (for example DEMO_ARGS="--orders 500").
+# Options for food-demo (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for kills and broker faults).
 DEMO_ARGS ?=
 # Seconds of libFuzzer per target for `make fuzz`, and which targets (default: all; see scripts/fuzz.sh).
 FUZZ_SECONDS ?= 60

@@ -171,11 +171,20 @@ let package = Package(
         // The food-delivery example (Examples/README.md): the domain's events and pure rules, the services' shared
         // runtime (state tracking, load generator, observer), five services, a load generator and the demo.
         .target(name: "FoodDeliveryDomain", dependencies: ["DabbaEvents"], path: "Examples/FoodDelivery/Domain"),
+        // What every example system's demo shares (Examples/README.md): services as processes, group joins, progress,
+        // chaos (kills and broker faults), reading stores, the summary line and exit codes.
+        .target(
+            name: "DemoKit",
+            dependencies: [
+                "DabbaKafka", "DabbaInbox", "DabbaSpawn", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/DemoKit"
+        ),
         .target(
             name: "FoodDeliveryRuntime",
             dependencies: [
-                "FoodDeliveryDomain", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog",
-                "DabbaSpawn",
+                "FoodDeliveryDomain", "DemoKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService",
+                "DabbaCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -195,14 +204,14 @@ let package = Package(
         .executableTarget(
             name: "food-demo",
             dependencies: foodServiceDependencies + [
-                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+                "DemoKit", "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ],
             path: "Examples/FoodDelivery/Demo"
         ),
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
-                "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
+                "DemoKit", "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
                 "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ]
         ),
@@ -266,6 +275,13 @@ let package = Package(
                 "DabbaEventMacros", "DabbaEventMacrosPlugin", "DabbaEvents",
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
                 .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+            ]
+        ),
+        .testTarget(
+            name: "DemoKitTests",
+            dependencies: [
+                "DemoKit", "DabbaKafka", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "DabbaInboxTests", dependencies: ["DabbaInbox", "DabbaInboxPostgres", "DabbaTestingPostgres"]),

@@ -2,8 +2,9 @@
 # The food-delivery demo (Examples/FoodDelivery): the embedded broker with the catalog's topics, the five services
 # as separate processes, a few thousand orders (good and bad), progress until every order has finished, a summary,
 # graceful shutdown. The last line is machine-readable:
-#   dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n> duplicate_effects=<n> p99_ms=<n>
-# Usage: scripts/demo.sh [BIN_DIR] [food-demo options, e.g. --orders 500]   (default BIN_DIR: the debug build's)
+#   dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n> duplicate_effects=<n>
+#     disagreeing=<n> kills=<n> faults=<n> p99_ms=<n>
+# Usage: scripts/demo.sh [BIN_DIR] [food-demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -1,5 +1,6 @@
 import DabbaEvents
 import DabbaKafka
+import DemoKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -27,6 +28,20 @@ func checkInvariants(_ system: FoodSystem, plan: LoadPlan, run: ObservedRun, sto
     }
 }
 
+/// Checks the delivery store at the end of a run: its assignments are the log's (every order that reached a partner,
+/// and no other), all closed, no partner left busy and no order left waiting.
+func checkDeliveryStore(_ delivery: StoreReader, plan: LoadPlan, run: ObservedRun) async throws {
+    #expect(try await delivery.integer("SELECT COUNT(*) FROM assignments WHERE released_ms IS NULL") == 0)
+    #expect(try await delivery.integer("SELECT COUNT(*) FROM partners WHERE busy_order IS NOT NULL") == 0)
+    #expect(try await delivery.integer("SELECT COUNT(*) FROM waiting") == 0)
+    let reachedPartner = Set(plan.orderIDs.filter { run.passed[$0]?.contains(.assigned) == true })
+    let assigned = Set(try await delivery.rows("SELECT DISTINCT order_id FROM assignments").map { $0[0] })
+    let differing = assigned.symmetricDifference(reachedPartner).sorted()
+    #expect(
+        differing.isEmpty,
+        "assignments and the log differ on \(differing.map { "\($0) \(run.passed[$0]?.map(\.rawValue) ?? [])" })")
+}
+
 /// Checks the notifications store: exactly one customer message per state each order passed through.
 func checkNotifications(store: String, plan: LoadPlan, run: ObservedRun) async throws {
     let reader = try StoreReader(path: store)
@@ -48,7 +63,7 @@ struct FoodEndToEndTests {
         "every order ends in exactly one terminal state, one notification per state, analytics match, bad orders rejected or dead-lettered"
     )
     func endToEnd() async throws {
-        let system = try FoodSystem()
+        let system = try await FoodSystem.start()
         do {
             try system.startAll()
             try await system.waitUntilJoined()
@@ -132,7 +147,7 @@ struct FoodEndToEndTests {
         arguments: ["food-delivery", "food-restaurants"]
     )
     func killAndRestart(victim: String) async throws {
-        let system = try FoodSystem()
+        let system = try await FoodSystem.start()
         do {
             for name in foodServiceNames where name != victim { try system.start(name) }
             let killed = try system.start(victim, instance: "victim-1")

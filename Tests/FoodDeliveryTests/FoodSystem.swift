@@ -1,11 +1,14 @@
 import DabbaCatalog
 import DabbaEvents
+import DabbaInbox
 import DabbaKafka
 import DabbaTesting
+import DemoKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 let quietLogger = TestHelpers.quietLogger("food.test")
@@ -26,10 +29,30 @@ final class FoodSystem: @unchecked Sendable {
     let producer: KafkaProducer
     let events: EventProducer
 
-    init() throws {
-        broker = try EmbeddedBroker(logger: quietLogger)
+    /// One system at a time in the test process: each starts five or more processes, an embedded broker and an
+    /// observer, and several at once on a loaded two-core machine starve each other (and the in-process brokers) past
+    /// their session timeouts. The suites of other test targets still run alongside.
+    private static let oneAtATime = AsyncLock()
+    private let released = Atomic<Bool>(false)
+
+    /// Waits until no other system of this process runs, then starts one (``shutDown()`` lets the next one start).
+    /// - Parameter brokers: How many brokers the embedded cluster has; every topic is replicated on all of them.
+    static func start(brokers: Int = 1) async throws -> FoodSystem {
+        await oneAtATime.acquire()
+        do {
+            return try FoodSystem(brokers: brokers)
+        } catch {
+            oneAtATime.release()
+            throw error
+        }
+    }
+
+    private init(brokers: Int) throws {
+        broker = try EmbeddedBroker(brokers: brokers, logger: quietLogger)
         catalog = try Catalog.load(directory: Self.topics)
-        for topic in catalog.allTopics { try broker.createTopic(topic.name, partitions: Int32(topic.partitions)) }
+        for topic in catalog.allTopics {
+            try broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(brokers))
+        }
         directory = NSTemporaryDirectory() + TestHelpers.uniqueName("food-test")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let deadLetters = catalog.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }
@@ -108,6 +131,23 @@ final class FoodSystem: @unchecked Sendable {
         return observer.snapshot(of: plan.orderIDs)
     }
 
+    /// Waits until every store's view of every order is the log's: the services have handled everything, so
+    /// stopping them now leaves nothing half-done (a service restarted late catches up first).
+    func waitUntilSettled(_ plan: LoadPlan, stores: [String], timeout: Duration = .seconds(60)) async throws {
+        let readers = try stores.map { try StoreReader(path: $0) }
+        let observer = self.observer
+        try await TestHelpers.eventually(
+            "every store agrees with the log", timeout: timeout, pollInterval: .milliseconds(500)
+        ) {
+            let run = observer.snapshot(of: plan.orderIDs)
+            for reader in readers {
+                let states = try await reader.orderStates()
+                for order in plan.orderIDs where states[order] != run.passed[order]?.last?.rawValue { return false }
+            }
+            return true
+        }
+    }
+
     /// Stops every service with SIGTERM and checks they exit cleanly.
     func stopAll() async {
         for (name, service) in services where service.isRunning {
@@ -123,6 +163,7 @@ final class FoodSystem: @unchecked Sendable {
         observing.cancel()
         broker.stop()
         try? FileManager.default.removeItem(atPath: directory)
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { Self.oneAtATime.release() }
     }
 
     /// Runs `food-analytics --report` on a store and returns its last line's fields.

@@ -63,15 +63,7 @@ struct DeliveryService: AsyncParsableCommand {
                 )
                 try await Dispatch.assignWaiting(city: order.city, by: instance, context: context, database: database)
             case let assigned as DeliveryAssigned:
-                // The log is the truth: if a crash made this service choose differently on a second run, the
-                // partner in the first assigned event wins.
-                _ = try database.execute(
-                    "UPDATE partners SET busy_order = NULL WHERE busy_order = ? AND partner_id <> ?",
-                    [.text(orderID), .text(assigned.partnerId)]
-                )
-                _ = try database.execute(
-                    "UPDATE partners SET busy_order = ? WHERE partner_id = ?",
-                    [.text(orderID), .text(assigned.partnerId)])
+                try Dispatch.follow(assigned, by: instance, database)
                 try await context.emit(
                     OrderPickedUp(orderId: orderID, partnerId: assigned.partnerId, pickedUpAt: Date()))
             case let pickedUp as OrderPickedUp:
@@ -106,6 +98,12 @@ struct DeliveryService: AsyncParsableCommand {
                 if let row = released.first, case .text(let city) = row[0] {
                     try FoodStore.recordEffect("release:\(orderID)", context: context, in: database)
                     try Dispatch.release(orderID, database)
+                    if update.from != .assigned {
+                        // The customer cancelled before the log had this service's assignment (its partner was
+                        // chosen while the cancellation was already on the way): the `assigned` event comes after
+                        // the cancellation, and every service refuses it.
+                        try Dispatch.refuse(orderID, database)
+                    }
                     try await Dispatch.assignWaiting(city: city, by: instance, context: context, database: database)
                 }
             default:
@@ -123,6 +121,8 @@ struct DeliveryService: AsyncParsableCommand {
                 "CREATE TABLE IF NOT EXISTS deliveries (order_id TEXT PRIMARY KEY, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL)",
                 // One row per assignment: who assigned it, and when the partner was busy (overlaps would be double assignments).
                 "CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, assigned_by TEXT NOT NULL, assigned_ms BIGINT NOT NULL, released_ms BIGINT)",
+                // Assignments the log refused (the customer's cancellation came first), moved out of `assignments`.
+                "CREATE TABLE IF NOT EXISTS refused_assignments (order_id TEXT NOT NULL, partner_id TEXT NOT NULL, assigned_by TEXT NOT NULL, assigned_ms BIGINT NOT NULL, released_ms BIGINT)",
             ] + seed,
             configure: { food.apply(to: &$0) }
         )
@@ -175,6 +175,45 @@ enum Dispatch {
                 discriminator: orderID
             )
         }
+    }
+
+    /// Makes the store follow an `assigned` event of the log, which is the truth: the order no longer waits, its
+    /// partner is the one the event names, and its assignment row says so. They differ from what this service
+    /// decided when the batch that emitted the event was rolled back (a crash, an emit that failed, a failed
+    /// statement) and ran again with other partners free: the event of the first run is the one in the log (the
+    /// second has the same id and every inbox skips it), while the store holds the second run's decision, or none.
+    static func follow(_ assigned: DeliveryAssigned, by instance: String, _ database: any InboxTransaction) throws {
+        let order = assigned.orderId
+        let partner = assigned.partnerId
+        _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(order)])
+        _ = try database.execute(
+            "UPDATE partners SET busy_order = NULL WHERE busy_order = ? AND partner_id <> ?",
+            [.text(order), .text(partner)]
+        )
+        _ = try database.execute(
+            "UPDATE partners SET busy_order = ? WHERE partner_id = ?", [.text(order), .text(partner)])
+        let corrected = try database.execute(
+            "UPDATE assignments SET partner_id = ? WHERE order_id = ? AND partner_id <> ?",
+            [.text(partner), .text(order), .text(partner)])
+        let recorded = try database.query("SELECT COUNT(*) FROM assignments WHERE order_id = ?", [.text(order)])
+        if corrected == 0, case .integer(0) = recorded.first?.first {
+            _ = try database.execute(
+                "INSERT INTO assignments (order_id, partner_id, assigned_by, assigned_ms) VALUES (?, ?, ?, ?)",
+                [.text(order), .text(partner), .text(instance), .integer(nowMilliseconds())]
+            )
+        }
+    }
+
+    /// Moves an order's assignment to `refused_assignments`: the log refused it, so it was never an assignment.
+    static func refuse(_ orderID: String, _ database: any InboxTransaction) throws {
+        _ = try database.execute(
+            """
+            INSERT INTO refused_assignments (order_id, partner_id, assigned_by, assigned_ms, released_ms)
+            SELECT order_id, partner_id, assigned_by, assigned_ms, released_ms FROM assignments WHERE order_id = ?
+            """,
+            [.text(orderID)]
+        )
+        _ = try database.execute("DELETE FROM assignments WHERE order_id = ?", [.text(orderID)])
     }
 
     /// Closes the open assignment interval of an order.

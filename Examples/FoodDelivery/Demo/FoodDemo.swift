@@ -2,12 +2,15 @@
 // the catalog's topics, launches the five services as separate processes, places a few thousand orders (good and
 // bad), shows orders per state until every order has finished, prints a summary, stops everything with SIGTERM,
 // and ends with one machine-readable line:
-//   dabba-demo orders=… delivered=… rejected=… cancelled=… stuck=… dead_lettered=… duplicate_effects=… p99_ms=…
-// It exits non-zero when an order is stuck or an effect was applied twice.
+//   dabba-demo orders=… delivered=… rejected=… cancelled=… stuck=… dead_lettered=… duplicate_effects=… disagreeing=…
+//   kills=… faults=… p99_ms=…
+// It exits non-zero when an order is stuck, an effect was applied twice or a service's store disagrees with the log.
+// With --chaos, services are SIGKILLed and restarted and broker faults injected while orders flow (DemoKit).
 import ArgumentParser
 import DabbaCatalog
 import DabbaEvents
 import DabbaKafka
+import DemoKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -44,6 +47,8 @@ struct FoodDemo: AsyncParsableCommand {
     @Flag(help: "Keep the work directory (stores and logs) after a successful run.")
     var keep = false
 
+    @OptionGroup var chaos: ChaosOptions
+
     func run() async throws {
         var logger = Logger(label: "food-demo")
         logger.logLevel = .critical
@@ -56,37 +61,43 @@ struct FoodDemo: AsyncParsableCommand {
             throw ValidationError("the catalog in \(catalog) is invalid:\n\(errors)")
         }
 
-        step("Starting the embedded broker with the catalog's topics (\(catalog)/)")
-        let broker = try EmbeddedBroker(logger: logger)
+        DemoConsole.step("Starting the embedded broker with the catalog's topics (\(catalog)/)")
+        let broker = try EmbeddedBroker(brokers: chaos.brokers, logger: logger)
         for topic in loaded.allTopics {
-            try broker.createTopic(topic.name, partitions: Int32(topic.partitions))
+            try broker.createTopic(
+                topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(broker.brokerCount))
         }
         let deadLetterTopics = loaded.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }
-        note("broker at \(broker.bootstrapServers); \(loaded.allTopics.count) topics (main, retry tiers, dead letters)")
+        DemoConsole.note(
+            "\(broker.brokerCount) broker\(broker.brokerCount == 1 ? "" : "s") at \(broker.bootstrapServers); \(loaded.allTopics.count) topics (main, retry tiers, dead letters)"
+        )
 
-        step("Launching the five services as separate processes")
-        var services: [ServiceProcess] = []
-        for name in foodServiceNames {
-            let service = try ServiceProcess(
-                name: name,
-                arguments: foodServiceArguments(
-                    bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite"),
-                logPath: "\(directory)/\(name).log"
-            )
-            services.append(service)
-            note(
-                "\(name.padding(toLength: 19, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)")
+        DemoConsole.step("Launching the five services as separate processes")
+        // Under chaos each service has a static group membership, so a restart within the session timeout takes its
+        // partitions back without a rebalance of its group.
+        let services = try DemoServices(names: foodServiceNames, logDirectory: directory) { name in
+            foodServiceArguments(
+                bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite",
+                instanceID: chaos.chaos ? "demo" : nil)
         }
-        let children = services
-        let interrupt = InterruptHandler { for service in children { service.send(SIGTERM) } }
+        for service in services.all {
+            DemoConsole.note(
+                "\(service.name.padding(toLength: 19, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)"
+            )
+        }
+        let interrupt = services.forwardInterrupts()
         defer { interrupt.cancel() }
 
         let observer = try OrderObserver(
             bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
         let observing = Task { try await observer.run() }
-        try await waitForGroups(services)
+        let joining = try await services.waitUntilJoined()
+        DemoConsole.note(
+            joining.isEmpty
+                ? "every service joined its consumer group"
+                : "still joining: \(joining.joined(separator: ", ")) (orders wait on the topic meanwhile)")
 
-        step(
+        DemoConsole.step(
             "Placing \(orders) orders at \(Int(rate))/s (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered"
         )
         let producer = try KafkaProducer(
@@ -101,6 +112,7 @@ struct FoodDemo: AsyncParsableCommand {
             produced.set(plan)
             return plan
         }
+        let monkey = chaos.chaos ? startChaos(services: services, broker: broker, topics: loaded) : nil
         let expectedOrders = generator.records().compactMap { record -> String? in
             if case .order(let order) = record { return order.orderId }
             return nil
@@ -114,14 +126,16 @@ struct FoodDemo: AsyncParsableCommand {
             let snapshot = observer.snapshot(of: plan?.orderIDs ?? expectedOrders)
             if clock.now - lastLine >= .seconds(1) {
                 lastLine = clock.now
-                printProgress(snapshot, elapsed: clock.now - started, total: expectedOrders.count)
+                printProgress(snapshot, elapsed: clock.now - started)
             }
             if let plan, snapshot.unfinished.isEmpty {
+                // Chaos ends with the orders: what it disturbed is put right before the final checks.
+                await monkey?.stop()
                 // Every malformed record is dead-lettered by each of the five groups.
-                let seen = run(deadLetters: snapshot)
-                if Set(plan.invalidEventIDs).isSubset(of: seen) { break }
+                if Set(plan.invalidEventIDs).isSubset(of: Set(snapshot.deadLetters.map(\.eventID))) { break }
             }
         }
+        await monkey?.stop()
         let finalPlan: LoadPlan
         if let plan {
             finalPlan = plan
@@ -129,45 +143,49 @@ struct FoodDemo: AsyncParsableCommand {
             production.cancel()
             finalPlan = (try? await production.value) ?? LoadPlan()
         }
-        // A last moment for stragglers (a dead-letter record from a slower group).
-        try await Task.sleep(for: .milliseconds(500))
-        let run = observer.snapshot(of: finalPlan.orderIDs)
         let elapsed = clock.now - started
-        printProgress(run, elapsed: elapsed, total: finalPlan.orderIDs.count)
+        // Every service has handled the whole log before it is stopped (a service restarted late catches up).
+        let readers = try foodServiceNames.map { ($0, try StoreReader(path: "\(directory)/\($0).sqlite")) }
+        let settling = clock.now
+        let settled = try await settle(readers, observer: observer, orders: finalPlan.orderIDs)
+        let run = observer.snapshot(of: finalPlan.orderIDs)
+        printProgress(run, elapsed: elapsed)
+        DemoConsole.note(
+            settled
+                ? "every service's store caught up with the log "
+                    + "(\(String(format: "%.1f", DemoConsole.seconds(clock.now - settling))) s)"
+                : "the services' stores had not caught up with the log after 60 s")
 
-        step("Stopping the services (SIGTERM) and the broker")
-        var exitCodes: [String: Int32] = [:]
-        for service in services.reversed() {
-            exitCodes[service.name] = await service.stop(timeout: .seconds(30))
-        }
+        DemoConsole.step("Stopping the services (SIGTERM) and the broker")
+        let exitCodes = await services.stopAll()
         await observer.stop()
         observing.cancel()
         try? await producer.flush()
         broker.stop()
-        note(services.map { "\($0.name) exited \(exitCodes[$0.name] ?? -1)" }.joined(separator: ", "))
+        DemoConsole.note(foodServiceNames.map { "\($0) exited \(exitCodes[$0] ?? -1)" }.joined(separator: ", "))
 
         // Effects applied twice, from each service's own store (the stores record one row per effect).
         var duplicates = 0
         var notifications = 0
         var disagreements = 0
         var storeDuplicates: [String: Int] = [:]
-        for name in foodServiceNames {
-            let reader = try StoreReader(path: "\(directory)/\(name).sqlite")
+        for (name, reader) in readers {
             let count = try await reader.duplicateEffects()
             storeDuplicates[name] = count
             duplicates += count
             if name == "food-notifications" {
                 notifications = try await reader.integer("SELECT COUNT(*) FROM notifications")
             }
-            let states = try await reader.orderStates()
-            for (order, passed) in run.passed where states[order] != passed.last?.rawValue { disagreements += 1 }
+            disagreements += try await Self.disagreements(reader, run: run)
         }
 
-        step("Summary")
+        DemoConsole.step("Summary")
+        let say = DemoConsole.say
         let stuck = run.unfinished.count
         let deadLettered = Set(run.deadLetters.map(\.eventID)).count
         let cancelledByCustomer = run.terminal[OrderState.cancelled.rawValue] ?? 0
         let paymentFailed = run.terminal[OrderState.paymentFailed.rawValue] ?? 0
+        let record = monkey?.record ?? ChaosRecord()
         say(
             "orders placed            \(finalPlan.orderIDs.count) (+ \(finalPlan.invalidEventIDs.count) malformed records, \(finalPlan.cancelledOrderIDs.count) cancellation requests, \(finalPlan.partnerUpdates) partner moves)"
         )
@@ -185,62 +203,81 @@ struct FoodDemo: AsyncParsableCommand {
             say("  \(records.count) × \(reason)  [\(Set(records.map(\.group)).sorted().joined(separator: ", "))]")
         }
         say("latency placed→final     p50 \(Int(run.p50Milliseconds)) ms, p99 \(Int(run.p99Milliseconds)) ms")
-        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = max(0.001, DemoConsole.seconds(elapsed))
         say(
             "throughput               \(run.events) events in \(String(format: "%.1f", seconds)) s = \(Int(Double(run.events) / seconds)) events/s on food.orders"
         )
+        if chaos.chaos {
+            say("chaos                    kills \(record.kills) (SIGKILL, then a restart), broker faults \(record.faults)")
+        }
         say(
             "duplicate effects        \(duplicates) (\(storeDuplicates.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
         )
         say("redelivered records      \(run.duplicateDeliveries) (same event id seen again; skipped by the inboxes)")
         say("services disagreeing     \(disagreements) order states differ between a service's store and the log")
-        say(
-            "stores and logs          \(directory)\(keep || stuck > 0 || duplicates > 0 ? "" : " (removed; --keep keeps them)")"
-        )
-        say(
-            "dabba-demo orders=\(finalPlan.orderIDs.count) delivered=\(run.count(bucket: "delivered")) rejected=\(run.count(bucket: "rejected")) cancelled=\(run.count(bucket: "cancelled")) stuck=\(stuck) dead_lettered=\(deadLettered) duplicate_effects=\(duplicates) p99_ms=\(Int(run.p99Milliseconds))"
-        )
-        if !keep, stuck == 0, duplicates == 0 { try? FileManager.default.removeItem(atPath: directory) }
-        if stuck > 0 || duplicates > 0 || finalPlan.orderIDs.isEmpty { throw ExitCode(1) }
+
+        var verdict = DemoVerdict(prefix: "dabba-demo")
+        verdict.add("orders", finalPlan.orderIDs.count)
+        verdict.add("delivered", run.count(bucket: "delivered"))
+        verdict.add("rejected", run.count(bucket: "rejected"))
+        verdict.add("cancelled", run.count(bucket: "cancelled"))
+        verdict.require("stuck", stuck, equals: 0)
+        verdict.add("dead_lettered", deadLettered)
+        verdict.require("duplicate_effects", duplicates, equals: 0)
+        verdict.require("disagreeing", disagreements, equals: 0)
+        verdict.add("kills", record.kills)
+        verdict.add("faults", record.faults)
+        verdict.add("p99_ms", Int(run.p99Milliseconds))
+        verdict.require(!finalPlan.orderIDs.isEmpty, "no order was placed")
+        let kept = keep || !verdict.passed
+        say("stores and logs          \(directory)\(kept ? "" : " (removed; --keep keeps them)")")
+        say(verdict.line)
+        if !kept { try? FileManager.default.removeItem(atPath: directory) }
+        if !verdict.passed { throw ExitCode(verdict.exitStatus) }
     }
 
-    private func waitForGroups(_ services: [ServiceProcess]) async throws {
+    /// Starts the chaos driver on the services and the broker, its actions printed as notes.
+    private func startChaos(services: DemoServices, broker: EmbeddedBroker, topics: Catalog) -> ChaosRun {
+        var leaderTopics: [String: Int32] = [:]
+        for topic in topics.allTopics where ["food.orders", "food.partners"].contains(topic.name) {
+            leaderTopics[topic.name] = Int32(topic.partitions)
+        }
+        let settings = chaos.settings(leaderTopics: leaderTopics)
+        DemoConsole.step(
+            "Chaos until every order has finished: every \(DemoConsole.seconds(settings.interval)) s a service is SIGKILLed and restarted, or a broker fault is injected (seed \(settings.seed))"
+        )
+        return ChaosRun(ChaosMonkey(settings: settings, services: services.all, broker: broker) { line in
+            DemoConsole.note("chaos: \(line)")
+        })
+    }
+
+    /// Waits until every service's store agrees with the log on every order's state (or 60 s passed).
+    private func settle(_ readers: [(String, StoreReader)], observer: OrderObserver, orders: [String]) async throws
+        -> Bool
+    {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(60))
-        var pending = Set(services.map(\.name))
-        while !pending.isEmpty, clock.now < deadline {
-            for service in services where pending.contains(service.name) {
-                if service.log.contains("partitions assigned") { pending.remove(service.name) }
-                if !service.isRunning {
-                    throw ValidationError(
-                        "\(service.name) exited at start; its log (\(service.logPath)):\n\(service.log)")
-                }
-            }
-            try await Task.sleep(for: .milliseconds(200))
+        while clock.now < deadline {
+            let run = observer.snapshot(of: orders)
+            var disagreeing = 0
+            for (_, reader) in readers { disagreeing += try await Self.disagreements(reader, run: run) }
+            if disagreeing == 0 { return true }
+            try await Task.sleep(for: .milliseconds(500))
         }
-        if pending.isEmpty {
-            note("every service joined its consumer group")
-        } else {
-            note("still joining: \(pending.sorted().joined(separator: ", ")) (orders wait on the topic meanwhile)")
-        }
+        return false
     }
 
-    private func run(deadLetters snapshot: ObservedRun) -> Set<String> { Set(snapshot.deadLetters.map(\.eventID)) }
+    /// Orders whose state in a service's store differs from the log's.
+    private static func disagreements(_ reader: StoreReader, run: ObservedRun) async throws -> Int {
+        let states = try await reader.orderStates()
+        return run.passed.filter { order, passed in states[order] != passed.last?.rawValue }.count
+    }
 
-    private func printProgress(_ run: ObservedRun, elapsed: Duration, total: Int) {
+    private func printProgress(_ run: ObservedRun, elapsed: Duration) {
         let order: [String] = ["not_placed_yet"] + OrderState.allCases.map(\.rawValue)
-        let parts = order.compactMap { state in run.byState[state].map { "\(state) \($0)" } }
-        say(
-            "  \(String(format: "%5.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))s  \(parts.joined(separator: " · "))  | dead letters \(run.deadLetters.count)"
-        )
-    }
-
-    private func step(_ text: String) {
-        say("\n== \(text)")
-    }
-
-    private func note(_ text: String) {
-        say("   \(text)")
+        DemoConsole.progress(
+            elapsed: elapsed, parts: order.map { ($0, run.byState[$0] ?? 0) },
+            suffix: "| dead letters \(run.deadLetters.count)")
     }
 }
 
@@ -249,30 +286,4 @@ final class PlanBox: Sendable {
     private let plan = Mutex<LoadPlan?>(nil)
     func set(_ value: LoadPlan) { plan.withLock { $0 = value } }
     func get() -> LoadPlan? { plan.withLock { $0 } }
-}
-
-/// Forwards SIGINT/SIGTERM to the children, then exits.
-final class InterruptHandler {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                onSignal()
-                Thread.sleep(forTimeInterval: 2)
-                exit(130)
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { for source in sources { source.cancel() } }
-}
-
-/// Writes a line to standard output at once (no buffering, so progress shows when piped through make).
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -30,6 +30,9 @@ public final class OrderObserver: Sendable {
 
     struct State {
         var orders: [String: Tracked] = [:]
+        /// The next offset not yet observed, per partition: the observer's group commits nothing, so after one of
+        /// its rebalances (a broker fault under `--chaos`) it reads records again, which are not new records.
+        var observedUpTo: [TopicPartition: Int64] = [:]
         var seenEventIDs: Set<String> = []
         var events = 0
         var duplicateDeliveries = 0
@@ -91,6 +94,9 @@ public final class OrderObserver: Sendable {
         let type = message.header("ce_type") ?? ""
         let timestamp = message.timestampMilliseconds ?? Int64(Date().timeIntervalSince1970 * 1000)
         state.withLock { state in
+            let partition = message.topicPartition
+            guard message.offset >= state.observedUpTo[partition, default: 0] else { return }
+            state.observedUpTo[partition] = message.offset + 1
             if message.topic != ordersTopic {
                 let group = message.header(RetryHeaders.group) ?? "?"
                 let reason = message.header(RetryHeaders.errorMessage) ?? "?"

@@ -1,31 +1,32 @@
 import DabbaSpawn
 import Foundation
+import Synchronization
 
-/// A food-delivery service running as a child process, its output in a log file.
-public final class ServiceProcess: @unchecked Sendable {
-    // @unchecked: `process` is replaced only by `restart()`, which the driver calls from the one task that manages
-    // this service; everything else goes through SpawnedProcess's own thread-safe API.
+/// A service of an example system running as a child process, its output appended to a log file. It can be killed
+/// and started again with the same arguments (the chaos driver does this while the driver's other tasks read it).
+public final class ServiceProcess: Sendable {
     /// The executable name (`food-orders`).
     public let name: String
-    /// The log file (standard output and error).
+    /// The log file (standard output and error, appended over restarts).
     public let logPath: String
     /// The arguments it was started with.
     public let arguments: [String]
     private let executable: URL
-    private var process: SpawnedProcess
+    /// The current child: replaced by ``restart()``.
+    private let process: Mutex<SpawnedProcess>
 
     /// Starts a service.
     /// - Parameters:
-    ///   - name: The executable's name, looked up next to the current executable.
+    ///   - name: The executable's name, looked up next to the current executable (see ``locate(_:)``).
     ///   - arguments: Its arguments.
     ///   - logPath: Where its output goes (appended).
-    /// - Throws: When the executable is missing or cannot start.
+    /// - Throws: ``ServiceProcessError`` when the executable is missing or cannot start.
     public init(name: String, arguments: [String], logPath: String) throws {
         self.name = name
         self.arguments = arguments
         self.logPath = logPath
         executable = try Self.locate(name)
-        process = try Self.start(executable, arguments, logPath: logPath, name: name)
+        process = Mutex(try Self.start(executable, arguments, logPath: logPath, name: name))
     }
 
     private static func start(
@@ -41,28 +42,37 @@ public final class ServiceProcess: @unchecked Sendable {
         }
     }
 
-    /// The process id.
-    public var pid: Int32 { process.processIdentifier }
+    private var current: SpawnedProcess { process.withLock { $0 } }
+
+    /// The process id (of the current child).
+    public var pid: Int32 { current.processIdentifier }
 
     /// Whether it still runs.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { current.isRunning }
 
     /// Sends a signal.
     /// - Parameter signal: `SIGTERM`, `SIGKILL`, …
     public func send(_ signal: Int32) {
-        process.signal(signal)
+        current.signal(signal)
     }
 
-    /// Starts it again with the same arguments (after it exited or was killed).
-    /// - Throws: When it cannot start.
+    /// Starts it again with the same arguments, once the previous child has exited (after a kill or a crash).
+    /// - Throws: ``ServiceProcessError`` when it still runs or cannot start.
     public func restart() throws {
-        process = try Self.start(executable, arguments, logPath: logPath, name: name)
+        try process.withLock { process in
+            guard !process.isRunning else {
+                throw ServiceProcessError(
+                    message: "cannot restart \(name): pid \(process.processIdentifier) still runs")
+            }
+            process = try Self.start(executable, arguments, logPath: logPath, name: name)
+        }
     }
 
     /// Waits until it exits.
     /// - Parameter timeout: How long to wait before killing it.
     /// - Returns: Its exit status (or -1 when it had to be killed).
     public func waitForExit(timeout: Duration) async -> Int32 {
+        let process = current
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while process.isRunning {
@@ -110,34 +120,10 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 }
 
-/// A child process could not be found or started.
+/// A child process could not be found, started or restarted.
 public struct ServiceProcessError: Error, CustomStringConvertible {
     /// What went wrong.
     public let message: String
+    /// The message.
     public var description: String { message }
-}
-
-/// The five services of the example, by executable name.
-public let foodServiceNames = [
-    "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
-]
-
-/// The standard arguments of a service started by the demo or a test.
-/// - Parameters:
-///   - bootstrap: The brokers.
-///   - catalog: The Topics/ directory.
-///   - store: The SQLite file of its inbox and state.
-///   - instanceID: A static member id, if any.
-///   - sessionTimeout: The consumer session timeout.
-/// - Returns: The arguments.
-public func foodServiceArguments(
-    bootstrap: String, catalog: String, store: String, instanceID: String? = nil, sessionTimeout: String = "6s"
-) -> [String] {
-    var arguments = [
-        "--bootstrap", bootstrap, "--catalog", catalog, "--inbox", "sqlite:\(store)", "--session-timeout",
-        sessionTimeout,
-        "--metrics-port=-1", "--log-level", "info",
-    ]
-    if let instanceID { arguments += ["--instance-id", instanceID] }
-    return arguments
 }
