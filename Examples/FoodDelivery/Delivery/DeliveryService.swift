@@ -164,15 +164,17 @@ enum Dispatch {
             )
             _ = try database.execute("DELETE FROM waiting WHERE order_id = ?", [.text(orderID)])
             try FoodStore.recordEffect("assign:\(orderID)", context: context, in: database)
-            // One handling can assign several waiting orders, and which ones depends on partners that instances
-            // sharing the store free meanwhile: name each emit by its order rather than by its ordinal, so a re-run
-            // never gives one order's assignment the id another order's had.
+            // The one place the framework's id rule (cause + ordinal) is not the event's identity: a waiting order
+            // is assigned while handling whichever event frees a partner (its own ready, another order's delivery
+            // or cancellation), so a re-run after a rollback may assign it from another cause, or assign other
+            // orders in another order. An order has one assignment, so its id is the order's: every inbox keeps
+            // the first and skips any other.
             try await context.emit(
                 DeliveryAssigned(
                     orderId: orderID, partnerId: choice.partner.partnerId,
                     distanceToRestaurantKm: (choice.distanceKm * 10).rounded() / 10, assignedAt: Date()
                 ),
-                discriminator: orderID
+                metadata: EventMetadata(id: FoodEventID.make(orderId: orderID, type: DeliveryAssigned.eventType))
             )
         }
     }

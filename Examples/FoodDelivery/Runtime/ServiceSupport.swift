@@ -162,10 +162,11 @@ extension Pipeline {
     }
 }
 
-/// The ids the load generator gives the orders it places (`OrderPlaced` and the malformed records), so a plan can be
-/// produced again without placing an order twice. Events the services emit get ids derived from their cause.
+/// Ids of order events that are facts about the order rather than about the event that caused them: the orders the
+/// load generator places (so a plan produced again places no order twice) and delivery's assignments (an order has
+/// one, whichever event's handling made it). Every other emitted event gets the framework's id derived from its cause.
 public enum FoodEventID {
-    /// `<orderId>/<event type>`: each order is placed once.
+    /// `<orderId>/<event type>`: at most one such event per order and type.
     public static func make(orderId: String, type: String) -> String { "\(orderId)/\(type)" }
 }
 
