@@ -3,6 +3,7 @@
 // each ready order (or queues the order until a partner is free), and follows the delivery: picked up, delivered.
 // A cancellation frees the partner.
 import ArgumentParser
+import DabbaEvents
 import DabbaInbox
 import DabbaPipeline
 import DabbaService
