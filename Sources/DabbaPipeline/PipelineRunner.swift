@@ -152,7 +152,8 @@ public final class PipelineRunner: Service, Sendable {
     ///   - hasInbox: Whether an inbox is configured.
     /// - Returns: The reason, naming the options involved.
     public static func refusal(of configuration: PipelineConfiguration, hasInbox: Bool) -> String? {
-        if configuration.exactlyOnce, hasInbox {
+        // With the outbox, its own refusal of exactly-once says more (see `makeOutbox`).
+        if configuration.exactlyOnce, hasInbox, !configuration.outbox.enabled {
             // The inbox database and the Kafka transaction would commit separately: if the Kafka commit failed after
             // the database's, the re-read batch would be skipped as processed and its emitted events never sent.
             return "exactly-once (--exactly-once) with an inbox is refused: the inbox database and the Kafka "
