@@ -373,17 +373,18 @@ struct FastJSONInput {
         let (range, _) = try scanNumber(at: &position)
         let text = String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw FastJSONDecoder.Unsupported() }
-        // Foundation refuses a number that underflows to zero (`1e-400`: non-zero digits, zero value); so does the
-        // fast path, which must never succeed where Foundation fails.
-        if value == 0, !significandIsZero(range) { throw FastJSONDecoder.Unsupported() }
+        // The fast path must never succeed where Foundation fails. Foundation refuses a number that underflows to
+        // zero (`1e-400`) and, as of Swift 6.3, some zeros with an exponent (`0e1`, `0.00e5`, not `0e10`): a zero is
+        // read here only when written as plain digits (`0`, `-0.0`); any other is Foundation's to decide.
+        if value == 0, !isPlainZero(range) { throw FastJSONDecoder.Unsupported() }
         return value
     }
 
-    /// Whether a number's digits before any exponent are all zeros.
-    private func significandIsZero(_ range: Range<Int>) -> Bool {
+    /// Whether a number is written as zeros without an exponent (`0`, `-0.00`).
+    private func isPlainZero(_ range: Range<Int>) -> Bool {
         for index in range {
             let byte = base[index]
-            if byte | 0x20 == UInt8(ascii: "e") { return true }
+            if byte | 0x20 == UInt8(ascii: "e") { return false }
             if byte >= UInt8(ascii: "1"), byte <= UInt8(ascii: "9") { return false }
         }
         return true

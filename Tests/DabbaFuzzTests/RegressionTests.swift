@@ -23,7 +23,7 @@ struct RegressionTests {
         #expect(throws: DecodingError.self) { try JSONEventCodec().decode(Double.self, from: Data(input)) }
         #expect(throws: DecodingError.self) { try JSONEventCodec().decode([Double].self, from: Data("[1e-400]".utf8)) }
         // Zero written any way is still zero.
-        #expect(try JSONEventCodec().decode([Double].self, from: Data("[0e-400,-0.0,0.000e5]".utf8)) == [0, 0, 0])
+        #expect(try JSONEventCodec().decode([Double].self, from: Data("[0e-400,-0.0,0.000]".utf8)) == [0, 0, 0])
         #expect(try JSONEventCodec().decode(Double.self, from: Data("4.9e-324".utf8)) == Double.leastNonzeroMagnitude)
     }
 
@@ -40,6 +40,17 @@ struct RegressionTests {
         }
         #expect(throws: DecodingError.self) { try JSONEventCodec().decode([String: Int].self, from: truncatedKey) }
         #expect(try JSONEventCodec().decode([String: Int].self, from: Data(#"{"é":1}"#.utf8)) == ["é": 1])
+    }
+
+    @Test("fast-json: 0e1, which Foundation refuses (and 0e10, which it reads), decode as Foundation decodes them")
+    func zeroWithExponent() throws {
+        let input = try Self.input("fast-json", "zero-with-exponent")
+        try FuzzTarget.fastJSON.run(input)
+        #expect(throws: DecodingError.self) { try JSONEventCodec().decode(Double.self, from: Data(input)) }
+        for text in ["0e10", "0e+1", "-0e1", "0.0e1", "0.00e5", "[0E1]", "0", "-0.0"] {
+            try FuzzTarget.fastJSON.run(Array(text.utf8))
+        }
+        #expect(try JSONEventCodec().decode([Double].self, from: Data("[0,-0.0,0.5]".utf8)) == [0, 0, 0.5])
     }
 
     /// Decodes through the codec's fast `Decoder` (plain `Codable`).
