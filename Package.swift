@@ -297,7 +297,9 @@ let package = Package(
         .executableTarget(name: "dabba-fuzz", dependencies: ["DabbaFuzzTargets", "CDabbaFuzzer"], path: "Fuzz/Driver"),
         .testTarget(
             name: "DabbaFuzzTests",
-            dependencies: ["DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema"]
+            dependencies: [
+                "DabbaFuzzTargets", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema",
+            ]
         ),
     ]
 )

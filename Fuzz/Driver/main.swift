@@ -63,7 +63,8 @@ for path in fuzzerArguments.dropFirst() where !path.hasPrefix("-") {
         exit(2)
     }
     if isDirectory.boolValue {
-        let files = (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?.allObjects as? [URL]) ?? []
+        let files =
+            (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?.allObjects as? [URL]) ?? []
         inputs += files.filter { file in
             var isFolder: ObjCBool = false
             return FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder) && !isFolder.boolValue

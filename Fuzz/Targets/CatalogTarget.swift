@@ -104,7 +104,8 @@ enum CatalogTarget {
         """
 
     static let tokens = [
-        ": ", "- ", "&a ", "*a", "<<: *a", "!!str ", "!!binary ", "!custom ", "? ", "|\n  ", ">-\n  ", "{", "}", "[", "]",
+        ": ", "- ", "&a ", "*a", "<<: *a", "!!str ", "!!binary ", "!custom ", "? ", "|\n  ", ">-\n  ", "{", "}", "[",
+        "]",
         "'", "\"", "\\", "#", "---\n", "...\n", "%YAML 1.2\n", "\t", "~", "0x1F", "0o17", "1e400", ".nan", "-.inf",
         "99999999999999999999", "$ref: '#/components/messages/OrderPlaced'", "$ref: '#/channels/orders'", "x-dabba-",
         "partitions: 0", "replicas: -1", "delays: [1x]", "groupId: ", "address: ", "name: ", "\u{FEFF}", "\u{0}",

@@ -26,7 +26,8 @@ enum CloudEventsTarget {
             guard case .success(let (envelope, _)) = read else {
                 throw FuzzFailure("decode succeeded but readEnvelope failed: \(read)")
             }
-            try check(event.envelope == envelope, "decode's envelope \(event.envelope) is not readEnvelope's \(envelope)")
+            try check(
+                event.envelope == envelope, "decode's envelope \(event.envelope) is not readEnvelope's \(envelope)")
             try check(event.eventType == envelope.type, "event type \(event.eventType) but envelope \(envelope.type)")
             let payload = event.payload
             try check(
@@ -50,7 +51,9 @@ enum CloudEventsTarget {
 
     private static func isStructured(_ record: FuzzRecord) -> Bool {
         // The last content-type header decides, as it does for the decoder.
-        guard let contentType = record.headers.last(where: { $0.name == "content-type" })?.stringValue else { return false }
+        guard let contentType = record.headers.last(where: { $0.name == "content-type" })?.stringValue else {
+            return false
+        }
         return contentType.lowercased().contains("cloudevents")
     }
 
@@ -76,16 +79,21 @@ enum CloudEventsTarget {
         try check(actual == expected, "binary headers round trip changed \(expected) into \(actual)")
     }
 
-    static let tokens = [
-        "ce_specversion: 1.0\n", "ce_id: ", "ce_source: /fuzz\n", "ce_type: fuzz.ping\n", "ce_type: fuzz.order.placed\n",
-        "ce_time: ", "content-type: application/cloudevents+json\n", "content-type: application/json; charset=utf-8\n",
-        "ce_dataschema: urn:dabba:schema:fuzz.ping:1\n", "traceparent: ", "ce_correlationid: ", "ce_x: ", "\n\n", "\\x00",
-        "\"data_base64\":", "\"data\":", "\"specversion\":\"1.0\"", "\"datacontenttype\":",
-    ] + JSONGenerator.tokens
+    static let tokens =
+        [
+            "ce_specversion: 1.0\n", "ce_id: ", "ce_source: /fuzz\n", "ce_type: fuzz.ping\n",
+            "ce_type: fuzz.order.placed\n",
+            "ce_time: ", "content-type: application/cloudevents+json\n",
+            "content-type: application/json; charset=utf-8\n",
+            "ce_dataschema: urn:dabba:schema:fuzz.ping:1\n", "traceparent: ", "ce_correlationid: ", "ce_x: ", "\n\n",
+            "\\x00",
+            "\"data_base64\":", "\"data\":", "\"specversion\":\"1.0\"", "\"datacontenttype\":",
+        ] + JSONGenerator.tokens
 
     static func generate(_ random: inout FuzzRandom) -> [UInt8] {
         let type = random.pick(["fuzz.order.placed", "fuzz.ping", "fuzz.unknown", ""])
-        let payload = type == "fuzz.ping" || random.oneIn(4) ? JSONGenerator.ping(&random) : JSONGenerator.orderPlaced(&random)
+        let payload =
+            type == "fuzz.ping" || random.oneIn(4) ? JSONGenerator.ping(&random) : JSONGenerator.orderPlaced(&random)
         let id = random.pick(["evt-1", "", "é\\x00x", "evt-\(random.below(100))"])
         let time = random.oneIn(3) ? nil : JSONGenerator.timestamp(&random)
         let contentType = random.pick([nil, "application/json", "Application/JSON ; charset=utf-8", "text/plain", ""])
@@ -94,7 +102,8 @@ enum CloudEventsTarget {
             // Structured mode: the attributes in the value.
             var members = [
                 ("specversion", random.pick(["\"1.0\"", "\"0.3\"", "1"])), ("id", "\"\(id)\""), ("source", "\"/fuzz\""),
-                ("type", "\"\(type)\""), ("correlationid", JSONGenerator.string(&random)), ("ext", JSONGenerator.value(&random, depth: 1)),
+                ("type", "\"\(type)\""), ("correlationid", JSONGenerator.string(&random)),
+                ("ext", JSONGenerator.value(&random, depth: 1)),
             ]
             if let time { members.append(("time", "\"\(time)\"")) }
             if let contentType { members.append(("datacontenttype", "\"\(contentType)\"")) }
@@ -104,13 +113,21 @@ enum CloudEventsTarget {
                 members.append(("data", payload))
             }
             record.value = Array(JSONGenerator.object(members, &random).utf8)
-            record.headers = [KafkaHeader(name: "content-type", string: random.pick(["application/cloudevents+json", "APPLICATION/CLOUDEVENTS+JSON; charset=utf-8"]))]
+            record.headers = [
+                KafkaHeader(
+                    name: "content-type",
+                    string: random.pick(["application/cloudevents+json", "APPLICATION/CLOUDEVENTS+JSON; charset=utf-8"])
+                )
+            ]
             if random.oneIn(2) { record.headers.append(KafkaHeader(name: "traceparent", string: "00-abc-def-01")) }
         } else {
             var headers = [
-                ("ce_specversion", random.pick(["1.0", "1.0", "1.1", ""])), ("ce_id", id), ("ce_source", "/fuzz/\(random.below(9))"),
-                ("ce_type", type), ("ce_subject", "ord_1"), ("ce_dataschema", "urn:dabba:schema:\(type):\(random.below(3))"),
-                ("ce_correlationid", random.pick([id, "corr-1"])), ("ce_causationid", "evt-0"), ("traceparent", "00-1-2-01"),
+                ("ce_specversion", random.pick(["1.0", "1.0", "1.1", ""])), ("ce_id", id),
+                ("ce_source", "/fuzz/\(random.below(9))"),
+                ("ce_type", type), ("ce_subject", "ord_1"),
+                ("ce_dataschema", "urn:dabba:schema:\(type):\(random.below(3))"),
+                ("ce_correlationid", random.pick([id, "corr-1"])), ("ce_causationid", "evt-0"),
+                ("traceparent", "00-1-2-01"),
                 ("ce_\(random.pick(["tenant", "traceparent", "tracestate", "x"]))", "t1"),
             ]
             if let time { headers.append(("ce_time", time)) }

@@ -27,13 +27,17 @@ enum DeadLettersTarget {
         }
         let replayed = record.replay(to: record.originalTopic ?? "fuzz.orders")
         let count = replayed.headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) }
-        try check(count != nil && count ?? 0 > record.replayCount || record.replayCount == .max,
-                  "replay count \(record.replayCount) became \(String(describing: count))")
         try check(
-            !replayed.headers.contains { $0.name.hasPrefix("kafka_dlt-") || $0.name.hasPrefix("dabba-") && $0.name != RetryHeaders.replayCount },
+            count != nil && count ?? 0 > record.replayCount || record.replayCount == .max,
+            "replay count \(record.replayCount) became \(String(describing: count))")
+        try check(
+            !replayed.headers.contains {
+                $0.name.hasPrefix("kafka_dlt-") || $0.name.hasPrefix("dabba-") && $0.name != RetryHeaders.replayCount
+            },
             "the replayed record kept diagnostics: \(replayed.headers.map(\.name))"
         )
-        try check(replayed.value == record.message.value && replayed.key == record.message.key, "replay changed the record")
+        try check(
+            replayed.value == record.message.value && replayed.key == record.message.key, "replay changed the record")
         // As the pipeline reads a retry record: the next attempt is counted from this one.
         let attempt = PipelineRunner.attempt(of: record.message)
         try check(attempt >= 1 && attempt < Int.max, "attempt \(attempt) read from the record")
@@ -48,7 +52,8 @@ enum DeadLettersTarget {
         "dabba-replay-count: 9223372036854775807\n", "dabba-replay-count: -1\n", "dabba-attempt: ",
         "dabba-attempt: 9223372036854775807\n", "dabba-failed-at: ", "dabba-original-topic: ",
         "dabba-original-partition: 2147483648\n", "dabba-original-offset: ", "@timestamp: ",
-        "@timestamp: -9223372036854775808\n", "ce_type: ", "\\xff", "\n\n", "1e400", "[", "{\"a\":", "NaN", "Infinity", "-0",
+        "@timestamp: -9223372036854775808\n", "ce_type: ", "\\xff", "\n\n", "1e400", "[", "{\"a\":", "NaN", "Infinity",
+        "-0",
     ]
 
     static func generate(_ random: inout FuzzRandom) -> [UInt8] {
@@ -56,7 +61,8 @@ enum DeadLettersTarget {
             KafkaHeader(name: SpringDeadLetterHeaders.originalTopic, string: random.pick(["food.orders", "", "é"])),
             KafkaHeader(
                 name: SpringDeadLetterHeaders.originalPartition,
-                value: random.oneIn(4) ? [1, 2, 3] : SpringDeadLetterHeaders.encode(Int32.random(in: -5...100, using: &random))
+                value: random.oneIn(4)
+                    ? [1, 2, 3] : SpringDeadLetterHeaders.encode(Int32.random(in: -5...100, using: &random))
             ),
             KafkaHeader(
                 name: SpringDeadLetterHeaders.originalOffset,
@@ -73,7 +79,8 @@ enum DeadLettersTarget {
             KafkaHeader(name: RetryHeaders.originalPartition, string: random.pick(["2", "-1", "2147483648", "x"])),
             KafkaHeader(name: RetryHeaders.originalOffset, string: random.pick(["42", "9223372036854775807", ""])),
             KafkaHeader(name: RetryHeaders.failedAt, string: JSONGenerator.timestamp(&random)),
-            KafkaHeader(name: RetryHeaders.replayCount, string: random.pick(["0", "2", "-3", "9223372036854775806", "x"])),
+            KafkaHeader(
+                name: RetryHeaders.replayCount, string: random.pick(["0", "2", "-3", "9223372036854775806", "x"])),
             KafkaHeader(name: "ce_type", string: "fuzz.order.placed"),
             KafkaHeader(name: "ce_id", string: "evt-\(random.below(9))"),
             KafkaHeader(name: "ce_specversion", string: "1.0"),
@@ -83,7 +90,8 @@ enum DeadLettersTarget {
         headers.shuffle(using: &random)
         headers = headers.filter { _ in !random.oneIn(6) }
         let value: String? = random.pick([
-            JSONGenerator.orderPlaced(&random), JSONGenerator.value(&random, depth: 3), "not json", "1e400", "\"\\ud800\"", nil,
+            JSONGenerator.orderPlaced(&random), JSONGenerator.value(&random, depth: 3), "not json", "1e400",
+            "\"\\ud800\"", nil,
         ])
         let record = FuzzRecord(
             key: random.oneIn(2) ? Array("ord_1".utf8) : nil,

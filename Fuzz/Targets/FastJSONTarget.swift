@@ -7,7 +7,8 @@ extension FuzzTarget {
     /// member of an object Foundation complains about first follows a dictionary's order, which varies.)
     public static let fastJSON = FuzzTarget(
         name: "fast-json",
-        summary: "JSON bytes: JSONEventCodec's fast decoders against Foundation's JSONDecoder (same value or both fail)",
+        summary:
+            "JSON bytes: JSONEventCodec's fast decoders against Foundation's JSONDecoder (same value or both fail)",
         run: FastJSONTarget.run,
         generate: FastJSONTarget.generate,
         tokens: JSONGenerator.tokens
@@ -60,7 +61,8 @@ enum FastJSONTarget {
         switch random.below(7) {
         case 0, 1: text = JSONGenerator.orderPlaced(&random)
         case 2, 3: text = JSONGenerator.ping(&random)
-        case 4: text = "[" + (0..<random.below(4)).map { _ in JSONGenerator.integer(&random) }.joined(separator: ",") + "]"
+        case 4:
+            text = "[" + (0..<random.below(4)).map { _ in JSONGenerator.integer(&random) }.joined(separator: ",") + "]"
         case 5: text = tree(&random, depth: 4)
         default: text = JSONGenerator.value(&random, depth: 3)
         }
@@ -72,8 +74,10 @@ enum FastJSONTarget {
         let children = (0..<(depth > 0 ? random.below(3) : 0)).map { _ in tree(&random, depth: depth - 1) }
         let list = "[" + children.joined(separator: ",") + "]"
         return JSONGenerator.object(
-            [("text", JSONGenerator.string(&random)), ("label", JSONGenerator.string(&random)), ("children", list),
-             ("replies", list)],
+            [
+                ("text", JSONGenerator.string(&random)), ("label", JSONGenerator.string(&random)), ("children", list),
+                ("replies", list),
+            ],
             &random
         )
     }

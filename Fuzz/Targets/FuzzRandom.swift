@@ -45,7 +45,8 @@ enum Mutation {
                 bytes[min(position, bytes.count - 1)] = UInt8.random(in: 0...255, using: &random)
             case 1:
                 let count = 1 + random.below(4)
-                bytes.insert(contentsOf: (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }, at: position)
+                bytes.insert(
+                    contentsOf: (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }, at: position)
             case 2 where !tokens.isEmpty:
                 bytes.insert(contentsOf: Array(random.pick(tokens).utf8), at: position)
             case 3 where !bytes.isEmpty:

@@ -32,7 +32,8 @@ public struct FuzzRecord {
     ///   - timestampMilliseconds: The timestamp.
     ///   - headers: The headers.
     ///   - value: The value.
-    public init(key: [UInt8]? = nil, timestampMilliseconds: Int64? = nil, headers: [KafkaHeader] = [], value: [UInt8]?) {
+    public init(key: [UInt8]? = nil, timestampMilliseconds: Int64? = nil, headers: [KafkaHeader] = [], value: [UInt8]?)
+    {
         self.key = key
         self.timestampMilliseconds = timestampMilliseconds
         self.headers = headers

@@ -44,7 +44,8 @@ public struct FuzzTarget: Sendable {
         tokens.map { token in
             let escaped = token.utf8.map { byte -> String in
                 let printable = byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-                return printable ? String(UnicodeScalar(byte)) : "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                return printable
+                    ? String(UnicodeScalar(byte)) : "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
             }
             return "\"" + escaped.joined() + "\""
         }.joined(separator: "\n") + "\n"

@@ -4,7 +4,8 @@
 enum JSONGenerator {
     /// Tokens the mutations insert.
     static let tokens = [
-        "\"", "\\", "\\u0000", "\\ud800", "\\uDC00\\uD800", "\\n", "{", "}", "[", "]", ":", ",", "null", "true", "false",
+        "\"", "\\", "\\u0000", "\\ud800", "\\uDC00\\uD800", "\\n", "{", "}", "[", "]", ":", ",", "null", "true",
+        "false",
         "-0", "0.0", "1e400", "-1e-400", "1E2", "00", "9223372036854775808", "-9223372036854775809",
         "18446744073709551616", "\u{FEFF}", "\u{0}", "\t", "\r\n", "é", "🍛", "\u{7F}", "2026-11-21T08:43:10.123Z",
         "\"sequence\":1", "\"id\":\"x\"",
@@ -86,10 +87,12 @@ enum JSONGenerator {
 
     static func orderPlaced(_ random: inout FuzzRandom) -> String {
         let line = { (random: inout FuzzRandom) in
-            object([("sku", string(&random)), ("quantity", integer(&random)), ("priceMinor", integer(&random))], &random)
+            object(
+                [("sku", string(&random)), ("quantity", integer(&random)), ("priceMinor", integer(&random))], &random)
         }
         let lines = (0..<random.below(3)).map { _ in line(&random) }
-        let channel = random.oneIn(2)
+        let channel =
+            random.oneIn(2)
             ? "{\"sms\":{\"number\":\(string(&random))}}"
             : "{\"push\":{\"device\":\(string(&random)),\"badge\":\(integer(&random))}}"
         return object(

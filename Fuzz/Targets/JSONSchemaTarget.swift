@@ -20,7 +20,8 @@ enum JSONSchemaTarget {
             value = try JSONValue.parse(Data(input))
         } catch let error as SchemaError {
             try check(error.code == .invalidJSON, "parse failed with \(error.code), not invalidJSON: \(error)")
-            try check(error.byteOffset.map { (0...input.count).contains($0) } ?? false, "byte offset outside input: \(error)")
+            try check(
+                error.byteOffset.map { (0...input.count).contains($0) } ?? false, "byte offset outside input: \(error)")
             return
         }
         // What the serializer writes parses back to the same value (non-finite numbers cannot come from text).
@@ -28,7 +29,8 @@ enum JSONSchemaTarget {
         let reparsed = Result { try JSONValue.parse(written) }
         try check(
             (try? reparsed.get()) == value,
-            "serialization round trip changed the value: \(value) → \(String(decoding: written, as: UTF8.self)) → \(reparsed)"
+            "serialization round trip changed the value: \(value) → \(String(decoding: written, as: UTF8.self))"
+                + " → \(reparsed)"
         )
         guard case .array(let elements) = value, let schema = elements.first else { return }
         for options in [JSONSchema.Options(assertFormat: true), JSONSchema.Options(assertFormat: false)] {
@@ -53,9 +55,11 @@ enum JSONSchemaTarget {
     static func generate(_ random: inout FuzzRandom) -> [UInt8] {
         var elements = [schema(&random, depth: 3)]
         for _ in 0..<(1 + random.below(3)) {
-            elements.append(random.oneIn(3) ? JSONGenerator.orderPlaced(&random) : JSONGenerator.value(&random, depth: 3))
+            elements.append(
+                random.oneIn(3) ? JSONGenerator.orderPlaced(&random) : JSONGenerator.value(&random, depth: 3))
         }
-        let document = random.oneIn(6) ? JSONGenerator.value(&random, depth: 4) : "[" + elements.joined(separator: ",") + "]"
+        let document =
+            random.oneIn(6) ? JSONGenerator.value(&random, depth: 4) : "[" + elements.joined(separator: ",") + "]"
         let text = JSONGenerator.framed(document, &random)
         return Mutation.mutate(Array(text.utf8), tokens: tokens, &random)
     }
@@ -76,6 +80,15 @@ enum JSONSchemaTarget {
         "(?<name>x)\\\\k<name>", "^.*$", "é+", "🍛?",
     ]
 
+    static let types = ["\"object\"", "\"string\"", "\"integer\"", "[\"number\",\"null\"]", "\"bogus\"", "[]"]
+    static let counts = [
+        "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "minContains",
+        "maxContains",
+    ]
+    static let references = [
+        "#", "#/0", "#/0/$defs/a", "#/0/properties/id", "#a", "#/1", "other.json", "#/0/%24defs/a", "#/~2",
+    ]
+
     /// A schema object of random keywords (or a boolean schema).
     static func schema(_ random: inout FuzzRandom, depth: Int) -> String {
         if random.oneIn(10) { return random.oneIn(2) ? "true" : "false" }
@@ -84,14 +97,22 @@ enum JSONSchemaTarget {
             let sub = { (random: inout FuzzRandom) in depth > 0 ? schema(&random, depth: depth - 1) : "{}" }
             let member: String
             switch random.below(22) {
-            case 0: member = "\"type\":\(random.pick(["\"object\"", "\"string\"", "\"integer\"", "[\"number\",\"null\"]", "\"bogus\"", "[]"]))"
-            case 1: member = "\"enum\":[\(JSONGenerator.value(&random, depth: 1)),\(JSONGenerator.value(&random, depth: 1))]"
+            case 0:
+                member =
+                    "\"type\":\(random.pick(types))"
+            case 1:
+                member =
+                    "\"enum\":[\(JSONGenerator.value(&random, depth: 1)),\(JSONGenerator.value(&random, depth: 1))]"
             case 2: member = "\"const\":\(JSONGenerator.value(&random, depth: 2))"
             case 3:
-                member = "\"\(random.pick(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]))\":"
-                    + random.pick([JSONGenerator.integer(&random), JSONGenerator.double(&random), "0", "-0.0001", "1e-320"])
+                member =
+                    "\"\(random.pick(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]))\":"
+                    + random.pick([
+                        JSONGenerator.integer(&random), JSONGenerator.double(&random), "0", "-0.0001", "1e-320",
+                    ])
             case 4:
-                member = "\"\(random.pick(["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "minContains", "maxContains"]))\":"
+                member =
+                    "\"\(random.pick(counts))\":"
                     + random.pick(["0", "1", "3", "-1", "1.5", "9223372036854775807", "1e30"])
             case 5: member = "\"pattern\":\"\(random.pick(patterns))\""
             case 6: member = "\"format\":\(random.pick(["\"date-time\"", "\"email\"", "1"]))"
@@ -108,9 +129,13 @@ enum JSONSchemaTarget {
             case 17: member = "\"\(random.pick(["allOf", "anyOf", "oneOf"]))\":[\(sub(&random)),\(sub(&random))]"
             case 18: member = "\"\(random.pick(["not", "if", "then", "else", "dependentSchemas"]))\":\(sub(&random))"
             case 19:
-                member = "\"$ref\":\"\(random.pick(["#", "#/0", "#/0/$defs/a", "#/0/properties/id", "#a", "#/1", "other.json", "#/0/%24defs/a", "#/~2"]))\""
+                member =
+                    "\"$ref\":\"\(random.pick(references))\""
             case 20: member = "\"$defs\":{\"a\":\(sub(&random))}"
-            default: member = "\"\(random.pick(["$anchor", "$id", "title", "x-note"]))\":\(random.pick(["\"a\"", "\"urn:x\"", "1"]))"
+            default:
+                member =
+                    "\"\(random.pick(["$anchor", "$id", "title", "x-note"]))\":"
+                    + random.pick(["\"a\"", "\"urn:x\"", "1"])
             }
             members.append(member)
         }

@@ -14,14 +14,19 @@ extension FuzzTarget {
 
 enum RFC3339Target {
     /// The dates `RFC3339.format` writes without clamping: 0000-01-01 up to the end of 9999.
-    static let formattable = Date(timeIntervalSince1970: -62_167_219_200)...Date(timeIntervalSince1970: 253_402_300_799.999)
+    static let formattable =
+        Date(timeIntervalSince1970: -62_167_219_200)...Date(timeIntervalSince1970: 253_402_300_799.999)
 
     static func run(_ input: [UInt8]) throws {
         let parsed = input.withUnsafeBufferPointer { RFC3339.parse(utf8: $0) }
         // A string holding the same bytes reads the same (when the bytes are UTF-8; otherwise the string differs).
         if let text = String(validating: input, as: UTF8.self) {
             let fromString = RFC3339.parse(text)
-            try check(fromString == parsed, "parse(utf8:) gave \(String(describing: parsed)) but parse(String) \(String(describing: fromString)) for '\(text)'")
+            try check(
+                fromString == parsed,
+                "parse(utf8:) gave \(String(describing: parsed)) but parse(String) \(String(describing: fromString))"
+                    + " for '\(text)'"
+            )
             let substring = RFC3339.parse(("x" + text).dropFirst())
             try check(substring == parsed, "a Substring parsed differently for '\(text)'")
         }

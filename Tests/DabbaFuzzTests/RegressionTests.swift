@@ -102,13 +102,16 @@ struct CatalogNumberRegressionTests {
         let errors = try #require(throws: CatalogErrors.self) {
             try Catalog.load(yaml: String(decoding: input, as: UTF8.self), path: "orders.asyncapi.yaml")
         }
-        #expect(errors.errors.contains {
-            $0.code == .invalidPartitions && $0.line == 14
-                && $0.message == "'channels.orders.bindings.kafka.partitions' must be at most 2147483647, not 3000000000"
-        })
-        #expect(errors.errors.contains {
-            $0.code == .invalidReplicas && $0.message.hasSuffix("must be at most 32767, not 70000")
-        })
+        #expect(
+            errors.errors.contains {
+                $0.code == .invalidPartitions && $0.line == 14
+                    && $0.message
+                        == "'channels.orders.bindings.kafka.partitions' must be at most 2147483647, not 3000000000"
+            })
+        #expect(
+            errors.errors.contains {
+                $0.code == .invalidReplicas && $0.message.hasSuffix("must be at most 32767, not 70000")
+            })
     }
 }
 

@@ -64,7 +64,8 @@ struct InMemoryMessageTests {
             ProducerMessage(topic: topic, key: nil, value: nil, headers: [], timestampMilliseconds: 5),
         ]
         for message in sent { _ = try await producer.send(message) }
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(broker, group: "g-\(topic)"), logger: quietLogger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(broker, group: "g-\(topic)"), logger: quietLogger)
         try consumer.subscribe(topics: [topic])
         let names = ["ce_id", "trace", "bytes", "absent"]
         let compared = Mutex(0)
@@ -84,7 +85,8 @@ struct InMemoryMessageTests {
 
     @Test("a header name is cut at its first NUL, as librdkafka's C-string names are")
     func namesAreCStrings() {
-        let message = KafkaMessage.inMemory(topic: "t", value: [], headers: [KafkaHeader(name: "ce_id\u{0}x", string: "1")])
+        let message = KafkaMessage.inMemory(
+            topic: "t", value: [], headers: [KafkaHeader(name: "ce_id\u{0}x", string: "1")])
         #expect(message.headers == [KafkaHeader(name: "ce_id", string: "1")])
         #expect(message.header("ce_id") == "1")
     }

@@ -1,9 +1,9 @@
 internal import CRDKafka
 
-/// The parts of records made in memory (``KafkaMessage/inMemory(topic:partition:offset:key:value:headers:timestampMilliseconds:)``)
-/// that librdkafka would otherwise hold: header lists and timestamps. Their `rd_kafka_message_t`s, keys, values and
-/// header bytes live in one allocation per record that the batch frees; the buffers never move, so readers may keep
-/// pointers into them as long as the batch lives, as they do with fetched records.
+/// The parts of records made in memory (`KafkaMessage.inMemory`) that librdkafka would otherwise hold: header lists
+/// and timestamps. Their `rd_kafka_message_t`s, keys, values and header bytes live in one allocation per record that
+/// the batch frees; the buffers never move, so readers may keep pointers into them as long as the batch lives, as
+/// they do with fetched records.
 final class InMemoryRecords: @unchecked Sendable {
     struct Header {
         /// The name's bytes, up to its first NUL (librdkafka's names are C strings).

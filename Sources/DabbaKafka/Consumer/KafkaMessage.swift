@@ -178,7 +178,8 @@ public struct KafkaMessage: Sendable {
     public func header(_ name: String) -> String? {
         if let inMemory = batch.inMemory {
             let bytes = Array(name.utf8.prefix { $0 != 0 })
-            guard let found = inMemory.headers[index].last(where: { $0.name.elementsEqual(bytes) }), let value = found.value
+            guard let found = inMemory.headers[index].last(where: { $0.name.elementsEqual(bytes) }),
+                let value = found.value
             else { return nil }
             return String(decoding: value, as: UTF8.self)
         }

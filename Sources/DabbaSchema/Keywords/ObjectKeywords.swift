@@ -34,7 +34,9 @@ enum ObjectKeywords {
         if let members = try schema.subschemaMap("patternProperties") {
             patterns = try members.map { (try schema.regex($0.name, keyword: "patternProperties", member: $0.name), $0.node) }
             if !patterns.isEmpty {
-                validators.append(PatternPropertiesKeyword(patterns: patterns, location: schema.location("patternProperties")))
+                validators.append(
+                    PatternPropertiesKeyword(patterns: patterns, location: schema.location("patternProperties"))
+                )
             }
         }
         if let node = try schema.subschema("additionalProperties") {
@@ -201,7 +203,8 @@ struct AdditionalPropertiesKeyword: KeywordValidator {
         var valid = true
         for (name, value) in object {
             // A name whose match is undecided is not covered here; patternProperties refuses it.
-            if declared.contains(ExactString(name)) || patterns.contains(where: { $0.match(name) == .match }) { continue }
+            if declared.contains(ExactString(name)) { continue }
+            if patterns.contains(where: { $0.match(name) == .match }) { continue }
             let passed = forbidsAdditional
                 ? context.fail(location, key: name, "property \(Describe.name(name)) is not allowed (additionalProperties is false)")
                 : context.evaluate(node, value, key: name)

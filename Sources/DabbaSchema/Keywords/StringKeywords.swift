@@ -54,7 +54,9 @@ struct PatternKeyword: KeywordValidator {
         switch regex.match(text) {
         case .match: return true
         case .noMatch:
-            return context.fail(location, "string \(Describe.value(instance)) does not match pattern '\(regex.pattern)'")
+            return context.fail(
+                location, "string \(Describe.value(instance)) does not match pattern '\(regex.pattern)'"
+            )
         case .undecided:
             return context.fail(
                 location,
