@@ -158,26 +158,20 @@ extension PipelineRunner {
     /// Rewinds a partition to a not-yet-due retry record and pauses it until the record is due; other partitions
     /// keep flowing.
     func deferPartition(_ partition: TopicPartition, at offset: Int64, until due: Int64) async {
+        let wait = Duration.milliseconds(max(0, due - Self.nowMilliseconds()))
+        pauses.pause([partition], reason: .retryDelay, until: .now + wait)
         do {
-            try consumer.pause([partition])
             try await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
-            pausedUntil.withLock { $0[partition] = due }
         } catch {
             // Revoked meanwhile: the new owner reads the record from the committed offset and defers it itself.
             logger.debug("could not defer \(partition): \(error)")
         }
     }
 
-    /// Resumes paused retry partitions when their record is due.
-    func resumeDuePartitions() async {
+    /// Resumes partitions whose pause has lapsed (a retry record now due, a breaker's open period over).
+    func releaseExpiredPauses() async {
         while !stopped.load(ordering: .acquiring) {
-            let now = Self.nowMilliseconds()
-            let due = pausedUntil.withLock { paused in
-                let ready = paused.filter { $0.value <= now }.map(\.key)
-                for partition in ready { paused[partition] = nil }
-                return ready
-            }
-            if !due.isEmpty { try? consumer.resume(due) }
+            pauses.releaseExpired()
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

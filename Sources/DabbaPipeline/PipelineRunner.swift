@@ -42,7 +42,8 @@ public final class PipelineRunner: Service, Sendable {
     let schemas: [String: JSONSchema]
     let logger: Logger
     let emitter: Emitter
-    let pausedUntil = Mutex<[TopicPartition: Int64]>([:])
+    /// Every pause of the pipeline's partitions, by reason (retry delays, breakers, throttling, the operator).
+    let pauses: PartitionPauses
     let stopped = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
@@ -118,9 +119,13 @@ public final class PipelineRunner: Service, Sendable {
         consumerConfiguration.parsesHeadersOnFetch = true
         let inFlight = InFlightBatches()
         self.inFlight = inFlight
-        consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger) { _ in
-            inFlight.isIdle
-        }
+        let pauses = PartitionPauses { [logger] in logger.debug("\($0)") }
+        self.pauses = pauses
+        consumer = try KafkaConsumer(
+            configuration: consumerConfiguration, logger: logger, onRevoke: { _ in inFlight.isIdle },
+            pausedOnAssignment: { pauses.pausedOnAssignment($0) }
+        )
+        pauses.bind(consumer)
         var producerConfiguration = ProducerConfiguration(client: configuration.client)
         producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
         if configuration.exactlyOnce {
@@ -205,7 +210,7 @@ public final class PipelineRunner: Service, Sendable {
         )
         var loopError: (any Error)?
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.resumeDuePartitions() }
+            group.addTask { await self.releaseExpiredPauses() }
             if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {
@@ -219,6 +224,7 @@ public final class PipelineRunner: Service, Sendable {
             // After the last batch committed: what it wrote to the outbox is published before the relay stops.
             outboxRelay?.stop(drainingFor: configuration.shutdownTimeout)
             stopped.store(true, ordering: .releasing)
+            pauses.releaseEverything()
         }
         running.store(false, ordering: .releasing)
         if let loopError {

@@ -18,6 +18,8 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
     let assignment = Mutex<Set<TopicPartition>>([])
     let events: AsyncStream<ConsumerEvent>.Continuation
     let revocationHandler: (@Sendable ([TopicPartition]) -> Bool)?
+    /// Which newly assigned partitions start paused (see `KafkaConsumer`'s `pausedOnAssignment`).
+    let assignmentPauses: (@Sendable ([TopicPartition]) -> [TopicPartition])?
     let revocationTimeout: Duration
     /// Work to run on the fetch thread between batches (seeks), also served while a revocation waits.
     let commands = Mutex<[@Sendable (OpaquePointer) -> Void]>([])
@@ -26,10 +28,12 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
         logger: Logger,
         events: AsyncStream<ConsumerEvent>.Continuation,
         revocationHandler: (@Sendable ([TopicPartition]) -> Bool)?,
+        assignmentPauses: (@Sendable ([TopicPartition]) -> [TopicPartition])? = nil,
         revocationTimeout: Duration
     ) {
         self.events = events
         self.revocationHandler = revocationHandler
+        self.assignmentPauses = assignmentPauses
         self.revocationTimeout = revocationTimeout
         super.init(logger: logger)
     }
@@ -98,6 +102,7 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR { report(KafkaError(responseCode: result, context: "assign")) }
             }
             assignment.withLock { $0.formUnion(partitions) }
+            applyAssignmentPauses(handle, partitions)
             logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description))"])
             events.yield(.assigned(partitions))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -119,6 +124,25 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
             invalidate(current)
             _ = rd_kafka_assign(handle, nil)
             assignment.withLock { $0.removeAll() }
+        }
+    }
+
+    /// Pauses the newly assigned partitions the application wants paused before any of them is fetched, and
+    /// resumes the others: whether librdkafka keeps a pause across a revocation and a new assignment is not
+    /// something to depend on.
+    private func applyAssignmentPauses(_ handle: OpaquePointer, _ partitions: [TopicPartition]) {
+        guard let assignmentPauses, !partitions.isEmpty else { return }
+        let paused = Set(assignmentPauses(partitions))
+        let flowing = partitions.filter { !paused.contains($0) }
+        for (subset, pause) in [(Array(paused), true), (flowing, false)] where !subset.isEmpty {
+            TopicPartitionList.with(
+                subset.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: 0) }
+            ) { list in
+                _ = pause ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
+                if let error = TopicPartitionList.firstError(list, context: pause ? "pause on assignment" : "resume") {
+                    report(error)
+                }
+            }
         }
     }
 

@@ -44,16 +44,20 @@ public final class KafkaConsumer: Service, Sendable {
     ///     commits their stored offsets: return true once the application's in-flight work of those partitions is
     ///     finished and marked. It is called again every 2 ms (seeks are served meanwhile) until it returns true or
     ///     ``ConsumerConfiguration/revocationTimeout`` passes, so work in hand is committed instead of redelivered.
+    ///   - pausedOnAssignment: Called on the fetch thread with each newly assigned set of partitions, right after
+    ///     the assignment and before any of them is fetched: the partitions it returns start paused (resume them
+    ///     with ``resume(_:)``), the others start fetching. This is how a pause outlives a rebalance.
     /// - Throws: ``KafkaError`` with code `invalidConfiguration` naming a bad property, or `clientCreation`.
     public init(
         configuration: ConsumerConfiguration,
         logger: Logger = Logger(label: "dabba.consumer"),
-        onRevoke: (@Sendable ([TopicPartition]) -> Bool)? = nil
+        onRevoke: (@Sendable ([TopicPartition]) -> Bool)? = nil,
+        pausedOnAssignment: (@Sendable ([TopicPartition]) -> [TopicPartition])? = nil
     ) throws {
         let (events, continuation) = AsyncStream<ConsumerEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
         let callbacks = ConsumerCallbacks(
             logger: logger, events: continuation, revocationHandler: onRevoke,
-            revocationTimeout: configuration.revocationTimeout
+            assignmentPauses: pausedOnAssignment, revocationTimeout: configuration.revocationTimeout
         )
         let client = try RDKafkaClient.make(
             kind: .consumer,
