@@ -17,7 +17,10 @@ struct RoundTripTests {
                     topic: topic,
                     key: Array(key.utf8),
                     value: Array("order-\(index)".utf8),
-                    headers: [KafkaHeader(name: "trace", string: "t\(index)"), KafkaHeader(name: "empty", value: nil)],
+                    headers: [
+                        KafkaHeader(name: "trace", string: "t\(index)"), KafkaHeader(name: "null", value: nil),
+                        KafkaHeader(name: "empty", value: []),
+                    ],
                     timestampMilliseconds: 1_700_000_000_000 + Int64(index)
                 )
             )
@@ -38,7 +41,13 @@ struct RoundTripTests {
             #expect(message.partition == report.partition)
             #expect(message.offset == report.offset)
             #expect(message.key == "customer-\(index % 10)")
-            #expect(message.headers == [KafkaHeader(name: "trace", string: "t\(index)"), KafkaHeader(name: "empty", value: nil)])
+            // A null header value and an empty one stay apart.
+            #expect(
+                message.headers == [
+                    KafkaHeader(name: "trace", string: "t\(index)"), KafkaHeader(name: "null", value: nil),
+                    KafkaHeader(name: "empty", value: []),
+                ]
+            )
             #expect(message.timestampMilliseconds == 1_700_000_000_000 + index)
         }
         // Per-key order: within each key, values arrive in the order they were sent.

@@ -291,7 +291,14 @@ public final class KafkaProducer: Service, Sendable {
             for header in message.headers {
                 if let value = header.value {
                     value.withUnsafeBytes { bytes in
-                        _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress, bytes.count)
+                        if let base = bytes.baseAddress, bytes.count > 0 {
+                            _ = rd_kafka_header_add(list, header.name, -1, base, bytes.count)
+                        } else {
+                            // An empty value is not a null one: librdkafka sends a null header for a nil pointer.
+                            withUnsafeBytes(of: UInt8(0)) { empty in
+                                _ = rd_kafka_header_add(list, header.name, -1, empty.baseAddress, 0)
+                            }
+                        }
                     }
                 } else {
                     _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
