@@ -48,6 +48,24 @@ struct GroupPauseCommand: AsyncParsableCommand {
         abstract: "Stop every instance of a group fetching and handling, without leaving the group."
     )
 
+    @OptionGroup var change: GroupStateChange
+
+    func run() async throws { try await change.publish(paused: true) }
+}
+
+/// `dabba group resume GROUP [--reason TEXT]`.
+struct GroupResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Resume every instance of a paused group."
+    )
+
+    @OptionGroup var change: GroupStateChange
+
+    func run() async throws { try await change.publish(paused: false) }
+}
+
+/// What `pause` and `resume` take: the group, a reason, the control topic.
+struct GroupStateChange: ParsableArguments {
     @OptionGroup var options: ControlTopicOptions
 
     @Argument(help: "The consumer group id.")
@@ -56,31 +74,17 @@ struct GroupPauseCommand: AsyncParsableCommand {
     @Option(help: "Why, shown by `dabba group status`, the services' /flow and their logs.")
     var reason: String?
 
-    func run() async throws {
-        let state = OperatorPauseState(paused: true, reason: reason, by: OperatorPauseState.currentUser)
-        try await publish(state, group: group, topic: try options.topic())
-        Output.line("paused group \(group): \(state.summary)")
-    }
-}
-
-/// `dabba group resume GROUP`.
-struct GroupResumeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "resume", abstract: "Resume every instance of a paused group."
-    )
-
-    @OptionGroup var options: ControlTopicOptions
-
-    @Argument(help: "The consumer group id.")
-    var group: String
-
-    @Option(help: "Why, shown by `dabba group status`.")
-    var reason: String?
-
-    func run() async throws {
-        let state = OperatorPauseState(paused: false, reason: reason, by: OperatorPauseState.currentUser)
-        try await publish(state, group: group, topic: try options.topic())
-        Output.line("resumed group \(group): \(state.summary)")
+    /// Publishes the group's new state, reporting failures as CLI errors naming the topic.
+    func publish(paused: Bool) async throws {
+        guard !group.isEmpty else { throw CLIError("the group id must not be empty") }
+        let topic = try options.topic()
+        let state = OperatorPauseState(paused: paused, reason: reason, by: OperatorPauseState.currentUser)
+        do {
+            try await topic.publish(state, group: group)
+        } catch let error as KafkaError {
+            throw CLIError("could not write to the control topic \(topic.name): \(error.cliDescription)")
+        }
+        Output.line("\(paused ? "paused" : "resumed") group \(group): \(state.summary)")
     }
 }
 
@@ -133,15 +137,5 @@ extension OperatorPauseState {
         var state = OperatorPauseState(paused: false)
         state.at = ""
         return state
-    }
-}
-
-/// Publishes a state, reporting failures as CLI errors naming the topic.
-private func publish(_ state: OperatorPauseState, group: String, topic: ControlTopic) async throws {
-    guard !group.isEmpty else { throw CLIError("the group id must not be empty") }
-    do {
-        try await topic.publish(state, group: group)
-    } catch let error as KafkaError {
-        throw CLIError("could not write to the control topic \(topic.name): \(error.cliDescription)")
     }
 }

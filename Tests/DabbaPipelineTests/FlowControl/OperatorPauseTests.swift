@@ -1,19 +1,8 @@
 import DabbaKafka
 import Logging
-import Synchronization
 import Testing
 
 @testable import DabbaPipeline
-
-/// A consumer stand-in that records what is paused.
-private final class RecordingConsumer: PausablePartitions {
-    let state = Mutex<(assigned: Set<TopicPartition>, paused: Set<TopicPartition>)>(([], []))
-    var assignment: Set<TopicPartition> { state.withLock { $0.assigned } }
-    var paused: Set<TopicPartition> { state.withLock { $0.paused } }
-    init(_ partitions: [TopicPartition]) { state.withLock { $0.assigned = Set(partitions) } }
-    func pause(_ partitions: [TopicPartition]) throws { state.withLock { $0.paused.formUnion(partitions) } }
-    func resume(_ partitions: [TopicPartition]) throws { state.withLock { $0.paused.subtract(partitions) } }
-}
 
 @Suite("Operator pause: control records and their effect on one instance")
 struct OperatorPauseTests {
@@ -36,7 +25,7 @@ struct OperatorPauseTests {
 
     @Test("only this group's latest record counts: pause, other groups, resume, tombstone")
     func latestRecordOfThisGroup() {
-        let consumer = RecordingConsumer([p0, p1])
+        let consumer = FakeConsumer([p0, p1])
         let pauses = PartitionPauses()
         pauses.bind(consumer)
         let watch = OperatorPauseWatch(
@@ -62,7 +51,7 @@ struct OperatorPauseTests {
 
     @Test("the operator's pause does not lift a retry delay, and the throttle's lapse does not lift the operator's")
     func reasonsStayApart() {
-        let consumer = RecordingConsumer([p0, p1])
+        let consumer = FakeConsumer([p0, p1])
         let pauses = PartitionPauses()
         pauses.bind(consumer)
         let watch = OperatorPauseWatch(
