@@ -263,6 +263,8 @@ let package = Package(
             dependencies: [
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
                 "DabbaInboxPostgres", "DabbaTestingPostgres",
+                // The flow-control tests pause groups with `dabba group pause`.
+                "dabba",
             ]
         ),
         .testTarget(

@@ -79,6 +79,12 @@ public struct PipelineConfiguration: Sendable {
     /// The transactional outbox: emitted events written to the inbox database in the event's transaction and
     /// published by a relay (off by default; see ``OutboxConfiguration``).
     public var outbox: OutboxConfiguration
+    /// Rate limits of this instance, applied by pausing partitions (none by default).
+    public var throttle: ThrottleConfiguration
+    /// The control topic followed for operator pauses (``ControlTopic``); nil: this instance ignores them.
+    public var controlTopic: String?
+    /// How much fetched data may wait for the handlers.
+    public var fetchBudget: FetchBudget
 
     /// Creates settings with per-partition order, in-place retries, no exactly-once.
     /// - Parameter client: Connection settings.
@@ -95,6 +101,9 @@ public struct PipelineConfiguration: Sendable {
         self.consumerProperties = [:]
         self.producerProperties = [:]
         self.outbox = OutboxConfiguration()
+        self.throttle = ThrottleConfiguration()
+        self.controlTopic = ControlTopic.defaultName
+        self.fetchBudget = FetchBudget()
     }
 }
 

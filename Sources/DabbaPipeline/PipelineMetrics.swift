@@ -83,6 +83,21 @@ public final class PipelineMetrics: Sendable {
 
     private let labels: [String: String]
 
+    /// Reports `dabba_pipeline_paused{reason=…}` (1 while the reason pauses the whole instance) at scrape time.
+    func registerPaused(_ reasons: @escaping @Sendable () -> [PauseReason: Bool]) {
+        let labels = self.labels
+        registry.addCollector { emit in
+            for (reason, paused) in reasons().sorted(by: { $0.key.description < $1.key.description }) {
+                var reasonLabels = labels
+                reasonLabels["reason"] = reason.description
+                emit(
+                    "dabba_pipeline_paused", "Whether the instance is paused as a whole, by reason (operator, throttle).",
+                    .gauge, reasonLabels, paused ? 1 : 0
+                )
+            }
+        }
+    }
+
     /// Reports consumer lag per assigned partition at scrape time.
     func registerLag(_ lag: @escaping @Sendable () -> [TopicPartition: Int64]) {
         let labels = self.labels

@@ -44,6 +44,8 @@ public final class PipelineRunner: Service, Sendable {
     let emitter: Emitter
     /// Every pause of the pipeline's partitions, by reason (retry delays, breakers, throttling, the operator).
     let pauses: PartitionPauses
+    /// Rate limits and the operator's pause (see ``AdmissionControl``).
+    let admission: AdmissionControl
     let stopped = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
@@ -90,6 +92,9 @@ public final class PipelineRunner: Service, Sendable {
         if let refusal = Self.refusal(of: configuration, hasInbox: inbox != nil) {
             throw PipelineError(.configuration, refusal)
         }
+        if let problem = configuration.throttle.problem ?? configuration.fetchBudget.problem {
+            throw PipelineError(.configuration, problem)
+        }
         self.inbox = inbox
         self.schemas = schemas
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
@@ -112,8 +117,10 @@ public final class PipelineRunner: Service, Sendable {
         var consumerConfiguration = ConsumerConfiguration(client: configuration.client, groupID: pipeline.groupID)
         consumerConfiguration.instanceID = configuration.instanceID
         consumerConfiguration.commitsStoredOffsets = !configuration.exactlyOnce
-        consumerConfiguration.batchSize = max(configuration.batchSize, 1)
-        consumerConfiguration.properties = configuration.consumerProperties
+        consumerConfiguration.batchSize = configuration.throttle.batchLimit(configuration.batchSize)
+        consumerConfiguration.properties = configuration.fetchBudget.consumerProperties.merging(
+            configuration.consumerProperties
+        ) { $1 }
         consumerConfiguration.revocationTimeout = configuration.shutdownTimeout
         // Every record's envelope is in its headers: parse them on the fetch thread, off the handlers' path.
         consumerConfiguration.parsesHeadersOnFetch = true
@@ -121,6 +128,7 @@ public final class PipelineRunner: Service, Sendable {
         self.inFlight = inFlight
         let pauses = PartitionPauses { [logger] in logger.debug("\($0)") }
         self.pauses = pauses
+        admission = AdmissionControl(configuration: configuration, group: pipeline.groupID, pauses: pauses, logger: logger)
         consumer = try KafkaConsumer(
             configuration: consumerConfiguration, logger: logger, onRevoke: { _ in inFlight.isIdle },
             pausedOnAssignment: { pauses.pausedOnAssignment($0) }
@@ -149,6 +157,7 @@ public final class PipelineRunner: Service, Sendable {
         emitter = Emitter(events: events, transactional: configuration.exactlyOnce, outbox: outbox?.writer)
         decoder = EventDecoder(registry: pipeline.registry)
         metrics.registerLag { [consumer] in consumer.lag }
+        metrics.registerPaused { [admission] in admission.pausedReasons }
     }
 
     /// Why a configuration cannot run as asked, or nil: combinations that would silently not do what they say.
@@ -191,7 +200,7 @@ public final class PipelineRunner: Service, Sendable {
         guard health.healthy else { return (false, health.reason) }
         guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
         if let stall = outboxRelay?.stall { return (false, stall) }
-        return (true, "ok")
+        return (true, admission.degradedReason ?? "ok")
     }
 
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
@@ -211,6 +220,9 @@ public final class PipelineRunner: Service, Sendable {
         var loopError: (any Error)?
         await withDiscardingTaskGroup { group in
             group.addTask { await self.releaseExpiredPauses() }
+            group.addTask {
+                await self.admission.run(client: self.configuration.client) { self.stopped.load(ordering: .acquiring) }
+            }
             if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {
@@ -271,14 +283,16 @@ public final class PipelineRunner: Service, Sendable {
 
     private func fetchAndDecode() -> Task<([KafkaMessage], DecodedAhead)?, any Error> {
         Task {
-            guard var batch = try await consumer.nextMessages(upTo: configuration.batchSize) else { return nil }
+            let batchSize = configuration.throttle.batchLimit(configuration.batchSize)
+            guard var batch = try await consumer.nextMessages(upTo: batchSize) else { return nil }
             guard inbox != nil else { return (batch, DecodedAhead([])) }
             // Group commit: what is already fetched behind this batch joins it (never waiting for more), so a backlog
             // is processed in fewer, larger inbox transactions. Each event dirties about one database page, written
             // once per commit however many events share it: larger transactions write less per event.
-            let limit = configuration.batchSize * Self.inboxGroupCommitBatches
+            // A throttled batch stays within the burst: no group commit.
+            let limit = configuration.throttle.isEnabled ? batchSize : batchSize * Self.inboxGroupCommitBatches
             while batch.count < limit {
-                let more = consumer.bufferedMessages(upTo: min(configuration.batchSize, limit - batch.count))
+                let more = consumer.bufferedMessages(upTo: min(batchSize, limit - batch.count))
                 if more.isEmpty { break }
                 batch += more
             }
@@ -314,7 +328,9 @@ public final class PipelineRunner: Service, Sendable {
                 runnable.append(message)
             }
         }
+        runnable = await holdBackPaused(runnable)
         guard !runnable.isEmpty else { return }
+        defer { debitAdmitted(runnable) }
         metrics.consumed.increment(by: runnable.count)
         if configuration.exactlyOnce {
             try await processTransactionally(runnable)

@@ -22,6 +22,11 @@ import Foundation
 /// --outbox                       emitted events go through a transactional outbox in the inbox database
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
+/// --rate-limit N                 events/s this instance handles at most (applied by pausing partitions)
+/// --partition-rate-limit N       events/s handled at most from any one partition
+/// --rate-burst N                 events handled at once after a quiet period (default: one second's worth)
+/// --max-buffered-bytes SIZE      fetched data buffered ahead of the handlers, e.g. 32MiB (default 64MiB)
+/// --control-topic TOPIC|off      the topic of operator pauses (default: $DABBA_CONTROL_TOPIC or dabba.control)
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
 /// ```
@@ -120,6 +125,57 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     @Flag(name: .customLong("create-topics"), help: "Create missing catalog topics at start instead of failing.")
     public var createTopics = false
 
+    /// Events per second this instance handles at most.
+    @Option(
+        name: .customLong("rate-limit"),
+        help: ArgumentHelp(
+            "Events per second this instance handles at most, across its partitions (a group of N instances: N "
+                + "times this). Applied by pausing partitions, never by sleeping in a handler.",
+            valueName: "events/s"
+        )
+    )
+    public var rateLimit: Double?
+
+    /// Events per second handled at most from any one partition.
+    @Option(
+        name: .customLong("partition-rate-limit"),
+        help: ArgumentHelp("Events per second handled at most from any one partition.", valueName: "events/s")
+    )
+    public var partitionRateLimit: Double?
+
+    /// The rate limits' burst.
+    @Option(
+        name: .customLong("rate-burst"),
+        help: ArgumentHelp(
+            "Events handled at once after a quiet period, per rate limit; also the largest batch (default: one "
+                + "second's worth). Needs --rate-limit or --partition-rate-limit.",
+            valueName: "events"
+        )
+    )
+    public var rateBurst: Int?
+
+    /// The fetch budget, as typed (`32MiB`).
+    @Option(
+        name: .customLong("max-buffered-bytes"),
+        help: ArgumentHelp(
+            "Fetched data buffered ahead of the handlers, e.g. 32MiB, 512KiB or a number of bytes (default 64MiB, "
+                + "at least 2MiB): a slow handler makes the consumer fetch less.",
+            valueName: "size"
+        )
+    )
+    public var maxBufferedBytes: String?
+
+    /// The control topic, or `off`.
+    @Option(
+        name: .customLong("control-topic"),
+        help: ArgumentHelp(
+            "The topic followed for operator pauses (dabba group pause, POST /pause); default: "
+                + "$\(ControlTopic.environmentVariable) or \(ControlTopic.defaultName). off ignores operator pauses.",
+            valueName: "topic|off"
+        )
+    )
+    public var controlTopic: String?
+
     /// Log level.
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     public var logLevel: String = "info"
@@ -190,9 +246,60 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         return duration
     }
 
+    /// The rate limits from `--rate-limit`, `--partition-rate-limit` and `--rate-burst`.
+    /// - Throws: `ValidationError` naming a limit that is not a positive number, or a burst without a limit.
+    public func resolvedThrottle() throws -> ThrottleConfiguration {
+        for (option, value) in [("--rate-limit", rateLimit), ("--partition-rate-limit", partitionRateLimit)] {
+            if let value, !(value > 0 && value.isFinite) {
+                throw ValidationError("\(option) must be a positive number of events per second, not \(value)")
+            }
+        }
+        if let rateBurst {
+            guard rateLimit != nil || partitionRateLimit != nil else {
+                throw ValidationError("--rate-burst applies to a rate limit: add --rate-limit or --partition-rate-limit")
+            }
+            guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1, not \(rateBurst)") }
+        }
+        return ThrottleConfiguration(
+            eventsPerSecond: rateLimit, eventsPerSecondPerPartition: partitionRateLimit, burst: rateBurst
+        )
+    }
+
+    /// The fetch budget from `--max-buffered-bytes`.
+    /// - Throws: `ValidationError` naming the option for a size that does not parse or is below 2 MiB.
+    public func resolvedFetchBudget() throws -> FetchBudget {
+        guard let text = maxBufferedBytes else { return FetchBudget() }
+        guard let bytes = parseByteSize(text) else {
+            throw ValidationError("--max-buffered-bytes must look like 32MiB, 512KiB, 1GiB or a number of bytes, not '\(text)'")
+        }
+        let budget = FetchBudget(maxBufferedBytes: bytes)
+        if budget.problem != nil {
+            throw ValidationError("--max-buffered-bytes must be at least 2MiB, not '\(text)'")
+        }
+        return budget
+    }
+
+    /// The control topic from `--control-topic` or `DABBA_CONTROL_TOPIC`; nil for `off`.
+    public var resolvedControlTopic: String? {
+        let name = ControlTopic.resolvedName(option: controlTopic)
+        return name == "off" ? nil : name
+    }
+
     public mutating func validate() throws {
         _ = try resolvedConcurrency()
         _ = try resolvedRetention()
+        _ = try resolvedThrottle()
+        _ = try resolvedFetchBudget()
+        if maxBufferedBytes != nil {
+            let clashing = properties.compactMap { $0.split(separator: "=").first.map(String.init) }
+                .filter(FetchBudget.propertyNames.contains)
+            if let first = clashing.first {
+                throw ValidationError(
+                    "--max-buffered-bytes sets \(first) (among others) and so does --property \(first)=…: drop one "
+                        + "of them"
+                )
+            }
+        }
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not \(metricsPort)")
         }
@@ -240,6 +347,18 @@ func parseMetricsPort(_ text: String) throws -> Int {
         throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not '\(text)'")
     }
     return port
+}
+
+/// Parses `32MiB`, `512KiB`, `1GiB`, `100B` or a plain number of bytes.
+func parseByteSize(_ text: String) -> Int? {
+    let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        guard let value = Int(text.dropLast(suffix.count)), value >= 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : bytes
+    }
+    guard let value = Int(text), value >= 0 else { return nil }
+    return value
 }
 
 /// Parses `500ms`, `30s`, `5m`, `12h`, `7d`.

@@ -76,6 +76,9 @@ public enum PipelineService {
         configuration.exactlyOnce = options.exactlyOnce
         configuration.keyOrderGuard = options.keyOrderGuard
         configuration.outbox.enabled = options.outbox
+        configuration.throttle = try options.resolvedThrottle()
+        configuration.fetchBudget = try options.resolvedFetchBudget()
+        configuration.controlTopic = options.resolvedControlTopic
         configure(&configuration)
 
         let metrics = PipelineMetrics(registry: metricsRegistry, labels: ["service": pipeline.service])
@@ -94,8 +97,9 @@ public enum PipelineService {
                 },
                 readiness: {
                     let readiness = runner.readiness
-                    return readiness.ready ? .ok : .unhealthy(readiness.reason)
-                }
+                    return HealthStatus(isHealthy: readiness.ready, reason: readiness.reason)
+                },
+                routes: FlowRoutes.routes(for: runner, instance: options.instanceID ?? "\(getpid())", logger: logger)
             )
             logger.info("health and metrics on http://\(server.host):\(server.port)/metrics")
             services.append(.init(service: MetricsService(server: server)))

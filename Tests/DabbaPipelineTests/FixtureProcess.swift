@@ -29,6 +29,9 @@ final class FixtureProcess: Sendable {
 
     func send(_ signal: Int32) { running.signal(signal) }
 
+    /// The process id (for sampling its memory).
+    var processIdentifier: pid_t { running.processIdentifier }
+
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         do {
@@ -42,6 +45,11 @@ final class FixtureProcess: Sendable {
 
 /// A plain HTTP GET over a loopback socket: returns the status code and body, or nil if nothing listens.
 func httpGet(port: Int, path: String) -> (status: Int, body: String)? {
+    httpRequest("GET", port: port, path: path)
+}
+
+/// A plain HTTP request without a body over a loopback socket: the status code and body, or nil if nothing listens.
+func httpRequest(_ method: String, port: Int, path: String) -> (status: Int, body: String)? {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }
@@ -55,7 +63,7 @@ func httpGet(port: Int, path: String) -> (status: Int, body: String)? {
         }
     }
     guard connected == 0 else { return nil }
-    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     _ = request.withCString { send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)

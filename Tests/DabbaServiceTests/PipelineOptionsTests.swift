@@ -1,5 +1,6 @@
 import ArgumentParser
 import DabbaKafka
+import DabbaPipeline
 import DabbaTesting
 import Foundation
 import Logging
@@ -24,6 +25,36 @@ struct PipelineOptionsTests {
             let message = PipelineOptions.message(for: error)
             #expect(message.contains("--metrics-port"), "\(bad): \(message)")
             #expect(message.contains("off"), "\(bad): \(message)")
+        }
+    }
+
+    @Test("flow-control options parse into typed settings; bad values name the option")
+    func flowControlOptions() throws {
+        let options = try PipelineOptions.parse([
+            "--rate-limit", "250", "--partition-rate-limit", "50.5", "--rate-burst", "20", "--max-buffered-bytes",
+            "32MiB", "--control-topic", "ops.control",
+        ])
+        #expect(try options.resolvedThrottle() == ThrottleConfiguration(
+            eventsPerSecond: 250, eventsPerSecondPerPartition: 50.5, burst: 20
+        ))
+        #expect(try options.resolvedFetchBudget().maxBufferedBytes == 32 << 20)
+        #expect(options.resolvedControlTopic == "ops.control")
+        #expect(try PipelineOptions.parse(["--control-topic", "off"]).resolvedControlTopic == nil)
+        #expect(try PipelineOptions.parse([]).resolvedFetchBudget() == FetchBudget())
+        let refused: [([String], String)] = [
+            (["--rate-limit", "0"], "--rate-limit"),
+            (["--rate-limit", "fast"], "--rate-limit"),
+            (["--partition-rate-limit", "-3"], "--partition-rate-limit"),
+            (["--rate-burst", "10"], "--rate-burst"),
+            (["--rate-limit", "5", "--rate-burst", "0"], "--rate-burst"),
+            (["--max-buffered-bytes", "lots"], "--max-buffered-bytes"),
+            (["--max-buffered-bytes", "1MiB"], "--max-buffered-bytes"),
+            (["--max-buffered-bytes", "8MiB", "--property", "fetch.max.bytes=1000000"], "fetch.max.bytes"),
+        ]
+        for (arguments, named) in refused {
+            let error = try #require(throws: (any Error).self) { try PipelineOptions.parse(arguments) }
+            let message = PipelineOptions.message(for: error)
+            #expect(message.contains(named), "\(arguments): \(message)")
         }
     }
 

@@ -77,6 +77,44 @@ public final class KafkaTailReader: Sendable {
     public func headerValues(
         named header: String, from starts: [TopicPartitionOffset], timeout: Duration = .seconds(60)
     ) async throws -> Set<String> {
+        try await readToEnd(from: starts, timeout: timeout, into: Set<String>()) { values, message in
+            var headers: OpaquePointer?
+            guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return }
+            var value: UnsafeRawPointer?
+            var size = 0
+            if rd_kafka_header_get_last(headers, header, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value {
+                let bytes = UnsafeRawBufferPointer(start: value, count: size)
+                values.insert(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Reads the given partitions from the given offsets to their current end and returns their records.
+    /// - Parameters:
+    ///   - starts: Where to start reading, per partition.
+    ///   - timeout: How long the whole read may take.
+    /// - Returns: The records read, in order per partition.
+    /// - Throws: ``KafkaError`` `timedOut` if the ends were not reached in time, or the error of a failed fetch.
+    public func records(from starts: [TopicPartitionOffset], timeout: Duration = .seconds(60)) async throws
+        -> [FollowedRecord]
+    {
+        try await readToEnd(from: starts, timeout: timeout, into: [FollowedRecord]()) { records, message in
+            let record = message.pointee
+            records.append(
+                FollowedRecord(
+                    partition: record.partition, offset: record.offset,
+                    key: record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) },
+                    value: record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) }
+                )
+            )
+        }
+    }
+
+    /// Reads the partitions from the offsets to their current end, folding every record into a result.
+    private func readToEnd<Result: Sendable>(
+        from starts: [TopicPartitionOffset], timeout: Duration, into initial: Result,
+        _ visit: @escaping @Sendable (inout Result, UnsafeMutablePointer<rd_kafka_message_t>) -> Void
+    ) async throws -> Result {
         let client = self.client
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
@@ -101,7 +139,8 @@ public final class KafkaTailReader: Sendable {
             let toRead = ends.filter { $0.1 < $0.2 }.map {
                 TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1)
             }
-            guard !toRead.isEmpty else { return [] }
+            var result = initial
+            guard !toRead.isEmpty else { return result }
             var remaining = Dictionary(
                 uniqueKeysWithValues: ends.filter { $0.1 < $0.2 }.map {
                     (TopicPartition(topic: $0.0.topic, partition: $0.0.partition), $0.2)
@@ -112,7 +151,6 @@ public final class KafkaTailReader: Sendable {
                 throw KafkaError(responseCode: assigned, context: "could not assign the partitions to read back")
             }
             defer { _ = rd_kafka_assign(client.pointer, nil) }
-            var values = Set<String>()
             while !remaining.isEmpty {
                 guard clock.now < deadline else {
                     throw KafkaError(
@@ -134,20 +172,10 @@ public final class KafkaTailReader: Sendable {
                         partition: partition.partition
                     )
                 }
-                var headers: OpaquePointer?
-                if rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
-                    var value: UnsafeRawPointer?
-                    var size = 0
-                    if rd_kafka_header_get_last(headers, header, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                        let value
-                    {
-                        let bytes = UnsafeRawBufferPointer(start: value, count: size)
-                        values.insert(String(decoding: bytes, as: UTF8.self))
-                    }
-                }
+                visit(&result, message)
                 if let end = remaining[partition], record.offset + 1 >= end { remaining[partition] = nil }
             }
-            return values
+            return result
         }
     }
 }

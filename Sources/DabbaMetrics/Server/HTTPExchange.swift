@@ -5,6 +5,8 @@ struct HTTPRequestHead: Equatable, Sendable {
     var path: String
     /// `HTTP/1.0` or `HTTP/1.1`.
     var version: String
+    /// The query of the target, without `?` (empty when there is none).
+    var query = ""
 
     enum ParseError: Error, Equatable {
         case malformed
@@ -34,7 +36,7 @@ struct HTTPRequestHead: Equatable, Sendable {
         guard version.hasPrefix("HTTP/"), version.count == 8 else { throw .malformed }
         guard version == "HTTP/1.1" || version == "HTTP/1.0" else { throw .unsupportedVersion }
         guard let path = path(of: target) else { throw .malformed }
-        return HTTPRequestHead(method: method, path: path, version: version)
+        return HTTPRequestHead(method: method, path: path, version: version, query: query(of: target))
     }
 
     /// The line was checked to be printable ASCII, so decoding cannot fail or substitute.
@@ -49,6 +51,12 @@ struct HTTPRequestHead: Equatable, Sendable {
         case "!", "#", "$", "%", "&", "'", "*", "+", "-", ".", "^", "_", "`", "|", "~": true
         default: false
         }
+    }
+
+    private static func query(of target: String) -> String {
+        guard let start = target.firstIndex(of: "?") else { return "" }
+        let rest = target[target.index(after: start)...]
+        return String(rest.prefix { $0 != "#" })
     }
 
     private static func path(of target: String) -> String? {
@@ -115,6 +123,8 @@ struct MetricsRoutes: Sendable {
     let registry: MetricsRegistry
     let health: @Sendable () -> HealthStatus
     let readiness: @Sendable () -> HealthStatus
+    /// The application's routes (``MetricsServerRoute``).
+    var extra: [MetricsServerRoute] = []
 
     /// The content type of the Prometheus text exposition format.
     static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -132,6 +142,23 @@ struct MetricsRoutes: Sendable {
     }
 
     func response(to request: HTTPRequestHead) -> HTTPResponse {
+        if let route = extra.first(where: { $0.path == request.path }) {
+            guard route.methods.contains(request.method) else {
+                var response = HTTPResponse.methodNotAllowed
+                response.extraHeaders = [("Allow", route.methods.sorted().joined(separator: ", "))]
+                return response
+            }
+            let answer = route.handler(
+                MetricsServerRoute.Request(
+                    method: request.method, path: request.path,
+                    query: MetricsServerRoute.Request.parameters(request.query)
+                )
+            )
+            return HTTPResponse(
+                status: answer.status, reason: Self.reasonPhrase(answer.status), contentType: answer.contentType,
+                body: answer.body
+            )
+        }
         let check: @Sendable () -> HealthStatus
         switch request.path {
         case "/metrics":
@@ -151,5 +178,20 @@ struct MetricsRoutes: Sendable {
         return status.isHealthy
             ? .text(200, "OK", status.reason + "\n")
             : .text(503, "Service Unavailable", status.reason + "\n")
+    }
+
+    /// The reason phrase of the statuses routes answer with.
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 202: "Accepted"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 409: "Conflict"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Status \(status)"
+        }
     }
 }

@@ -14,7 +14,8 @@ import Foundation
 /// - `GET /metrics`: ``MetricsRegistry/prometheusText()`` as `text/plain; version=0.0.4; charset=utf-8`.
 /// - `GET /health`: liveness. `200` with body `ok` (the status's reason) or `503` with the reason.
 /// - `GET /ready`: readiness, answered the same way from the readiness check.
-/// - Any other path: `404`. Another method on one of these paths: `405` with `Allow: GET`.
+/// - The application's ``MetricsServerRoute``s (a pipeline service's `POST /pause`, `POST /resume`, `GET /flow`).
+/// - Any other path: `404`. Another method on one of these paths: `405` with an `Allow` header.
 ///
 /// The query string is ignored. Each connection carries one request and is closed after the response
 /// (`Connection: close`); there is no keep-alive and no TLS.
@@ -45,6 +46,7 @@ public final class MetricsHTTPServer: Sendable {
     ///   - registry: The registry served on `/metrics`.
     ///   - health: The liveness check served on `/health`; always healthy by default.
     ///   - readiness: The readiness check served on `/ready`; always ready by default.
+    ///   - routes: More routes (``MetricsServerRoute``); their paths take precedence over the built-in ones.
     ///   - requestTimeout: How long a client may take to send its request head, and to take the response. Positive.
     /// - Throws: ``MetricsServerError``, naming `host:port`: ``MetricsServerError/Code/addressInUse`` when the port
     ///   is taken, ``MetricsServerError/Code/bindFailed`` or ``MetricsServerError/Code/addressResolution`` for other
@@ -56,6 +58,7 @@ public final class MetricsHTTPServer: Sendable {
         registry: MetricsRegistry,
         health: @escaping @Sendable () -> HealthStatus = { .ok },
         readiness: @escaping @Sendable () -> HealthStatus = { .ok },
+        routes: [MetricsServerRoute] = [],
         requestTimeout: Duration = .seconds(2)
     ) throws {
         guard requestTimeout > .zero else {
@@ -78,7 +81,7 @@ public final class MetricsHTTPServer: Sendable {
         let core = MetricsServerCore(
             listener: listener.descriptor,
             wakeUp: wakeUp,
-            routes: MetricsRoutes(registry: registry, health: health, readiness: readiness),
+            routes: MetricsRoutes(registry: registry, health: health, readiness: readiness, extra: routes),
             requestTimeout: requestTimeout
         )
         self.core = core

@@ -4,8 +4,8 @@ import Testing
 
 @testable import DabbaPipeline
 
-/// A consumer stand-in that records what was paused.
-private final class FakeConsumer: PausablePartitions {
+/// A consumer stand-in that records what was paused (also used by the operator pause tests).
+final class FakeConsumer: PausablePartitions {
     let state = Mutex<(assigned: Set<TopicPartition>, paused: Set<TopicPartition>)>(([], []))
     var assignment: Set<TopicPartition> { state.withLock { $0.assigned } }
     var paused: Set<TopicPartition> { state.withLock { $0.paused } }
