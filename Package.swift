@@ -232,6 +232,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        .testTarget(name: "DabbaMetricsTests", dependencies: ["DabbaMetrics"]),
         // PipelineOptions parsing and the Kafka settings every pipeline executable derives from them.
         .testTarget(
             name: "DabbaServiceTests",
