@@ -230,7 +230,7 @@ struct PostgresOutboxTests {
                 let rows = try await server.adminQuery(holders)
                 return rows.count == 1 && rows.first?.first?.integerValue != holder
             }
-            let store = try PostgresInbox(connectionString: url)
+            let store = try await PostgresInbox.connect(connectionString: url)
             try await eventually("every event handled and the outbox emptied", timeout: .seconds(180)) {
                 let handled = try await store.withDatabase { database in
                     try database.query("SELECT COUNT(DISTINCT event_id) FROM effects").first?.first?.integerValue ?? 0
