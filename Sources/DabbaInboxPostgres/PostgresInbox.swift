@@ -1,4 +1,5 @@
 import DabbaInbox
+import Dispatch
 
 /// The shared inbox: a PostgreSQL table that every instance of a consumer group writes to, for groups whose
 /// instances run on several machines. A handler's writes to the same database commit together with the inbox mark.
@@ -67,6 +68,22 @@ public final class PostgresInbox: InboxStore {
     }
 
     deinit { executor.shutdown() }
+
+    /// Connects on a thread of its own and creates the inbox table if it is missing, as
+    /// ``init(connectionString:)`` does, without blocking the calling task's thread: from `async` code, a connection
+    /// that waits (for the network, authentication, a busy server starting a backend) never holds one of Swift's
+    /// cooperative threads, which every other task of the process needs.
+    /// - Parameter connectionString: A libpq connection string (see ``init(connectionString:)``).
+    /// - Returns: The connected inbox.
+    /// - Throws: ``InboxError`` with code ``InboxError/Code-swift.struct/open`` as ``init(connectionString:)`` does.
+    public static func connect(connectionString: String) async throws -> PostgresInbox {
+        try await withCheckedThrowingContinuation { continuation in
+            // A serial queue runs on libdispatch's overcommit threads, never on the cooperative pool's.
+            DispatchQueue(label: "dabba.postgres.connect").async {
+                continuation.resume(with: Result { try PostgresInbox(connectionString: connectionString) })
+            }
+        }
+    }
 
     private static func createSchema(_ connection: PostgresConnection) throws {
         do {

@@ -22,12 +22,12 @@ public final class EmbeddedKafka: Sendable {
     private let recorders = Mutex<[String: TopicRecorder]>([:])
     private let producerState = Mutex<KafkaProducer?>(nil)
 
-    init(catalog: Catalog?, brokers: Int, logger: Logger) throws {
+    init(catalog: Catalog?, brokers: Int, logger: Logger) async throws {
         self.broker = try EmbeddedBroker(brokers: brokers, logger: logger)
         self.catalog = catalog
         self.logger = logger
         for topic in catalog?.allTopics ?? [] {
-            try broker.createTopic(
+            try await broker.createTopic(
                 topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(min(topic.replicas, brokers))
             )
         }
@@ -41,8 +41,8 @@ public final class EmbeddedKafka: Sendable {
     ///   - name: The topic name.
     ///   - partitions: The partition count.
     /// - Throws: ``KafkaError`` if it cannot be created.
-    public func createTopic(_ name: String, partitions: Int32 = 1) throws {
-        try broker.createTopic(name, partitions: partitions)
+    public func createTopic(_ name: String, partitions: Int32 = 1) async throws {
+        try await broker.createTopic(name, partitions: partitions)
     }
 
     /// The fixture's producer (idempotent, acks=all), created on first use and closed at teardown.
@@ -222,7 +222,7 @@ public func withEmbeddedKafka<Result>(
     logger: Logger = TestHelpers.quietLogger("dabba.embedded-kafka"),
     _ body: (EmbeddedKafka) async throws -> Result
 ) async throws -> Result {
-    let kafka = try EmbeddedKafka(catalog: catalog, brokers: brokers, logger: logger)
+    let kafka = try await EmbeddedKafka(catalog: catalog, brokers: brokers, logger: logger)
     do {
         let result = try await body(kafka)
         await kafka.tearDown()

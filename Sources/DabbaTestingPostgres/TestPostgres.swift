@@ -34,7 +34,7 @@ import Darwin
 /// struct StoreTests {
 ///     @Test func writes() async throws {
 ///         try await TestPostgres.withFixture { postgres in
-///             let inbox = try postgres.open()   // search_path = the test's schema
+///             let inbox = try await postgres.open()   // search_path = the test's schema
 ///             …
 ///         }
 ///     }
@@ -66,10 +66,16 @@ public final class TestPostgres: Sendable {
     /// Creates and drops the tests' schemas.
     private let admin: PostgresInbox
 
-    private init(connectionString: String, cluster: Cluster?) throws {
+    private init(connectionString: String, cluster: Cluster?, admin: PostgresInbox) {
         self.connectionString = connectionString
         self.cluster = cluster
-        admin = try PostgresInbox(connectionString: connectionString)
+        self.admin = admin
+    }
+
+    /// Connects the admin connection off the cooperative pool (see ``PostgresInbox/connect(connectionString:)``).
+    private static func connect(_ connectionString: String, cluster: Cluster?) async throws -> TestPostgres {
+        let admin = try await PostgresInbox.connect(connectionString: connectionString)
+        return TestPostgres(connectionString: connectionString, cluster: cluster, admin: admin)
     }
 
     /// Connects to `DABBA_TEST_POSTGRES_URL`, or creates and starts a throwaway cluster.
@@ -77,13 +83,13 @@ public final class TestPostgres: Sendable {
     /// - Throws: ``TestPostgresError`` when the binaries are missing or the cluster cannot start; libpq's error when
     ///   the server does not accept the connection.
     public static func start() async throws -> TestPostgres {
-        if let externalURL { return try TestPostgres(connectionString: externalURL, cluster: nil) }
+        if let externalURL { return try await connect(externalURL, cluster: nil) }
         guard let binDirectory else {
             throw TestPostgresError("PostgreSQL server binaries not found (set DABBA_PG_BIN or DABBA_TEST_POSTGRES_URL)")
         }
         let cluster = try await Cluster.start(binDirectory: binDirectory)
         do {
-            return try TestPostgres(connectionString: cluster.connectionString, cluster: cluster)
+            return try await connect(cluster.connectionString, cluster: cluster)
         } catch {
             await cluster.stop()
             throw error
@@ -210,10 +216,13 @@ public struct PostgresFixture: Sendable {
     /// The server.
     public let server: TestPostgres
 
-    /// A new connection (and inbox) on the test's schema.
+    /// A new connection (and inbox) on the test's schema, made off Swift's cooperative pool: tests open connections
+    /// in parallel, and a connection that waits for a busy server must not stop the other tests' tasks.
     /// - Returns: The inbox; its tables and the test's own live in ``schema``.
     /// - Throws: libpq's error when the connection fails.
-    public func open() throws -> PostgresInbox { try PostgresInbox(connectionString: connectionString) }
+    public func open() async throws -> PostgresInbox {
+        try await PostgresInbox.connect(connectionString: connectionString)
+    }
 }
 
 #if canImport(Testing)

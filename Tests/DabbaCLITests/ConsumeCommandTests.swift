@@ -18,7 +18,7 @@ struct ConsumeCommandTests {
 
     @Test("--max N prints exactly the messages, with keys, values, headers and timestamps")
     func exactMessages() async throws {
-        let topic = try makeTopic(partitions: 3)
+        let topic = try await makeTopic(partitions: 3)
         let messages = (0..<9).map { index in
             ProducerMessage(
                 topic: topic,
@@ -63,7 +63,7 @@ struct ConsumeCommandTests {
 
     @Test("the idle timeout ends a run with no messages, exit 0")
     func idleTimeout() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let result = try await Dabba.run(["consume"] + bootstrapArguments + ["-t", topic, "--idle-timeout", "1"])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
@@ -72,7 +72,7 @@ struct ConsumeCommandTests {
 
     @Test("a named group continues where the previous run stopped")
     func namedGroupContinues() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         _ = try await produce((0..<4).map { ProducerMessage(topic: topic, key: nil, value: "m\($0)") })
         let group = TestHelpers.uniqueName("cli-test")
         let first = try await Dabba.run(["consume"] + bootstrapArguments + ["-t", topic, "-g", group, "--max", "2"])

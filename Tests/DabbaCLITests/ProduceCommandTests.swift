@@ -7,7 +7,7 @@ import Testing
 struct ProduceCommandTests {
     @Test("--value sends one message to the key's murmur2 partition and prints where it landed")
     func singleValue() async throws {
-        let topic = try makeTopic(partitions: 6)
+        let topic = try await makeTopic(partitions: 6)
         let expected = Murmur2Partitioner.partition(forKey: "customer-7", partitionCount: 6)
         for offset in 0..<2 {
             let result = try await Dabba.run(
@@ -31,7 +31,7 @@ struct ProduceCommandTests {
 
     @Test("standard input with --key-separator: one delivery line per input line, in input order")
     func keyedLines() async throws {
-        let topic = try makeTopic(partitions: 6)
+        let topic = try await makeTopic(partitions: 6)
         let keys = ["customer-1", "customer-2", "customer-3", "customer-4"]
         let inputs = (0..<12).map { index in (key: keys[index % 4], value: "order-\(index)") }
         let input = inputs.map { "\($0.key)|\($0.value)" }.joined(separator: "\n") + "\n"
@@ -57,7 +57,7 @@ struct ProduceCommandTests {
         "without a separator each line is a value; --key and --partition apply to all; a last line needs no newline"
     )
     func plainLines() async throws {
-        let topic = try makeTopic(partitions: 3)
+        let topic = try await makeTopic(partitions: 3)
         let result = try await Dabba.run(
             ["produce"] + bootstrapArguments + ["-t", topic, "-k", "same", "-p", "2"],
             input: "first\n\nthird"
@@ -71,7 +71,7 @@ struct ProduceCommandTests {
 
     @Test("a line without the key separator stops the run, naming the line; earlier lines are delivered")
     func lineWithoutSeparator() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let result = try await Dabba.run(
             ["produce"] + bootstrapArguments + ["-t", topic, "-K", ":"],
             input: "a:1\nb2\nc:3\n"
@@ -91,7 +91,7 @@ struct ProduceCommandTests {
 
     @Test("a message larger than message.max.bytes fails with the sizes")
     func messageTooLarge() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let small = try await Dabba.run(
             ["produce"] + bootstrapArguments
                 + ["-t", topic, "--property", "message.max.bytes=1000", "--value", String(repeating: "x", count: 2000)]
@@ -111,7 +111,7 @@ struct ProduceCommandTests {
 
     @Test("an invalid librdkafka property is named")
     func invalidProperty() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let result = try await Dabba.run(
             ["produce"] + bootstrapArguments + ["-t", topic, "--property", "no.such.property=1", "--value", "v"]
         )
@@ -146,7 +146,7 @@ struct ProduceCommandTests {
         #expect(missing.stderr.hasPrefix("error: no Kafka brokers given"), "\(missing.stderr)")
         #expect(missing.stderr.contains("DABBA_BOOTSTRAP"))
 
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let fromEnvironment = try await Dabba.run(
             ["produce", "-t", topic, "--value", "v"],
             environment: ["DABBA_BOOTSTRAP": sharedBroker.bootstrapServers]
@@ -182,7 +182,7 @@ struct ProduceCommandTests {
         #expect(missing.stderr.contains("error: topic 'no-such-topic-"), "\(missing.stderr)")
         #expect(missing.stderr.contains("does not exist"))
 
-        let topic = try makeTopic(partitions: 2)
+        let topic = try await makeTopic(partitions: 2)
         let badPartition = try await Dabba.run(
             ["produce"] + bootstrapArguments + ["-t", topic, "-p", "5", "--value", "v"]
         )

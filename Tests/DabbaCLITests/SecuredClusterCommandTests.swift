@@ -43,7 +43,7 @@ struct SecuredClusterCommandTests {
 
     @Test("every command that connects uses --config; SASL refused by the broker fails at once, naming the servers")
     func everyCommandUsesConfig() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         try await withPropertiesFile(Self.scramFile) { path in
             let commands: [[String]] = [
                 ["produce", "-t", topic, "--value", "v"],
@@ -65,7 +65,7 @@ struct SecuredClusterCommandTests {
 
     @Test("DABBA_KAFKA_* variables and DABBA_KAFKA_CONFIG work like --property and --config")
     func environment() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let fromVariables = try await Dabba.run(
             ["consume", "-t", topic, "--max", "1", "--timeout", "30"] + bootstrapArguments,
             environment: [
@@ -98,7 +98,7 @@ struct SecuredClusterCommandTests {
 
     @Test("a bad secret value, an ignored secret and a bad properties file are reported without the secret")
     func secretsNeverPrinted() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let pem = "-----BEGIN PRIVATE KEY-----\nPEMSECRET\(Self.password)\n-----END PRIVATE KEY-----"
         let badKey = try await Dabba.run(
             ["produce", "-t", topic, "--value", "v"] + bootstrapArguments

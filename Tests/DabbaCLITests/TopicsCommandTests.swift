@@ -515,7 +515,7 @@ struct TopicsOnEmbeddedBrokerTests {
         defer { broker.stop() }
         let catalog = try CatalogDirectory()
         // One of the catalog's topics exists; the rest would have to be created.
-        try broker.createTopic(mainTopic, partitions: 6)
+        try await broker.createTopic(mainTopic, partitions: 6)
         for command in ["plan", "apply"] {
             let started = ContinuousClock.now
             // "At once" means well before the request timeout (60 s here), however loaded the machine is.

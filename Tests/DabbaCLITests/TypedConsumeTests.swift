@@ -30,7 +30,7 @@ struct TypedConsumeTests {
 
     @Test("every record prints a line: events with their data and validity, the rest with an error and the raw value")
     func mixedTopic() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         let catalog = try TestCatalog(topic: topic)
         defer { catalog.remove() }
         let structured = #"""
@@ -124,7 +124,7 @@ struct TypedConsumeTests {
 
     @Test("without --catalog there is no validity; --catalog needs --decode; a broken catalog fails before reading")
     func options() async throws {
-        let topic = try makeTopic(partitions: 1)
+        let topic = try await makeTopic(partitions: 1)
         try await send([
             ProducerMessage(
                 topic: topic,

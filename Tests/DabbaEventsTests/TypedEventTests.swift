@@ -19,7 +19,7 @@ struct TypedEventTests {
     func roundTrip(parsesHeadersOnFetch: Bool) async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 6)
+        try await broker.createTopic(topic, partitions: 6)
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
         let events = EventProducer(
             producer: producer, source: "/payments/checkout", routes: EventRoutes([PaymentRequested.eventType: topic])
@@ -73,7 +73,7 @@ struct TypedEventTests {
     func structuredAndBinaryAgree() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
         let payload = #"{"paymentId":"pay_1","orderId":"ord_7731","customerId":"cus_118","amount":{"amountMinor":4250,"currency":"EUR"},"method":"card","requestedAt":"2025-03-15T00:53:20.125Z"}"#
         // Binary mode, as a Java/Go/Python CloudEvents SDK writes it.
@@ -122,7 +122,7 @@ struct TypedEventTests {
     func decodingFailures() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
         let events = EventProducer(
             producer: producer, source: "/test",

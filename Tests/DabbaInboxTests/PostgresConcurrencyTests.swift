@@ -21,8 +21,8 @@ extension PostgresInboxTests {
 
         @Test func theSecondInstanceWaitsForTheFirstThenSeesADuplicate() async throws {
             try await TestPostgres.withFixture { postgres in
-                let first = try postgres.open()
-                let second = try postgres.open()
+                let first = try await postgres.open()
+                let second = try await postgres.open()
                 try await first.execute(InboxScenarios.createEffects)
                 let secondPID = try await backendPID(second)
                 let entered = Signal()
@@ -54,8 +54,8 @@ extension PostgresInboxTests {
 
         @Test func theSecondInstanceProcessesTheEventWhenTheFirstFailsIt() async throws {
             try await TestPostgres.withFixture { postgres in
-                let first = try postgres.open()
-                let second = try postgres.open()
+                let first = try await postgres.open()
+                let second = try await postgres.open()
                 try await first.execute(InboxScenarios.createEffects)
                 let secondPID = try await backendPID(second)
                 let entered = Signal()
@@ -85,7 +85,7 @@ extension PostgresInboxTests {
 
         @Test func racingInstancesProcessEveryEventExactlyOnce() async throws {
             try await TestPostgres.withFixture { postgres in
-                let instances = [try postgres.open(), try postgres.open()]
+                let instances = [try await postgres.open(), try await postgres.open()]
                 try await instances[0].execute(
                     "CREATE TABLE effects (event_id TEXT NOT NULL, instance BIGINT NOT NULL)"
                 )
@@ -119,8 +119,8 @@ extension PostgresInboxTests {
 
         @Test func batchesTakingEventsInOppositeOrdersDeadlockAndOneIsRolledBack() async throws {
             try await TestPostgres.withFixture { postgres in
-                let first = try postgres.open()
-                let second = try postgres.open()
+                let first = try await postgres.open()
+                let second = try await postgres.open()
                 try await first.execute(InboxScenarios.createEffects)
                 let firstHolds = Signal()
                 let secondHolds = Signal()
@@ -163,8 +163,8 @@ extension PostgresInboxTests {
 
         @Test func cancellingABatchThatWaitsForAnotherInstanceEndsTheWait() async throws {
             try await TestPostgres.withFixture { postgres in
-                let first = try postgres.open()
-                let second = try postgres.open()
+                let first = try await postgres.open()
+                let second = try await postgres.open()
                 let secondPID = try await backendPID(second)
                 let entered = Signal()
                 let release = Signal()

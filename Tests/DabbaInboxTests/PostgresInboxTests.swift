@@ -73,7 +73,7 @@ struct PostgresInboxTests {
 
     @Test func createsTheInboxTableWithItsColumns() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             let columns = try await store.query(
                 """
                 SELECT column_name, data_type, column_default FROM information_schema.columns
@@ -104,7 +104,7 @@ struct PostgresInboxTests {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        let store = try postgres.open()
+                        let store = try await postgres.open()
                         return try await !store.contains(group: "g", eventID: "e")
                     }
                 }
@@ -115,7 +115,7 @@ struct PostgresInboxTests {
 
     @Test func resultColumnsAreConvertedByType() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             let rows = try await store.query(
                 """
                 SELECT 1::int2, 2::int4, 3::int8, 1.5::float4, 2.25::float8, 3.125::numeric, '\\x01ff'::bytea,
@@ -140,7 +140,7 @@ struct PostgresInboxTests {
 
     @Test func parameterTypesAreInferredFromTheirUse() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             try await store.execute("CREATE TABLE typed (small int2, amount numeric(10, 2), label text, seen bool)")
             // Integers into int2 and numeric, a double into numeric, an integer into text, text into bool.
             try await store.execute("INSERT INTO typed VALUES (?, ?, ?, ?)", [7, .double(12.5), 42, "true"])
@@ -158,7 +158,7 @@ struct PostgresInboxTests {
 
     @Test func placeholdersCanBeNumberedByTheStatement() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             #expect(try await store.query("SELECT $2::int - $1::int", [1, 10]) == [[9]])
             // With `$n`, a `?` is the jsonb key-exists operator, not a placeholder.
             #expect(try await store.query(#"SELECT '{"a": 1}'::jsonb ? $1"#, ["a"]) == [["t"]])
@@ -176,7 +176,7 @@ struct PostgresInboxTests {
 
     @Test func errorsNameTheSQLAndPostgreSQLsMessage() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             let syntax = await #expect(throws: InboxError.self) { try await store.query("SELEC 1") }
             #expect(syntax?.code == .statement)
             let syntaxMessage = syntax?.message ?? ""
@@ -193,7 +193,7 @@ struct PostgresInboxTests {
 
     @Test func aHandlerThatSwallowsAFailedStatementStillFailsItsEvent() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             try await store.execute(InboxScenarios.createEffects)
             let group = uniqueGroup()
             let outcomes = try await store.processBatch(group: group, eventIDs: ["e1", "e2", "e3"]) { index, db in
@@ -216,7 +216,7 @@ struct PostgresInboxTests {
 
     @Test func withDatabaseRunsMigrationScripts() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             let changed = try await store.withDatabase { db in
                 try db.execute(
                     """
@@ -235,7 +235,7 @@ struct PostgresInboxTests {
 
     @Test func reconnectsOnceAfterTheServerClosedTheConnection() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             let group = uniqueGroup()
             _ = try await store.processBatch(group: group, eventIDs: ["e1"]) { _, _ in }
 
@@ -256,7 +256,7 @@ struct PostgresInboxTests {
 
     @Test func aConnectionLostMidBatchRollsTheBatchBack() async throws {
         try await TestPostgres.withFixture { postgres in
-            let store = try postgres.open()
+            let store = try await postgres.open()
             try await store.execute(InboxScenarios.createEffects)
             let group = uniqueGroup()
             let pid = try await backendPID(store)

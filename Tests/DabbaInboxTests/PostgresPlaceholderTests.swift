@@ -57,6 +57,17 @@ struct PostgresPlaceholderTests {
         #expect(error?.message.contains("refused") == true, "\(String(describing: error))")
     }
 
+    @Test func connectingOffThePoolReportsTheSameOpenError() async {
+        let error = await #expect(throws: InboxError.self) {
+            try await PostgresInbox.connect(
+                connectionString: "host=127.0.0.1 port=1 user=nobody dbname=none connect_timeout=2"
+            )
+        }
+        #expect(error?.code == .open)
+        #expect(error?.message.contains("could not connect to PostgreSQL") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("refused") == true, "\(String(describing: error))")
+    }
+
     @Test func aMalformedConnectionStringIsAnOpenError() {
         let error = #expect(throws: InboxError.self) { try PostgresInbox(connectionString: "not a conninfo") }
         #expect(error?.code == .open)

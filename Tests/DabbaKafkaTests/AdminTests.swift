@@ -213,7 +213,7 @@ struct AdminOnEmbeddedBrokerTests {
     func unsupportedAPIsFailFast() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 2)
+        try await broker.createTopic(topic, partitions: 2)
         let admin = try KafkaAdmin(
             configuration: ClientConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger
         )
@@ -246,7 +246,7 @@ struct AdminOnEmbeddedBrokerTests {
     func supportedAPIs() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<5 {
             try await producer.send(ProducerMessage(topic: topic, value: Array("m\(index)".utf8)))

@@ -29,7 +29,7 @@ struct ConsumerGroupTests {
     func splitAndTakeOver() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 4)
+        try await broker.createTopic(topic, partitions: 4)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         let group = "g-\(topic)"
         let first = try KafkaConsumer(configuration: consumerConfiguration(broker, group: group), logger: quietLogger)
@@ -86,7 +86,7 @@ struct ConsumerGroupTests {
     func resumeFromCommitted() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 3)
+        try await broker.createTopic(topic, partitions: 3)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<90 {
             try await producer.enqueue(ProducerMessage(topic: topic, key: "k\(index % 9)", value: "m\(index)"))
@@ -122,7 +122,7 @@ struct ConsumerGroupTests {
     func unmarkedMessagesAreRedelivered() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<10 {
             try await producer.send(ProducerMessage(topic: topic, key: nil, value: "m\(index)"))
@@ -149,7 +149,7 @@ struct ConsumerGroupTests {
     func pauseResumeSeek() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<5 {
             try await producer.send(ProducerMessage(topic: topic, key: nil, value: "m\(index)"))

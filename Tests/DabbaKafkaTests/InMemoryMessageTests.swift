@@ -50,7 +50,7 @@ struct InMemoryMessageTests {
     func sameAsFetched() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         let headers = [
             KafkaHeader(name: "ce_id", string: "evt-1"), KafkaHeader(name: "trace", value: nil),

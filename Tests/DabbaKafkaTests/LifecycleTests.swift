@@ -11,7 +11,7 @@ struct LifecycleTests {
     func gracefulShutdown() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 2)
+        try await broker.createTopic(topic, partitions: 2)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<20 { try await producer.send(ProducerMessage(topic: topic, key: "k\(index % 4)", value: "\(index)")) }
         let group = "g-\(topic)"
@@ -40,7 +40,7 @@ struct LifecycleTests {
     func boundedBuffer() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<5000 { try await producer.enqueue(ProducerMessage(topic: topic, key: nil, value: "\(index)")) }
         try await producer.flush()
@@ -69,7 +69,7 @@ struct LifecycleTests {
         do {
             let broker = try EmbeddedBroker()
             let topic = uniqueTopic()
-            try broker.createTopic(topic, partitions: 1)
+            try await broker.createTopic(topic, partitions: 1)
             let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
             try await producer.send(ProducerMessage(topic: topic, key: "k", value: "v"))
             let consumer = try KafkaConsumer(

@@ -35,7 +35,7 @@ struct PartitionerTests {
     func producerAgreesWithJava() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 12)
+        try await broker.createTopic(topic, partitions: 12)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         for index in 0..<200 {
             let key = "key-\(index)"

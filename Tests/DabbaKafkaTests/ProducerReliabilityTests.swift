@@ -8,7 +8,7 @@ struct ProducerReliabilityTests {
     func idempotenceUnderFaults() async throws {
         let broker = try EmbeddedBroker(brokers: 3)
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 6, replicationFactor: 3)
+        try await broker.createTopic(topic, partitions: 6, replicationFactor: 3)
         var configuration = producerConfiguration(broker)
         configuration.publishesDeliveryReports = true
         configuration.client.properties["retry.backoff.ms"] = "20"
@@ -28,18 +28,18 @@ struct ProducerReliabilityTests {
         let total = 3000
         for index in 0..<total {
             if index == 500 {
-                broker.injectErrors(
+                try await broker.injectErrors(
                     .produce,
                     [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas, .notEnoughReplicasAfterAppend,
                      .leaderNotAvailable]
                 )
             }
-            if index == 1000 { try broker.setRoundTripTime(broker: 1, .milliseconds(2000)) }
+            if index == 1000 { try await broker.setRoundTripTime(broker: 1, .milliseconds(2000)) }
             if index == 1500 {
-                try broker.setRoundTripTime(broker: 1, .zero)
-                try broker.setBrokerDown(2)
+                try await broker.setRoundTripTime(broker: 1, .zero)
+                try await broker.setBrokerDown(2)
             }
-            if index == 2200 { try broker.setBrokerUp(2) }
+            if index == 2200 { try await broker.setBrokerUp(2) }
             try await producer.enqueue(ProducerMessage(topic: topic, key: "key-\(index % 30)", value: "\(index)"))
             if index % 100 == 0 { try await Task.sleep(for: .milliseconds(5)) }
         }
@@ -70,8 +70,8 @@ struct ProducerReliabilityTests {
     func backpressure() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 2)
-        try broker.setRoundTripTime(broker: 1, .milliseconds(20))
+        try await broker.createTopic(topic, partitions: 2)
+        try await broker.setRoundTripTime(broker: 1, .milliseconds(20))
         var configuration = producerConfiguration(broker)
         configuration.maxQueuedMessages = 50
         let producer = try KafkaProducer(configuration: configuration, logger: quietLogger)
@@ -89,8 +89,8 @@ struct ProducerReliabilityTests {
     func failuresAreReported() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
-        try broker.setBrokerDown(1)
+        try await broker.createTopic(topic, partitions: 1)
+        try await broker.setBrokerDown(1)
         var configuration = producerConfiguration(broker)
         configuration.messageTimeout = .milliseconds(800)
         let producer = try KafkaProducer(configuration: configuration, logger: quietLogger)
@@ -115,7 +115,7 @@ struct ProducerReliabilityTests {
     func messageTooLarge() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 1)
+        try await broker.createTopic(topic, partitions: 1)
         var configuration = producerConfiguration(broker)
         configuration.maxMessageBytes = 10_000
         let producer = try KafkaProducer(configuration: configuration, logger: quietLogger)

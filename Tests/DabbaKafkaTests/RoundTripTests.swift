@@ -7,7 +7,7 @@ struct RoundTripTests {
     func roundTrip() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 6)
+        try await broker.createTopic(topic, partitions: 6)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         var sent: [String: DeliveryReport] = [:]
         for index in 0..<30 {
@@ -67,7 +67,7 @@ struct PartitionAndEventTests {
     func explicitPartition() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 4)
+        try await broker.createTopic(topic, partitions: 4)
         let producer = try KafkaProducer(configuration: producerConfiguration(broker), logger: quietLogger)
         let keyed = Murmur2Partitioner.partition(forKey: "k", partitionCount: 4)
         let chosen: Int32 = (keyed + 1) % 4
@@ -83,7 +83,7 @@ struct PartitionAndEventTests {
     func rebalanceEvents() async throws {
         let broker = try EmbeddedBroker()
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 3)
+        try await broker.createTopic(topic, partitions: 3)
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(broker, group: "g-\(topic)"), logger: quietLogger
         )

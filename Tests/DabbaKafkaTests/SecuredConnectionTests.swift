@@ -81,7 +81,7 @@ struct SecuredConnectionTests {
     func plaintextControl() async throws {
         let broker = try EmbeddedBroker(logger: quietLogger)
         let topic = uniqueTopic()
-        try broker.createTopic(topic, partitions: 3)
+        try await broker.createTopic(topic, partitions: 3)
         var client = saslClient(broker)
         client.security = .plaintext
         let metadata = try KafkaMetadata(configuration: client, logger: quietLogger)

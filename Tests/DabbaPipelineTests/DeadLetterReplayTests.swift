@@ -21,7 +21,7 @@ struct DeadLetterReplayTests {
 
     @Test("inspect shows the failure context; replay sends back; the loop guard stops replaying a repeated failure")
     func inspectAndReplay() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let fixed = Mutex(false)
         let handled = Mutex<[String]>([])
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)

@@ -14,9 +14,9 @@ struct EmitAcknowledgementTests {
 
     /// A fixture with an output topic for `OrderShipped`, and the input events already written.
     static func prepared() async throws -> (fixture: PipelineFixture, output: String, routes: EventRoutes) {
-        let fixture = try PipelineFixture(partitions: 2, delays: [])
+        let fixture = try await PipelineFixture(partitions: 2, delays: [])
         let output = "\(fixture.topic).shipped"
-        try fixture.broker.createTopic(output, partitions: 2)
+        try await fixture.broker.createTopic(output, partitions: 2)
         let events = try fixture.eventProducer()
         for index in 0..<count {
             try await events.send(
@@ -51,7 +51,7 @@ struct EmitAcknowledgementTests {
             inbox: inbox, logger: quietLogger
         )
         // The pipeline's first produce request (its first emits) is refused for good.
-        fixture.broker.injectErrors(.produce, [.messageTooLarge])
+        try await fixture.broker.injectErrors(.produce, [.messageTooLarge])
         try await withRunning(runner) {
             try await eventually("every event is handled") { runner.metrics.handled.value == Self.count }
         }
@@ -77,7 +77,7 @@ struct EmitAcknowledgementTests {
             pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), routes: routes,
             logger: quietLogger
         )
-        fixture.broker.injectErrors(.produce, [.messageTooLarge])
+        try await fixture.broker.injectErrors(.produce, [.messageTooLarge])
         try await withRunning(runner) {
             // The rewound partition's events run once more; a graceful stop then finishes (and acknowledges) the
             // batch in hand.

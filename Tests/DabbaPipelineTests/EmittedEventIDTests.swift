@@ -11,9 +11,9 @@ import Testing
 struct EmittedEventIDTests {
     @Test("ids follow the documented rule: group, causing id, type, ordinal or discriminator; an explicit id wins")
     func rule() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let output = TestHelpers.uniqueName("shipped")
-        try fixture.broker.createTopic(output, partitions: 1)
+        try await fixture.broker.createTopic(output, partitions: 1)
         var pipeline = Pipeline(service: "shipping", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { event, context in
             try await context.emit(OrderShipped(orderID: event.orderID))
@@ -43,9 +43,9 @@ struct EmittedEventIDTests {
 
     @Test("an in-place retry re-emits the first attempt's events under the same ids")
     func inPlaceRetryRepeatsIDs() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let output = TestHelpers.uniqueName("shipped")
-        try fixture.broker.createTopic(output, partitions: 1)
+        try await fixture.broker.createTopic(output, partitions: 1)
         let attempts = Atomic<Int>(0)
         var pipeline = Pipeline(service: "shipping", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { event, context in
@@ -75,9 +75,9 @@ struct EmittedEventIDTests {
         .timeLimit(.minutes(6))
     )
     func crashBetweenAcknowledgedEmitAndInboxCommit() async throws {
-        let fixture = try PipelineFixture(partitions: 3, delays: [])
+        let fixture = try await PipelineFixture(partitions: 3, delays: [])
         let output = TestHelpers.uniqueName("copies")
-        try fixture.broker.createTopic(output, partitions: 3)
+        try await fixture.broker.createTopic(output, partitions: 3)
         let events = try fixture.eventProducer()
         try await ProcessTests.produce(events, ids: 0..<300)
         let upstream = ProcessTests.temporaryDatabase()

@@ -10,7 +10,7 @@ import Testing
 struct InboxAndConcurrencyTests {
     @Test("the same event delivered twice: its effect is applied once and the duplicate is counted")
     func duplicateDelivery() async throws {
-        let fixture = try PipelineFixture(partitions: 2, delays: [])
+        let fixture = try await PipelineFixture(partitions: 2, delays: [])
         let inbox = try SQLiteInbox(path: ":memory:")
         try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT, amount INTEGER)") }
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
@@ -43,7 +43,7 @@ struct InboxAndConcurrencyTests {
 
     @Test("a transient failure retried in place: the failed attempt's writes are undone, the effect is applied once")
     func inPlaceRetryUndoesTheFailedAttempt() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let inbox = try SQLiteInbox(path: ":memory:")
         try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT, attempt INTEGER)") }
         let attempts = Mutex(0)
@@ -76,7 +76,7 @@ struct InboxAndConcurrencyTests {
 
     @Test("no dead-letter topic: an event retried until it succeeds commits its writes with its inbox mark")
     func retryUntilSuccessUsesTheInbox() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [], deadLetter: false)
+        let fixture = try await PipelineFixture(partitions: 1, delays: [], deadLetter: false)
         let inbox = try SQLiteInbox(path: ":memory:")
         try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT)") }
         let attempts = Mutex(0)
@@ -107,7 +107,7 @@ struct InboxAndConcurrencyTests {
 
     @Test("a handler's failed database writes roll back with it: nothing of a failed event is kept")
     func failedHandlerRollsBack() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let inbox = try SQLiteInbox(path: ":memory:")
         try await inbox.withDatabase { try $0.execute("CREATE TABLE effects (event_id TEXT)") }
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
@@ -134,8 +134,8 @@ struct InboxAndConcurrencyTests {
     }
 
     @Test("per-key concurrency and exactly-once are refused with an inbox instead of being silently ignored")
-    func refusedWithInbox() throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+    func refusedWithInbox() async throws {
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let pipeline = Pipeline(service: "orders", groupID: fixture.group)
         var perKey = fixture.configuration()
         perKey.concurrency = .perKey(maxInFlight: 4)
@@ -158,7 +158,7 @@ struct InboxAndConcurrencyTests {
 
     @Test("per-key concurrency: keys of one partition run in parallel, each key stays in order")
     func perKeyConcurrency() async throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let log = Mutex<[String: [Int]]>([:])
         let active = Atomic<Int>(0)
         let maxActive = Atomic<Int>(0)
@@ -196,7 +196,7 @@ struct InboxAndConcurrencyTests {
 
     @Test("a backlog is handled in inbox transactions of up to four batches, each event once, in order per partition")
     func groupCommit() async throws {
-        let fixture = try PipelineFixture(partitions: 2, delays: [])
+        let fixture = try await PipelineFixture(partitions: 2, delays: [])
         let inbox = RecordingInbox(try SQLiteInbox(path: ":memory:"))
         let handled = Mutex<[Int: [Int]]>([:])
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)

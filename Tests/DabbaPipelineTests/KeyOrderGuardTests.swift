@@ -10,7 +10,7 @@ import Testing
 struct KeyOrderGuardTests {
     @Test("while an event of a key is in the retry tiers, later events of the key wait behind it; other keys flow")
     func laterEventsWait() async throws {
-        let fixture = try PipelineFixture(partitions: 2, delays: [.milliseconds(300), .milliseconds(300)])
+        let fixture = try await PipelineFixture(partitions: 2, delays: [.milliseconds(300), .milliseconds(300)])
         let inbox = try SQLiteInbox(path: ":memory:")
         let handled = Mutex<[String: [Int]]>([:])
         let failuresLeft = Mutex(2)
@@ -52,8 +52,8 @@ struct KeyOrderGuardTests {
     }
 
     @Test("the guard needs an inbox")
-    func needsInbox() throws {
-        let fixture = try PipelineFixture(partitions: 1)
+    func needsInbox() async throws {
+        let fixture = try await PipelineFixture(partitions: 1)
         var configuration = fixture.configuration()
         configuration.keyOrderGuard = true
         #expect(throws: PipelineError.self) {

@@ -43,9 +43,9 @@ struct OutboxTests {
 
     /// A fixture with the input events written and an output topic for the emitted ones.
     static func prepared(partitions: Int32 = 3) async throws -> (fixture: PipelineFixture, output: String) {
-        let fixture = try PipelineFixture(partitions: partitions, delays: [])
+        let fixture = try await PipelineFixture(partitions: partitions, delays: [])
         let output = "\(fixture.topic).shipped"
-        try fixture.broker.createTopic(output, partitions: partitions)
+        try await fixture.broker.createTopic(output, partitions: partitions)
         let events = try fixture.eventProducer()
         try await ProcessTests.produce(events, ids: 0..<count)
         try await events.producer.close()
@@ -137,7 +137,7 @@ struct OutboxTests {
             try await eventually("the first events are handled", timeout: .seconds(90)) {
                 runner.metrics.handled.value >= 1
             }
-            try fixture.broker.setBrokerDown(1)
+            try await fixture.broker.setBrokerDown(1)
             let handledAtOutage = runner.metrics.handled.value
             try await eventually("handlers keep committing while the broker is down", timeout: .seconds(60)) {
                 runner.metrics.handled.value >= handledAtOutage + 20
@@ -149,7 +149,7 @@ struct OutboxTests {
                 !runner.readiness.ready && runner.readiness.reason.contains("stalled")
             }
             #expect(runner.metrics.outboxOldestAge.value >= 1)
-            try fixture.broker.setBrokerUp(1)
+            try await fixture.broker.setBrokerUp(1)
             try await eventually("every event handled and the outbox emptied", timeout: .seconds(120)) {
                 let depth = try await Self.depth(inbox, group: fixture.group)
                 return runner.metrics.handled.value >= Self.count && depth == 0
@@ -164,8 +164,8 @@ struct OutboxTests {
     // MARK: - Options
 
     @Test("outbox mode is refused without an inbox and with exactly-once, with errors that say why")
-    func refusedCombinations() throws {
-        let fixture = try PipelineFixture(partitions: 1, delays: [])
+    func refusedCombinations() async throws {
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         var configuration = fixture.configuration()
         configuration.outbox.enabled = true
         let pipeline = Pipeline(service: "orders", groupID: fixture.group)
@@ -230,7 +230,7 @@ struct PostgresOutboxTests {
                 let rows = try await server.adminQuery(holders)
                 return rows.count == 1 && rows.first?.first?.integerValue != holder
             }
-            let store = try PostgresInbox(connectionString: url)
+            let store = try await PostgresInbox.connect(connectionString: url)
             try await eventually("every event handled and the outbox emptied", timeout: .seconds(180)) {
                 let handled = try await store.withDatabase { database in
                     try database.query("SELECT COUNT(DISTINCT event_id) FROM effects").first?.first?.integerValue ?? 0

@@ -30,20 +30,20 @@ struct PipelineFixture {
     let group: String
     let topology: PipelineTopology
 
-    init(partitions: Int32 = 3, delays: [Duration] = [.milliseconds(300), .milliseconds(600)], deadLetter: Bool = true) throws {
+    init(partitions: Int32 = 3, delays: [Duration] = [.milliseconds(300), .milliseconds(600)], deadLetter: Bool = true) async throws {
         broker = try EmbeddedBroker()
         topic = TestHelpers.uniqueName("orders")
         group = "g-\(topic)"
-        try broker.createTopic(topic, partitions: partitions)
+        try await broker.createTopic(topic, partitions: partitions)
         var tiers: [RetryTier] = []
         for (index, delay) in delays.enumerated() {
             let name = "\(topic).\(group).retry.\(index + 1)"
-            try broker.createTopic(name, partitions: partitions)
+            try await broker.createTopic(name, partitions: partitions)
             tiers.append(RetryTier(topic: name, delay: delay))
         }
         var deadLetters: [String: String] = [:]
         if deadLetter {
-            try broker.createTopic("\(topic).\(group).dlq", partitions: partitions)
+            try await broker.createTopic("\(topic).\(group).dlq", partitions: partitions)
             deadLetters[topic] = "\(topic).\(group).dlq"
         }
         topology = PipelineTopology(mainTopics: [topic], retryTiers: [topic: tiers], deadLetterTopics: deadLetters)
@@ -79,6 +79,11 @@ struct PipelineFixture {
     ) async throws -> [TestRecord] {
         var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "reader-\(UUID())")
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
+        // A short session: librdkafka 2.0 rejoins when a metadata refresh lands while the group leader waits for the
+        // metadata of its assignment, and the embedded broker then holds the rejoin for the session timeout less a
+        // second (44 s with the default 45 s).
+        configuration.sessionTimeout = .seconds(6)
+        configuration.client.properties["heartbeat.interval.ms"] = "500"
         let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
         try consumer.subscribe(topics: [topic])
         let collected = Mutex<[TestRecord]>([])

@@ -31,7 +31,7 @@ struct ProcessTests {
 
     @Test("SIGKILL mid-batch, then restart: every event processed, each effect exactly once (SQLite inbox)")
     func crashAndRestart() async throws {
-        let fixture = try PipelineFixture(partitions: 3, delays: [])
+        let fixture = try await PipelineFixture(partitions: 3, delays: [])
         let events = try fixture.eventProducer()
         try await Self.produce(events, ids: 0..<300)
         let database = Self.temporaryDatabase()
@@ -61,7 +61,7 @@ struct ProcessTests {
 
     @Test("two instances split the partitions; SIGTERM on one loses nothing and duplicates no effect")
     func scaleOutAndGracefulStop() async throws {
-        let fixture = try PipelineFixture(partitions: 4, delays: [])
+        let fixture = try await PipelineFixture(partitions: 4, delays: [])
         let events = try fixture.eventProducer()
         let databases = [Self.temporaryDatabase(), Self.temporaryDatabase()]
         func arguments(_ index: Int) -> [String] {

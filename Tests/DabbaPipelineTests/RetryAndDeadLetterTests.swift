@@ -10,7 +10,7 @@ import Testing
 struct RetryAndDeadLetterTests {
     @Test("a handler failing twice then succeeding: handled once via the retry tiers, attempt headers right, no DLQ record")
     func failTwiceThenSucceed() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         let calls = Calls()
         let successes = Mutex(0)
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
@@ -51,7 +51,7 @@ struct RetryAndDeadLetterTests {
 
     @Test("an always-failing handler goes through every tier with its delay, then one DLQ record with every header")
     func alwaysFailing() async throws {
-        let fixture = try PipelineFixture(delays: [.milliseconds(400), .milliseconds(800)])
+        let fixture = try await PipelineFixture(delays: [.milliseconds(400), .milliseconds(800)])
         let calls = Calls()
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { _, context in
@@ -104,7 +104,7 @@ struct RetryAndDeadLetterTests {
 
     @Test("poison messages (invalid JSON, unknown type, schema violation) go straight to the DLQ; the partition keeps flowing")
     func poisonMessages() async throws {
-        let fixture = try PipelineFixture(partitions: 1)
+        let fixture = try await PipelineFixture(partitions: 1)
         let handled = Mutex<[String]>([])
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { event, _ in handled.withLock { $0.append(event.orderID) } }
@@ -144,7 +144,7 @@ struct RetryAndDeadLetterTests {
 
     @Test("a permanent error skips the retry tiers; a transient error is retried in place first")
     func classification() async throws {
-        let fixture = try PipelineFixture(partitions: 1)
+        let fixture = try await PipelineFixture(partitions: 1)
         let calls = Calls()
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { event, context in

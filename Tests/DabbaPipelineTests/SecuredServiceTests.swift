@@ -29,7 +29,7 @@ struct SecuredServiceTests {
     @Test("--config FILE: SASL settings reach the startup check, which fails at once; the password is not printed")
     func configFile() async throws {
         let setup = try ServiceExecutableTests.Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let file = URL(fileURLWithPath: setup.catalog).appendingPathComponent("kafka.properties")
         let properties = """
             # a SCRAM cluster
@@ -47,7 +47,7 @@ struct SecuredServiceTests {
     @Test("DABBA_KAFKA_* variables and --property reach the startup check the same way")
     func environmentAndProperty() async throws {
         let setup = try ServiceExecutableTests.Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let (status, output) = try await run(
             setup.arguments(["--property", "sasl.mechanism=PLAIN"]),
             environment: [

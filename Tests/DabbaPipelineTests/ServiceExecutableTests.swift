@@ -57,9 +57,9 @@ struct ServiceExecutableTests {
             ["--bootstrap", broker.bootstrapServers, "--catalog", catalog, "--inbox", "sqlite:\(database)"] + extra
         }
 
-        func createTopics() throws {
+        func createTopics() async throws {
             for name in [topic, "\(topic).payments-authorizer.retry.1", "\(topic).payments-authorizer.dlq"] {
-                try broker.createTopic(name, partitions: 2)
+                try await broker.createTopic(name, partitions: 2)
             }
         }
     }
@@ -77,7 +77,7 @@ struct ServiceExecutableTests {
     @Test("an event type routed to the group without a handler stops the service at start")
     func missingHandler() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let process = try FixtureProcess(
             executable: "dabba-service-fixture", arguments: setup.arguments(["--without-handler"])
         )
@@ -131,7 +131,7 @@ struct ServiceExecutableTests {
     @Test("a second process on the same SQLite inbox stops at start, naming the file and --instance-id")
     func sharedSQLiteInbox() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let port = freePort()
         let first = try FixtureProcess(
             executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(port)])
@@ -163,7 +163,7 @@ struct ServiceExecutableTests {
     @Test("a running service serves /ready and /metrics, handles events, and exits 0 on SIGTERM")
     func metricsAndShutdown() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let port = freePort()
         let process = try FixtureProcess(
             executable: "dabba-service-fixture", arguments: setup.arguments(["--metrics-port", String(port)])

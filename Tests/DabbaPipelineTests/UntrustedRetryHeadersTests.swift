@@ -11,7 +11,7 @@ import Testing
 struct UntrustedRetryHeadersTests {
     @Test("a retry record claiming attempt Int.max is handled as attempt Int32.max and retried as the next, no trap")
     func attemptAtIntMax() async throws {
-        let fixture = try PipelineFixture()
+        let fixture = try await PipelineFixture()
         let calls = Calls()
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
         pipeline.on(OrderPlaced.self) { _, context in

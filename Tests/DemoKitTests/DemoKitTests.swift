@@ -63,7 +63,7 @@ struct ChaosTests {
         let logger = Logger(label: "demokit.test")
         let broker = try EmbeddedBroker(brokers: 3, logger: logger)
         defer { broker.stop() }
-        try broker.createTopic("chaos.kit", partitions: 3, replicationFactor: 3)
+        try await broker.createTopic("chaos.kit", partitions: 3, replicationFactor: 3)
         let settings = ChaosSettings(
             interval: .milliseconds(50), seed: 3, brokerDowntime: .milliseconds(300), leaderTopics: ["chaos.kit": 3],
             faults: [.brokerDown, .leaderMoved])

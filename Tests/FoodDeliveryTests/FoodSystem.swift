@@ -40,18 +40,19 @@ final class FoodSystem: @unchecked Sendable {
     static func start(brokers: Int = 1) async throws -> FoodSystem {
         await oneAtATime.acquire()
         do {
-            return try FoodSystem(brokers: brokers)
+            return try await FoodSystem(brokers: brokers)
         } catch {
             oneAtATime.release()
             throw error
         }
     }
 
-    private init(brokers: Int) throws {
+    private init(brokers: Int) async throws {
         broker = try EmbeddedBroker(brokers: brokers, logger: quietLogger)
         catalog = try Catalog.load(directory: Self.topics)
         for topic in catalog.allTopics {
-            try broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(brokers))
+            try await broker.createTopic(
+                topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(brokers))
         }
         directory = NSTemporaryDirectory() + TestHelpers.uniqueName("food-test")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

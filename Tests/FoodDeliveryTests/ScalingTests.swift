@@ -71,7 +71,7 @@ struct FoodScalingTests {
             #expect(second.isRunning, "d2 exited: \(second.log.suffix(2000))")
             await system.stopAll()
 
-            let shared = try PostgresInbox(connectionString: url)
+            let shared = try await PostgresInbox.connect(connectionString: url)
             let stores = foodServiceNames.filter { $0 != "food-delivery" }.map { system.store($0) }
             try await checkInvariants(system, plan: plan, run: run, stores: stores)
             let delivery = StoreReader(store: shared)

@@ -156,15 +156,15 @@ public final class ChaosMonkey: Sendable {
         do {
             switch fault {
             case .brokerDown(let id, let duration):
-                try broker.setBrokerDown(id)
+                try await broker.setBrokerDown(id)
                 count(fault)
                 await pause(duration)
-                try broker.setBrokerUp(id)
+                try await broker.setBrokerUp(id)
             case .requestErrors(let api, let errors):
-                broker.injectErrors(api, errors)
+                try await broker.injectErrors(api, errors)
                 count(fault)
             case .leaderMoved(let topic, let partition, let id):
-                try broker.setPartitionLeader(topic: topic, partition: partition, broker: id)
+                try await broker.setPartitionLeader(topic: topic, partition: partition, broker: id)
                 count(fault)
             }
         } catch {

@@ -64,7 +64,7 @@ struct FoodDemo: AsyncParsableCommand {
         DemoConsole.step("Starting the embedded broker with the catalog's topics (\(catalog)/)")
         let broker = try EmbeddedBroker(brokers: chaos.brokers, logger: logger)
         for topic in loaded.allTopics {
-            try broker.createTopic(
+            try await broker.createTopic(
                 topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(broker.brokerCount))
         }
         let deadLetterTopics = loaded.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }

@@ -43,7 +43,7 @@ struct BenchSession {
             var targets: [BenchClient: BenchTarget] = [:]
             for client in clients {
                 let topic = "dabba-bench-\(repetition + 1)-\(client.rawValue)"
-                try broker.createTopic(topic, partitions: Int32(partitions))
+                try await broker.createTopic(topic, partitions: Int32(partitions))
                 targets[client] = BenchTarget(bootstrap: broker.bootstrapServers, topic: topic, group: "\(topic)-group")
             }
             for operation in [BenchOperation.produce, .consume] {
@@ -60,7 +60,7 @@ struct BenchSession {
             let typedTopic = "dabba-bench-\(repetition + 1)-typed"
             // Typed records carry ~400 bytes of CloudEvents headers: four times the partitions keep every one within
             // the embedded broker's ~5 MiB per partition.
-            try broker.createTopic(typedTopic, partitions: Int32(partitions * 4))
+            try await broker.createTopic(typedTopic, partitions: Int32(partitions * 4))
             let eventPhases: [BenchPhase] = [
                 .init(operation: .typedProduce, client: .dabba), .init(operation: .typedBytesConsume, client: .dabba),
                 .init(operation: .typedHeadersConsume, client: .baseline), .init(operation: .typedConsume, client: .dabba),

@@ -93,7 +93,7 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         for topic in topics {
             do {
-                try broker.createTopic(
+                try await broker.createTopic(
                     topic.spec.name,
                     partitions: topic.spec.partitions,
                     replicationFactor: topic.spec.replicationFactor

@@ -1,4 +1,5 @@
 internal import CRDKafka
+import Dispatch
 import Logging
 import Synchronization
 
@@ -8,6 +9,11 @@ import Synchronization
 /// consumer-group APIs, InitProducerId and the transaction calls, with fault injection (request errors, brokers
 /// down and up, round-trip delay).
 ///
+/// Calls that change the cluster (creating a topic, a broker down or up, a leader moved) are `async`: librdkafka
+/// hands each one to the cluster's thread and waits for its answer, which librdkafka 2.0 sometimes gives only at
+/// that thread's next one-second poll (a wake-up lost between two calls). They wait on a thread of the broker's
+/// own, never on Swift's cooperative pool.
+///
 /// Limits: everything is in memory and gone when the broker stops; it keeps roughly the newest 5 MiB (or 100,000
 /// messages) per partition; it does not implement the admin APIs (CreateTopics, DeleteTopics, CreatePartitions,
 /// DescribeConfigs, ListGroups, DescribeGroups, DeleteRecords), so create topics with ``createTopic(_:partitions:replicationFactor:)``;
@@ -15,6 +21,9 @@ import Synchronization
 public final class EmbeddedBroker: Sendable {
     private let client: RDKafkaClient
     private let cluster: UnsafeSendable<OpaquePointer>
+    /// The cluster's one owner: every call on it (and its destruction) runs here, in order, off the cooperative pool
+    /// (a serial queue runs on libdispatch's overcommit threads, not on the pool's).
+    private let owner = DispatchQueue(label: "dabba.embedded-broker")
     private let stopped = Mutex<Bool>(false)
     /// How many brokers the cluster has (ids 1...brokerCount).
     public let brokerCount: Int
@@ -47,14 +56,41 @@ public final class EmbeddedBroker: Sendable {
         stop()
     }
 
-    /// Stops the cluster and closes its ports. Called automatically when the broker is released.
+    /// Stops the cluster and closes its ports, after the calls already made on it. Returns without waiting: the
+    /// cluster is destroyed on the broker's own thread. Called automatically when the broker is released.
     public func stop() {
         let alreadyStopped = stopped.withLock { stopped in
             defer { stopped = true }
             return stopped
         }
         guard !alreadyStopped else { return }
-        rd_kafka_mock_cluster_destroy(cluster.value)
+        // Destroying the cluster waits for its thread to end. The handle hosting it must outlive it: captured.
+        let cluster = self.cluster
+        let client = self.client
+        owner.async {
+            rd_kafka_mock_cluster_destroy(cluster.value)
+            withExtendedLifetime(client) {}
+        }
+    }
+
+    /// Runs a mock-cluster call that waits for the cluster thread's answer, on the broker's own thread.
+    private func perform(_ action: String, _ call: @escaping @Sendable (OpaquePointer) -> rd_kafka_resp_err_t)
+        async throws
+    {
+        let result = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<rd_kafka_resp_err_t, any Error>) in
+            // Checked here, in order with `stop()`'s destruction: a call queued after it never touches the cluster.
+            owner.async { [self] in
+                guard !stopped.withLock({ $0 }) else {
+                    continuation.resume(throwing: KafkaError(.closed, "embedded broker is stopped: cannot \(action)"))
+                    return
+                }
+                continuation.resume(returning: call(cluster.value))
+            }
+        }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(responseCode: result, context: "embedded broker could not \(action)")
+        }
     }
 
     /// Creates a topic (the mock cluster's own call: the embedded broker has no CreateTopics API).
@@ -63,7 +99,7 @@ public final class EmbeddedBroker: Sendable {
     ///   - partitions: The partition count.
     ///   - replicationFactor: Replicas per partition (at most ``brokerCount``).
     /// - Throws: ``KafkaError`` if the topic cannot be created (for example it already exists).
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1) throws {
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1) async throws {
         guard partitions >= 1 else {
             throw KafkaError(.invalidArgument, "topic '\(name)' needs at least 1 partition, not \(partitions)")
         }
@@ -73,43 +109,54 @@ public final class EmbeddedBroker: Sendable {
                 "topic '\(name)': replication factor \(replicationFactor) needs 1...\(brokerCount) brokers"
             )
         }
-        let result = rd_kafka_mock_topic_create(cluster.value, name, partitions, replicationFactor)
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(responseCode: result, context: "could not create topic '\(name)'", topic: name)
+        do {
+            try await perform("create topic '\(name)'") {
+                rd_kafka_mock_topic_create($0, name, partitions, replicationFactor)
+            }
+        } catch var error as KafkaError {
+            error.topic = name
+            throw error
         }
     }
 
     /// Takes a broker down: its connections close and it refuses new ones until ``setBrokerUp(_:)``.
     /// - Parameter brokerID: The broker id (1...``brokerCount``).
-    public func setBrokerDown(_ brokerID: Int32) throws {
-        try check(rd_kafka_mock_broker_set_down(cluster.value, brokerID), "take broker \(brokerID) down")
+    /// - Throws: ``KafkaError`` naming the broker when it cannot, `closed` once the broker is stopped.
+    public func setBrokerDown(_ brokerID: Int32) async throws {
+        try await perform("take broker \(brokerID) down") { rd_kafka_mock_broker_set_down($0, brokerID) }
     }
 
     /// Brings a broker back up.
     /// - Parameter brokerID: The broker id (1...``brokerCount``).
-    public func setBrokerUp(_ brokerID: Int32) throws {
-        try check(rd_kafka_mock_broker_set_up(cluster.value, brokerID), "bring broker \(brokerID) up")
+    /// - Throws: ``KafkaError`` naming the broker when it cannot, `closed` once the broker is stopped.
+    public func setBrokerUp(_ brokerID: Int32) async throws {
+        try await perform("bring broker \(brokerID) up") { rd_kafka_mock_broker_set_up($0, brokerID) }
     }
 
     /// Delays every response of a broker.
     /// - Parameters:
     ///   - brokerID: The broker id.
     ///   - delay: The added round-trip time.
-    public func setRoundTripTime(broker brokerID: Int32, _ delay: Duration) throws {
-        try check(
-            rd_kafka_mock_broker_set_rtt(cluster.value, brokerID, Int32(clamping: delay.milliseconds)),
-            "set broker \(brokerID) round-trip time"
-        )
+    /// - Throws: ``KafkaError`` naming the broker when it cannot, `closed` once the broker is stopped.
+    public func setRoundTripTime(broker brokerID: Int32, _ delay: Duration) async throws {
+        let milliseconds = Int32(clamping: delay.milliseconds)
+        try await perform("set broker \(brokerID) round-trip time") {
+            rd_kafka_mock_broker_set_rtt($0, brokerID, milliseconds)
+        }
     }
 
     /// Makes the next requests of one API fail with the given errors, one error per request, in order.
     /// - Parameters:
     ///   - api: The API whose requests fail.
     ///   - errors: The errors to answer with.
-    public func injectErrors(_ api: KafkaAPI, _ errors: [BrokerErrorCode]) {
+    /// - Throws: ``KafkaError`` `closed` once the broker is stopped.
+    public func injectErrors(_ api: KafkaAPI, _ errors: [BrokerErrorCode]) async throws {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0.rawValue) }
-        codes.withUnsafeBufferPointer { buffer in
-            rd_kafka_mock_push_request_errors_array(cluster.value, api.rawValue, buffer.count, buffer.baseAddress)
+        try await perform("inject \(errors.count) errors into API \(api.rawValue)") { cluster in
+            codes.withUnsafeBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, buffer.count, buffer.baseAddress)
+            }
+            return RD_KAFKA_RESP_ERR_NO_ERROR
         }
     }
 
@@ -117,8 +164,13 @@ public final class EmbeddedBroker: Sendable {
     /// - Parameters:
     ///   - topic: The topic.
     ///   - error: The error to report.
-    public func setTopicError(_ topic: String, _ error: BrokerErrorCode?) {
-        rd_kafka_mock_topic_set_error(cluster.value, topic, rd_kafka_resp_err_t(rawValue: error?.rawValue ?? 0))
+    /// - Throws: ``KafkaError`` `closed` once the broker is stopped.
+    public func setTopicError(_ topic: String, _ error: BrokerErrorCode?) async throws {
+        let code = rd_kafka_resp_err_t(rawValue: error?.rawValue ?? 0)
+        try await perform("set an error on topic '\(topic)'") {
+            rd_kafka_mock_topic_set_error($0, topic, code)
+            return RD_KAFKA_RESP_ERR_NO_ERROR
+        }
     }
 
     /// Moves a partition's leadership to another broker (-1: no leader).
@@ -126,16 +178,10 @@ public final class EmbeddedBroker: Sendable {
     ///   - topic: The topic.
     ///   - partition: The partition.
     ///   - brokerID: The new leader.
-    public func setPartitionLeader(topic: String, partition: Int32, broker brokerID: Int32) throws {
-        try check(
-            rd_kafka_mock_partition_set_leader(cluster.value, topic, partition, brokerID),
-            "move \(topic)[\(partition)] leadership to broker \(brokerID)"
-        )
-    }
-
-    private func check(_ result: rd_kafka_resp_err_t, _ action: String) throws {
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(responseCode: result, context: "embedded broker could not \(action)")
+    /// - Throws: ``KafkaError`` when the partition or broker is unknown, `closed` once the broker is stopped.
+    public func setPartitionLeader(topic: String, partition: Int32, broker brokerID: Int32) async throws {
+        try await perform("move \(topic)[\(partition)] leadership to broker \(brokerID)") {
+            rd_kafka_mock_partition_set_leader($0, topic, partition, brokerID)
         }
     }
 }

@@ -15,9 +15,9 @@ let sharedBroker: EmbeddedBroker = {
 let quietLogger = TestHelpers.quietLogger("dabba.cli-test")
 
 /// Creates a topic with a unique name on the shared broker.
-func makeTopic(_ base: String = #function, partitions: Int32) throws -> String {
+func makeTopic(_ base: String = #function, partitions: Int32) async throws -> String {
     let name = "cli-" + TestHelpers.uniqueName(base)
-    try sharedBroker.createTopic(name, partitions: partitions)
+    try await sharedBroker.createTopic(name, partitions: partitions)
     return name
 }
 

@@ -46,7 +46,7 @@ struct InboxFixture: Sendable {
     /// The store's name, for messages.
     var name: String
     /// Opens a new store (a new connection) on the test's database; releasing it closes the connection.
-    var open: @Sendable () throws -> any InboxUnderTest
+    var open: @Sendable () async throws -> any InboxUnderTest
     /// Moves `dabba_inbox.processed_at` back by `?` seconds for the record (`?` group, `?` event id).
     var backdateSQL: String
     /// Run on each connection before relying on foreign keys, if the store needs it.
@@ -60,7 +60,7 @@ struct InboxFixture: Sendable {
 
     /// Opens a store and prepares the connection (foreign keys on).
     func openStore() async throws -> any InboxUnderTest {
-        let store = try open()
+        let store = try await open()
         if let foreignKeysSQL { try await store.execute(foreignKeysSQL) }
         return store
     }
@@ -88,7 +88,7 @@ struct InboxFixture: Sendable {
         try await TestPostgres.withFixture { postgres in
             let fixture = InboxFixture(
                 name: "PostgresInbox",
-                open: { try postgres.open() },
+                open: { try await postgres.open() },
                 backdateSQL: """
                     UPDATE dabba_inbox SET processed_at = processed_at - ?::integer * interval '1 second' \
                     WHERE group_id = ? AND event_id = ?
