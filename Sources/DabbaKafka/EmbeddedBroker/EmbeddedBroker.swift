@@ -123,7 +123,12 @@ public final class EmbeddedBroker: Sendable {
     /// - Parameter brokerID: The broker id (1...``brokerCount``).
     /// - Throws: ``KafkaError`` naming the broker when it cannot, `closed` once the broker is stopped.
     public func setBrokerDown(_ brokerID: Int32) async throws {
-        try await perform("take broker \(brokerID) down") { rd_kafka_mock_broker_set_down($0, brokerID) }
+        let port = BrokerPortGuard.port(of: brokerID, in: bootstrapServers)
+        try await perform("take broker \(brokerID) down") { cluster in
+            // Held across the call: see BrokerPortGuard for the process abort it prevents.
+            let guarding = port.flatMap { BrokerPortGuard(port: $0) }
+            return withExtendedLifetime(guarding) { rd_kafka_mock_broker_set_down(cluster, brokerID) }
+        }
     }
 
     /// Brings a broker back up.

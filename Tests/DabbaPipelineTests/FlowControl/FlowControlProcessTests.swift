@@ -87,7 +87,7 @@ struct FlowControlProcessTests {
     @Test("group pause: two instances stop without a rebalance, a restart stays paused, resume handles all once")
     func operatorPauseOfTwoInstances() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let control = TestHelpers.uniqueName("control")
         let group = "payments-authorizer"
         let ports = [freePort(), freePort()]
@@ -173,7 +173,7 @@ struct FlowControlProcessTests {
     @Test("POST /pause and /resume pause the group over HTTP; GET /flow shows it; wrong methods get 405")
     func httpPauseAndResume() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let port = freePort()
         let process = try Self.instance(setup, id: "one", port: port, controlTopic: TestHelpers.uniqueName("control"))
         try await eventually("the service is ready", timeout: .seconds(60)) {
@@ -218,7 +218,7 @@ struct FlowControlProcessTests {
     @Test("--rate-limit 200 holds a backlog to 200 events/s ± 10 % over 20 s")
     func throttleRate() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let events = try Self.producer(setup)
         try await Self.produceBacklog(events, count: 6000)
         let port = freePort()
@@ -258,7 +258,7 @@ struct FlowControlProcessTests {
     @Test("a million-event backlog with a slow handler keeps the process's memory flat")
     func memoryWithBacklog() async throws {
         let setup = try Setup()
-        try setup.createTopics()
+        try await setup.createTopics()
         let events = try Self.producer(setup)
         try await Self.produceBacklog(events, count: 1_000_000)
         let port = freePort()
