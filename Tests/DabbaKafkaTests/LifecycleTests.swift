@@ -65,7 +65,7 @@ struct LifecycleTests {
 
     @Test("every librdkafka handle is destroyed once its owners are gone")
     func noLeakedHandles() async throws {
-        var created: Set<UInt> = []
+        var created: Set<UInt64> = []
         do {
             let broker = try EmbeddedBroker()
             let topic = uniqueTopic()
@@ -80,7 +80,7 @@ struct LifecycleTests {
             #expect(received.count == 1)
             try await consumer.close()
             try await producer.close()
-            created = [UInt(bitPattern: producer.client.pointer), UInt(bitPattern: consumer.client.pointer)]
+            created = [producer.client.serial, consumer.client.serial]
             #expect(RDKafkaClient.liveHandles.withLock { created.isSubset(of: $0) })
         }
         // Other tests run in parallel, so check only the handles this test created.

@@ -19,8 +19,13 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
-    /// The addresses of live `rd_kafka_t` handles, so tests can prove none leak.
-    static let liveHandles = Mutex<Set<UInt>>([])
+    /// The serial numbers of live `rd_kafka_t` handles, so tests can prove none leak. Not their addresses: a
+    /// destroyed handle's address is soon reused by a new one.
+    static let liveHandles = Mutex<Set<UInt64>>([])
+    private static let lastSerial = Atomic<UInt64>(0)
+
+    /// This handle's number in ``liveHandles``.
+    let serial: UInt64
 
     let pointer: OpaquePointer
     let callbacks: ClientCallbacks
@@ -33,6 +38,8 @@ final class RDKafkaClient: @unchecked Sendable {
         self.callbacks = callbacks
         self.kind = kind
         self.bootstrapServers = bootstrapServers
+        serial = Self.lastSerial.add(1, ordering: .relaxed).newValue
+        Self.liveHandles.withLock { _ = $0.insert(serial) }
     }
 
     /// Creates a handle from librdkafka properties. The configuration object is destroyed on every failure path and
@@ -77,7 +84,6 @@ final class RDKafkaClient: @unchecked Sendable {
                 .clientCreation, "could not create the Kafka client: \(SecretRedaction.scrub(reason, secrets: secrets))"
             )
         }
-        liveHandles.withLock { _ = $0.insert(UInt(bitPattern: handle)) }
         return RDKafkaClient(
             pointer: handle, callbacks: callbacks, kind: kind, bootstrapServers: effective["bootstrap.servers"] ?? ""
         )
@@ -88,10 +94,11 @@ final class RDKafkaClient: @unchecked Sendable {
         // is captured so it outlives the handle that points at it.
         let handle = UnsafeSendable(pointer)
         let callbacks = self.callbacks
+        let serial = self.serial
         Blocking.detach {
             rd_kafka_destroy(handle.value)
             withExtendedLifetime(callbacks) {}
-            RDKafkaClient.liveHandles.withLock { _ = $0.remove(UInt(bitPattern: handle.value)) }
+            RDKafkaClient.liveHandles.withLock { _ = $0.remove(serial) }
         }
     }
 
