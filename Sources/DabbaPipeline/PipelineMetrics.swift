@@ -81,7 +81,7 @@ public final class PipelineMetrics: Sendable {
         self.labels = labels
     }
 
-    private let labels: [String: String]
+    let labels: [String: String]
 
     /// Reports consumer lag per assigned partition at scrape time.
     func registerLag(_ lag: @escaping @Sendable () -> [TopicPartition: Int64]) {

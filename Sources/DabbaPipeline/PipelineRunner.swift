@@ -43,7 +43,9 @@ public final class PipelineRunner: Service, Sendable {
     let logger: Logger
     let emitter: Emitter
     /// Every pause of the pipeline's partitions, by reason (retry delays, breakers, throttling, the operator).
-    let pauses: PartitionPauses
+    package let pauses: PartitionPauses
+    /// The circuit breakers of the handlers' dependencies (see ``EventContext/breaker(_:)``).
+    package let breakers: CircuitBreakers
     let stopped = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
@@ -126,6 +128,10 @@ public final class PipelineRunner: Service, Sendable {
             pausedOnAssignment: { pauses.pausedOnAssignment($0) }
         )
         pauses.bind(consumer)
+        let breakers = try Self.makeBreakers(pipeline, pauses: pauses, metrics: metrics, logger: logger)
+        self.breakers = breakers
+        metrics.registerBreakers(breakers)
+        metrics.registerPausedPartitions(pauses)
         var producerConfiguration = ProducerConfiguration(client: configuration.client)
         producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
         if configuration.exactlyOnce {
@@ -185,12 +191,14 @@ public final class PipelineRunner: Service, Sendable {
     /// Whether the member has started consuming (for the readiness endpoint).
     public var isReady: Bool { readiness.ready }
 
-    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay.
+    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay. Ready
+    /// but degraded while a circuit breaker is not closed: the reason then starts with `degraded:` and names it.
     public var readiness: (ready: Bool, reason: String) {
         let health = self.health
         guard health.healthy else { return (false, health.reason) }
         guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
         if let stall = outboxRelay?.stall { return (false, stall) }
+        if let degradation = breakers.degradation { return (true, degradation) }
         return (true, "ok")
     }
 
@@ -316,10 +324,12 @@ public final class PipelineRunner: Service, Sendable {
         }
         guard !runnable.isEmpty else { return }
         metrics.consumed.increment(by: runnable.count)
-        if configuration.exactlyOnce {
-            try await processTransactionally(runnable)
-        } else {
-            try await processAcknowledged(runnable)
+        try await BreakerHolds.$current.withValue(BreakerHolds()) {
+            if configuration.exactlyOnce {
+                try await processTransactionally(runnable)
+            } else {
+                try await processAcknowledged(runnable)
+            }
         }
     }
 
@@ -343,14 +353,14 @@ public final class PipelineRunner: Service, Sendable {
         }
         // Offsets are positions: marking each partition's last message covers the ones before it.
         for run in Self.partitionRuns(messages) {
-            guard let first = run.messages.first, let last = run.messages.last else { continue }
+            guard let first = run.messages.first else { continue }
             if rewound.contains(run.partition) {
                 metrics.batchesRewound.increment()
                 try await consumer.seek(
                     TopicPartitionOffset(topic: run.partition.topic, partition: run.partition.partition, offset: first.offset)
                 )
             } else {
-                consumer.markProcessed(last)
+                await markProcessedUpToHold(run.messages, of: run.partition)
             }
         }
     }
@@ -420,6 +430,7 @@ public final class PipelineRunner: Service, Sendable {
     /// - Parameter tally: Where the handled count and the handler's latency go (recorded once per run of records).
     /// - Throws: ``PipelineError`` only when the record could not be parked.
     func handle(_ message: KafkaMessage, tally: inout HandleTally) async throws {
+        guard !skipsHeld(message) else { return }
         switch decode(message) {
         case .failure(let error):
             try await handleUndecodable(message, error)
@@ -429,6 +440,7 @@ public final class PipelineRunner: Service, Sendable {
                 return
             }
             if let error = await invoke(decoded, database: nil, latency: &tally.latency) {
+                guard !holdIfUnavailable(message, error: error) else { return }
                 try await routeFailure(message, error: error, attempt: Self.attempt(of: message), eventType: decoded.eventType)
             } else {
                 tally.handled += 1
@@ -465,7 +477,7 @@ public final class PipelineRunner: Service, Sendable {
         let emissions = EmissionCounter()
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
-            emitter: emitter.within(database), emissions: emissions
+            emitter: emitter.within(database), emissions: emissions, breakers: breakers
         )
         let chain = self.chain
         let clock = ContinuousClock()

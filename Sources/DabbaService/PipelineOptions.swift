@@ -22,6 +22,7 @@ import Foundation
 /// --outbox                       emitted events go through a transactional outbox in the inbox database
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
 /// --create-topics                create missing catalog topics at start instead of failing
+/// --breaker NAME:KEY=VALUE,…     tune a declared circuit breaker, e.g. bank:consecutive-failures=5,open=10s (repeatable)
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
 /// ```
@@ -120,6 +121,18 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     @Flag(name: .customLong("create-topics"), help: "Create missing catalog topics at start instead of failing.")
     public var createTopics = false
 
+    /// Settings of declared circuit breakers (see ``resolvedBreakers(for:)``).
+    @Option(
+        name: .customLong("breaker"),
+        help: ArgumentHelp(
+            "Tune a circuit breaker the service declares (repeatable): NAME:KEY=VALUE,… with consecutive-failures=N|off, "
+                + "failure-rate=P%|off, window=N, min-calls=N, open=DURATION, multiplier=X, max-open=DURATION, "
+                + "jitter=P%, probes=N, scope=partition|consumer.",
+            valueName: "name:settings"
+        )
+    )
+    public var breakers: [String] = []
+
     /// Log level.
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     public var logLevel: String = "info"
@@ -193,6 +206,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
     public mutating func validate() throws {
         _ = try resolvedConcurrency()
         _ = try resolvedRetention()
+        try validateBreakers()
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not \(metricsPort)")
         }
