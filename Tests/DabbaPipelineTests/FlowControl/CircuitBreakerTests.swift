@@ -316,7 +316,7 @@ struct CircuitBreakerSettingsTests {
         arguments: [
             ("open=10", "open=10: expected a duration"),
             ("failure-rate=150%", "failure-rate=150%: expected a percentage"),
-            ("consecutive-failures=0", "consecutive-failures=0: expected a count of at least 1"),
+            ("consecutive-failures=0", "consecutive-failures=0: expected a number of at least 1"),
             ("scope=cluster", "scope=cluster: expected partition or consumer"),
             ("retries=3", "unknown setting 'retries'"),
             ("open", "'open' is not KEY=VALUE"),

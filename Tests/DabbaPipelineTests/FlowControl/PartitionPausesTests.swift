@@ -115,12 +115,8 @@ struct PartitionPausesTests {
     }
 }
 
-@Suite("Partition pauses for breakers")
-struct PartitionPausesBreakerTests {
-    let p0 = TopicPartition(topic: "orders", partition: 0)
-    let p1 = TopicPartition(topic: "orders", partition: 1)
-    let p2 = TopicPartition(topic: "orders", partition: 2)
-
+/// Pauses for circuit breakers.
+extension PartitionPausesTests {
     @Test("partitions assigned while a breaker of partition scope is open start paused, and resume with it")
     func startPausedOnAssignment() {
         let consumer = FakeConsumer([p0])

@@ -50,14 +50,21 @@ extension CircuitBreakerConfiguration {
             func bad(_ expected: String) -> PipelineError {
                 PipelineError(.configuration, "\(key)=\(value): expected \(expected)")
             }
+            /// A number of calls (or failures), at least 1.
+            func count() throws -> Int {
+                guard let count = Int(value), count >= 1 else { throw bad("a number of at least 1") }
+                return count
+            }
+            /// A duration longer than 0.
+            func duration() throws -> Duration {
+                guard let duration = Self.duration(value), duration > .zero else {
+                    throw bad("a duration such as 500ms, 10s, 5m or 1h")
+                }
+                return duration
+            }
             switch key {
             case "consecutive-failures":
-                if value == "off" {
-                    result.consecutiveFailures = nil
-                } else {
-                    guard let count = Int(value), count >= 1 else { throw bad("a count of at least 1, or off") }
-                    result.consecutiveFailures = count
-                }
+                result.consecutiveFailures = value == "off" ? nil : try count()
             case "failure-rate":
                 if value == "off" {
                     result.failureRate = nil
@@ -67,22 +74,11 @@ extension CircuitBreakerConfiguration {
                     }
                     result.failureRate = rate
                 }
-            case "window":
-                guard let count = Int(value), count >= 1 else { throw bad("a number of calls, at least 1") }
-                result.window = count
-            case "min-calls":
-                guard let count = Int(value), count >= 1 else { throw bad("a number of calls, at least 1") }
-                result.minimumCalls = count
-            case "open":
-                guard let duration = Self.duration(value), duration > .zero else {
-                    throw bad("a duration such as 500ms, 10s, 5m or 1h")
-                }
-                result.openDuration = duration
-            case "max-open":
-                guard let duration = Self.duration(value), duration > .zero else {
-                    throw bad("a duration such as 500ms, 10s, 5m or 1h")
-                }
-                result.maxOpenDuration = duration
+            case "window": result.window = try count()
+            case "min-calls": result.minimumCalls = try count()
+            case "probes": result.probes = try count()
+            case "open": result.openDuration = try duration()
+            case "max-open": result.maxOpenDuration = try duration()
             case "multiplier":
                 guard let multiplier = Double(value), multiplier >= 1, multiplier.isFinite else {
                     throw bad("a number of at least 1 (e.g. 2)")
@@ -93,9 +89,6 @@ extension CircuitBreakerConfiguration {
                     throw bad("a percentage from 0% to below 100% (e.g. 20%)")
                 }
                 result.jitter = jitter
-            case "probes":
-                guard let count = Int(value), count >= 1 else { throw bad("a number of calls, at least 1") }
-                result.probes = count
             case "scope":
                 switch value {
                 case "partition": result.scope = .partition
