@@ -40,6 +40,8 @@ public struct EventContext: Sendable {
     let emitter: Emitter
     /// Counts this handling's emits, for their derived ids.
     let emissions: EmissionCounter
+    /// The pipeline's circuit breakers (see ``breaker(_:)``).
+    let breakers: CircuitBreakers
 
     /// Emits an event caused by this one: it inherits the correlation id and trace context, and its causation id
     /// is this event's id. The call returns once the producer has the event, without waiting for the broker: in

@@ -19,6 +19,7 @@ public struct Pipeline: Sendable {
     var ignored: [String: String] = [:]
     var emitted: [any Event] = []
     var middleware: [any EventMiddleware] = []
+    var breakers: [String: CircuitBreakerConfiguration] = [:]
     var registry = EventRegistry()
 
     /// Creates an empty pipeline.

@@ -81,7 +81,7 @@ public final class PipelineMetrics: Sendable {
         self.labels = labels
     }
 
-    private let labels: [String: String]
+    let labels: [String: String]
 
     /// Reports `dabba_pipeline_paused{reason=…}` (1 while the reason pauses the whole instance) at scrape time.
     func registerPaused(_ reasons: @escaping @Sendable () -> [PauseReason: Bool]) {

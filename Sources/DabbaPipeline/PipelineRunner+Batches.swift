@@ -9,10 +9,12 @@ extension PipelineRunner {
     func processWithInbox(_ messages: [KafkaMessage], inbox: any InboxStore) async throws {
         var candidates: [DecodedEvent] = []
         candidates.reserveCapacity(messages.count)
+        // Dead-lettered after the transaction: one behind an event held for a dependency is read again instead.
+        var undecodable: [(KafkaMessage, EventDecodingError)] = []
         for message in messages {
             switch decode(message) {
             case .failure(let error):
-                try await handleUndecodableForInbox(message, error)
+                undecodable.append((message, error))
             case .success(let decoded):
                 guard hasHandler(decoded) else {
                     metrics.ignored.increment()
@@ -21,15 +23,21 @@ extension PipelineRunner {
                 candidates.append(decoded)
             }
         }
-        guard !candidates.isEmpty else { return }
+        guard !candidates.isEmpty else {
+            for (message, error) in undecodable { try await handleUndecodableForInbox(message, error) }
+            return
+        }
         let failures = Mutex<[Int: any Error]>([:])
         var tally = HandleTally(metrics)
         defer { tally.record(into: metrics) }
         let outcomes = try await inbox.processBatch(
             group: pipeline.groupID, eventIDs: candidates.map(\.id), beforeCommit: Self.emitsAcknowledged
         ) { index, transaction in
+            // Not recorded in the inbox, and without aborting the other events of the transaction.
+            guard !skipsHeld(candidates[index].message) else { throw SkippedBehindHold() }
             if let error = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
                 failures.withLock { $0[index] = error }
+                _ = holdIfUnavailable(candidates[index].message, error: error)
                 throw error
             }
         }
@@ -43,6 +51,7 @@ extension PipelineRunner {
                 logger.debug("duplicate event \(candidates[index].id) skipped")
             case .failed(let reason):
                 let candidate = candidates[index]
+                guard !skipsHeld(candidate.message) else { continue }
                 let recorded: (any Error)? = failures.withLock { $0[index] }
                 let error: any Error = recorded ?? HandlerFailure(reason)
                 try await routeFailure(
@@ -50,6 +59,9 @@ extension PipelineRunner {
                     eventType: candidate.eventType
                 )
             }
+        }
+        for (message, error) in undecodable where !skipsHeld(message) {
+            try await handleUndecodableForInbox(message, error)
         }
     }
 
@@ -80,12 +92,10 @@ extension PipelineRunner {
             try await producer.beginTransaction()
             try await processCore(messages)
             let group = try consumer.groupMetadata()
-            try await producer.sendOffsetsToTransaction(
-                nextOffsets.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) },
-                group: group
-            )
+            try await producer.sendOffsetsToTransaction(offsetsUpToHolds(nextOffsets), group: group)
             try await producer.commitTransaction()
             metrics.transactionsCommitted.increment()
+            await rewindHeldPartitions()
         } catch {
             metrics.transactionsAborted.increment()
             logger.warning("transaction aborted, batch will be reprocessed: \(error)")

@@ -10,6 +10,7 @@ extension PipelineRunner {
     /// go to the first tier, events already in a tier move to the next one (or around the last tier again). Retry
     /// tiers are first-in first-out per key (same key, same partition), so the key's events keep their order.
     func handleGuarded(_ message: KafkaMessage, inbox: any InboxStore, keyGuard: KeyOrderGuard) async throws {
+        guard !skipsHeld(message) else { return }
         let decoded: DecodedEvent
         switch decode(message) {
         case .failure(let error):
@@ -77,6 +78,8 @@ extension PipelineRunner {
             return true
         case .failed(let reason):
             let error = failure ?? HandlerFailure(reason)
+            // Held for a dependency: neither resolved nor parked; the key keeps its place.
+            if holdIfUnavailable(message, error: error) { return false }
             let goesToTier = FailureKind(error) != .permanent && topology.nextTier(after: message.topic) != nil
             if goesToTier { try await beforeRetry() }
             try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.eventType)

@@ -43,9 +43,11 @@ public final class PipelineRunner: Service, Sendable {
     let logger: Logger
     let emitter: Emitter
     /// Every pause of the pipeline's partitions, by reason (retry delays, breakers, throttling, the operator).
-    let pauses: PartitionPauses
+    package let pauses: PartitionPauses
     /// Rate limits and the operator's pause (see ``AdmissionControl``).
     let admission: AdmissionControl
+    /// The circuit breakers of the handlers' dependencies (see ``EventContext/breaker(_:)``).
+    package let breakers: CircuitBreakers
     let stopped = Atomic<Bool>(false)
     let running = Atomic<Bool>(false)
     let failure = Mutex<String?>(nil)
@@ -134,6 +136,10 @@ public final class PipelineRunner: Service, Sendable {
             pausedOnAssignment: { pauses.pausedOnAssignment($0) }
         )
         pauses.bind(consumer)
+        let breakers = try Self.makeBreakers(pipeline, pauses: pauses, metrics: metrics, logger: logger)
+        self.breakers = breakers
+        metrics.registerBreakers(breakers)
+        metrics.registerPausedPartitions(pauses)
         var producerConfiguration = ProducerConfiguration(client: configuration.client)
         producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
         if configuration.exactlyOnce {
@@ -194,13 +200,17 @@ public final class PipelineRunner: Service, Sendable {
     /// Whether the member has started consuming (for the readiness endpoint).
     public var isReady: Bool { readiness.ready }
 
-    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay.
+    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay. Ready
+    /// but degraded while a circuit breaker is not closed: the reason then starts with `degraded:` and names it.
     public var readiness: (ready: Bool, reason: String) {
         let health = self.health
         guard health.healthy else { return (false, health.reason) }
         guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
         if let stall = outboxRelay?.stall { return (false, stall) }
-        return (true, admission.degradedReason ?? "ok")
+        // Degraded is still ready: a restart fixes neither a downstream outage nor an operator's pause.
+        let degradations = [breakers.degradation, admission.degradedReason].compactMap { $0 }
+        guard !degradations.isEmpty else { return (true, "ok") }
+        return (true, "degraded: " + degradations.map { $0.dropFirst("degraded: ".count) }.joined(separator: "; "))
     }
 
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
@@ -332,10 +342,12 @@ public final class PipelineRunner: Service, Sendable {
         guard !runnable.isEmpty else { return }
         defer { debitAdmitted(runnable) }
         metrics.consumed.increment(by: runnable.count)
-        if configuration.exactlyOnce {
-            try await processTransactionally(runnable)
-        } else {
-            try await processAcknowledged(runnable)
+        try await BreakerHolds.$current.withValue(BreakerHolds()) {
+            if configuration.exactlyOnce {
+                try await processTransactionally(runnable)
+            } else {
+                try await processAcknowledged(runnable)
+            }
         }
     }
 
@@ -359,14 +371,14 @@ public final class PipelineRunner: Service, Sendable {
         }
         // Offsets are positions: marking each partition's last message covers the ones before it.
         for run in Self.partitionRuns(messages) {
-            guard let first = run.messages.first, let last = run.messages.last else { continue }
+            guard let first = run.messages.first else { continue }
             if rewound.contains(run.partition) {
                 metrics.batchesRewound.increment()
                 try await consumer.seek(
                     TopicPartitionOffset(topic: run.partition.topic, partition: run.partition.partition, offset: first.offset)
                 )
             } else {
-                consumer.markProcessed(last)
+                await markProcessedUpToHold(run.messages, of: run.partition)
             }
         }
     }
@@ -436,6 +448,7 @@ public final class PipelineRunner: Service, Sendable {
     /// - Parameter tally: Where the handled count and the handler's latency go (recorded once per run of records).
     /// - Throws: ``PipelineError`` only when the record could not be parked.
     func handle(_ message: KafkaMessage, tally: inout HandleTally) async throws {
+        guard !skipsHeld(message) else { return }
         switch decode(message) {
         case .failure(let error):
             try await handleUndecodable(message, error)
@@ -445,6 +458,7 @@ public final class PipelineRunner: Service, Sendable {
                 return
             }
             if let error = await invoke(decoded, database: nil, latency: &tally.latency) {
+                guard !holdIfUnavailable(message, error: error) else { return }
                 try await routeFailure(message, error: error, attempt: Self.attempt(of: message), eventType: decoded.eventType)
             } else {
                 tally.handled += 1
@@ -481,7 +495,7 @@ public final class PipelineRunner: Service, Sendable {
         let emissions = EmissionCounter()
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
-            emitter: emitter.within(database), emissions: emissions
+            emitter: emitter.within(database), emissions: emissions, breakers: breakers
         )
         let chain = self.chain
         let clock = ContinuousClock()

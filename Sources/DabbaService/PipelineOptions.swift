@@ -27,6 +27,7 @@ import Foundation
 /// --rate-burst N                 events handled at once after a quiet period (default: one second's worth)
 /// --max-buffered-bytes SIZE      fetched data buffered ahead of the handlers, e.g. 32MiB (default 64MiB)
 /// --control-topic TOPIC|off      the topic of operator pauses (default: $DABBA_CONTROL_TOPIC or dabba.control)
+/// --breaker NAME:KEY=VALUE,…     tune a declared circuit breaker, e.g. bank:consecutive-failures=5,open=10s (repeatable)
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
 /// ```
@@ -175,6 +176,17 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         )
     )
     public var controlTopic: String?
+    /// Settings of declared circuit breakers (see ``resolvedBreakers(for:)``).
+    @Option(
+        name: .customLong("breaker"),
+        help: ArgumentHelp(
+            "Tune a circuit breaker the service declares (repeatable): NAME:KEY=VALUE,… with consecutive-failures=N|off, "
+                + "failure-rate=P%|off, window=N, min-calls=N, open=DURATION, multiplier=X, max-open=DURATION, "
+                + "jitter=P%, probes=N, scope=partition|consumer.",
+            valueName: "name:settings"
+        )
+    )
+    public var breakers: [String] = []
 
     /// Log level.
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -300,6 +312,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
                 )
             }
         }
+        try validateBreakers()
         guard metricsPort >= -1, metricsPort <= 65535 else {
             throw ValidationError("--metrics-port must be off, 0 (any free port) or a port number, not \(metricsPort)")
         }

@@ -53,6 +53,7 @@ public enum PipelineService {
         AllocatorTuning.apply()
         var pipeline = pipeline
         if let group = options.group { pipeline.groupID = group }
+        for (name, breaker) in try options.resolvedBreakers(for: pipeline) { pipeline.breaker(name, breaker) }
         if options.contractReport {
             try printContractReport(pipeline, catalogDirectory: options.resolvedCatalog)
             return
@@ -96,6 +97,7 @@ public enum PipelineService {
                     return health.healthy ? .ok : .unhealthy(health.reason)
                 },
                 readiness: {
+                    // Degraded (a circuit breaker open) is still ready: 200, with the reason in the body.
                     let readiness = runner.readiness
                     return HealthStatus(isHealthy: readiness.ready, reason: readiness.reason)
                 },

@@ -162,3 +162,49 @@ final class LogRecorder: LogHandler, @unchecked Sendable {
         lock.withLock { recorded.append("\(event.message)") }
     }
 }
+
+@Suite("--breaker")
+struct BreakerOptionTests {
+    static func pipeline() -> Pipeline {
+        var pipeline = Pipeline(service: "payments", groupID: "payments")
+        pipeline.breaker("bank", CircuitBreakerConfiguration(window: 40))
+        return pipeline
+    }
+
+    @Test("tunes a declared breaker over its declared settings")
+    func tunes() throws {
+        let options = try PipelineOptions.parse(["--breaker", "bank:min-calls=30,open=20s,scope=consumer"])
+        let bank = try #require(try options.resolvedBreakers(for: Self.pipeline())["bank"])
+        #expect(bank.window == 40 && bank.minimumCalls == 30)
+        #expect(bank.openDuration == .seconds(20))
+        #expect(bank.scope == .consumer)
+    }
+
+    @Test(
+        "bad values, unknown keys, repeats and undeclared breakers are refused, naming the option and the bad part",
+        arguments: [
+            (["--breaker", "bank:open=10"], "--breaker bank:open=10: open=10: expected a duration"),
+            (["--breaker", "bank:retries=3"], "--breaker bank:retries=3: unknown setting 'retries'"),
+            (["--breaker", "bank:open=1s", "--breaker", "bank:probes=2"], "--breaker bank is given twice"),
+            (["--breaker", "open=1s"], "must start with the breaker's name"),
+        ]
+    )
+    func refusesAtParse(arguments: [String], message: String) {
+        do {
+            _ = try PipelineOptions.parse(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            #expect(PipelineOptions.message(for: error).contains(message), "\(PipelineOptions.message(for: error))")
+        }
+    }
+
+    @Test("a breaker the service does not declare is refused, listing the declared ones")
+    func refusesUndeclared() throws {
+        let options = try PipelineOptions.parse(["--breaker", "bnak:open=1s"])
+        #expect {
+            try options.resolvedBreakers(for: Self.pipeline())
+        } throws: { error in
+            "\(error)".contains("declares no circuit breaker named 'bnak' (declared: bank)")
+        }
+    }
+}

@@ -14,6 +14,8 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case typedHeadersConsume = "typed-headers-consume"
     /// The pipeline end to end with no inbox.
     case pipeline
+    /// The pipeline with no inbox, each handler calling through a closed circuit breaker (its cost on the hot path).
+    case pipelineBreaker = "pipeline-breaker"
     /// The pipeline with the SQLite inbox (one transaction per batch).
     case pipelineInbox = "pipeline-inbox"
     /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
@@ -90,6 +92,8 @@ struct BenchComparison: Sendable {
             BenchComparison(key: "typed_produce_ratio", subject: dabba(.typedProduce), baseline: dabba(.produce)),
             BenchComparison(key: "typed_consume_ratio", subject: dabba(.typedConsume), baseline: dabba(.consume)),
             BenchComparison(key: "pipeline_ratio", subject: dabba(.pipeline), baseline: dabba(.consume)),
+            // The pipeline with every handler calling through a closed circuit breaker, against the same without.
+            BenchComparison(key: "breaker_ratio", subject: dabba(.pipelineBreaker), baseline: dabba(.pipeline)),
             // Typed consume against reading the very same records as bytes: the cost of the envelope and payload
             // decoding alone (typed records are larger and carry headers, so the raw phase reads faster anyway).
             BenchComparison(

@@ -22,6 +22,7 @@ enum BenchPhaseRunner {
         case (.typedProduce, _): seconds = try await EventPhases.typedProduce(workload, target)
         case (.typedConsume, _): seconds = try await EventPhases.typedConsume(workload, target)
         case (.pipeline, _): seconds = try await EventPhases.pipeline(workload, target, mode: .plain)
+        case (.pipelineBreaker, _): seconds = try await EventPhases.pipeline(workload, target, mode: .breaker)
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)

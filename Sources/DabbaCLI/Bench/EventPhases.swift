@@ -24,6 +24,8 @@ enum EventPhases {
     /// How a pipeline phase records processed events.
     enum PipelineMode: String, Sendable {
         case plain, sqliteInbox = "sqlite-inbox", exactlyOnce = "exactly-once"
+        /// No inbox; each handler calls a no-op dependency through a closed circuit breaker.
+        case breaker
     }
 
     static var logger: Logger { BenchPhaseRunner.logger }
@@ -169,7 +171,10 @@ enum EventPhases {
         let firstHandled = Mutex<ContinuousClock.Instant?>(nil)
         let expected = workload.messages
         var pipeline = Pipeline(service: "dabba-bench", groupID: target.group)
-        pipeline.on(BenchEvent.self) { _, _ in
+        let throughBreaker = mode == .breaker
+        pipeline.breaker("bench-dependency")
+        pipeline.on(BenchEvent.self) { _, context in
+            if throughBreaker { try await context.breaker("bench-dependency").run {} }
             if handled.add(1, ordering: .relaxed).newValue == 1 {
                 firstHandled.withLock { $0 = ContinuousClock.now }
             }

@@ -42,7 +42,9 @@ extension KafkaConsumer: PausablePartitions {}
 /// or by all of them (a breaker of consumer scope, an operator pause, the pipeline's rate limit). A reason held by
 /// all also holds for partitions assigned later: ``pausedOnAssignment(_:)`` is the consumer's assignment hook, so
 /// a pause outlives a rebalance. A partition newly assigned starts without its previous per-partition reasons (its
-/// records are read again from the committed offset, and whatever paused it then pauses it again).
+/// records are read again from the committed offset, and whatever paused it then pauses it again), but with the
+/// reasons set by ``pauseOnAssignment(reason:until:)`` (a breaker of partition scope that is open: the new
+/// partitions' events most likely need the same dependency).
 ///
 /// Any reason may carry a time at which it lapses by itself (``releaseExpired(now:)``).
 package final class PartitionPauses: Sendable {
@@ -52,6 +54,8 @@ package final class PartitionPauses: Sendable {
         var partitionReasons: [TopicPartition: [PauseReason: ContinuousClock.Instant?]] = [:]
         /// Reasons held by all partitions, present and future.
         var everywhere: [PauseReason: ContinuousClock.Instant?] = [:]
+        /// Reasons a newly assigned partition starts with (then held by it alone).
+        var onAssignment: [PauseReason: ContinuousClock.Instant?] = [:]
         /// The partitions this registry has paused in the consumer.
         var paused: Set<TopicPartition> = []
     }
@@ -89,10 +93,28 @@ package final class PartitionPauses: Sendable {
         update { $0.everywhere[reason] = until }
     }
 
-    /// Lifts a reason from every partition (held by all, or by some).
+    /// Makes partitions assigned from now on start paused for a reason (each then holds it on its own), until
+    /// `until` or until ``releaseAll(reason:)``. Partitions already assigned are not affected.
+    package func pauseOnAssignment(reason: PauseReason, until: ContinuousClock.Instant? = nil) {
+        state.withLock { $0.onAssignment[reason] = until }
+    }
+
+    /// Changes when a reason lapses, wherever it is held (by some partitions, by all, or on assignment).
+    package func retime(reason: PauseReason, until: ContinuousClock.Instant?) {
+        update { state in
+            if state.everywhere[reason] != nil { state.everywhere[reason] = until }
+            if state.onAssignment[reason] != nil { state.onAssignment[reason] = until }
+            for (partition, reasons) in state.partitionReasons where reasons[reason] != nil {
+                state.partitionReasons[partition]?[reason] = until
+            }
+        }
+    }
+
+    /// Lifts a reason from every partition (held by all, or by some) and from partitions assigned later.
     package func releaseAll(reason: PauseReason) {
         update { state in
             state.everywhere[reason] = nil
+            state.onAssignment[reason] = nil
             for partition in state.partitionReasons.keys { state.partitionReasons[partition]?[reason] = nil }
         }
     }
@@ -105,6 +127,9 @@ package final class PartitionPauses: Sendable {
             for (reason, until) in state.everywhere where until.map({ $0 <= now }) ?? false {
                 state.everywhere[reason] = nil
                 released = true
+            }
+            for (reason, until) in state.onAssignment where until.map({ $0 <= now }) ?? false {
+                state.onAssignment[reason] = nil
             }
             for (partition, reasons) in state.partitionReasons {
                 for (reason, until) in reasons where until.map({ $0 <= now }) ?? false {
@@ -120,19 +145,23 @@ package final class PartitionPauses: Sendable {
     package func releaseEverything() {
         update { state in
             state.everywhere = [:]
+            state.onAssignment = [:]
             state.partitionReasons = [:]
         }
     }
 
     /// The consumer's assignment hook: the newly assigned partitions that must start paused. Their previous
-    /// per-partition reasons are forgotten (see the type's documentation).
+    /// per-partition reasons are forgotten, and the reasons set for new partitions apply (see the type's
+    /// documentation).
     package func pausedOnAssignment(_ partitions: [TopicPartition]) -> [TopicPartition] {
         state.withLock { state in
+            let now = ContinuousClock.now
+            let onAssignment = state.onAssignment.filter { $0.value.map { $0 > now } ?? true }
             for partition in partitions {
-                state.partitionReasons[partition] = nil
+                state.partitionReasons[partition] = onAssignment.isEmpty ? nil : onAssignment
                 state.paused.remove(partition)
             }
-            guard !state.everywhere.isEmpty else { return [] }
+            guard !state.everywhere.isEmpty || !onAssignment.isEmpty else { return [] }
             state.paused.formUnion(partitions)
             return partitions
         }

@@ -12,6 +12,12 @@ import Testing
 struct FlowControlProcessTests {
     typealias Setup = ServiceExecutableTests.Setup
 
+    /// A short session: the embedded broker (librdkafka 2.0's mock) holds a spurious rejoin for the session timeout
+    /// less a second, and a join with the default 45 s session can then take most of a minute on a loaded machine.
+    static let shortSession = [
+        "--property", "session.timeout.ms=6000", "--property", "heartbeat.interval.ms=500",
+    ]
+
     /// A fixture instance of the `payments-authorizer` group without an inbox, printing what it handles.
     static func instance(_ setup: Setup, id: String, port: Int, controlTopic: String, extra: [String] = []) throws
         -> FixtureProcess
@@ -22,7 +28,7 @@ struct FlowControlProcessTests {
                 "--bootstrap", setup.broker.bootstrapServers, "--catalog", setup.catalog, "--inbox", "none",
                 "--instance-id", id, "--metrics-port", String(port), "--control-topic", controlTopic,
                 "--print-handled",
-            ] + extra
+            ] + shortSession + extra
         )
     }
 
@@ -227,7 +233,7 @@ struct FlowControlProcessTests {
             arguments: [
                 "--bootstrap", setup.broker.bootstrapServers, "--catalog", setup.catalog, "--inbox", "none",
                 "--metrics-port", String(port), "--rate-limit", "200",
-            ]
+            ] + Self.shortSession
         )
         try await eventually("the backlog is being handled", timeout: .seconds(60)) {
             (Self.handledTotal(port: port) ?? 0) > 0
@@ -267,7 +273,7 @@ struct FlowControlProcessTests {
             arguments: [
                 "--bootstrap", setup.broker.bootstrapServers, "--catalog", setup.catalog, "--inbox", "none",
                 "--metrics-port", String(port), "--max-buffered-bytes", "8MiB", "--delay-ms", "1",
-            ]
+            ] + Self.shortSession
         )
         try await eventually("the backlog is being handled", timeout: .seconds(60)) {
             (Self.handledTotal(port: port) ?? 0) > 0

@@ -114,3 +114,46 @@ struct PartitionPausesTests {
         #expect(pauses.pipelineReasons.isEmpty)
     }
 }
+
+/// Pauses for circuit breakers.
+extension PartitionPausesTests {
+    @Test("partitions assigned while a breaker of partition scope is open start paused, and resume with it")
+    func startPausedOnAssignment() {
+        let consumer = FakeConsumer([p0])
+        let pauses = PartitionPauses()
+        pauses.bind(consumer)
+        let start = ContinuousClock.now
+        pauses.pause([p0], reason: .breaker("bank"), until: start + .seconds(10))
+        pauses.pauseOnAssignment(reason: .breaker("bank"), until: start + .seconds(10))
+        pauses.pause([p1], reason: .retryDelay)
+        consumer.assign([p1, p2], hook: pauses)
+        // Both new partitions start paused for the breaker; p1's old retry delay is forgotten (it is read again).
+        #expect(consumer.paused == [p0, p1, p2])
+        #expect(pauses.snapshot[p1] == [.breaker("bank")])
+        pauses.pause([p2], reason: .retryDelay)
+        pauses.releaseAll(reason: .breaker("bank"))
+        // Closing the breaker resumes what it paused, not what a retry tier paused.
+        #expect(consumer.paused == [p2])
+        consumer.revoke([p1])
+        consumer.assign([p1], hook: pauses)
+        #expect(consumer.paused == [p2], "released: later assignments start flowing")
+    }
+
+    @Test("a breaker re-opening moves the lapse time of its pauses; other reasons keep theirs")
+    func retime() {
+        let consumer = FakeConsumer([p0, p1])
+        let pauses = PartitionPauses()
+        pauses.bind(consumer)
+        let start = ContinuousClock.now
+        pauses.pause([p0], reason: .breaker("bank"), until: start + .seconds(1))
+        pauses.pause([p1], reason: .retryDelay, until: start + .seconds(1))
+        pauses.pauseOnAssignment(reason: .breaker("bank"), until: start + .seconds(1))
+        pauses.retime(reason: .breaker("bank"), until: start + .seconds(3))
+        pauses.releaseExpired(now: start + .seconds(2))
+        #expect(consumer.paused == [p0])
+        consumer.assign([p2], hook: pauses)
+        #expect(consumer.paused == [p0, p2], "the assignment reason was retimed too")
+        pauses.releaseExpired(now: start + .seconds(3))
+        #expect(consumer.paused.isEmpty)
+    }
+}

@@ -6,6 +6,10 @@
 // event emits a copy of itself there (its id derived by the framework); with `--kill-before-commit-after N` the
 // process SIGKILLs itself once N events were handled, after their emits were acknowledged and before the inbox
 // committed; with `--kill-after-handling N` it SIGKILLs itself right after handling its N-th event, mid-batch.
+// `--inbox none` runs without an inbox. With `--dependency-down-file PATH` each event first calls a fake dependency
+// through the circuit breaker `bank` (settings from `--breaker NAME:…`, as the standard option): the call fails with
+// a transient error while PATH exists. `--retry-topic T` and `--dead-letter-topic D` give the main topic a retry tier
+// (1 s) and a dead-letter topic. Rebalances print `assigned P,… paused P,… breaker STATE` and `revoked P,…`.
 import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
@@ -107,16 +111,37 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "fixture")
-let store: any InboxStore =
-    database.hasPrefix("postgres") ? try PostgresInbox(connectionString: database) : try SQLiteInbox(path: database)
-try await store.migrate(["CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)"])
+let store: (any InboxStore)?
+if database == "none" {
+    store = nil
+} else if database.hasPrefix("postgres") {
+    store = try PostgresInbox(connectionString: database)
+} else {
+    store = try SQLiteInbox(path: database)
+}
+try await store?.migrate(["CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)"])
 // The wrapper would hide the store's outbox, so outbox runs use the store itself.
-let inbox: any InboxStore =
-    CommandLine.arguments.contains("--outbox") ? store : FixtureInbox(base: store, killAfter: killAfter)
+let inbox: (any InboxStore)? =
+    CommandLine.arguments.contains("--outbox") ? store : store.map { FixtureInbox(base: $0, killAfter: killAfter) }
+let dependencyDownFile = option("--dependency-down-file")
+
+/// The fake dependency: down while its file exists.
+struct FakeBank {
+    let downFile: String
+    func transfer() throws {
+        if FileManager.default.fileExists(atPath: downFile) { throw TransientError(HandlerFailure("bank is down")) }
+    }
+}
 
 var pipeline = Pipeline(service: "fixture", groupID: group)
+if let text = option("--breaker") {
+    let (name, settings) = try CircuitBreakerConfiguration.namedSettings(text)
+    pipeline.breaker(name, try CircuitBreakerConfiguration().applying(settings))
+}
+let bank = dependencyDownFile.map { FakeBank(downFile: $0) }
 pipeline.on(OrderPlaced.self) { event, context in
     if delay > .zero { try await Task.sleep(for: delay) }
+    if let bank { try await context.breaker("bank").run { try bank.transfer() } }
     try context.database?.execute(
         "INSERT INTO effects (event_id, order_id) VALUES (?, ?)", [.text(context.envelope.id), .text(event.orderID)]
     )
@@ -140,15 +165,37 @@ configuration.consumerProperties = [
     // Short enough for the embedded broker's rejoin delay, long enough for a loaded CI machine.
     "session.timeout.ms": "20000", "heartbeat.interval.ms": "2000", "topic.metadata.refresh.interval.ms": "1000",
 ]
+var retryTiers: [String: [RetryTier]] = [:]
+if let retryTopic = option("--retry-topic") { retryTiers[topic] = [RetryTier(topic: retryTopic, delay: .seconds(1))] }
+let deadLetters = option("--dead-letter-topic").map { [topic: $0] } ?? [:]
 let runner = try PipelineRunner(
-    pipeline: pipeline, topology: PipelineTopology(mainTopics: [topic]), configuration: configuration,
+    pipeline: pipeline,
+    topology: PipelineTopology(mainTopics: [topic], retryTiers: retryTiers, deadLetterTopics: deadLetters),
+    configuration: configuration,
     routes: EventRoutes(output.map { [OrderShipped.eventType: $0] } ?? [:]), inbox: inbox, logger: logger
 )
 say("started")
+let rebalances = Task {
+    func list(_ partitions: some Sequence<TopicPartition>) -> String {
+        partitions.map { String($0.partition) }.sorted().joined(separator: ",")
+    }
+    for await event in runner.consumer.events {
+        switch event {
+        case .assigned(let partitions):
+            let paused = runner.pauses.snapshot.filter { $0.value.contains(.breaker("bank")) }.keys
+            say("assigned \(list(partitions)) paused \(list(paused)) breaker \(runner.breakers.state(of: "bank"))")
+        case .revoked(let partitions):
+            say("revoked \(list(partitions))")
+        case .error:
+            break
+        }
+    }
+}
 let services = ServiceGroup(
     configuration: ServiceGroupConfiguration(
         services: [.init(service: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
     )
 )
 try await services.run()
+rebalances.cancel()
 say("stopped")
