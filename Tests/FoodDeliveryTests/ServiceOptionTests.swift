@@ -27,6 +27,22 @@ struct ServiceOptionTests {
         #expect(timeout.output.contains("--session-timeout"))
     }
 
+    @Test("food-loadgen takes the connection settings every service takes, and names a bad one")
+    func loadGeneratorConnection() async throws {
+        let malformed = try await run("food-loadgen", ["--bootstrap", "127.0.0.1:1", "--property", "nonsense"])
+        #expect(malformed.status != 0)
+        #expect(malformed.output.contains("--property: 'nonsense' is not KEY=VALUE"), "\(malformed.output)")
+        let unknown = try await run("food-loadgen", ["--bootstrap", "127.0.0.1:1", "--property", "no.such.key=1"])
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("'no.such.key' (from --property)"), "\(unknown.output)")
+        let file = NSTemporaryDirectory() + TestHelpers.uniqueName("loadgen") + ".properties"
+        try "bootstrap.servers=127.0.0.1:1\nsasl.mechanism=NOPE\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let fromFile = try await run("food-loadgen", ["--config", file])
+        #expect(fromFile.status != 0)
+        #expect(fromFile.output.contains("sasl.mechanism"), "\(fromFile.output)")
+    }
+
     @Test("food-analytics --report names the missing store")
     func reportWithoutStore() async throws {
         let missing = NSTemporaryDirectory() + TestHelpers.uniqueName("food-no-such") + ".sqlite"

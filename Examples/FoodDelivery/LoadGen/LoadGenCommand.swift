@@ -20,6 +20,13 @@ struct LoadGenCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("bootstrap")], help: "Kafka bootstrap servers (default: $DABBA_BOOTSTRAP).")
     var bootstrap: String?
 
+    // The same connection settings, and precedence, as every Dabba service and `dabba` command (ClientProperties).
+    @Option(name: .customLong("property"), help: "A librdkafka property, KEY=VALUE (repeatable).")
+    var properties: [String] = []
+
+    @Option(name: .customLong("config"), help: "A librdkafka properties file (default: $DABBA_KAFKA_CONFIG).")
+    var configFile: String?
+
     @Option(help: "The Topics/ catalog directory (default: $DABBA_CATALOG or ./Topics).")
     var catalog: String?
 
@@ -39,15 +46,18 @@ struct LoadGenCommand: AsyncParsableCommand {
     var onlyGood = false
 
     func run() async throws {
-        let servers = bootstrap ?? ProcessInfo.processInfo.environment["DABBA_BOOTSTRAP"]
-        guard let servers, !servers.isEmpty else {
-            throw ValidationError("no bootstrap servers: pass --bootstrap or set DABBA_BOOTSTRAP")
+        let client: ClientConfiguration
+        do {
+            client = try ClientProperties(bootstrap: bootstrap, properties: properties, configFile: configFile)
+                .clientConfiguration(clientID: "food-loadgen")
+        } catch {
+            throw ValidationError(error.message)
         }
         let directory = catalog ?? ProcessInfo.processInfo.environment["DABBA_CATALOG"] ?? "Topics"
         let loaded = try Catalog.load(directory: URL(fileURLWithPath: directory))
         var logger = Logger(label: "food-loadgen")
         logger.logLevel = .warning
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: servers), logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger)
         let events = EventProducer(producer: producer, source: "/food-loadgen", routes: EventRoutes(catalog: loaded))
         let generator = LoadGenerator(
             settings: LoadSettings(
