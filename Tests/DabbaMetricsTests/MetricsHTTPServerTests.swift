@@ -168,56 +168,93 @@ struct MetricsHTTPServerTests {
         }
     }
 
+    /// What the slow-client scenario saw, in order.
+    private struct SlowClientOutcome: Sendable {
+        /// The probe sent while the slow clients were waiting.
+        var probe: RawHTTPResponse
+        /// Whether neither slow client had been answered when the probe's answer arrived.
+        var probeAnsweredWhileTheyWaited: Bool
+        var slow: RawHTTPResponse
+        var silent: RawHTTPResponse
+        /// From before the slow clients connected to the end of their responses.
+        var slowAnsweredAfter: Duration
+        var silentAnsweredAfter: Duration
+    }
+
+    // The request timeout is the bound the test controls: the server must answer the 408s no sooner, and must answer
+    // another client meanwhile (a server stuck on the slow clients would answer it only after their 408s). The
+    // scenario runs whole on one thread, so a cooperative pool busy with other suites cannot stretch it; an upper
+    // bound on the wall-clock time would measure the machine's load, not the server.
     @Test("a slow client gets 408 after the request timeout and does not wedge the server")
     func slowClient() async throws {
-        try await withServer(requestTimeout: .milliseconds(300)) { server in
+        let requestTimeout = Duration.seconds(2)
+        try await withServer(requestTimeout: requestTimeout) { server in
             let port = server.port
-            let start = ContinuousClock.now
-            // Sends half a request head and waits; the server must give up on it.
-            let slow = try await RawHTTPClient.offPool {
-                let socket = try RawHTTPClient.connect(port: port)
-                defer { close(socket) }
-                try RawHTTPClient.writeAll(socket, Array("GET /metrics HTTP/1.1\r\nHost: x".utf8))
-                return try RawHTTPClient.parse(RawHTTPClient.readToEnd(socket))
-            }
-            #expect(slow.statusLine == "HTTP/1.1 408 Request Timeout")
-            #expect(ContinuousClock.now - start < .seconds(2))
+            let outcome = try await RawHTTPClient.offPool {
+                let start = ContinuousClock.now
+                // One client sends half a request head and waits; another connects and sends nothing.
+                let slow = try RawHTTPClient.connect(port: port)
+                defer { close(slow) }
+                try RawHTTPClient.writeAll(slow, Array("GET /metrics HTTP/1.1\r\nHost: x".utf8))
+                let silent = try RawHTTPClient.connect(port: port)
+                defer { close(silent) }
 
-            // A client that connects and sends nothing gets the same answer.
-            let silent = try await RawHTTPClient.offPool {
-                let socket = try RawHTTPClient.connect(port: port)
-                defer { close(socket) }
-                return try RawHTTPClient.parse(RawHTTPClient.readToEnd(socket))
+                let probe = try RawHTTPClient.exchange(RawHTTPClient.getRequest("/health", port: port), port: port)
+                let waiting = !RawHTTPClient.hasInput(slow) && !RawHTTPClient.hasInput(silent)
+
+                let slowResponse = try RawHTTPClient.parse(RawHTTPClient.readToEnd(slow))
+                let slowAnsweredAfter = ContinuousClock.now - start
+                let silentResponse = try RawHTTPClient.parse(RawHTTPClient.readToEnd(silent))
+                return SlowClientOutcome(
+                    probe: probe,
+                    probeAnsweredWhileTheyWaited: waiting,
+                    slow: slowResponse,
+                    silent: silentResponse,
+                    slowAnsweredAfter: slowAnsweredAfter,
+                    silentAnsweredAfter: ContinuousClock.now - start
+                )
             }
-            #expect(silent.status == 408)
+            #expect(outcome.probe.status == 200)
+            #expect(outcome.probeAnsweredWhileTheyWaited)
+            #expect(outcome.slow.statusLine == "HTTP/1.1 408 Request Timeout")
+            #expect(outcome.silent.status == 408)
+            #expect(outcome.slowAnsweredAfter >= requestTimeout)
+            #expect(outcome.silentAnsweredAfter >= requestTimeout)
             #expect(try await RawHTTPClient.get("/health", port: port).status == 200)
         }
     }
 
+    /// What the idle-clients scenario saw, in order.
+    private struct IdleClientsOutcome: Sendable {
+        var probe: RawHTTPResponse
+        /// How many of the idle clients had not been answered when the probe's answer arrived.
+        var stillWaiting: Int
+        var trickled: RawHTTPResponse
+    }
+
+    // As above, the bound is the request timeout, which the test sets: the probe must be answered while every idle
+    // client is still held (a server serving them in turn would answer it only after their 408s, 10 s later).
     @Test("clients holding connections open do not delay other requests")
     func slowClientsDoNotBlockOthers() async throws {
         try await withServer(requestTimeout: .seconds(10)) { server in
             let port = server.port
-            // Idle connections and one trickling half a request head.
-            let idle = try await RawHTTPClient.offPool {
-                try (0..<10).map { _ in try RawHTTPClient.connect(port: port) }
-            }
-            defer { idle.forEach { close($0) } }
-            try await RawHTTPClient.offPool {
+            let outcome = try await RawHTTPClient.offPool {
+                // Idle connections and one trickling half a request head.
+                let idle = try (0..<10).map { _ in try RawHTTPClient.connect(port: port) }
+                defer { idle.forEach { close($0) } }
                 try RawHTTPClient.writeAll(idle[0], Array("GET /metr".utf8))
-            }
 
-            let start = ContinuousClock.now
-            let health = try await RawHTTPClient.get("/health", port: port)
-            #expect(health.status == 200)
-            #expect(ContinuousClock.now - start < .seconds(2))
+                let probe = try RawHTTPClient.exchange(RawHTTPClient.getRequest("/health", port: port), port: port)
+                let stillWaiting = idle.filter { !RawHTTPClient.hasInput($0) }.count
 
-            // The trickling client still gets its answer once it finishes.
-            let trickled = try await RawHTTPClient.offPool {
+                // The trickling client still gets its answer once it finishes.
                 try RawHTTPClient.writeAll(idle[0], Array("ics HTTP/1.1\r\n\r\n".utf8))
-                return try RawHTTPClient.parse(RawHTTPClient.readToEnd(idle[0]))
+                let trickled = try RawHTTPClient.parse(RawHTTPClient.readToEnd(idle[0]))
+                return IdleClientsOutcome(probe: probe, stillWaiting: stillWaiting, trickled: trickled)
             }
-            #expect(trickled.status == 200)
+            #expect(outcome.probe.status == 200)
+            #expect(outcome.stillWaiting == 10)
+            #expect(outcome.trickled.status == 200)
         }
     }
 
@@ -295,36 +332,45 @@ struct MetricsHTTPServerTests {
         await second.stop()
     }
 
+    // "Promptly" is bounded by what the test controls, the client's request timeout: stop() must abandon the
+    // connection (closed without an answer) rather than wait for it to time out (a 408 after 30 s).
     @Test("stop() returns promptly while a client holds a connection open")
     func stopInterruptsSlowClient() async throws {
+        let requestTimeout = Duration.seconds(30)
         let server = try MetricsHTTPServer(
             host: "127.0.0.1",
             port: 0,
             registry: MetricsRegistry(),
-            requestTimeout: .seconds(30)
+            requestTimeout: requestTimeout
         )
         let port = server.port
-        let idle = try await RawHTTPClient.offPool { try RawHTTPClient.connect(port: port) }
+        // The server accepts in arrival order, so once the probe is answered it holds the idle connection.
+        let idle = try await RawHTTPClient.offPool {
+            let idle = try RawHTTPClient.connect(port: port)
+            _ = try RawHTTPClient.exchange(RawHTTPClient.getRequest("/health", port: port), port: port)
+            return idle
+        }
         defer { close(idle) }
-        try await Task.sleep(for: .milliseconds(100))  // Let the server pick the connection up and wait on it.
         let start = ContinuousClock.now
         await server.stop()
-        #expect(ContinuousClock.now - start < .seconds(2))
+        let stopping = ContinuousClock.now - start
+        let leftover = try await RawHTTPClient.offPool { try RawHTTPClient.readToEnd(idle) }
+        #expect(leftover.isEmpty)
+        #expect(stopping < requestTimeout)
     }
 
-    @Test("a server dropped without stop() releases its port")
+    // Waits for the server's thread itself rather than retrying the bind against a clock: on a busy cooperative pool
+    // each retry can wait seconds for its turn. Dropping the server must make the thread finish (the time limit
+    // reports one that never does), and once it has, the port is free at once.
+    @Test("a server dropped without stop() releases its port", .timeLimit(.minutes(1)))
     func droppedServerReleasesPort() async throws {
         var server: MetricsHTTPServer? = try MetricsHTTPServer(host: "127.0.0.1", port: 0, registry: MetricsRegistry())
         let port = try #require(server?.port)
+        let core = try #require(server?.core)
         server = nil
-        let deadline = ContinuousClock.now + .seconds(5)
-        var rebound: MetricsHTTPServer?
-        while rebound == nil, ContinuousClock.now < deadline {
-            rebound = try? MetricsHTTPServer(host: "127.0.0.1", port: port, registry: MetricsRegistry())
-            if rebound == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        let again = try #require(rebound)
-        await again.stop()
+        await core.waitUntilFinished()
+        let rebound = try MetricsHTTPServer(host: "127.0.0.1", port: port, registry: MetricsRegistry())
+        await rebound.stop()
     }
 
     @Test("run() returns when its task is cancelled, having stopped the server")

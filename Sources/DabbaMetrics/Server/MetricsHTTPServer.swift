@@ -36,7 +36,8 @@ public final class MetricsHTTPServer: Sendable {
     /// The port the server listens on: the one requested, or the ephemeral port chosen when `0` was requested.
     public let port: Int
 
-    private let core: MetricsServerCore
+    /// The thread's state; internal so tests can wait for the thread of a server they dropped.
+    let core: MetricsServerCore
 
     /// Binds `host:port`, starts listening, and starts the server's thread.
     /// - Parameters:

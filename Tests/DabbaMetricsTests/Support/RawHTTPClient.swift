@@ -24,27 +24,40 @@ struct RawHTTPClientError: Error, CustomStringConvertible {
 enum RawHTTPClient {
     /// Sends `GET path` and reads the whole response (the server closes the connection after it).
     static func get(_ path: String, port: Int) async throws -> RawHTTPResponse {
-        try await send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: dabba-tests\r\n\r\n", port: port)
+        try await send(getRequest(path, port: port), port: port)
     }
 
     /// Sends `request` verbatim and reads the whole response.
     static func send(_ request: String, port: Int) async throws -> RawHTTPResponse {
-        try await offPool {
-            let socket = try connect(port: port)
-            defer { close(socket) }
-            try writeAll(socket, Array(request.utf8))
-            return try parse(readToEnd(socket))
-        }
+        try await offPool { try exchange(request, port: port) }
+    }
+
+    /// ``send(_:port:)`` on the calling thread, for scenarios that run whole inside one ``offPool(_:)``.
+    static func exchange(_ request: String, port: Int) throws -> RawHTTPResponse {
+        let socket = try connect(port: port)
+        defer { close(socket) }
+        try writeAll(socket, Array(request.utf8))
+        return try parse(readToEnd(socket))
+    }
+
+    /// The request ``get(_:port:)`` sends.
+    static func getRequest(_ path: String, port: Int) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: dabba-tests\r\n\r\n"
     }
 
     /// Runs `body` on a new thread and returns its result.
+    ///
+    /// A scenario whose steps must follow one another while the server's clock runs (a client that must still be
+    /// waiting when another is answered) belongs inside one call: every return to the cooperative pool between
+    /// steps can wait seconds behind other suites' tasks when the whole test run shares two cores.
     static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
-    /// Opens a blocking TCP connection to 127.0.0.1:`port` with 5 s send and receive timeouts.
+    /// Opens a blocking TCP connection to 127.0.0.1:`port` with 30 s send and receive timeouts: a guard against a
+    /// server that never answers, far above any answer a test waits for (the latest, a 408, is due after 2 s).
     static func connect(port: Int) throws -> Int32 {
         #if canImport(Glibc)
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -52,7 +65,7 @@ enum RawHTTPClient {
         let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard socket >= 0 else { throw RawHTTPClientError(description: "socket: errno \(errno)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         _ = setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         #if canImport(Darwin)
@@ -94,6 +107,12 @@ enum RawHTTPClient {
             guard sent > 0 else { throw RawHTTPClientError(description: "send: errno \(errno)") }
             offset += sent
         }
+    }
+
+    /// Whether `socket` has something to read right now (a response, or the end of the stream), without waiting.
+    static func hasInput(_ socket: Int32) -> Bool {
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
     }
 
     /// Reads until the server closes the connection.
