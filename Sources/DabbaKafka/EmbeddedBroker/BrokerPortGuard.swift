@@ -14,10 +14,13 @@ import Darwin
 /// connection: opened and answered (so the broker has accepted it) just before the broker goes down, closed after.
 final class BrokerPortGuard {
     private let descriptor: Int32
+    /// Whether the broker answered: it has accepted the connection.
+    let answered: Bool
 
     /// Connects to the broker on `port` and waits (up to `timeoutMilliseconds`) for its answer to an ApiVersions
-    /// request. Nil when the broker does not answer: it is down already (its port is held by its idle listener),
-    /// or unreachable, and there is nothing to guard.
+    /// request, which proves the broker accepted the connection. Nil when the connection is refused: the broker is
+    /// down already (its port is held by its idle listener) and there is nothing to guard. A connection that is not
+    /// answered in time is kept all the same: accepted late, it still guards.
     init?(port: UInt16, timeoutMilliseconds: Int32 = 5_000) {
         #if canImport(Glibc)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -36,14 +39,16 @@ final class BrokerPortGuard {
         }
         // ApiVersions v0: size 10, api key 18, version 0, correlation id 1, null client id.
         let request: [UInt8] = [0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xFF, 0xFF]
-        guard connected == 0,
-            request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, Self.sendFlags) }) == request.count,
-            Self.waitReadable(descriptor, timeoutMilliseconds: timeoutMilliseconds)
-        else {
+        guard connected == 0 else {
             close(descriptor)
             return nil
         }
         self.descriptor = descriptor
+        if request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, Self.sendFlags) }) == request.count {
+            answered = Self.waitReadable(descriptor, timeoutMilliseconds: timeoutMilliseconds)
+        } else {
+            answered = false
+        }
     }
 
     deinit { close(descriptor) }
