@@ -4,7 +4,7 @@ extension PipelineRunner {
     /// Takes out of a batch the records of partitions that must wait (throttled, or paused by the operator) and
     /// rewinds each such partition to its first held record: records fetched before a pause are read again once it
     /// lifts, never handled while it holds.
-    func holdBackPaused(_ messages: [KafkaMessage]) async -> [KafkaMessage] {
+    func holdBackPaused(_ messages: [KafkaMessage]) async throws -> [KafkaMessage] {
         guard admission.mayHold else { return messages }
         var admitted: [KafkaMessage] = []
         var held = false
@@ -14,15 +14,7 @@ extension PipelineRunner {
                 continue
             }
             held = true
-            do {
-                let position = TopicPartitionOffset(
-                    topic: run.partition.topic, partition: run.partition.partition, offset: first.offset
-                )
-                try await consumer.seek(position)
-            } catch {
-                // Revoked meanwhile: the new owner reads the records from the committed offset.
-                logger.debug("could not hold back \(run.partition): \(error)")
-            }
+            try await rewind(run.partition, to: first.offset, because: "it is paused or throttled")
         }
         return held ? admitted : messages
     }

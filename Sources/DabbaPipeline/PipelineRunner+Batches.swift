@@ -94,18 +94,20 @@ extension PipelineRunner {
             let group = try consumer.groupMetadata()
             try await producer.sendOffsetsToTransaction(offsetsUpToHolds(nextOffsets), group: group)
             try await producer.commitTransaction()
-            metrics.transactionsCommitted.increment()
-            await rewindHeldPartitions()
         } catch {
             metrics.transactionsAborted.increment()
             logger.warning("transaction aborted, batch will be reprocessed: \(error)")
             try? await producer.abortTransaction()
             for (partition, offset) in firstOffsets {
-                try? await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
+                try await rewind(partition, to: offset, because: "its transaction aborted")
             }
             if let kafkaError = error as? KafkaError, kafkaError.isFatal || kafkaError.code == .fenced {
                 throw error
             }
+            return
         }
+        metrics.transactionsCommitted.increment()
+        // After the commit, outside the abort path: a committed batch is never rewound to its start.
+        try await rewindHeldPartitions()
     }
 }

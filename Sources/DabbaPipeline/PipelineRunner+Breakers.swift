@@ -80,13 +80,13 @@ extension PipelineRunner {
 
     /// Marks a partition's run of a batch: all of it, or, when an event of it is held, the events before it, and
     /// then rewinds the partition to the held event (its buffered records are discarded; it is paused already).
-    func markProcessedUpToHold(_ messages: [KafkaMessage], of partition: TopicPartition) async {
+    func markProcessedUpToHold(_ messages: [KafkaMessage], of partition: TopicPartition) async throws {
         guard let hold = BreakerHolds.current?.hold(of: partition) else {
             if let last = messages.last { consumer.markProcessed(last) }
             return
         }
         if let done = messages.last(where: { $0.offset < hold.offset }) { consumer.markProcessed(done) }
-        await rewind(partition, to: hold)
+        try await rewind(partition, to: hold.offset, because: "an event is held")
     }
 
     /// The offsets an exactly-once batch sends to its transaction: never past a held event.
@@ -99,18 +99,9 @@ extension PipelineRunner {
     }
 
     /// Rewinds every held partition of the batch to its held event (after an exactly-once batch committed).
-    func rewindHeldPartitions() async {
-        for (partition, hold) in BreakerHolds.current?.holds ?? [:] { await rewind(partition, to: hold) }
-    }
-
-    private func rewind(_ partition: TopicPartition, to hold: BreakerHolds.Hold) async {
-        do {
-            try await consumer.seek(
-                TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: hold.offset)
-            )
-        } catch {
-            // Revoked meanwhile: the new owner reads the held event from the committed offset.
-            logger.debug("could not rewind \(partition) to its held event: \(error)")
+    func rewindHeldPartitions() async throws {
+        for (partition, hold) in BreakerHolds.current?.holds ?? [:] {
+            try await rewind(partition, to: hold.offset, because: "an event is held")
         }
     }
 }

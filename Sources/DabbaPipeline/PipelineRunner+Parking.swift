@@ -157,15 +157,10 @@ extension PipelineRunner {
 
     /// Rewinds a partition to a not-yet-due retry record and pauses it until the record is due; other partitions
     /// keep flowing.
-    func deferPartition(_ partition: TopicPartition, at offset: Int64, until due: Int64) async {
+    func deferPartition(_ partition: TopicPartition, at offset: Int64, until due: Int64) async throws {
         let wait = Duration.milliseconds(max(0, due - Self.nowMilliseconds()))
         pauses.pause([partition], reason: .retryDelay, until: .now + wait)
-        do {
-            try await consumer.seek(TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: offset))
-        } catch {
-            // Revoked meanwhile: the new owner reads the record from the committed offset and defers it itself.
-            logger.debug("could not defer \(partition): \(error)")
-        }
+        try await rewind(partition, to: offset, because: "a retry is not due")
     }
 
     /// Resumes partitions whose pause has lapsed (a retry record now due, a breaker's open period over).

@@ -332,13 +332,13 @@ public final class PipelineRunner: Service, Sendable {
                 let current = now ?? Self.nowMilliseconds()
                 now = current
                 if let due = message.header(RetryHeaders.dueAt).flatMap({ Int64($0) }), due > current {
-                    await deferPartition(run.partition, at: message.offset, until: due)
+                    try await deferPartition(run.partition, at: message.offset, until: due)
                     break
                 }
                 runnable.append(message)
             }
         }
-        runnable = await holdBackPaused(runnable)
+        runnable = try await holdBackPaused(runnable)
         guard !runnable.isEmpty else { return }
         defer { debitAdmitted(runnable) }
         metrics.consumed.increment(by: runnable.count)
@@ -374,11 +374,9 @@ public final class PipelineRunner: Service, Sendable {
             guard let first = run.messages.first else { continue }
             if rewound.contains(run.partition) {
                 metrics.batchesRewound.increment()
-                try await consumer.seek(
-                    TopicPartitionOffset(topic: run.partition.topic, partition: run.partition.partition, offset: first.offset)
-                )
+                try await rewind(run.partition, to: first.offset, because: "an emit was not acknowledged")
             } else {
-                await markProcessedUpToHold(run.messages, of: run.partition)
+                try await markProcessedUpToHold(run.messages, of: run.partition)
             }
         }
     }

@@ -78,19 +78,17 @@ struct EmitAcknowledgementTests {
             logger: quietLogger
         )
         try await fixture.broker.injectErrors(.produce, [.messageTooLarge])
-        try await withRunning(runner) {
-            // The rewound partition's events run once more; a graceful stop then finishes (and acknowledges) the
-            // batch in hand.
-            try await eventually("every event is handled and the rewound ones again", timeout: .seconds(60)) {
-                runner.metrics.batchesRewound.value >= 1
-                    && handled.withLock { $0.count == Self.count && $0.values.contains { $0 >= 2 } }
-                    && runner.metrics.handled.value == handled.withLock { $0.values.reduce(0, +) }
+        // Read while the pipeline runs: a rewound partition may be read again in more than one batch, and only once
+        // the last of them ran has every emit arrived. Stopping earlier would leave the rest to the next run.
+        let shipped = try await withRunning(runner) {
+            try await fixture.records(on: output) { records in
+                Self.expectedOutputIDs.isSubset(of: Set(records.compactMap { $0.eventID }))
             }
         }
-        let shipped = try await fixture.records(on: output, count: Self.count)
         #expect(Set(shipped.compactMap { $0.eventID }) == Self.expectedOutputIDs)
+        #expect(runner.metrics.batchesRewound.value >= 1)
         // At least once: a rewound event's handler ran again, no event was skipped.
-        #expect(handled.withLock { $0.values.allSatisfy { $0 >= 1 } })
+        #expect(handled.withLock { $0.count } == Self.count)
         #expect(handled.withLock { $0.values.contains { $0 >= 2 } })
     }
 

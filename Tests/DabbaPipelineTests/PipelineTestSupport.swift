@@ -77,6 +77,15 @@ struct PipelineFixture {
     func records(
         on topic: String, count: Int, timeout: Duration = .seconds(90), quietPeriod: Duration = .milliseconds(300)
     ) async throws -> [TestRecord] {
+        try await records(on: topic, timeout: timeout, quietPeriod: quietPeriod) { $0.count >= count }
+    }
+
+    /// Every record on a topic (read with a throwaway group), waiting up to `timeout` until `complete` holds of what
+    /// was read, then `quietPeriod` more.
+    func records(
+        on topic: String, timeout: Duration = .seconds(90), quietPeriod: Duration = .milliseconds(300),
+        until complete: ([TestRecord]) -> Bool
+    ) async throws -> [TestRecord] {
         var configuration = ConsumerConfiguration(bootstrap: broker.bootstrapServers, groupID: "reader-\(UUID())")
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
         // A short session: librdkafka 2.0 rejoins when a metadata refresh lands while the group leader waits for the
@@ -99,7 +108,7 @@ struct PipelineFixture {
             try await Task.sleep(for: .milliseconds(50))
         }
         let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline, collected.withLock({ $0.count }) < count {
+        while clock.now < deadline, !complete(collected.withLock { $0 }) {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await Task.sleep(for: quietPeriod)
