@@ -48,6 +48,7 @@ let package = Package(
             name: "DabbaKafka",
             dependencies: [
                 "CRDKafka",
+                "DabbaSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -219,6 +220,7 @@ let package = Package(
             name: "DabbaKafkaTests",
             dependencies: [
                 "DabbaKafka",
+                "DabbaSpawn",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 "DabbaTesting",

@@ -279,7 +279,9 @@ public final class SpawnedProcess: Sendable {
         let result: Int32 = (argv + [nil]).withUnsafeBufferPointer { argvBuffer in
             (envp + [nil]).withUnsafeBufferPointer { envpBuffer in
                 guard let argvStart = argvBuffer.baseAddress, let envpStart = envpBuffer.baseAddress else { return EINVAL }
-                return posix_spawn(&pid, executable, &actions, &attributes, argvStart, envpStart)
+                return ChildStartGate.startingChild {
+                    posix_spawn(&pid, executable, &actions, &attributes, argvStart, envpStart)
+                }
             }
         }
         guard result == 0 else { throw SpawnError(executable, "cannot start it", result) }

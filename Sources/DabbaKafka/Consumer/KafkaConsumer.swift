@@ -245,7 +245,8 @@ public final class KafkaConsumer: Service, Sendable {
         let callbacks = self.callbacks
         try await runOnFetchThread { handle in
             try TopicPartitionList.with([position]) { list in
-                if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
+                let timeout = LibrdkafkaVersion.seekPartitionsTimeout(milliseconds: 10_000)
+                if let error = rd_kafka_seek_partitions(handle, list, timeout) {
                     throw KafkaError(consuming: error, context: "could not seek to \(position)")
                 }
                 if let error = TopicPartitionList.firstError(list, context: "could not seek to \(position)") {

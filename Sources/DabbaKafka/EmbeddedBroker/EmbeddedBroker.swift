@@ -1,4 +1,5 @@
 internal import CRDKafka
+internal import DabbaSpawn
 import Dispatch
 import Logging
 import Synchronization
@@ -123,11 +124,10 @@ public final class EmbeddedBroker: Sendable {
     /// - Parameter brokerID: The broker id (1...``brokerCount``).
     /// - Throws: ``KafkaError`` naming the broker when it cannot, `closed` once the broker is stopped.
     public func setBrokerDown(_ brokerID: Int32) async throws {
-        let port = BrokerPortGuard.port(of: brokerID, in: bootstrapServers)
         try await perform("take broker \(brokerID) down") { cluster in
-            // Held across the call: see BrokerPortGuard for the process abort it prevents.
-            let guarding = port.flatMap { BrokerPortGuard(port: $0) }
-            return withExtendedLifetime(guarding) { rd_kafka_mock_broker_set_down(cluster, brokerID) }
+            // The broker closes its listening socket and binds the port again at once; a child process started
+            // meanwhile would hold the socket open, and the failed bind aborts the process (see ChildStartGate).
+            ChildStartGate.whileNoChildStarts { rd_kafka_mock_broker_set_down(cluster, brokerID) }
         }
     }
 
