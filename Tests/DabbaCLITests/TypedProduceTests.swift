@@ -108,7 +108,7 @@ func consumeLines(
 struct TypedProduceTests {
     @Test("--example sends a CloudEvent that consume --decode shows with type, id and data, and carries the headers")
     func example() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 6))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 6))
         defer { catalog.remove() }
         let produced = try await Dabba.run(
             ["produce", "test.order.placed", "--example", "large"] + bootstrapArguments + catalog.arguments
@@ -157,7 +157,7 @@ struct TypedProduceTests {
 
     @Test("the key comes from x-dabba-key and lands on the murmur2 partition; --key overrides it; --source is kept")
     func keyFromCatalog() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 6))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 6))
         defer { catalog.remove() }
         for orderID in ["customer-42", "order-7", "x"] {
             let result = try await Dabba.run(
@@ -188,7 +188,7 @@ struct TypedProduceTests {
 
     @Test("--count 50 with {{seq}} placeholders sends 50 distinct events and prints one summary line")
     func countWithPlaceholders() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 6))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 6))
         defer { catalog.remove() }
         let template = #"{"orderId":"order-{{seq}}","amount":"{{seq}}","note":"{{uuid}} at {{now}}"}"#
         let result = try await Dabba.run(
@@ -232,7 +232,7 @@ struct TypedProduceTests {
 
     @Test("a templated payload that fails its schema stops the run at that sequence number")
     func templatedViolationStops() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 1))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 1))
         defer { catalog.remove() }
         let result = try await Dabba.run(
             [
@@ -256,7 +256,7 @@ struct TypedProduceTests {
 
     @Test("a payload that violates the schema is refused, naming each field; nothing is sent")
     func schemaViolation() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 3))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 3))
         defer { catalog.remove() }
         let result = try await Dabba.run(
             ["produce", "test.order.placed", "--data", #"{"orderId":"o-1","amount":"12","colour":"red"}"#]
@@ -286,7 +286,7 @@ struct TypedProduceTests {
 
     @Test("an unknown event type is refused with the catalog's types; nothing is sent")
     func unknownEventType() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 1))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 1))
         defer { catalog.remove() }
         let result = try await Dabba.run(
             ["produce", "test.order.shipped", "--data", "{}"] + bootstrapArguments + catalog.arguments
@@ -333,7 +333,7 @@ struct TypedProduceTests {
         #expect(errors.allSatisfy { $0.hasPrefix("error: ") })
         #expect(invalid.stderr.contains("broken.asyncapi.yaml:5:"), "\(invalid.stderr)")
 
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 1))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 1))
         defer { catalog.remove() }
         let fromEnvironment = try await Dabba.run(
             ["produce", "test.order.placed", "--example"] + bootstrapArguments,
@@ -345,7 +345,7 @@ struct TypedProduceTests {
 
     @Test("invalid JSON is reported with its byte offset; --file reads a payload, and examples are looked up by name")
     func payloadSources() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 1))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 1))
         defer { catalog.remove() }
         let invalid = try await Dabba.run(
             ["produce", "test.order.placed", "--data", #"{"orderId": "o-1",, "amount": 1}"#] + bootstrapArguments
@@ -434,7 +434,7 @@ struct TypedProduceTests {
 
     @Test("--rate paces the events: 20 at 40 per second take at least 0.4 s")
     func rate() async throws {
-        let catalog = try await TestCatalog(topic: try await makeTopic(partitions: 2))
+        let catalog = try TestCatalog(topic: try await makeTopic(partitions: 2))
         defer { catalog.remove() }
         let result = try await Dabba.run(
             ["produce", "test.order.placed", "--example", "--count", "20", "--rate", "40"] + bootstrapArguments
