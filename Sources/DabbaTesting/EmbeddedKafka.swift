@@ -170,7 +170,7 @@ public final class EmbeddedKafka: Sendable {
         }
     }
 
-    /// Closes the readers and the producer, then stops the cluster.
+    /// Closes the readers and the producer, then stops the cluster and waits until its ports are closed.
     func tearDown() async {
         let readers = recorders.withLock { recorders in
             defer { recorders = [:] }
@@ -182,7 +182,7 @@ public final class EmbeddedKafka: Sendable {
             return producer
         }
         try? await producer?.close(timeout: .seconds(5))
-        broker.stop()
+        await broker.shutDown()
     }
 }
 

@@ -74,6 +74,15 @@ public final class EmbeddedBroker: Sendable {
         }
     }
 
+    /// Stops the cluster (see ``stop()``) and returns once it is destroyed: its ports closed, its thread ended.
+    public func shutDown() async {
+        stop()
+        // The broker's queue is serial: this runs after the destruction `stop()` queued.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            owner.async { continuation.resume() }
+        }
+    }
+
     /// Runs a mock-cluster call that waits for the cluster thread's answer, on the broker's own thread.
     private func perform(_ action: String, _ call: @escaping @Sendable (OpaquePointer) -> rd_kafka_resp_err_t)
         async throws
