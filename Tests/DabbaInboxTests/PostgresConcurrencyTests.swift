@@ -179,11 +179,10 @@ extension PostgresInboxTests {
                     try await second.processBatch(group: Self.group, eventIDs: ["e1"]) { _, _ in }
                 }
                 #expect(try await Self.waitUntilBlocked(secondPID, on: postgres.server))
-                let clock = ContinuousClock()
-                let cancelled = clock.now
+                // The first batch holds its row until `release`, which fires only after this returns: the second
+                // batch returning at all proves the cancel ended its wait (no wall-clock bound on a loaded machine).
                 secondBatch.cancel()
                 let result = await secondBatch.result
-                #expect(clock.now - cancelled < .seconds(2))
                 guard case .failure(let error) = result else {
                     Issue.record("the cancelled batch should have thrown: \(result)")
                     release.fire()
