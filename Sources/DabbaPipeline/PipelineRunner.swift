@@ -200,6 +200,12 @@ public final class PipelineRunner: Service, Sendable {
         if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
     }
 
+    /// Closes the producer and the consumer, each within the shutdown timeout.
+    private func closeClients() async {
+        try? await producer.close(timeout: configuration.shutdownTimeout)
+        try? await consumer.close(timeout: configuration.shutdownTimeout)
+    }
+
     /// Whether the member is running and healthy (for the health endpoint).
     public var health: (healthy: Bool, reason: String) {
         if let failure = failure.withLock({ $0 }) { return (false, failure) }
@@ -231,8 +237,7 @@ public final class PipelineRunner: Service, Sendable {
         } catch {
             // Unhealthy from now on, and the clients closed: a runner that could not start is a failed runner.
             failure.withLock { $0 = "\(error)" }
-            try? await producer.close(timeout: configuration.shutdownTimeout)
-            try? await consumer.close(timeout: configuration.shutdownTimeout)
+            await closeClients()
             throw error
         }
         running.store(true, ordering: .releasing)
@@ -269,8 +274,7 @@ public final class PipelineRunner: Service, Sendable {
             consumer.abandonMessageInHand()
             consumer.stopFetching()
         }
-        try? await producer.close(timeout: configuration.shutdownTimeout)
-        try? await consumer.close(timeout: configuration.shutdownTimeout)
+        await closeClients()
         logger.info("pipeline \(pipeline.service) stopped")
         if let loopError { throw loopError }
     }
