@@ -25,7 +25,8 @@ struct BenchCommandTests {
         }
         #expect(Int(fields["inbox_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
         #expect(fields["eos_events_per_s"] != nil, "\(last)")
-        for phase in ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox"] {
+        #expect(Int(fields["table_updates_per_s"] ?? "") ?? 0 > 0, "\(last)")
+        for phase in ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox", "pipeline-table"] {
             #expect(result.stdout.contains(phase), "the table has no \(phase) row")
         }
     }
