@@ -1,7 +1,9 @@
 import DabbaEvents
 import DabbaInbox
+import DabbaInboxPostgres
 import DabbaKafka
 import DabbaPipeline
+import DabbaTestingPostgres
 import Foundation
 import Synchronization
 import Testing
@@ -110,7 +112,7 @@ struct TableTests {
         #expect(entries.map(\.value) == [DriverLocation(zone: "z6"), DriverLocation(zone: "z9")])
         // One row write (upsert or delete) per key per transaction, whatever the fetches' sizes.
         let batches = inbox.batches.withLock { $0 }
-        let keysPerBatch = batches.map { ids in Set(ids.map { $0.prefix { $0 != "-" } }).count }
+        let keysPerBatch = batches.map { ids in Set(ids.map { id in id.prefix { $0 != "-" } }).count }
         #expect(runner.tableUpdates(driverLocations.name) == 12)
         #expect(runner.tableWrites(driverLocations.name) == keysPerBatch.reduce(0, +))
         #expect(runner.tableWrites(driverLocations.name) < 12, "no batch held two changes of one key: \(batches)")
@@ -202,11 +204,17 @@ struct TableTests {
 
     @Test("after a restart the table is read from the store: nothing is read again from the topic")
     func restoredAfterRestart() async throws {
-        let fixture = try await TableFixture()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tables-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("inbox.sqlite").path
+        try await Self.restoresAfterRestart { try SQLiteInbox(path: path) }
+    }
+
+    /// Two runners one after the other, each on a new connection to the same database: the second reads what the
+    /// first wrote, and applies nothing again.
+    static func restoresAfterRestart(_ openInbox: () async throws -> any InboxStore) async throws {
+        let fixture = try await TableFixture()
         let seen = Seen()
         var pipeline = Pipeline(service: "dispatch", groupID: fixture.base.group)
         pipeline.keepDriverLocations()
@@ -215,15 +223,18 @@ struct TableTests {
             seen.record(request.rideID, drivers.map(\.key).joined(separator: ","))
         }
         do {
-            let first = try fixture.runner(pipeline, inbox: try SQLiteInbox(path: path))
+            let first = try fixture.runner(pipeline, inbox: try await openInbox())
             try await fixture.move("d1", to: "z1", id: "m1")
             try await fixture.move("d2", to: "z1", id: "m2")
+            try await fixture.move("d3", to: "z2", id: "m3")
             try await fixture.offline("d2", id: "off")
             try await withRunning(first) {
-                try await eventually("the first instance handles the changes") { first.metrics.handled.value == 3 }
+                try await eventually("the first instance handles the changes") { first.metrics.handled.value == 4 }
             }
+            #expect(first.tableUpdates(driverLocations.name) == 4)
         }
-        let second = try fixture.runner(pipeline, inbox: try SQLiteInbox(path: path))
+        let inbox = try await openInbox()
+        let second = try fixture.runner(pipeline, inbox: inbox)
         try await withRunning(second) {
             try await fixture.request("r1", in: "z1")
             try await eventually("the restarted instance handles the request") { second.metrics.handled.value == 1 }
@@ -231,6 +242,9 @@ struct TableTests {
         #expect(seen["r1"] == "d1")
         #expect(second.tableUpdates(driverLocations.name) == 0, "the restarted instance applied changes again")
         #expect(second.metrics.duplicates.value == 0, "the restarted instance read the changes again")
+        let entries = try await driverLocations.entries(group: fixture.base.group, in: inbox)
+        #expect(entries.map(\.key) == ["d1", "d3"])
+        #expect(entries.map(\.value) == [DriverLocation(zone: "z1"), DriverLocation(zone: "z2")])
         try await fixture.events.producer.close()
     }
 
@@ -243,7 +257,9 @@ struct TableTests {
         #expect(pipeline.handledEventTypes == [DriverMoved.eventType, DriverWentOffline.eventType])
         #expect(pipeline.tableNames == ["driver-locations"])
         let noInbox = #expect(throws: PipelineError.self) {
-            _ = try PipelineRunner(pipeline: pipeline, topology: topology, configuration: configuration, logger: quietLogger)
+            _ = try PipelineRunner(
+                pipeline: pipeline, topology: topology, configuration: configuration, logger: quietLogger
+            )
         }
         #expect(noInbox?.code == .configuration)
         #expect(noInbox?.message.contains("configure an inbox") == true)
@@ -257,5 +273,28 @@ struct TableTests {
             )
         }
         #expect(twoTypes?.message.contains("2 value types") == true)
+    }
+}
+
+@Suite(
+    "Tables on PostgreSQL", .timeLimit(.minutes(3)),
+    .enabled(if: TestPostgres.isAvailable, TestPostgres.unavailableReason)
+)
+struct PostgresTableTests {
+    @Test("the table lives in PostgreSQL: a new runner on a new connection reads it without reading the topic again")
+    func restoredAfterRestart() async throws {
+        let server = try await TestPostgres.start()
+        let schema = "tables_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+        do {
+            _ = try await server.adminQuery("CREATE SCHEMA \(schema)")
+            let url = try server.url(searchPath: schema)
+            try await TableTests.restoresAfterRestart { try await PostgresInbox.connect(connectionString: url) }
+        } catch {
+            _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
+            await server.stop()
+            throw error
+        }
+        _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
+        await server.stop()
     }
 }

@@ -65,7 +65,8 @@ struct BenchSession {
                 .init(operation: .typedProduce, client: .dabba), .init(operation: .typedBytesConsume, client: .dabba),
                 .init(operation: .typedHeadersConsume, client: .baseline), .init(operation: .typedConsume, client: .dabba),
                 .init(operation: .pipeline, client: .dabba), .init(operation: .pipelineBreaker, client: .dabba),
-                .init(operation: .pipelineInbox, client: .dabba), .init(operation: .pipelineTable, client: .dabba),
+                .init(operation: .pipelineInbox, client: .dabba),
+                .init(operation: .pipelineTable, client: .dabba),
             ]
             for phase in eventPhases {
                 let target = BenchTarget(

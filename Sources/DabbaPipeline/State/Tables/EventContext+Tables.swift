@@ -10,7 +10,8 @@ extension EventContext {
     public func table<Value>(_ table: Table<Value>) throws -> TableReader<Value> {
         guard let database, let batch = TableBatch.current else {
             throw TableError(
-                .noInbox, table: table.name, "tables live in the inbox database: configure an inbox (SQLite or PostgreSQL)"
+                .noInbox, table: table.name,
+                "tables live in the inbox database: configure an inbox (SQLite or PostgreSQL)"
             )
         }
         guard batch.tables.names.contains(table.name) else {
@@ -61,7 +62,9 @@ public struct TableReader<Value: Codable & Sendable>: Sendable {
 
     private func cast(_ staged: StagedValue) throws -> Value {
         guard let value = staged.value as? Value else {
-            throw TableError(.value, table: table.name, "a staged value is a \(type(of: staged.value)), not a \(Value.self)")
+            throw TableError(
+                .value, table: table.name, "a staged value is a \(type(of: staged.value)), not a \(Value.self)"
+            )
         }
         return value
     }
@@ -75,13 +78,16 @@ extension Table {
     ///   - prefix: The keys' common start (empty for every key).
     /// - Returns: The entries, sorted by key.
     /// - Throws: ``TableError`` if a stored value cannot be decoded; ``DabbaInbox/InboxError`` if the query fails.
-    public func entries(group: String, in inbox: any InboxStore, prefix: String = "") async throws -> [TableEntry<Value>] {
+    public func entries(
+        group: String, in inbox: any InboxStore, prefix: String = ""
+    ) async throws -> [TableEntry<Value>] {
         let name = self.name
         let rows = try await inbox.withConnection { database in
             try TableSQL.scan(group: group, table: name, prefix: prefix, in: database)
         }
         return try rows.sorted { $0.key < $1.key }.map { row in
-            TableEntry(key: row.key, value: try TableCoding.decode(Value.self, from: row.json, table: name, key: row.key))
+            let value = try TableCoding.decode(Value.self, from: row.json, table: name, key: row.key)
+            return TableEntry(key: row.key, value: value)
         }
     }
 }

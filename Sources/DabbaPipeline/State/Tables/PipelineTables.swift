@@ -30,8 +30,8 @@ final class PipelineTables: Sendable {
             guard types.count == 1 else {
                 throw PipelineError(
                     .configuration,
-                    "table '\(name)' is declared with \(types.count) value types (\(types.sorted().joined(separator: ", "))): "
-                        + "one table has one value type"
+                    "table '\(name)' is declared with \(types.count) value types "
+                        + "(\(types.sorted().joined(separator: ", "))): one table has one value type"
                 )
             }
         }

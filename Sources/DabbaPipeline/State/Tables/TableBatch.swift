@@ -77,7 +77,8 @@ final class TableBatch: Sendable {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for (key, change) in latest.sorted(by: { $0.key < $1.key }) {
             if let value = change.value {
-                try TableSQL.upsert(group: tables.group, key: key, json: try value.encode(), now: now, in: end.transaction)
+                let json = try value.encode()
+                try TableSQL.upsert(group: tables.group, key: key, json: json, now: now, in: end.transaction)
             } else {
                 try TableSQL.delete(group: tables.group, key: key, in: end.transaction)
             }

@@ -66,9 +66,8 @@ extension Pipeline {
         let name = table.name
         let feed = TableFeed { decoded in
             guard let event = decoded.payload(as: E.self) else {
-                throw PermanentError(
-                    HandlerTypeMismatch(expected: E.eventType, actual: String(describing: Swift.type(of: decoded.payload)))
-                )
+                let actual = String(describing: Swift.type(of: decoded.payload))
+                throw PermanentError(HandlerTypeMismatch(expected: E.eventType, actual: actual))
             }
             guard let update = try update(event) else { return nil }
             let staged = update.value.map { value in

@@ -84,7 +84,9 @@ enum TableCoding {
         }
     }
 
-    static func decode<Value: Decodable>(_ type: Value.Type, from json: String, table: String, key: String) throws -> Value {
+    static func decode<Value: Decodable>(
+        _ type: Value.Type, from json: String, table: String, key: String
+    ) throws -> Value {
         do {
             return try JSONDecoder().decode(Value.self, from: Data(json.utf8))
         } catch {
