@@ -20,7 +20,7 @@ final class PipelineTables: Sendable {
             throw PipelineError(
                 .configuration,
                 "the pipeline keeps tables (\(declared.names.joined(separator: ", "))) and tables live in the inbox "
-                    + "database: configure an inbox (--inbox sqlite or postgres; PipelineRunner(inbox:))"
+                    + "database: configure an inbox (--inbox sqlite:PATH or postgres://…; PipelineRunner(inbox:))"
             )
         }
         for (name, types) in declared.valueTypes.sorted(by: { $0.key < $1.key }) {
