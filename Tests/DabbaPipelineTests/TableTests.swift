@@ -283,18 +283,8 @@ struct TableTests {
 struct PostgresTableTests {
     @Test("the table lives in PostgreSQL: a new runner on a new connection reads it without reading the topic again")
     func restoredAfterRestart() async throws {
-        let server = try await TestPostgres.start()
-        let schema = "tables_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        do {
-            _ = try await server.adminQuery("CREATE SCHEMA \(schema)")
-            let url = try server.url(searchPath: schema)
+        try await withPostgresSchema("tables") { _, url in
             try await TableTests.restoresAfterRestart { try await PostgresInbox.connect(connectionString: url) }
-        } catch {
-            _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
-            await server.stop()
-            throw error
         }
-        _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
-        await server.stop()
     }
 }
