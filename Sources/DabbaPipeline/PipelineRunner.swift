@@ -60,6 +60,9 @@ public final class PipelineRunner: Service, Sendable {
     let inFlight: InFlightBatches
     /// Publishes the outbox in outbox mode (``PipelineConfiguration/outbox``), nil otherwise.
     let outboxRelay: OutboxRelay?
+    /// What handlers schedule durable timers with, and when the loop fires due ones (nil without an inbox).
+    let timerEnvironment: TimerEnvironment?
+    let dueTimers: DueWorkPoll?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -94,11 +97,14 @@ public final class PipelineRunner: Service, Sendable {
         if let refusal = Self.refusal(of: configuration, hasInbox: inbox != nil) {
             throw PipelineError(.configuration, refusal)
         }
-        if let problem = configuration.throttle.problem ?? configuration.fetchBudget.problem {
+        let problems = [configuration.throttle.problem, configuration.fetchBudget.problem, configuration.timers.problem]
+        if let problem = problems.compactMap({ $0 }).first {
             throw PipelineError(.configuration, problem)
         }
         self.inbox = inbox
         self.schemas = schemas
+        timerEnvironment = inbox.map { _ in TimerEnvironment(configuration.timers, handledTypes: pipeline.handlers.keys) }
+        dueTimers = inbox.map { _ in DueWorkPoll(interval: configuration.timers.pollInterval) }
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
         for (type, handler) in pipeline.handlers {
             if let index = pipeline.registry.index(of: type) { handlerTable[index] = handler }
@@ -221,6 +227,7 @@ public final class PipelineRunner: Service, Sendable {
             keyGuard.withLock { $0 = created }
         }
         if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
+        try await inbox?.migrate(TimerStore.schema)
         try consumer.subscribe(topics: topology.consumedTopics)
         running.store(true, ordering: .releasing)
         logger.info(
@@ -276,7 +283,7 @@ public final class PipelineRunner: Service, Sendable {
             let pending = upcoming
             // The fetch runs in its own task: cancelling this one must reach it.
             let fetched = try await withTaskCancellationHandler {
-                try await pending.value
+                try await nextBatch(pending)
             } onCancel: {
                 pending.cancel()
             }
@@ -493,7 +500,8 @@ public final class PipelineRunner: Service, Sendable {
         let emissions = EmissionCounter()
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
-            emitter: emitter.within(database), emissions: emissions, breakers: breakers
+            emitter: emitter.within(database), emissions: emissions, breakers: breakers,
+            timerEnvironment: timerEnvironment
         )
         let chain = self.chain
         let clock = ContinuousClock()

@@ -26,6 +26,7 @@ enum BenchPhaseRunner {
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)
+        case (.timers, _): seconds = try await TimerPhase.fire(workload, target)
         }
         return PhaseResult(
             phase: phase,

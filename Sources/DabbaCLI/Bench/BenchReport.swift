@@ -43,6 +43,7 @@ struct BenchReport {
         }
         pairs.append(("inbox_events_per_s", eventsPerSecond(.pipelineInbox)))
         pairs.append(("eos_events_per_s", eventsPerSecond(.pipelineExactlyOnce)))
+        pairs.append(("timers_fired_per_s", eventsPerSecond(.timers)))
         return "dabba-bench " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 
