@@ -77,8 +77,9 @@ struct TimerProcessTests {
         // Due long after the kill below, however slow the machine: the timers outlive the first process.
         let first = try FixtureProcess(arguments: arguments + ["--timer-after-ms", "4000"])
         try await eventually("every event is handled and its timer stored", timeout: .seconds(120)) {
-            try await ProcessTests.effects(in: database).ids.count == 10
-                && Self.timerState(in: database).pending == 10
+            let handled = try await ProcessTests.effects(in: database).ids.count
+            let pending = try await Self.timerState(in: database).pending
+            return handled == 10 && pending == 10
         }
         first.send(SIGKILL)
         _ = try await first.waitForExit()
