@@ -65,10 +65,12 @@ struct TimerPipeline {
         )
     }
 
-    /// Pending timers in the database.
+    /// Pending timers in the database (0 until the runner created the table).
     func pending() async throws -> Int {
         try await inbox.withDatabase { database in
-            Int(try database.query("SELECT COUNT(*) FROM dabba_timers").first?.first?.integerValue ?? -1)
+            let tables = try database.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'dabba_timers'")
+            guard tables.first?.first?.integerValue == 1 else { return 0 }
+            return Int(try database.query("SELECT COUNT(*) FROM dabba_timers").first?.first?.integerValue ?? -1)
         }
     }
 
