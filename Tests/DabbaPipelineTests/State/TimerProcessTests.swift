@@ -77,8 +77,10 @@ struct TimerProcessTests {
         // Due long after the kill below, however slow the machine: the timers outlive the first process.
         let first = try FixtureProcess(arguments: arguments + ["--timer-after-ms", "4000"])
         try await eventually("every event is handled and its timer stored", timeout: .seconds(120)) {
-            let handled = try await ProcessTests.effects(in: database).ids.count
-            let pending = try await Self.timerState(in: database).pending
+            // The process creates its tables after it started: until then there is nothing to count.
+            guard let handled = try? await ProcessTests.effects(in: database).ids.count,
+                let pending = try? await Self.timerState(in: database).pending
+            else { return false }
             return handled == 10 && pending == 10
         }
         first.send(SIGKILL)
