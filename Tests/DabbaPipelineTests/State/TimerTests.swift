@@ -301,16 +301,25 @@ struct TimerTests {
         #expect(reason.contains("no inbox") && reason.contains("--inbox"), "\(reason)")
     }
 
-    @Test("a rebalance hands due timers to the partition's new owner: each fires once, on its owner")
-    func rebalanceMovesTimers() async throws {
+    /// Two instances "a" and "b" of a pipeline scheduling one "hold" timer a minute ahead per order, and 24 orders
+    /// sent on 4 partitions (neither instance started).
+    static func twoInstances() async throws -> (TimerPipeline, [String], PipelineRunner, PipelineRunner) {
         let harness = try await TimerPipeline(partitions: 4)
         let orders = (0..<24).map { "o-\($0)" }
         let scheduling: @Sendable (OrderPlaced, EventContext) throws -> Void = { event, context in
-            try context.timers.schedule(HoldExpired(orderID: event.orderID, note: event.orderID), id: "hold", after: .seconds(60))
+            try context.timers.schedule(
+                HoldExpired(orderID: event.orderID, note: event.orderID), id: "hold", after: .seconds(60)
+            )
         }
         let first = try harness.runner(named: "a", scheduling)
         let second = try harness.runner(named: "b", scheduling)
         try await harness.send(orders.map { ($0, 1) })
+        return (harness, orders, first, second)
+    }
+
+    @Test("a rebalance hands due timers to the partition's new owner: each fires once, on its owner")
+    func rebalanceMovesTimers() async throws {
+        let (harness, orders, first, second) = try await Self.twoInstances()
         // The first instance alone: it schedules every timer.
         try await withRunning(first) {
             try await eventually("every timer is stored") { try await harness.pending() == orders.count }
@@ -330,14 +339,7 @@ struct TimerTests {
 
     @Test("two live instances share the partitions: each timer fires once, on the instance owning its partition")
     func twoOwnersFireTheirOwn() async throws {
-        let harness = try await TimerPipeline(partitions: 4)
-        let orders = (0..<24).map { "o-\($0)" }
-        let scheduling: @Sendable (OrderPlaced, EventContext) throws -> Void = { event, context in
-            try context.timers.schedule(HoldExpired(orderID: event.orderID, note: event.orderID), id: "hold", after: .seconds(60))
-        }
-        let first = try harness.runner(named: "a", scheduling)
-        let second = try harness.runner(named: "b", scheduling)
-        try await harness.send(orders.map { ($0, 1) })
+        let (harness, orders, first, second) = try await Self.twoInstances()
         try await withRunning(first) {
             try await eventually("every timer is stored") { try await harness.pending() == orders.count }
             try await withRunning(second) {
