@@ -200,6 +200,18 @@ public final class PipelineRunner: Service, Sendable {
         return nil
     }
 
+    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox, tables and
+    /// timers.
+    private func prepareStores() async throws {
+        if configuration.keyOrderGuard, let inbox {
+            let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
+            keyGuard.withLock { $0 = created }
+        }
+        if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
+        if let tables, let inbox { try await tables.prepare(inbox) }
+        try await inbox?.migrate(TimerStore.schema)
+    }
+
     /// Whether the member is running and healthy (for the health endpoint).
     public var health: (healthy: Bool, reason: String) {
         if let failure = failure.withLock({ $0 }) { return (false, failure) }
@@ -225,14 +237,16 @@ public final class PipelineRunner: Service, Sendable {
     /// Consumes until graceful shutdown or a fatal error, then shuts down cleanly.
     /// - Throws: ``PipelineError`` when a failed event cannot be parked, or a fatal ``KafkaError``.
     public func run() async throws {
-        if configuration.keyOrderGuard, let inbox {
-            let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
-            keyGuard.withLock { $0 = created }
+        do {
+            try await prepareStores()
+            try consumer.subscribe(topics: topology.consumedTopics)
+        } catch {
+            // Unhealthy from now on, and the clients closed: a runner that could not start is a failed runner.
+            failure.withLock { $0 = "\(error)" }
+            try? await producer.close(timeout: configuration.shutdownTimeout)
+            try? await consumer.close(timeout: configuration.shutdownTimeout)
+            throw error
         }
-        if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
-        if let tables, let inbox { try await tables.prepare(inbox) }
-        try await inbox?.migrate(TimerStore.schema)
-        try consumer.subscribe(topics: topology.consumedTopics)
         running.store(true, ordering: .releasing)
         logger.info(
             "pipeline \(pipeline.service) started",
