@@ -24,6 +24,7 @@ struct CatalogLinker {
         }
         addEvents(parsed.flatMap(\.events))
         let topicsByName = Dictionary(topics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        checkKeysOnCompactedTopics(topicsByName)
         var groupOwners: [String: CatalogLocation] = [:]
         for operation in parsed.flatMap(\.operations) {
             guard let topic = topicsByName[operation.topic], topic.channelID == operation.channelID else { continue }
@@ -100,6 +101,25 @@ struct CatalogLinker {
             }
             owners[event.type] = event.source
             events.append(event)
+        }
+    }
+
+    /// Every event on a compacted topic must have a key: compaction keeps the latest record per key, and Kafka refuses
+    /// a record without one on such a topic.
+    private mutating func checkKeysOnCompactedTopics(_ topicsByName: [String: TopicSpec]) {
+        for event in events {
+            guard let topic = topicsByName[event.topic], topic.isCompacted, event.keyField == nil,
+                event.keySchema == nil
+            else { continue }
+            errors.append(
+                CatalogError(
+                    code: .invalidKey,
+                    at: event.source,
+                    message: "event type '\(event.type)' has no key but its topic '\(topic.name)' is compacted "
+                        + "(cleanup.policy=\(topic.configs["cleanup.policy"] ?? "compact")): compaction keeps the "
+                        + "latest record per key and Kafka refuses records without one; declare x-dabba-key"
+                )
+            )
         }
     }
 

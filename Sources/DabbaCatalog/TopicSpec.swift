@@ -60,6 +60,12 @@ public struct TopicSpec: Sendable, Hashable {
         self.source = source
     }
 
+    /// Whether the topic is compacted (`cleanup.policy` includes `compact`): Kafka keeps at least the latest record
+    /// of each key, so the topic holds a table's current state (and a record with a null value deletes its key).
+    public var isCompacted: Bool {
+        configs["cleanup.policy"]?.split(separator: ",").contains { $0 == "compact" } ?? false
+    }
+
     /// Whether this is a retry or dead-letter topic rather than a declared one.
     public var isDerived: Bool {
         if case .main = kind { return false }

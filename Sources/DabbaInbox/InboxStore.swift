@@ -16,9 +16,11 @@ public protocol InboxStore: Sendable {
     /// - Parameters:
     ///   - group: The consumer group.
     ///   - eventIDs: The batch's event ids, in processing order.
-    ///   - beforeCommit: Runs after the last event, just before the commit: the last moment to refuse the batch
-    ///     (the pipeline waits there for the broker to acknowledge the events the handlers emitted). If it throws,
-    ///     the whole batch is rolled back and its error is rethrown unchanged.
+    ///   - beforeCommit: Runs after the last event, just before the commit, with the batch's transaction (outside
+    ///     any event's savepoint) and every event's outcome: the place for writes that cover the whole batch (the
+    ///     pipeline's tables write their conflated changes there), and the last moment to refuse the batch (the
+    ///     pipeline waits there for the broker to acknowledge the events the handlers emitted). If it throws, the
+    ///     whole batch is rolled back and its error is rethrown unchanged.
     ///   - body: The handler for event `index`.
     /// - Returns: One outcome per event.
     /// - Throws: `beforeCommit`'s error, or ``InboxError`` if the transaction cannot commit (in both cases nothing
@@ -26,7 +28,7 @@ public protocol InboxStore: Sendable {
     func processBatch(
         group: String,
         eventIDs: [String],
-        beforeCommit: () async throws -> Void,
+        beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome]
 
@@ -66,7 +68,25 @@ extension InboxStore {
         eventIDs: [String],
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
-        try await processBatch(group: group, eventIDs: eventIDs, beforeCommit: {}, body)
+        try await processBatch(group: group, eventIDs: eventIDs, beforeCommit: { _ in }, body)
+    }
+
+    /// Processes a batch of events in one transaction, with a check before the commit that needs neither the
+    /// transaction nor the outcomes (see ``processBatch(group:eventIDs:beforeCommit:_:)``).
+    /// - Parameters:
+    ///   - group: The consumer group.
+    ///   - eventIDs: The batch's event ids, in processing order.
+    ///   - beforeCommit: Runs just before the commit; if it throws, the batch is rolled back and its error rethrown.
+    ///   - body: The handler for event `index`.
+    /// - Returns: One outcome per event.
+    /// - Throws: `beforeCommit`'s error, or ``InboxError`` if the transaction cannot commit.
+    public func processBatch(
+        group: String,
+        eventIDs: [String],
+        beforeCommit: () async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        try await processBatch(group: group, eventIDs: eventIDs, beforeCommit: { _ in try await beforeCommit() }, body)
     }
 
     /// Runs the statements in order on the store's connection (see ``withConnection(_:)``).
@@ -74,6 +94,24 @@ extension InboxStore {
         try await withConnection { database in
             for statement in statements { try database.execute(statement) }
         }
+    }
+}
+
+/// The end of a batch, just before its commit (see ``InboxStore/processBatch(group:eventIDs:beforeCommit:_:)``).
+public struct InboxBatchEnd: Sendable {
+    /// The batch's transaction, outside any event's savepoint: what is written here commits (or rolls back) with
+    /// the whole batch.
+    public let transaction: any InboxTransaction
+    /// The outcome of each event so far, in the batch's order: only ``InboxOutcome/processed`` events commit.
+    public let outcomes: [InboxOutcome]
+
+    /// Creates the end of a batch (stores call this; handlers never need to).
+    /// - Parameters:
+    ///   - transaction: The batch's transaction.
+    ///   - outcomes: The events' outcomes.
+    public init(transaction: any InboxTransaction, outcomes: [InboxOutcome]) {
+        self.transaction = transaction
+        self.outcomes = outcomes
     }
 }
 

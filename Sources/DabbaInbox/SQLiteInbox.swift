@@ -91,7 +91,7 @@ public final class SQLiteInbox: InboxStore {
     public func processBatch(
         group: String,
         eventIDs: [String],
-        beforeCommit: () async throws -> Void,
+        beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         try await executor.run {
@@ -102,7 +102,7 @@ public final class SQLiteInbox: InboxStore {
     private func processBatchOnExecutor(
         group: String,
         eventIDs: [String],
-        beforeCommit: () async throws -> Void,
+        beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         await lock.acquire()
@@ -144,7 +144,12 @@ public final class SQLiteInbox: InboxStore {
                 if transaction.opensSavepoint { try connection.execute("RELEASE dabba_event", []) }
                 outcomes.append(.processed)
             }
-            do { try await beforeCommit() } catch { refusal = error }
+            do {
+                let transaction = SQLiteTransaction(connection: connection)
+                try await beforeCommit(InboxBatchEnd(transaction: transaction, outcomes: outcomes))
+            } catch {
+                refusal = error
+            }
             if let refusal { throw refusal }
             try connection.execute("COMMIT", [])
         } catch {

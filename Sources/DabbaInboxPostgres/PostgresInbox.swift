@@ -153,7 +153,7 @@ public final class PostgresInbox: InboxStore {
     public func processBatch(
         group: String,
         eventIDs: [String],
-        beforeCommit: () async throws -> Void,
+        beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         guard !eventIDs.isEmpty else { return [] }
@@ -165,7 +165,7 @@ public final class PostgresInbox: InboxStore {
     private func processBatchOnExecutor(
         group: String,
         eventIDs: [String],
-        beforeCommit: () async throws -> Void,
+        beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         await lock.acquire()
@@ -206,7 +206,12 @@ public final class PostgresInbox: InboxStore {
                 }
                 outcomes.append(failure.map(InboxOutcome.failed) ?? .processed)
             }
-            do { try await beforeCommit() } catch { refusal = error }
+            do {
+                let transaction = PostgresTransaction(connection: connection)
+                try await beforeCommit(InboxBatchEnd(transaction: transaction, outcomes: outcomes))
+            } catch {
+                refusal = error
+            }
             if let refusal { throw refusal }
             let tag = try await connection.run { try $0.command("COMMIT") }
             // COMMIT of a transaction that had failed ends it with ROLLBACK instead, without an error.

@@ -20,6 +20,7 @@ public struct Pipeline: Sendable {
     var emitted: [any Event] = []
     var middleware: [any EventMiddleware] = []
     var breakers: [String: CircuitBreakerConfiguration] = [:]
+    var tables = TableDeclarations()
     var registry = EventRegistry()
 
     /// Creates an empty pipeline.
@@ -81,8 +82,8 @@ public struct Pipeline: Sendable {
         self.middleware.append(middleware)
     }
 
-    /// The event types with a handler.
-    public var handledEventTypes: [String] { handlers.keys.sorted() }
+    /// The event types with a handler, or that feed a table.
+    public var handledEventTypes: [String] { Set(handlers.keys).union(tables.feeds.keys).sorted() }
 
     /// The event types explicitly ignored, with reasons.
     public var ignoredEventTypes: [String: String] { ignored }

@@ -30,9 +30,7 @@ extension PipelineRunner {
         let failures = Mutex<[Int: any Error]>([:])
         var tally = HandleTally(metrics)
         defer { tally.record(into: metrics) }
-        let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: candidates.map(\.id), beforeCommit: Self.emitsAcknowledged
-        ) { index, transaction in
+        let outcomes = try await processInInbox(inbox, eventIDs: candidates.map(\.id)) { index, transaction in
             // Not recorded in the inbox, and without aborting the other events of the transaction.
             guard !skipsHeld(candidates[index].message) else { throw SkippedBehindHold() }
             if let error = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
@@ -63,6 +61,32 @@ extension PipelineRunner {
         for (message, error) in undecodable where !skipsHeld(message) {
             try await handleUndecodableForInbox(message, error)
         }
+    }
+
+    /// Runs one inbox transaction with the hooks before its commit: the tables' conflated writes, then the wait for
+    /// the broker's acknowledgement of the events the handlers emitted.
+    /// - Parameters:
+    ///   - inbox: The inbox.
+    ///   - eventIDs: The events, in processing order.
+    ///   - body: The handling of event `index`.
+    /// - Returns: One outcome per event.
+    func processInInbox(
+        _ inbox: any InboxStore, eventIDs: [String],
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        let tableBatch = tables.map(TableBatch.init)
+        let outcomes = try await TableBatch.$current.withValue(tableBatch) {
+            try await inbox.processBatch(
+                group: pipeline.groupID, eventIDs: eventIDs,
+                beforeCommit: { end in
+                    try tableBatch?.write(end, eventIDs: eventIDs)
+                    try await Self.emitsAcknowledged()
+                },
+                body
+            )
+        }
+        tableBatch?.recordCommitted()
+        return outcomes
     }
 
     func handleUndecodableForInbox(_ message: KafkaMessage, _ error: EventDecodingError) async throws {

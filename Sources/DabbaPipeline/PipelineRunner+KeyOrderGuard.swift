@@ -60,9 +60,7 @@ extension PipelineRunner {
         beforeRetry: () async throws -> Void = {}
     ) async throws -> Bool {
         var failure: (any Error)?
-        let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: [decoded.envelope.id], beforeCommit: Self.emitsAcknowledged
-        ) { _, transaction in
+        let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
             if let error = await invokeRecorded(decoded, database: transaction) {
                 failure = error
                 throw error

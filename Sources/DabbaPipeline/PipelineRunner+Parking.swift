@@ -141,10 +141,7 @@ extension PipelineRunner {
     /// and the mark commit together (or the event turns out to be done already).
     private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
         guard let inbox else { return await invokeRecorded(decoded, database: nil) == nil }
-        let outcomes = try await inbox.processBatch(
-            group: pipeline.groupID, eventIDs: [decoded.envelope.id], beforeCommit: Self.emitsAcknowledged
-        ) {
-            _, transaction in
+        let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
             if let error = await invokeRecorded(decoded, database: transaction) { throw error }
         }
         switch outcomes.first {

@@ -60,6 +60,8 @@ public final class PipelineRunner: Service, Sendable {
     let inFlight: InFlightBatches
     /// Publishes the outbox in outbox mode (``PipelineConfiguration/outbox``), nil otherwise.
     let outboxRelay: OutboxRelay?
+    /// The tables the pipeline keeps in the inbox database (``Pipeline/table(_:from:_:)``), nil when none.
+    let tables: PipelineTables?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -100,7 +102,7 @@ public final class PipelineRunner: Service, Sendable {
         self.inbox = inbox
         self.schemas = schemas
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
-        for (type, handler) in pipeline.handlers {
+        for (type, handler) in pipeline.runnableHandlers {
             if let index = pipeline.registry.index(of: type) { handlerTable[index] = handler }
         }
         self.handlerTable = handlerTable
@@ -116,6 +118,7 @@ public final class PipelineRunner: Service, Sendable {
         self.chain = chain
         self.metrics = metrics
         self.logger = logger
+        tables = try PipelineTables.make(for: pipeline, hasInbox: inbox != nil, metrics: metrics)
         var consumerConfiguration = ConsumerConfiguration(client: configuration.client, groupID: pipeline.groupID)
         consumerConfiguration.instanceID = configuration.instanceID
         consumerConfiguration.commitsStoredOffsets = !configuration.exactlyOnce
@@ -191,13 +194,14 @@ public final class PipelineRunner: Service, Sendable {
         return nil
     }
 
-    /// Creates what the inbox database needs before the first batch: the key-order guard and the outbox.
+    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox and tables.
     private func prepareStores() async throws {
         if configuration.keyOrderGuard, let inbox {
             let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
             keyGuard.withLock { $0 = created }
         }
         if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
+        if let tables, let inbox { try await tables.prepare(inbox) }
     }
 
     /// Closes the producer and the consumer, each within the shutdown timeout.

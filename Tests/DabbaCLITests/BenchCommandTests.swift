@@ -25,7 +25,9 @@ struct BenchCommandTests {
         }
         #expect(Int(fields["inbox_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
         #expect(fields["eos_events_per_s"] != nil, "\(last)")
-        for phase in ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox"] {
+        #expect(Int(fields["table_updates_per_s"] ?? "") ?? 0 > 0, "\(last)")
+        let phases = ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox", "pipeline-table"]
+        for phase in phases {
             #expect(result.stdout.contains(phase), "the table has no \(phase) row")
         }
     }

@@ -443,6 +443,46 @@ struct TopicsPlanApplyTests {
         }
     }
 
+    @Test("a compacted topic: apply creates it compacted; a changed cleanup.policy is planned and applied")
+    func compaction() async throws {
+        try await PersistentTestBroker.with { broker in
+            let admin = try broker.admin(logger: quietLogger)
+            let catalog = try CatalogDirectory([("cleanup.policy: [delete]", "cleanup.policy: [compact]")])
+            let plan = try await topics(broker, ["plan"], catalog: catalog)
+            #expect(plan.exitCode == 0, "\(plan.stderr)")
+            let mainCreate = Array(plan.lines.drop { !$0.hasPrefix("+ create \(mainTopic):") }.prefix(4))
+            #expect(mainCreate.contains("    cleanup.policy = compact"), "\(plan.stdout)")
+
+            let apply = try await topics(broker, ["apply"], catalog: catalog)
+            #expect(apply.exitCode == 0, "\(apply.stderr)")
+            #expect(try await admin.describeTopicConfigs(mainTopic)["cleanup.policy"]?.value == "compact")
+            // Retry and dead-letter topics never compact: a newer record of a key would drop a pending retry.
+            for derived in [retry1, retry2, deadLetter] {
+                #expect(try await admin.describeTopicConfigs(derived)["cleanup.policy"]?.value == "delete")
+            }
+
+            // An existing topic whose cleanup.policy differs from the catalog's: shown old -> new, then set.
+            try catalog.write([("cleanup.policy: [compact]", "cleanup.policy: [delete]")])
+            let back = try await topics(broker, ["plan", "--detailed-exitcode"], catalog: catalog)
+            #expect(back.exitCode == 2, "\(back.stderr)")
+            #expect(back.lines.contains("~ update \(mainTopic)"))
+            #expect(back.lines.contains("    cleanup.policy: compact -> delete"))
+            #expect(back.lines.last == "Plan: 0 to create, 1 to update, 0 to delete, 0 refused.")
+            let reapply = try await topics(broker, ["apply"], catalog: catalog)
+            #expect(reapply.exitCode == 0, "\(reapply.stderr)")
+            #expect(reapply.lines.contains("~ updated \(mainTopic): cleanup.policy compact -> delete"))
+            #expect(try await admin.describeTopicConfigs(mainTopic)["cleanup.policy"]?.value == "delete")
+
+            try catalog.write([("cleanup.policy: [delete]", "cleanup.policy: [delete, compact]")])
+            let both = try await topics(broker, ["apply"], catalog: catalog)
+            #expect(both.lines.contains("~ updated \(mainTopic): cleanup.policy delete -> delete,compact"))
+            let policy = try await admin.describeTopicConfigs(mainTopic)["cleanup.policy"]?.value
+            #expect(Set((policy ?? "").split(separator: ",")) == ["compact", "delete"])
+            let after = try await topics(broker, ["plan", "--detailed-exitcode"], catalog: catalog)
+            #expect(after.exitCode == 0, "\(after.stdout)\(after.stderr)")
+        }
+    }
+
     @Test("fewer partitions: plan and apply refuse with !, exit 1, and nothing changes")
     func shrinkRefused() async throws {
         try await PersistentTestBroker.with { broker in

@@ -218,7 +218,7 @@ struct InboxAndConcurrencyTests {
         try await withRunning(runner) {
             try await eventually("all are handled") { runner.metrics.handled.value == 600 }
         }
-        let sizes = inbox.batchSizes.withLock { $0 }
+        let sizes = inbox.batchSizes
         #expect(sizes.reduce(0, +) == 600, "every event in exactly one transaction")
         #expect(sizes.allSatisfy { $0 <= 80 }, "a transaction took more than four batches: \(sizes)")
         #expect(sizes.contains { $0 > 20 }, "fetched batches never joined a transaction: \(sizes)")
@@ -235,16 +235,18 @@ struct InboxAndConcurrencyTests {
 /// An inbox that records how many events each transaction held.
 final class RecordingInbox: InboxStore {
     let inner: SQLiteInbox
-    let batchSizes = Mutex<[Int]>([])
+    /// The event ids of each batch, in order.
+    let batches = Mutex<[[String]]>([])
+    var batchSizes: [Int] { batches.withLock { $0.map(\.count) } }
 
     init(_ inner: SQLiteInbox) { self.inner = inner }
 
     func processBatch(
-        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        group: String, eventIDs: [String], beforeCommit: (InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         let outcomes = try await inner.processBatch(group: group, eventIDs: eventIDs, beforeCommit: beforeCommit, body)
-        batchSizes.withLock { $0.append(eventIDs.count) }
+        batches.withLock { $0.append(eventIDs) }
         return outcomes
     }
 

@@ -195,11 +195,7 @@ struct PostgresOutboxTests {
     @Test("two instances share one PostgreSQL outbox: one relay publishes, every emitted event once, order per key")
     func twoInstances() async throws {
         let (fixture, output) = try await OutboxTests.prepared(partitions: 4)
-        let server = try await TestPostgres.start()
-        let schema = "outbox_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        do {
-            _ = try await server.adminQuery("CREATE SCHEMA \(schema)")
-            let url = try server.url(searchPath: schema)
+        try await withPostgresSchema("outbox") { server, url in
             func arguments(_ index: Int) -> [String] {
                 [
                     "--bootstrap", fixture.broker.bootstrapServers, "--topic", fixture.topic, "--group", fixture.group,
@@ -242,12 +238,6 @@ struct PostgresOutboxTests {
             #expect(try await second.waitForExit() == 0)
             let records = try await fixture.records(on: output, count: OutboxTests.count, quietPeriod: .seconds(1))
             OutboxExpectations(count: OutboxTests.count).check(records)
-        } catch {
-            _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
-            await server.stop()
-            throw error
         }
-        _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
-        await server.stop()
     }
 }

@@ -3,6 +3,7 @@ import DabbaInbox
 import DabbaKafka
 import DabbaPipeline
 import DabbaTesting
+import DabbaTestingPostgres
 import Foundation
 import Logging
 import Synchronization
@@ -157,4 +158,27 @@ final class Calls: Sendable {
     var attempts: [Int] { entries.withLock { $0.map(\.attempt) } }
     var times: [ContinuousClock.Instant] { entries.withLock { $0.map(\.time) } }
     var count: Int { entries.withLock { $0.count } }
+}
+
+/// Runs `body` with a throwaway PostgreSQL server and the connection string of a fresh schema on it; drops the schema
+/// and stops the server afterwards, also when `body` throws.
+/// - Parameters:
+///   - prefix: The schema name's start (the rest is random).
+///   - body: The test, given the server and the schema's connection string.
+func withPostgresSchema<Result>(
+    _ prefix: String, _ body: (_ server: TestPostgres, _ url: String) async throws -> Result
+) async throws -> Result {
+    let server = try await TestPostgres.start()
+    let schema = "\(prefix)_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+    do {
+        _ = try await server.adminQuery("CREATE SCHEMA \(schema)")
+        let result = try await body(server, try server.url(searchPath: schema))
+        _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
+        await server.stop()
+        return result
+    } catch {
+        _ = try? await server.adminQuery("DROP SCHEMA \(schema) CASCADE")
+        await server.stop()
+        throw error
+    }
 }

@@ -237,7 +237,7 @@ struct InboxUnavailable: Error, CustomStringConvertible {
 /// An inbox whose batches always fail, which stops the runner.
 struct BrokenInbox: InboxStore {
     func processBatch(
-        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        group: String, eventIDs: [String], beforeCommit: (InboxBatchEnd) async throws -> Void,
         _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         throw InboxUnavailable()

@@ -18,6 +18,8 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case pipelineBreaker = "pipeline-breaker"
     /// The pipeline with the SQLite inbox (one transaction per batch).
     case pipelineInbox = "pipeline-inbox"
+    /// The pipeline with the SQLite inbox keeping a table: each event sets its key's value (`table_updates_per_s`).
+    case pipelineTable = "pipeline-table"
     /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
     case pipelineExactlyOnce = "pipeline-eos"
     /// Decoding alone: the typed records are read into memory first, then decoded in a loop (for profiling; not

@@ -24,6 +24,7 @@ enum BenchPhaseRunner {
         case (.pipeline, _): seconds = try await EventPhases.pipeline(workload, target, mode: .plain)
         case (.pipelineBreaker, _): seconds = try await EventPhases.pipeline(workload, target, mode: .breaker)
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
+        case (.pipelineTable, _): seconds = try await EventPhases.pipeline(workload, target, mode: .table)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)
         }

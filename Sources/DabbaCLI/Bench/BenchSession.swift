@@ -66,6 +66,7 @@ struct BenchSession {
                 .init(operation: .typedHeadersConsume, client: .baseline), .init(operation: .typedConsume, client: .dabba),
                 .init(operation: .pipeline, client: .dabba), .init(operation: .pipelineBreaker, client: .dabba),
                 .init(operation: .pipelineInbox, client: .dabba),
+                .init(operation: .pipelineTable, client: .dabba),
             ]
             for phase in eventPhases {
                 let target = BenchTarget(

@@ -26,7 +26,12 @@ enum EventPhases {
         case plain, sqliteInbox = "sqlite-inbox", exactlyOnce = "exactly-once"
         /// No inbox; each handler calls a no-op dependency through a closed circuit breaker.
         case breaker
+        /// The SQLite inbox, and a table of each key's latest amount fed from every event.
+        case table
     }
+
+    /// The table the `table` mode keeps: each key's latest amount.
+    static let amounts = Table<Int>("bench-amounts")
 
     static var logger: Logger { BenchPhaseRunner.logger }
 
@@ -173,6 +178,7 @@ enum EventPhases {
         var pipeline = Pipeline(service: "dabba-bench", groupID: target.group)
         let throughBreaker = mode == .breaker
         pipeline.breaker("bench-dependency")
+        if mode == .table { pipeline.table(amounts, from: BenchEvent.self) { .put($0.key, $0.amount) } }
         pipeline.on(BenchEvent.self) { _, context in
             if throughBreaker { try await context.breaker("bench-dependency").run {} }
             if handled.add(1, ordering: .relaxed).newValue == 1 {
@@ -185,7 +191,7 @@ enum EventPhases {
         configuration.instanceID = "dabba-bench"
         var inbox: SQLiteInbox?
         var databasePath: String?
-        if mode == .sqliteInbox {
+        if mode == .sqliteInbox || mode == .table {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-bench-\(UUID()).sqlite").path
             databasePath = path
             inbox = try SQLiteInbox(path: path)

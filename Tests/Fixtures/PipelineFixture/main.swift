@@ -70,13 +70,13 @@ final class FixtureInbox: InboxStore {
     }
 
     func processBatch(
-        group: String, eventIDs: [String], beforeCommit: () async throws -> Void,
+        group: String, eventIDs: [String], beforeCommit: (InboxBatchEnd) async throws -> Void,
         _ body: (Int, InboxTransaction) async throws -> Void
     ) async throws -> [InboxOutcome] {
         let outcomes = try await base.processBatch(
             group: group, eventIDs: eventIDs,
-            beforeCommit: {
-                try await beforeCommit()
+            beforeCommit: { batch in
+                try await beforeCommit(batch)
                 if let killAfter, handled.load(ordering: .relaxed) >= killAfter {
                     say("killing before the inbox commit")
                     kill(getpid(), SIGKILL)
