@@ -42,6 +42,8 @@ public struct EventContext: Sendable {
     let emissions: EmissionCounter
     /// The pipeline's circuit breakers (see ``breaker(_:)``).
     let breakers: CircuitBreakers
+    /// The pipeline's timer settings (see ``timers``); nil where timers cannot be scheduled.
+    var timerEnvironment: TimerEnvironment? = nil
 
     /// Emits an event caused by this one: it inherits the correlation id and trace context, and its causation id
     /// is this event's id. The call returns once the producer has the event, without waiting for the broker: in

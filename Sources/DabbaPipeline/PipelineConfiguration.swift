@@ -85,6 +85,8 @@ public struct PipelineConfiguration: Sendable {
     public var controlTopic: String?
     /// How much fetched data may wait for the handlers.
     public var fetchBudget: FetchBudget
+    /// Durable timers: their clock and time scale, and how often due ones are looked for (see ``Timers``).
+    public var timers: TimerConfiguration
 
     /// Creates settings with per-partition order, in-place retries, no exactly-once.
     /// - Parameter client: Connection settings.
@@ -104,6 +106,7 @@ public struct PipelineConfiguration: Sendable {
         self.throttle = ThrottleConfiguration()
         self.controlTopic = ControlTopic.defaultName
         self.fetchBudget = FetchBudget()
+        self.timers = TimerConfiguration()
     }
 }
 

@@ -39,6 +39,8 @@ public final class PipelineMetrics: Sendable {
     public let outboxOldestAge: Gauge
     /// Outbox rows the relay published (acknowledged by the broker).
     public let outboxPublished: Counter
+    /// Durable timers fired (their events handled and recorded).
+    public let timersFired: Counter
 
     /// Creates the metrics in a registry.
     /// - Parameters:
@@ -58,6 +60,7 @@ public final class PipelineMetrics: Sendable {
         duplicates = counter("duplicates_skipped", "Events skipped because the inbox had recorded them.")
         ignored = counter("ignored", "Events of ignored or unhandled types.")
         held = counter("held", "Events parked behind an earlier event of their key by the key order guard.")
+        timersFired = registry.counter("dabba_timers_fired_total", help: "Durable timers fired.", labels: labels)
         batchesRewound = registry.counter(
             "dabba_batches_rewound_total", help: "Partitions read again because an emitted event was not acknowledged.",
             labels: labels

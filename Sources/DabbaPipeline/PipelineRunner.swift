@@ -62,6 +62,9 @@ public final class PipelineRunner: Service, Sendable {
     let outboxRelay: OutboxRelay?
     /// The tables the pipeline keeps in the inbox database (``Pipeline/table(_:from:_:)``), nil when none.
     let tables: PipelineTables?
+    /// What handlers schedule durable timers with, and when the loop fires due ones (nil without an inbox).
+    let timerEnvironment: TimerEnvironment?
+    let dueTimers: DueWorkPoll?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -96,11 +99,14 @@ public final class PipelineRunner: Service, Sendable {
         if let refusal = Self.refusal(of: configuration, hasInbox: inbox != nil) {
             throw PipelineError(.configuration, refusal)
         }
-        if let problem = configuration.throttle.problem ?? configuration.fetchBudget.problem {
+        let problems = [configuration.throttle.problem, configuration.fetchBudget.problem, configuration.timers.problem]
+        if let problem = problems.compactMap({ $0 }).first {
             throw PipelineError(.configuration, problem)
         }
         self.inbox = inbox
         self.schemas = schemas
+        timerEnvironment = inbox.map { _ in TimerEnvironment(configuration.timers, handledTypes: pipeline.handlers.keys) }
+        dueTimers = inbox.map { _ in DueWorkPoll(interval: configuration.timers.pollInterval) }
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
         for (type, handler) in pipeline.runnableHandlers {
             if let index = pipeline.registry.index(of: type) { handlerTable[index] = handler }
@@ -194,7 +200,8 @@ public final class PipelineRunner: Service, Sendable {
         return nil
     }
 
-    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox and tables.
+    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox, tables and
+    /// timers.
     private func prepareStores() async throws {
         if configuration.keyOrderGuard, let inbox {
             let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
@@ -202,6 +209,7 @@ public final class PipelineRunner: Service, Sendable {
         }
         if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
         if let tables, let inbox { try await tables.prepare(inbox) }
+        try await inbox?.migrate(TimerStore.schema)
     }
 
     /// Closes the producer and the consumer, each within the shutdown timeout.
@@ -297,7 +305,7 @@ public final class PipelineRunner: Service, Sendable {
             let pending = upcoming
             // The fetch runs in its own task: cancelling this one must reach it.
             let fetched = try await withTaskCancellationHandler {
-                try await pending.value
+                try await nextBatch(pending)
             } onCancel: {
                 pending.cancel()
             }
@@ -514,7 +522,8 @@ public final class PipelineRunner: Service, Sendable {
         let emissions = EmissionCounter()
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
-            emitter: emitter.within(database), emissions: emissions, breakers: breakers
+            emitter: emitter.within(database), emissions: emissions, breakers: breakers,
+            timerEnvironment: timerEnvironment
         )
         let chain = self.chain
         let clock = ContinuousClock()

@@ -27,6 +27,8 @@ import Foundation
 /// --rate-burst N                 events handled at once after a quiet period (default: one second's worth)
 /// --max-buffered-bytes SIZE      fetched data buffered ahead of the handlers, e.g. 32MiB (default 64MiB)
 /// --control-topic TOPIC|off      the topic of operator pauses (default: $DABBA_CONTROL_TOPIC or dabba.control)
+/// --timer-time-scale FACTOR      durable timers' delays pass FACTOR times faster, for demos (default:
+///                                $DABBA_TIMER_TIME_SCALE or 1)
 /// --breaker NAME:KEY=VALUE,…     tune a declared circuit breaker, e.g. bank:consecutive-failures=5,open=10s (repeatable)
 /// --log-level LEVEL              trace|debug|info|notice|warning|error|critical (default info)
 /// --contract-report              print the service's contract checks as JSON and exit (no Kafka needed)
@@ -117,6 +119,16 @@ public struct PipelineOptions: ParsableArguments, Sendable {
             """
     )
     public var outbox = false
+
+    /// Time scale of durable timers.
+    @Option(
+        name: .customLong("timer-time-scale"),
+        help: """
+            Durable timers' relative delays pass this many times faster, for demos: at 100 a 300 s hold takes 3 s \
+            (default: $DABBA_TIMER_TIME_SCALE or 1).
+            """
+    )
+    public var timerTimeScale: String?
 
     /// Per-key order guard.
     @Flag(name: .customLong("key-order-guard"), help: "Later events of a key wait while an earlier one is in the retry tiers.")
@@ -249,6 +261,22 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         throw ValidationError("--concurrency must be 'partition' or 'key:N' with N > 0, not '\(concurrency)'")
     }
 
+    /// The durable timers' time scale from `--timer-time-scale`, else `DABBA_TIMER_TIME_SCALE`, else 1.
+    /// - Parameter environment: The process environment.
+    /// - Returns: The factor.
+    /// - Throws: `ValidationError` naming the source of a value that is not a positive number.
+    public func resolvedTimerTimeScale(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Double {
+        let variable = TimerConfiguration.timeScaleEnvironmentVariable
+        let (text, source) = timerTimeScale.map { ($0, "--timer-time-scale") }
+            ?? environment[variable].map { ($0, "$\(variable)") } ?? ("1", "")
+        guard let scale = TimerConfiguration.parseTimeScale(text) else {
+            throw ValidationError("\(source) must be a positive number such as 100, not '\(text)'")
+        }
+        return scale
+    }
+
     /// The inbox retention as a duration.
     public func resolvedRetention() throws -> Duration {
         let text = inboxRetention ?? "7d"
@@ -302,6 +330,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedRetention()
         _ = try resolvedThrottle()
         _ = try resolvedFetchBudget()
+        _ = try resolvedTimerTimeScale()
         if maxBufferedBytes != nil {
             let clashing = properties.compactMap { $0.split(separator: "=").first.map(String.init) }
                 .filter(FetchBudget.propertyNames.contains)

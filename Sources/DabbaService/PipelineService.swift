@@ -80,6 +80,7 @@ public enum PipelineService {
         configuration.throttle = try options.resolvedThrottle()
         configuration.fetchBudget = try options.resolvedFetchBudget()
         configuration.controlTopic = options.resolvedControlTopic
+        configuration.timers.timeScale = try options.resolvedTimerTimeScale()
         configure(&configuration)
 
         let metrics = PipelineMetrics(registry: metricsRegistry, labels: ["service": pipeline.service])

@@ -58,6 +58,25 @@ struct PipelineOptionsTests {
         }
     }
 
+    @Test("--timer-time-scale and DABBA_TIMER_TIME_SCALE set the timers' time scale; bad values name their source")
+    func timerTimeScale() throws {
+        #expect(try PipelineOptions.parse([]).resolvedTimerTimeScale(environment: [:]) == 1)
+        #expect(try PipelineOptions.parse(["--timer-time-scale", "100"]).resolvedTimerTimeScale(environment: [:]) == 100)
+        let fromEnvironment = try PipelineOptions.parse([]).resolvedTimerTimeScale(
+            environment: ["DABBA_TIMER_TIME_SCALE": "2.5"]
+        )
+        #expect(fromEnvironment == 2.5)
+        let optionWins = try PipelineOptions.parse(["--timer-time-scale", "10"]).resolvedTimerTimeScale(
+            environment: ["DABBA_TIMER_TIME_SCALE": "2.5"]
+        )
+        #expect(optionWins == 10)
+        let error = try #require(throws: (any Error).self) { try PipelineOptions.parse(["--timer-time-scale", "0"]) }
+        #expect(PipelineOptions.message(for: error).contains("--timer-time-scale"))
+        #expect(throws: (any Error).self) {
+            try PipelineOptions.parse([]).resolvedTimerTimeScale(environment: ["DABBA_TIMER_TIME_SCALE": "fast"])
+        }
+    }
+
     @Test("options that an inbox would make meaningless are refused with the fix named, not ignored")
     func refusedCombinations() throws {
         let refused: [([String], String)] = [

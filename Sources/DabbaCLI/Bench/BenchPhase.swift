@@ -22,6 +22,9 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case pipelineTable = "pipeline-table"
     /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
     case pipelineExactlyOnce = "pipeline-eos"
+    /// Durable timers: 100,000 due timers (scheduled by as many events with the SQLite inbox) fired on an otherwise
+    /// idle pipeline; only the firing is timed.
+    case timers
     /// Decoding alone: the typed records are read into memory first, then decoded in a loop (for profiling; not
     /// part of a normal run).
     case typedDecode = "typed-decode"

@@ -27,6 +27,7 @@ enum BenchPhaseRunner {
         case (.pipelineTable, _): seconds = try await EventPhases.pipeline(workload, target, mode: .table)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)
+        case (.timers, _): seconds = try await TimerPhase.fire(workload, target)
         }
         return PhaseResult(
             phase: phase,

@@ -45,6 +45,7 @@ struct BenchReport {
         pairs.append(("eos_events_per_s", eventsPerSecond(.pipelineExactlyOnce)))
         // Every event of the table phase sets one key: its events per second are table updates per second.
         pairs.append(("table_updates_per_s", eventsPerSecond(.pipelineTable)))
+        pairs.append(("timers_fired_per_s", eventsPerSecond(.timers)))
         return "dabba-bench " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 

@@ -76,6 +76,9 @@ struct BenchSession {
                 report.add(result)
                 Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
             }
+            let timers = try await timersPhase(broker, repetition: repetition)
+            report.add(timers)
+            Output.note(report.progressLine(timers, repetition: repetition + 1, of: repetitions))
         }
         if includesEventPhases, let result = try await exactlyOnce() { report.add(result) }
         return report
@@ -102,6 +105,17 @@ struct BenchSession {
             Output.note("pipeline-eos on the persistent broker (\(events.messages) events): " + report(result))
             return result
         }
+    }
+
+    /// Fires up to ``TimerPhase/timerCount`` due timers, scheduled by as many events on a topic of their own.
+    private func timersPhase(_ broker: EmbeddedBroker, repetition: Int) async throws -> PhaseResult {
+        let topic = "dabba-bench-\(repetition + 1)-timers"
+        // Typed records are ~500 bytes: as many partitions as the typed topic keeps each within the broker's retention.
+        try await broker.createTopic(topic, partitions: Int32(partitions * 4))
+        var events = workload
+        events.messages = min(workload.messages, TimerPhase.timerCount)
+        let target = BenchTarget(bootstrap: broker.bootstrapServers, topic: topic, group: "\(topic)-group")
+        return try await execute(BenchPhase(operation: .timers, client: .dabba), target: target, workload: events)
     }
 
     private func report(_ result: PhaseResult) -> String {

@@ -10,6 +10,8 @@
 // through the circuit breaker `bank` (settings from `--breaker NAME:…`, as the standard option): the call fails with
 // a transient error while PATH exists. `--retry-topic T` and `--dead-letter-topic D` give the main topic a retry tier
 // (1 s) and a dead-letter topic. Rebalances print `assigned P,… paused P,… breaker STATE` and `revoked P,…`.
+// With `--timer-after-ms N` each event also schedules a durable timer (id `hold`) for its key, N ms ahead; the timer's
+// `test.timer.fired` event inserts a row into `timer_effects` and prints `timer <event id> <order id>`.
 import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
@@ -24,6 +26,13 @@ struct OrderPlaced: Event {
     static let eventType = "test.order.placed"
     var orderID: String
     var amount: Int
+    var partitionKey: String? { orderID }
+}
+
+struct TimerFired: Event {
+    static let eventType = "test.timer.fired"
+    var orderID: String
+    var scheduledBy: String
     var partitionKey: String? { orderID }
 }
 
@@ -119,7 +128,11 @@ if database == "none" {
 } else {
     store = try SQLiteInbox(path: database)
 }
-try await store?.migrate(["CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)"])
+try await store?.migrate([
+    "CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, order_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS timer_effects (event_id TEXT NOT NULL, scheduled_by TEXT NOT NULL)",
+])
+let timerDelay = option("--timer-after-ms").flatMap { Int($0) }.map { Duration.milliseconds($0) }
 // The wrapper would hide the store's outbox, so outbox runs use the store itself.
 let inbox: (any InboxStore)? =
     CommandLine.arguments.contains("--outbox") ? store : store.map { FixtureInbox(base: $0, killAfter: killAfter) }
@@ -152,11 +165,24 @@ pipeline.on(OrderPlaced.self) { event, context in
             metadata: EventMetadata(id: "shipped-\(context.envelope.id)")
         )
     }
+    if let timerDelay {
+        try context.timers.schedule(
+            TimerFired(orderID: event.orderID, scheduledBy: context.envelope.id), id: "hold", after: timerDelay
+        )
+    }
     say("handled \(context.envelope.id) partition \(context.partition) offset \(context.offset)")
     // Dies inside a batch, its transaction open: the crash does not depend on how fast the test watches.
     if let killMidBatch, handledSoFar.add(1, ordering: .relaxed).newValue >= killMidBatch { kill(getpid(), SIGKILL) }
 }
+pipeline.on(TimerFired.self) { event, context in
+    try context.database?.execute(
+        "INSERT INTO timer_effects (event_id, scheduled_by) VALUES (?, ?)",
+        [.text(context.envelope.id), .text(event.scheduledBy)]
+    )
+    say("timer \(context.envelope.id) \(event.orderID)")
+}
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
+configuration.timers.pollInterval = .milliseconds(100)
 configuration.batchSize = 20
 configuration.instanceID = option("--instance")
 configuration.outbox.enabled = CommandLine.arguments.contains("--outbox")
