@@ -263,6 +263,7 @@ public final class PipelineRunner: Service, Sendable {
             group.addTask {
                 await self.admission.run(client: self.configuration.client) { self.stopped.load(ordering: .acquiring) }
             }
+            group.addTask { await self.commitWhenOperatorPauses() }
             if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {

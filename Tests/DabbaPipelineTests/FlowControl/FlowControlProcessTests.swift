@@ -103,8 +103,13 @@ struct FlowControlProcessTests {
         var second = try Self.instance(setup, id: "two", port: ports[1], controlTopic: control)
         var retired: [FixtureProcess] = []
         let events = try Self.producer(setup)
-        // More events until both members have handled some: the second may join after the first has handled a
-        // whole round alone.
+        // Nothing is produced before both members have partitions. The embedded broker refuses offset commits from
+        // the moment a member joins (Kafka accepts them until the rebalance completes), so events handled before the
+        // second member joined would be read again, and this fixture has no inbox to skip them.
+        try await eventually("both instances have partitions", timeout: .seconds(120)) {
+            [first, second].allSatisfy { $0.lines.contains { $0.contains("partitions assigned") } }
+        }
+        // More events until both members have handled some: keys may all land on one member's partitions.
         var produced = 0
         try await eventually("both instances handle events", timeout: .seconds(120)) {
             let handled = Self.handled([first, second]).count
@@ -124,8 +129,11 @@ struct FlowControlProcessTests {
         ])
         #expect(pause.code == 0, "\(pause.output)")
         #expect(pause.output.contains("paused group \(group)"))
-        try await eventually("both instances obey the pause", timeout: .seconds(60)) {
-            [first, second].allSatisfy { $0.lines.contains { $0.contains("paused by the operator") } }
+        try await eventually("both instances obey the pause and commit what they handled", timeout: .seconds(60)) {
+            [first, second].allSatisfy { process in
+                process.lines.contains { $0.contains("paused by the operator") }
+                    && process.lines.contains { $0.contains("handled before the operator's pause committed") }
+            }
         }
         let revocations = { (process: FixtureProcess) in
             process.lines.filter { $0.contains("partitions revoked") }.count

@@ -209,7 +209,11 @@ let rebalances = Task {
         switch event {
         case .assigned(let partitions):
             let paused = runner.pauses.snapshot.filter { $0.value.contains(.breaker("bank")) }.keys
-            say("assigned \(list(partitions)) paused \(list(paused)) breaker \(runner.breakers.state(of: "bank"))")
+            // A breaker leaves `open` only when next asked to let a call through: past its open period it is as
+            // good as half-open, and its partitions are no longer held.
+            var breaker = "\(runner.breakers.state(of: "bank"))"
+            if breaker == "open", runner.breakers.holdUntil("bank") <= .now { breaker = "open-period-over" }
+            say("assigned \(list(partitions)) paused \(list(paused)) breaker \(breaker)")
         case .revoked(let partitions):
             say("revoked \(list(partitions))")
         case .error:
