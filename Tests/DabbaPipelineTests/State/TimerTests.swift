@@ -244,6 +244,44 @@ struct TimerTests {
         #expect(try await harness.pending() == 0)
     }
 
+    @Test("an idle pipeline asks the database for due timers only when one may be due")
+    func idleWithoutDueTimersLeavesTheDatabaseAlone() async throws {
+        let harness = try await TimerPipeline()
+        let inbox = ConnectionCountingInbox(harness.inbox)
+        var pipeline = Pipeline(service: "orders", groupID: harness.fixture.group)
+        pipeline.on(OrderPlaced.self) { event, context in
+            try context.timers.schedule(HoldExpired(orderID: event.orderID, note: "hold"), id: "hold", after: .seconds(300))
+        }
+        pipeline.on(HoldExpired.self) { [fired = harness.fired] event, context in fired.record(event, context, by: "a") }
+        var configuration = harness.fixture.configuration()
+        configuration.timers.clock = harness.clock
+        configuration.timers.pollInterval = .milliseconds(50)
+        let runner = try PipelineRunner(
+            pipeline: pipeline, topology: harness.fixture.topology, configuration: configuration, inbox: inbox,
+            logger: quietLogger
+        )
+        try await withRunning(runner) {
+            try await eventually("partitions are assigned") { !runner.consumer.assignment.isEmpty }
+            try await Task.sleep(for: .seconds(1))
+            // 20 poll intervals: the first look (the page and the next due time) and nothing after it.
+            let idle = inbox.connections
+            try await Task.sleep(for: .seconds(1))
+            #expect(inbox.connections == idle, "no timer pending: the idle loop still asked the database")
+
+            try await harness.send([("o-1", 1)])
+            try await eventually("the timer is stored") { try await harness.pending() == 1 }
+            try await Task.sleep(for: .milliseconds(300))
+            let scheduled = inbox.connections
+            try await Task.sleep(for: .seconds(1))
+            #expect(inbox.connections == scheduled, "the only timer is 300 s away: nothing to ask before then")
+
+            harness.clock.advance(by: .seconds(301))
+            try await eventually("the timer fires") { !harness.fired.all.isEmpty }
+        }
+        #expect(harness.fired.all.count == 1)
+        #expect(try await harness.pending() == 0)
+    }
+
     @Test("the time scale makes a 300 s timer due within seconds, never before its scaled delay")
     func timeScaleFires() async throws {
         let fixture = try await PipelineFixture(partitions: 1, delays: [])
@@ -363,4 +401,36 @@ struct TimerTests {
         #expect(fired.count == orders.count)
         #expect(Set(fired.map(\.orderID)) == Set(orders))
     }
+}
+
+/// An inbox that counts its `withConnection` calls (how often the runner asks for due timers), passing all through.
+final class ConnectionCountingInbox: InboxStore {
+    let store: any InboxStore
+    private let count = Atomic<Int>(0)
+
+    init(_ store: any InboxStore) { self.store = store }
+
+    var connections: Int { count.load(ordering: .relaxed) }
+
+    func processBatch(
+        group: String, eventIDs: [String], beforeCommit: (_ batch: InboxBatchEnd) async throws -> Void,
+        _ body: (_ index: Int, _ transaction: InboxTransaction) async throws -> Void
+    ) async throws -> [InboxOutcome] {
+        try await store.processBatch(group: group, eventIDs: eventIDs, beforeCommit: beforeCommit, body)
+    }
+
+    func contains(group: String, eventID: String) async throws -> Bool {
+        try await store.contains(group: group, eventID: eventID)
+    }
+
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (any InboxTransaction) throws -> Result
+    ) async throws -> Result {
+        count.add(1, ordering: .relaxed)
+        return try await store.withConnection(body)
+    }
+
+    func migrate(_ statements: [String]) async throws { try await store.migrate(statements) }
+
+    func purge(olderThan age: Duration) async throws -> Int { try await store.purge(olderThan: age) }
 }

@@ -11,7 +11,7 @@ extension PipelineRunner {
     /// - Throws: ``InboxError`` when the transaction fails, ``PipelineError`` when a failed timer event cannot be
     ///   parked (as for a batch: the runner stops).
     func fireDueTimers() async throws -> Bool {
-        guard let inbox else { return false }
+        guard let inbox, let horizon = timerEnvironment?.horizon else { return false }
         // A revocation waits for this firing to end, and a partition revoked before it began is not fired.
         inFlight.begin()
         defer { inFlight.end() }
@@ -19,15 +19,27 @@ extension PipelineRunner {
         guard !owned.isEmpty else { return false }
         let timers = configuration.timers
         let group = pipeline.groupID
-        let due = try await inbox.withConnection { [now = timers.clock.nowMilliseconds] database in
+        let now = timers.clock.nowMilliseconds
+        // Without a timer that may be due, no query: an idle pipeline without timers leaves the database alone.
+        guard horizon.mayBeDue(at: now, owning: owned) else { return false }
+        let due = try await inbox.withConnection { database in
             try TimerStore.duePage(group: group, partitions: owned, now: now, limit: timers.pageSize, in: database)
         }
-        guard !due.isEmpty else { return false }
-        try await fire(due, inbox: inbox)
-        return due.count == timers.pageSize
+        if !due.isEmpty {
+            // Not committed: the page is still pending and the horizon still says so.
+            guard try await fire(due, inbox: inbox) else { return false }
+            if due.count == timers.pageSize { return true }
+        }
+        // Asked after the firing committed: timers its handlers scheduled (even due at once) are included.
+        let next = try await inbox.withConnection { database in
+            try TimerStore.nextDue(group: group, partitions: owned, in: database)
+        }
+        horizon.learned(nextDue: next, owning: owned, at: now)
+        return false
     }
 
-    private func fire(_ due: [StoredTimer], inbox: any InboxStore) async throws {
+    /// Fires a page of due timers; returns whether its transaction committed.
+    private func fire(_ due: [StoredTimer], inbox: any InboxStore) async throws -> Bool {
         var timers: [StoredTimer] = []
         var candidates: [DecodedEvent] = []
         for timer in due {
@@ -49,7 +61,7 @@ extension PipelineRunner {
                 try await settleUnhandled(timer, record: record, error)
             }
         }
-        guard !candidates.isEmpty else { return }
+        guard !candidates.isEmpty else { return true }
         let failures = Mutex<[Int: any Error]>([:])
         let deliveries = BatchDeliveries()
         var tally = HandleTally(metrics)
@@ -73,7 +85,7 @@ extension PipelineRunner {
             // Nothing of the page committed: its timers are still pending and fire again at the next look.
             logger.warning("due timers not fired, they fire again: \(refused)")
             _ = await deliveries.settle()
-            return
+            return false
         }
         _ = await deliveries.settle()
         outboxRelay?.wake()
@@ -97,6 +109,7 @@ extension PipelineRunner {
                 try await remove(timers[index])
             }
         }
+        return true
     }
 
     /// Dead-letters a timer whose event can no longer be handled, then deletes it.

@@ -99,11 +99,36 @@ enum TimerStore {
     static func duePage(
         group: String, partitions: Set<TopicPartition>, now: Int64, limit: Int, in database: any InboxTransaction
     ) throws -> [StoredTimer] {
-        let byTopic = Dictionary(grouping: partitions, by: \.topic)
-        guard !byTopic.isEmpty else { return [] }
+        let (condition, partitionParameters) = partitionCondition(partitions)
+        guard !partitionParameters.isEmpty else { return [] }
+        let parameters: [SQLValue] = [.text(group), .integer(now)] + partitionParameters + [.integer(Int64(limit))]
+        let rows = try database.query(
+            """
+            SELECT topic, record_partition, timer_key, timer_id, due_at, event_id, record_value, headers
+            FROM dabba_timers WHERE group_id = ? AND due_at <= ? AND (\(condition))
+            ORDER BY due_at, timer_id LIMIT ?
+            """,
+            parameters
+        )
+        return try rows.map(timer)
+    }
+
+    /// The earliest due time of the given partitions' pending timers, or nil when none is pending.
+    static func nextDue(
+        group: String, partitions: Set<TopicPartition>, in database: any InboxTransaction
+    ) throws -> Int64? {
+        let (condition, parameters) = partitionCondition(partitions)
+        guard !parameters.isEmpty else { return nil }
+        return try database.query(
+            "SELECT MIN(due_at) FROM dabba_timers WHERE group_id = ? AND (\(condition))", [.text(group)] + parameters
+        ).first?.first?.integerValue
+    }
+
+    /// `(topic = ? AND record_partition IN (?, …)) OR …` for the given partitions, and its parameters.
+    private static func partitionCondition(_ partitions: Set<TopicPartition>) -> (String, [SQLValue]) {
         var conditions: [String] = []
-        var parameters: [SQLValue] = [.text(group), .integer(now)]
-        for (topic, owned) in byTopic.sorted(by: { $0.key < $1.key }) {
+        var parameters: [SQLValue] = []
+        for (topic, owned) in Dictionary(grouping: partitions, by: \.topic).sorted(by: { $0.key < $1.key }) {
             let numbers = owned.map(\.partition).sorted()
             conditions.append(
                 "(topic = ? AND record_partition IN (\(Array(repeating: "?", count: numbers.count).joined(separator: ", "))))"
@@ -111,16 +136,7 @@ enum TimerStore {
             parameters.append(.text(topic))
             parameters += numbers.map { .integer(Int64($0)) }
         }
-        parameters.append(.integer(Int64(limit)))
-        let rows = try database.query(
-            """
-            SELECT topic, record_partition, timer_key, timer_id, due_at, event_id, record_value, headers
-            FROM dabba_timers WHERE group_id = ? AND due_at <= ? AND (\(conditions.joined(separator: " OR ")))
-            ORDER BY due_at, timer_id LIMIT ?
-            """,
-            parameters
-        )
-        return try rows.map(timer)
+        return (conditions.joined(separator: " OR "), parameters)
     }
 
     private static func timer(_ row: [SQLValue]) throws -> StoredTimer {

@@ -97,6 +97,8 @@ public struct Timers: Sendable {
 struct TimerEnvironment: Sendable {
     let configuration: TimerConfiguration
     let handledTypes: Set<String>
+    /// The runner's knowledge of its next due timer, lowered by each schedule.
+    let horizon = TimerHorizon()
 
     init(_ configuration: TimerConfiguration, handledTypes: some Sequence<String>) {
         self.configuration = configuration
@@ -148,6 +150,7 @@ struct TimerScope: Sendable {
             headers: record.headers.map { OutboxHeader(name: $0.name, value: $0.value) }
         )
         try TimerStore.upsert(timer, group: group, in: database)
+        environment.horizon.scheduled(dueMilliseconds: dueMilliseconds)
     }
 }
 
