@@ -44,6 +44,8 @@ public struct EventContext: Sendable {
     let breakers: CircuitBreakers
     /// The pipeline's timer settings (see ``timers``); nil where timers cannot be scheduled.
     var timerEnvironment: TimerEnvironment? = nil
+    /// The metrics of the pipeline's windows (see ``Pipeline/window(_:of:_:aggregate:time:lateEvents:result:)``).
+    var windowMetrics: WindowMetrics? = nil
 
     /// Emits an event caused by this one: it inherits the correlation id and trace context, and its causation id
     /// is this event's id. The call returns once the producer has the event, without waiting for the broker: in

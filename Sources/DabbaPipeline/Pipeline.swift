@@ -21,6 +21,7 @@ public struct Pipeline: Sendable {
     var middleware: [any EventMiddleware] = []
     var breakers: [String: CircuitBreakerConfiguration] = [:]
     var tables = TableDeclarations()
+    var windows = WindowDeclarations()
     var registry = EventRegistry()
 
     /// Creates an empty pipeline.
@@ -82,8 +83,31 @@ public struct Pipeline: Sendable {
         self.middleware.append(middleware)
     }
 
-    /// The event types with a handler, or that feed a table.
-    public var handledEventTypes: [String] { Set(handlers.keys).union(tables.feeds.keys).sorted() }
+    /// The event types with a handler, or that feed a table or a window.
+    public var handledEventTypes: [String] {
+        Set(handlers.keys).union(tables.feeds.keys).union(windows.feeds.keys).sorted()
+    }
+
+    /// The handlers the runner calls: each handler, followed by the table changes and the window aggregations of its
+    /// event type; event types that only feed tables or windows get a handler that only does that. With windows, also
+    /// the handler of the timers that close them.
+    var runnableHandlers: [String: EventHandler] {
+        var runnable = handlers
+        for eventType in Set(tables.feeds.keys).union(windows.feeds.keys) {
+            let handler = handlers[eventType]
+            let tableFeeds = tables.feeds[eventType] ?? []
+            let windowFeeds = windows.feeds[eventType] ?? []
+            runnable[eventType] = EventHandler(eventType: eventType) { decoded, context in
+                try await handler?.invoke(decoded, context)
+                // After the handler: it reads the table as it was before this event, and a failed attempt stages
+                // nothing that a retry in place would stage again.
+                if !tableFeeds.isEmpty { try TableBatch.stage(tableFeeds.compactMap { try $0.change(decoded) }, of: decoded) }
+                for feed in windowFeeds { try await feed.apply(decoded, context) }
+            }
+        }
+        if let closeHandler = windows.closeHandler { runnable[WindowCloseDue.eventType] = closeHandler }
+        return runnable
+    }
 
     /// The event types explicitly ignored, with reasons.
     public var ignoredEventTypes: [String: String] { ignored }

@@ -65,6 +65,8 @@ public final class PipelineRunner: Service, Sendable {
     /// What handlers schedule durable timers with, and when the loop fires due ones (nil without an inbox).
     let timerEnvironment: TimerEnvironment?
     let dueTimers: DueWorkPoll?
+    /// The metrics of the pipeline's windows, nil when it declares none.
+    package let windowMetrics: WindowMetrics?
 
     /// Creates the runner (and its consumer and producer) without connecting yet.
     /// - Parameters:
@@ -99,16 +101,20 @@ public final class PipelineRunner: Service, Sendable {
         if let refusal = Self.refusal(of: configuration, hasInbox: inbox != nil) {
             throw PipelineError(.configuration, refusal)
         }
-        let problems = [configuration.throttle.problem, configuration.fetchBudget.problem, configuration.timers.problem]
+        let problems = [
+            configuration.throttle.problem, configuration.fetchBudget.problem, configuration.timers.problem,
+            pipeline.windows.problem(hasInbox: inbox != nil),
+        ]
         if let problem = problems.compactMap({ $0 }).first {
             throw PipelineError(.configuration, problem)
         }
         self.inbox = inbox
         self.schemas = schemas
-        timerEnvironment = inbox.map { _ in TimerEnvironment(configuration.timers, handledTypes: pipeline.handlers.keys) }
+        let runnableHandlers = pipeline.runnableHandlers
+        timerEnvironment = inbox.map { _ in TimerEnvironment(configuration.timers, handledTypes: runnableHandlers.keys) }
         dueTimers = inbox.map { _ in DueWorkPoll(interval: configuration.timers.pollInterval) }
         var handlerTable = [EventHandler?](repeating: nil, count: pipeline.registry.typeCount)
-        for (type, handler) in pipeline.runnableHandlers {
+        for (type, handler) in runnableHandlers {
             if let index = pipeline.registry.index(of: type) { handlerTable[index] = handler }
         }
         self.handlerTable = handlerTable
@@ -125,6 +131,8 @@ public final class PipelineRunner: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         tables = try PipelineTables.make(for: pipeline, hasInbox: inbox != nil, metrics: metrics)
+        let windowNames = pipeline.windows.names
+        windowMetrics = windowNames.isEmpty ? nil : WindowMetrics(names: windowNames, metrics: metrics)
         var consumerConfiguration = ConsumerConfiguration(client: configuration.client, groupID: pipeline.groupID)
         consumerConfiguration.instanceID = configuration.instanceID
         consumerConfiguration.commitsStoredOffsets = !configuration.exactlyOnce
@@ -200,8 +208,8 @@ public final class PipelineRunner: Service, Sendable {
         return nil
     }
 
-    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox, tables and
-    /// timers.
+    /// Creates what the inbox database needs before the first batch: the key-order guard, the outbox, tables,
+    /// timers and windows.
     private func prepareStores() async throws {
         if configuration.keyOrderGuard, let inbox {
             let created = try await KeyOrderGuard(store: inbox, group: pipeline.groupID)
@@ -209,6 +217,7 @@ public final class PipelineRunner: Service, Sendable {
         }
         if let outboxRelay { try await outboxRelay.store.prepareOutbox() }
         if let tables, let inbox { try await tables.prepare(inbox) }
+        if windowMetrics != nil { try await inbox?.migrate(WindowStore.schema) }
         try await inbox?.migrate(TimerStore.schema)
     }
 
@@ -524,7 +533,7 @@ public final class PipelineRunner: Service, Sendable {
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
             emitter: emitter.within(database), emissions: emissions, breakers: breakers,
-            timerEnvironment: timerEnvironment
+            timerEnvironment: timerEnvironment, windowMetrics: windowMetrics
         )
         let chain = self.chain
         let clock = ContinuousClock()

@@ -26,7 +26,11 @@ struct BenchCommandTests {
         #expect(Int(fields["inbox_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
         #expect(fields["eos_events_per_s"] != nil, "\(last)")
         #expect(Int(fields["table_updates_per_s"] ?? "") ?? 0 > 0, "\(last)")
-        let phases = ["typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox", "pipeline-table"]
+        #expect(Int(fields["window_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
+        let phases = [
+            "typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox", "pipeline-table",
+            "pipeline-window",
+        ]
         for phase in phases {
             #expect(result.stdout.contains(phase), "the table has no \(phase) row")
         }

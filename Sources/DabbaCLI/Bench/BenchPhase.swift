@@ -20,6 +20,8 @@ enum BenchOperation: String, CaseIterable, Sendable {
     case pipelineInbox = "pipeline-inbox"
     /// The pipeline with the SQLite inbox keeping a table: each event sets its key's value (`table_updates_per_s`).
     case pipelineTable = "pipeline-table"
+    /// The pipeline with the SQLite inbox counting events per key in tumbling 1 s windows (`window_events_per_s`).
+    case pipelineWindow = "pipeline-window"
     /// The pipeline in exactly-once mode (on the persistent test broker: the embedded one only fakes transactions).
     case pipelineExactlyOnce = "pipeline-eos"
     /// Durable timers: 100,000 due timers (scheduled by as many events with the SQLite inbox) fired on an otherwise

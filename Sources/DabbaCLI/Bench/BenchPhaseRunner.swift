@@ -25,6 +25,7 @@ enum BenchPhaseRunner {
         case (.pipelineBreaker, _): seconds = try await EventPhases.pipeline(workload, target, mode: .breaker)
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
         case (.pipelineTable, _): seconds = try await EventPhases.pipeline(workload, target, mode: .table)
+        case (.pipelineWindow, _): seconds = try await EventPhases.pipeline(workload, target, mode: .window)
         case (.pipelineExactlyOnce, _): seconds = try await EventPhases.pipeline(workload, target, mode: .exactlyOnce)
         case (.typedDecode, _): seconds = try await EventPhases.typedDecode(workload, target)
         case (.timers, _): seconds = try await TimerPhase.fire(workload, target)

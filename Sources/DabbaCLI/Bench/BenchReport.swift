@@ -46,6 +46,7 @@ struct BenchReport {
         // Every event of the table phase sets one key: its events per second are table updates per second.
         pairs.append(("table_updates_per_s", eventsPerSecond(.pipelineTable)))
         pairs.append(("timers_fired_per_s", eventsPerSecond(.timers)))
+        pairs.append(("window_events_per_s", eventsPerSecond(.pipelineWindow)))
         return "dabba-bench " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 

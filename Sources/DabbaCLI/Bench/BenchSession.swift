@@ -61,12 +61,13 @@ struct BenchSession {
             // Typed records carry ~400 bytes of CloudEvents headers: four times the partitions keep every one within
             // the embedded broker's ~5 MiB per partition.
             try await broker.createTopic(typedTopic, partitions: Int32(partitions * 4))
+            try await broker.createTopic(EventPhases.windowResultsTopic(of: typedTopic), partitions: Int32(partitions))
             let eventPhases: [BenchPhase] = [
                 .init(operation: .typedProduce, client: .dabba), .init(operation: .typedBytesConsume, client: .dabba),
                 .init(operation: .typedHeadersConsume, client: .baseline), .init(operation: .typedConsume, client: .dabba),
                 .init(operation: .pipeline, client: .dabba), .init(operation: .pipelineBreaker, client: .dabba),
                 .init(operation: .pipelineInbox, client: .dabba),
-                .init(operation: .pipelineTable, client: .dabba),
+                .init(operation: .pipelineTable, client: .dabba), .init(operation: .pipelineWindow, client: .dabba),
             ]
             for phase in eventPhases {
                 let target = BenchTarget(

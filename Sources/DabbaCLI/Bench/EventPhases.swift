@@ -28,6 +28,17 @@ enum EventPhases {
         case breaker
         /// The SQLite inbox, and a table of each key's latest amount fed from every event.
         case table
+        /// The SQLite inbox, and a count per key in tumbling 1 s windows of event time (results to `<topic>-windows`).
+        case window
+    }
+
+    /// The result the `window` mode emits per key and window.
+    struct BenchWindowCount: Event {
+        static let eventType = "bench.window.count"
+        var key: String
+        var start: Date
+        var count: Int
+        var partitionKey: String? { key }
     }
 
     /// The table the `table` mode keeps: each key's latest amount.
@@ -170,6 +181,9 @@ enum EventPhases {
         return sum
     }
 
+    /// Where the `window` mode's results go (the session creates it next to the typed topic).
+    static func windowResultsTopic(of topic: String) -> String { "\(topic)-windows" }
+
     /// The pipeline end to end: consume → decode → handler → (inbox mark) → commit, until every event is handled.
     static func pipeline(_ workload: BenchWorkload, _ target: BenchTarget, mode: PipelineMode) async throws -> Double {
         let handled = Atomic<Int>(0)
@@ -179,6 +193,11 @@ enum EventPhases {
         let throughBreaker = mode == .breaker
         pipeline.breaker("bench-dependency")
         if mode == .table { pipeline.table(amounts, from: BenchEvent.self) { .put($0.key, $0.amount) } }
+        if mode == .window {
+            pipeline.window("bench-counts", of: BenchEvent.self, .tumbling(.seconds(1)), aggregate: .count()) { result in
+                BenchWindowCount(key: result.key, start: result.start, count: result.value)
+            }
+        }
         pipeline.on(BenchEvent.self) { _, context in
             if throughBreaker { try await context.breaker("bench-dependency").run {} }
             if handled.add(1, ordering: .relaxed).newValue == 1 {
@@ -191,7 +210,7 @@ enum EventPhases {
         configuration.instanceID = "dabba-bench"
         var inbox: SQLiteInbox?
         var databasePath: String?
-        if mode == .sqliteInbox || mode == .table {
+        if mode == .sqliteInbox || mode == .table || mode == .window {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-bench-\(UUID()).sqlite").path
             databasePath = path
             inbox = try SQLiteInbox(path: path)
@@ -203,7 +222,8 @@ enum EventPhases {
         }
         let runner = try PipelineRunner(
             pipeline: pipeline, topology: PipelineTopology(mainTopics: [target.topic]), configuration: configuration,
-            inbox: inbox, logger: logger
+            routes: EventRoutes([BenchWindowCount.eventType: windowResultsTopic(of: target.topic)]), inbox: inbox,
+            logger: logger
         )
         let running = Task { try await runner.run() }
         let clock = ContinuousClock()

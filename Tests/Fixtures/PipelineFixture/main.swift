@@ -9,7 +9,8 @@
 // `--inbox none` runs without an inbox. With `--dependency-down-file PATH` each event first calls a fake dependency
 // through the circuit breaker `bank` (settings from `--breaker NAME:…`, as the standard option): the call fails with
 // a transient error while PATH exists. `--retry-topic T` and `--dead-letter-topic D` give the main topic a retry tier
-// (1 s) and a dead-letter topic. Rebalances print `assigned P,… paused P,… breaker STATE` and `revoked P,…`.
+// (1 s) and a dead-letter topic. `--window-seconds S --window-results TOPIC` counts orders per key in tumbling windows.
+// Rebalances print `assigned P,… paused P,… breaker STATE` and `revoked P,…`.
 // With `--timer-after-ms N` each event also schedules a durable timer (id `hold`) for its key, N ms ahead; the timer's
 // `test.timer.fired` event inserts a row into `timer_effects` and prints `timer <event id> <order id>`.
 import DabbaEvents
@@ -33,6 +34,16 @@ struct TimerFired: Event {
     static let eventType = "test.timer.fired"
     var orderID: String
     var scheduledBy: String
+    var partitionKey: String? { orderID }
+}
+
+/// The result of the fixture's window: orders per key in a tumbling window.
+struct OrderCount: Event {
+    static let eventType = "test.order.count"
+    var orderID: String
+    var start: Int64
+    var end: Int64
+    var count: Int
     var partitionKey: String? { orderID }
 }
 
@@ -181,6 +192,20 @@ pipeline.on(TimerFired.self) { event, context in
     )
     say("timer \(context.envelope.id) \(event.orderID)")
 }
+// `--window-seconds S --window-results TOPIC`: orders per key in tumbling windows of S seconds of event time,
+// closed by stream time only (so the results depend on the log alone), emitted to TOPIC.
+let windowResults = option("--window-results")
+if let seconds = option("--window-seconds").flatMap({ Int($0) }), windowResults != nil {
+    pipeline.window(
+        "orders-per-key", of: OrderPlaced.self, WindowSpec.tumbling(.seconds(seconds)).closingOnStreamTimeOnly,
+        aggregate: .count()
+    ) { result in
+        OrderCount(
+            orderID: result.key, start: Int64(result.start.timeIntervalSince1970 * 1000),
+            end: Int64(result.end.timeIntervalSince1970 * 1000), count: result.value
+        )
+    }
+}
 var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: bootstrap))
 configuration.timers.pollInterval = .milliseconds(100)
 configuration.batchSize = 20
@@ -198,7 +223,12 @@ let runner = try PipelineRunner(
     pipeline: pipeline,
     topology: PipelineTopology(mainTopics: [topic], retryTiers: retryTiers, deadLetterTopics: deadLetters),
     configuration: configuration,
-    routes: EventRoutes(output.map { [OrderShipped.eventType: $0] } ?? [:]), inbox: inbox, logger: logger
+    routes: EventRoutes(
+        (output.map { [OrderShipped.eventType: $0] } ?? [:]).merging(
+            windowResults.map { [OrderCount.eventType: $0] } ?? [:]
+        ) { $1 }
+    ),
+    inbox: inbox, logger: logger
 )
 say("started")
 let rebalances = Task {

@@ -80,20 +80,4 @@ extension Pipeline {
 
     /// The names of the tables the pipeline keeps, sorted.
     public var tableNames: [String] { tables.names }
-
-    /// The handlers the runner calls: each handler, followed by the table changes of its event type; event types
-    /// that only feed tables get a handler that only stages their changes.
-    var runnableHandlers: [String: EventHandler] {
-        var runnable = handlers
-        for (eventType, feeds) in tables.feeds {
-            let handler = handlers[eventType]
-            runnable[eventType] = EventHandler(eventType: eventType) { decoded, context in
-                try await handler?.invoke(decoded, context)
-                // After the handler: it reads the table as it was before this event, and a failed attempt stages
-                // nothing that a retry in place would stage again.
-                try TableBatch.stage(feeds.compactMap { try $0.change(decoded) }, of: decoded)
-            }
-        }
-        return runnable
-    }
 }

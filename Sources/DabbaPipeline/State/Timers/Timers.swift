@@ -78,6 +78,11 @@ public struct Timers: Sendable {
         return due.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
+    /// Schedules a timer of Dabba's own (a window's close) at an exact due time on the timer clock.
+    func scheduleInternal<E: Event>(_ event: E, id: String, dueMilliseconds: Int64) throws {
+        try required().schedule(event, id: id, dueMilliseconds: dueMilliseconds)
+    }
+
     private func required() throws -> TimerScope {
         guard let scope else {
             throw PermanentError(
