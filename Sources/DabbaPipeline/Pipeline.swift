@@ -101,7 +101,9 @@ public struct Pipeline: Sendable {
                 try await handler?.invoke(decoded, context)
                 // After the handler: it reads the table as it was before this event, and a failed attempt stages
                 // nothing that a retry in place would stage again.
-                if !tableFeeds.isEmpty { try TableBatch.stage(tableFeeds.compactMap { try $0.change(decoded) }, of: decoded) }
+                if !tableFeeds.isEmpty {
+                    try TableBatch.stage(tableFeeds.compactMap { try $0.change(decoded) }, of: decoded)
+                }
                 for feed in windowFeeds { try await feed.apply(decoded, context) }
             }
         }

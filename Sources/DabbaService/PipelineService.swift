@@ -66,7 +66,9 @@ public enum PipelineService {
         try checkHandlers(pipeline, catalog: catalog)
         try await ensureTopics(topology, catalog: catalog, client: client, create: options.createTopics, logger: logger)
 
-        let (inbox, inboxLock) = try openInbox(options.inbox, pipeline: pipeline, instanceID: options.instanceID)
+        let (inbox, inboxLock) = try await openInbox(
+            options.inbox, pipeline: pipeline, instanceID: options.instanceID
+        )
         // Held until the service stops: a second process on the same SQLite file has already failed above.
         defer { withExtendedLifetime(inboxLock) {} }
         if let inbox, !migrations.isEmpty { try await inbox.migrate(migrations) }
@@ -222,11 +224,12 @@ public enum PipelineService {
     /// Opens the inbox the `--inbox` option names; a SQLite inbox comes with the exclusive lock on its file.
     static func openInbox(
         _ option: String?, pipeline: Pipeline, instanceID: String?
-    ) throws -> (inbox: (any InboxStore)?, lock: InboxFileLock?) {
+    ) async throws -> (inbox: (any InboxStore)?, lock: InboxFileLock?) {
         let value = option ?? "sqlite:.dabba/\(pipeline.groupID)-\(instanceID ?? "default").sqlite"
         if value == "none" { return (nil, nil) }
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
-            return (try PostgresInbox(connectionString: value), nil)
+            // Connects on a thread of its own: a server that is slow to answer holds no cooperative thread.
+            return (try await PostgresInbox.connect(connectionString: value), nil)
         }
         guard value.hasPrefix("sqlite:") else {
             throw ValidationError("--inbox must be sqlite:PATH, a postgres:// URL, or none, not '\(value)'")

@@ -18,7 +18,9 @@ struct WindowProcessTests {
     /// A crash at the worst moment: window results emitted and acknowledged, the inbox transaction that closed the
     /// windows (and counted the events) not committed. The restarted process counts and closes them again: every
     /// window's result carries one id and the exact count, whichever process emitted it.
-    @Test("SIGKILL mid-window after results were emitted, then restart: each window's result once, with its exact count")
+    @Test(
+        "SIGKILL mid-window after results were emitted, then restart: each window's result once, with its exact count"
+    )
     func killMidWindow() async throws {
         let fixture = try await PipelineFixture(partitions: 2, delays: [])
         let results = "\(fixture.topic).results"
@@ -38,7 +40,8 @@ struct WindowProcessTests {
         for partition in Set(input.map(\.partition)) {
             let records = input.filter { $0.partition == partition }.sorted { $0.offset < $1.offset }
             let partitionLog = records.compactMap { record -> (key: String, time: Int64)? in
-                guard let id = record.headers.first(where: { $0.name == "ce_id" }).map({ String(decoding: $0.value ?? [], as: UTF8.self) }),
+                let idHeader = record.headers.first { $0.name == "ce_id" }
+                guard let id = idHeader.map({ String(decoding: $0.value ?? [], as: UTF8.self) }),
                     let time = timeOfID[id], let key = record.key
                 else { return nil }
                 return (key, time)
@@ -71,7 +74,10 @@ struct WindowProcessTests {
         let outcomes = Set(
             counts.map { WindowOutcome(window: "orders-per-key", key: $0.orderID, start: $0.start, count: $0.count) }
         )
-        #expect(outcomes == expected, "missing: \(expected.subtracting(outcomes)); wrong: \(outcomes.subtracting(expected))")
+        #expect(
+            outcomes == expected,
+            "missing: \(expected.subtracting(outcomes)); wrong: \(outcomes.subtracting(expected))"
+        )
         // A result emitted by both processes is the same event: one id, one value per window.
         var idsByWindow: [String: Set<String>] = [:]
         for record in emitted {

@@ -50,7 +50,8 @@ struct WindowReference {
             for (key, time) in log {
                 var added = 0
                 let windows = declaration.spec.windows(containing: time)
-                for window in windows where window.end + grace > streamTime && !closed.contains("\(key)@\(window.start)") {
+                for window in windows
+                where window.end + grace > streamTime && !closed.contains("\(key)@\(window.start)") {
                     open[key, default: [:]][window.start, default: 0] += 1
                     added += 1
                 }
@@ -61,7 +62,9 @@ struct WindowReference {
                     for (start, count) in starts {
                         let end = start + Int64(declaration.spec.size.components.seconds * 1000)
                         guard end + grace <= streamTime else { continue }
-                        results.insert(WindowOutcome(window: declaration.name, key: openKey, start: start, count: count))
+                        results.insert(
+                            WindowOutcome(window: declaration.name, key: openKey, start: start, count: count)
+                        )
                         open[openKey]?[start] = nil
                         closed.insert("\(openKey)@\(start)")
                     }
@@ -223,7 +226,8 @@ struct WindowTests {
             on: late, count: reference.fullyLate.values.reduce(0, +)
         )
         #expect(routed.count == reference.fullyLate.values.reduce(0, +), "late events routed: \(routed.count)")
-        #expect(runner.windowMetrics?.results(of: "tumbling") == reference.results.filter { $0.window == "tumbling" }.count)
+        let tumblingResults = reference.results.filter { $0.window == "tumbling" }.count
+        #expect(runner.windowMetrics?.results(of: "tumbling") == tumblingResults)
     }
 
     @Test("a quiet key's window closes on the wall clock; an event after that is late, never reopening it")

@@ -30,7 +30,8 @@ extension Pipeline {
     ///   - name: The window's name, unique in the pipeline (its rows and metrics are named by it).
     ///   - type: The event type aggregated.
     ///   - windows: Tumbling or hopping windows, with their grace.
-    ///   - aggregate: What is kept per key and window: `.count()`, `.sum(…)`, `.min(…)`, `.max(…)` or `.reduce(…)`.
+    ///   - aggregate: What is kept per key and window: `.count()`, `.sum(…)`, `.min(…)`, `.max(…)` or
+    ///     `.reduce(…)`.
     ///   - time: Where the event time comes from (`ce_time` by default).
     ///   - lateEvents: What becomes of an event too late for every window it belongs to.
     ///   - result: The event emitted when a window closes (routed by its type, like any emitted event).

@@ -28,12 +28,15 @@ struct WindowDeclarations: Sendable {
         guard !specs.isEmpty else { return nil }
         guard hasInbox else {
             return "the pipeline aggregates windows (\(names.joined(separator: ", "))) and their aggregates live in "
-                + "the inbox database: configure an inbox (--inbox sqlite:PATH or postgres://…; PipelineRunner(inbox:))"
+                + "the inbox database: configure an inbox (--inbox sqlite:PATH or postgres://…; "
+                + "PipelineRunner(inbox:))"
         }
         var seen: Set<String> = []
         for (name, spec, lateEvents) in specs {
             if name.isEmpty { return "a window has an empty name: name every window" }
-            if !seen.insert(name).inserted { return "the window name '\(name)' is declared twice: names must be unique" }
+            if !seen.insert(name).inserted {
+                return "the window name '\(name)' is declared twice: names must be unique"
+            }
             if let problem = spec.problem { return "window '\(name)': \(problem)" }
             if case .route(let topic) = lateEvents, topic.isEmpty {
                 return "window '\(name)': the topic for late events is empty"

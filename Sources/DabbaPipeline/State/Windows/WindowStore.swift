@@ -72,7 +72,8 @@ enum WindowStore {
             """
             INSERT INTO dabba_window_stream_times (group_id, window_name, topic, record_partition, stream_time)
             VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (group_id, window_name, topic, record_partition) DO UPDATE SET stream_time = excluded.stream_time
+            ON CONFLICT (group_id, window_name, topic, record_partition)
+            DO UPDATE SET stream_time = excluded.stream_time
             """,
             scope.parameters + [.integer(time)]
         )
