@@ -232,7 +232,8 @@ struct WindowTests {
 
     @Test("a quiet key's window closes on the wall clock; an event after that is late, never reopening it")
     func quietKeyClosesOnTheTick() async throws {
-        let fixture = try await PipelineFixture(partitions: 2, delays: [])
+        // One partition: the retention is counted in that partition's stream time.
+        let fixture = try await PipelineFixture(partitions: 1, delays: [])
         let results = "\(fixture.topic).results"
         let late = "\(fixture.topic).late"
         try await fixture.broker.createTopic(results, partitions: 1)
@@ -264,6 +265,14 @@ struct WindowTests {
             clock.advance(by: .seconds(60))
             try await Task.sleep(for: .milliseconds(500))
             #expect(runner.windowMetrics?.results(of: "minute") == 2, "the late event opened its window again")
+            // Stream time two days on: closed windows older than the retention (a day) are forgotten.
+            try await Self.send(fixture, [("c", windowBase + 2 * 86_400_000)], first: 4)
+            try await eventually("closed windows past the retention are forgotten", timeout: .seconds(60)) {
+                try await inbox.withDatabase { database in
+                    let rows = try database.query("SELECT window_key, closed FROM dabba_windows ORDER BY window_key")
+                    return rows.map { "\($0[0].textValue ?? "")=\($0[1].integerValue ?? -1)" } == ["c=0"]
+                }
+            }
         }
         let counts = try decodedCounts(try await fixture.records(on: results, count: 2))
         #expect(Set(counts.map { "\($0.key)=\($0.count)" }) == ["a=2", "b=1"])

@@ -63,7 +63,9 @@ struct WindowAggregation<Value: Codable & Sendable> {
             try WindowStore.setStreamTime(eventTime, scope, in: database)
             let passed = try WindowStore.closing(by: eventTime, scope, in: database)
             for row in passed { try await closer.close(row, context) }
-            if !passed.isEmpty {
+            // Windows the wall clock closed are forgotten too: once per window advance of stream time, not per event.
+            let advance = spec.advance.totalMilliseconds
+            if !passed.isEmpty || (streamTime.map { $0 / advance } ?? .min) != eventTime / advance {
                 try WindowStore.forgetClosed(
                     before: eventTime - spec.closedRetention.totalMilliseconds, scope, in: database
                 )
