@@ -103,7 +103,7 @@ public final class PipelineRunner: Service, Sendable {
         }
         let problems = [
             configuration.throttle.problem, configuration.fetchBudget.problem, configuration.timers.problem,
-            pipeline.windows.problem(hasInbox: inbox != nil),
+            pipeline.windows.problem(hasInbox: inbox != nil, routes: routes),
         ]
         if let problem = problems.compactMap({ $0 }).first {
             throw PipelineError(.configuration, problem)

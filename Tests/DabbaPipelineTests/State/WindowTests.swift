@@ -98,14 +98,17 @@ struct WindowSpecTests {
 
     @Test("bad windows are refused when the runner is made, naming the window and the setting")
     func refusals() async throws {
-        func refusal(_ build: (inout Pipeline) -> Void, inbox: (any InboxStore)?) throws -> String {
+        func refusal(
+            _ build: (inout Pipeline) -> Void, inbox: (any InboxStore)?,
+            routes: EventRoutes = EventRoutes([WindowCount.eventType: "counts"])
+        ) throws -> String {
             var pipeline = Pipeline(service: "s", groupID: "g")
             build(&pipeline)
             let error = try #require(throws: PipelineError.self) {
                 _ = try PipelineRunner(
                     pipeline: pipeline, topology: PipelineTopology(mainTopics: ["t"]),
                     configuration: PipelineConfiguration(client: ClientConfiguration(bootstrap: "127.0.0.1:1")),
-                    inbox: inbox, logger: quietLogger
+                    routes: routes, inbox: inbox, logger: quietLogger
                 )
             }
             #expect(error.code == .configuration)
@@ -129,6 +132,10 @@ struct WindowSpecTests {
                     count(&pipeline, "w", .tumbling(.seconds(60)))
                 }, inbox: inbox
             ).contains("'w' is declared twice")
+        )
+        #expect(
+            try refusal({ count(&$0, "w", .tumbling(.seconds(10))) }, inbox: inbox, routes: EventRoutes([:]))
+                .contains("window 'w': its result event type test.window.count has no topic")
         )
     }
 }

@@ -92,7 +92,8 @@ extension Pipeline {
             }
         }
         self.windows.add(
-            name: name, spec: windows, lateEvents: lateEvents, eventType: E.eventType, feed: feed, closer: closer
+            name: name, spec: windows, lateEvents: lateEvents, eventType: E.eventType, resultType: Result.eventType,
+            feed: feed, closer: closer
         )
     }
 }

@@ -11,20 +11,27 @@ struct WindowDeclarations: Sendable {
     private(set) var feeds: [String: [WindowFeed]] = [:]
     /// Per window, how it closes (emits its result).
     private(set) var closers: [String: WindowCloser] = [:]
+    /// Per window, the type of its result event.
+    private(set) var resultTypes: [String: String] = [:]
 
     /// The declared window names, sorted.
     var names: [String] { Set(specs.map(\.name)).sorted() }
 
-    mutating func add(name: String, spec: WindowSpec, lateEvents: LateEvents, eventType: String, feed: WindowFeed,
-        closer: WindowCloser)
-    {
+    mutating func add(
+        name: String, spec: WindowSpec, lateEvents: LateEvents, eventType: String, resultType: String,
+        feed: WindowFeed, closer: WindowCloser
+    ) {
         specs.append((name, spec, lateEvents))
         feeds[eventType, default: []].append(feed)
         closers[name] = closer
+        resultTypes[name] = resultType
     }
 
     /// What is wrong with the declarations, naming the window, or nil.
-    func problem(hasInbox: Bool) -> String? {
+    /// - Parameters:
+    ///   - hasInbox: Whether the runner has an inbox (windows need one).
+    ///   - routes: Where emitted events go: every window's result type needs a topic.
+    func problem(hasInbox: Bool, routes: EventRoutes) -> String? {
         guard !specs.isEmpty else { return nil }
         guard hasInbox else {
             return "the pipeline aggregates windows (\(names.joined(separator: ", "))) and their aggregates live in "
@@ -41,6 +48,12 @@ struct WindowDeclarations: Sendable {
             if case .route(let topic) = lateEvents, topic.isEmpty {
                 return "window '\(name)': the topic for late events is empty"
             }
+        }
+        // A result that cannot be routed would fail every event that closes a window: refused before the first.
+        let unrouted = resultTypes.sorted { $0.key < $1.key }.filter { routes.topic(for: $0.value) == nil }
+        for (name, resultType) in unrouted {
+            return "window '\(name)': its result event type \(resultType) has no topic to go to (declare it in the "
+                + "catalog, or give the runner a route for it)"
         }
         return nil
     }
