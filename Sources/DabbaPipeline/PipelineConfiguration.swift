@@ -112,6 +112,11 @@ public struct PipelineConfiguration: Sendable {
 
 import Foundation
 
+extension Date {
+    /// The moment `milliseconds` after the Unix epoch.
+    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}
+
 extension Duration {
     /// Whole milliseconds.
     var totalMilliseconds: Int64 {

@@ -86,6 +86,17 @@ public final class PipelineMetrics: Sendable {
 
     let labels: [String: String]
 
+    /// One counter per value of a label (a table's or a window's name), each with this pipeline's labels too.
+    func counters(
+        _ name: String, help: String, label: String, values: some Sequence<String>
+    ) -> [String: Counter] {
+        Dictionary(uniqueKeysWithValues: values.map { value in
+            var labels = self.labels
+            labels[label] = value
+            return (value, registry.counter(name, help: help, labels: labels))
+        })
+    }
+
     /// Reports `dabba_pipeline_paused{reason=…}` (1 while the reason pauses the whole instance) at scrape time.
     func registerPaused(_ reasons: @escaping @Sendable () -> [PauseReason: Bool]) {
         let labels = self.labels

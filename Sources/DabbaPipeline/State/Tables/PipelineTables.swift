@@ -41,22 +41,14 @@ final class PipelineTables: Sendable {
     private init(group: String, names: Set<String>, metrics: PipelineMetrics) {
         self.group = group
         self.names = names
-        var updates: [String: Counter] = [:]
-        var writes: [String: Counter] = [:]
-        for name in names {
-            var labels = metrics.labels
-            labels["table"] = name
-            updates[name] = metrics.registry.counter(
-                "dabba_table_updates_total", help: "Table changes applied (committed events' updates and deletions).",
-                labels: labels
-            )
-            writes[name] = metrics.registry.counter(
-                "dabba_table_writes_total", help: "Table rows written or deleted, after conflating changes per key.",
-                labels: labels
-            )
-        }
-        self.updates = updates
-        self.writes = writes
+        updates = metrics.counters(
+            "dabba_table_updates_total", help: "Table changes applied (committed events' updates and deletions).",
+            label: "table", values: names
+        )
+        writes = metrics.counters(
+            "dabba_table_writes_total", help: "Table rows written or deleted, after conflating changes per key.",
+            label: "table", values: names
+        )
     }
 
     /// Creates the rows' table in the inbox database if it is missing.

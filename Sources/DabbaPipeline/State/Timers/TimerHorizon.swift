@@ -45,11 +45,8 @@ final class TimerHorizon: Sendable {
     /// merely one query).
     func scheduled(dueMilliseconds: Int64) {
         knowledge.withLock { knowledge in
-            guard let known = knowledge?.nextDue else {
-                knowledge?.nextDue = dueMilliseconds
-                return
-            }
-            knowledge?.nextDue = min(known, dueMilliseconds)
+            let earliest = min(knowledge?.nextDue ?? dueMilliseconds, dueMilliseconds)
+            knowledge?.nextDue = earliest
         }
     }
 

@@ -75,7 +75,7 @@ public struct Timers: Sendable {
             group: scope.group, topic: scope.topic, partition: scope.partition, key: scope.key, id: id,
             in: scope.database
         )
-        return due.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        return due.map(Date.init(milliseconds:))
     }
 
     /// Schedules a timer of Dabba's own (a window's close) at an exact due time on the timer clock.
@@ -146,7 +146,7 @@ struct TimerScope: Sendable {
         metadata.causationID = cause.id
         metadata.traceParent = cause.traceParent
         metadata.traceState = cause.traceState
-        metadata.time = Date(timeIntervalSince1970: Double(dueMilliseconds) / 1000)
+        metadata.time = Date(milliseconds: dueMilliseconds)
         metadata.topic = topic
         let record = try emitter.events.message(for: event, metadata: metadata)
         let timer = StoredTimer(

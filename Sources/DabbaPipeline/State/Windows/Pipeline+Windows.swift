@@ -125,7 +125,3 @@ struct AggregateCoding<Value: Codable & Sendable>: Sendable {
         }
     }
 }
-
-extension Date {
-    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
-}

@@ -83,21 +83,14 @@ package final class WindowMetrics: Sendable {
     private let results: [String: Counter]
 
     init(names: [String], metrics: PipelineMetrics) {
-        var late: [String: Counter] = [:]
-        var results: [String: Counter] = [:]
-        for name in names {
-            var labels = metrics.labels
-            labels["window"] = name
-            late[name] = metrics.registry.counter(
-                "dabba_window_late_events_total", help: "Events that arrived after one of their windows closed.",
-                labels: labels
-            )
-            results[name] = metrics.registry.counter(
-                "dabba_window_results_total", help: "Windows closed, each emitting one result.", labels: labels
-            )
-        }
-        self.late = late
-        self.results = results
+        late = metrics.counters(
+            "dabba_window_late_events_total", help: "Events that arrived after one of their windows closed.",
+            label: "window", values: names
+        )
+        results = metrics.counters(
+            "dabba_window_results_total", help: "Windows closed, each emitting one result.", label: "window",
+            values: names
+        )
     }
 
     func recordLate(for window: String) { late[window]?.increment() }
