@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // Only for the @FastJSON macro (DabbaEventMacros); nothing else depends on it.
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.1"..<"604.0.0"),
     ],
@@ -58,7 +59,13 @@ let package = Package(
         // The Topics/ catalog: AsyncAPI 3.0 documents → topics, events, groups, retry tiers.
         .target(name: "DabbaCatalog", dependencies: ["DabbaSchema", .product(name: "Yams", package: "Yams")]),
         // Typed events: codecs, the CloudEvents envelope, typed producer and consumption.
-        .target(name: "DabbaEvents", dependencies: ["DabbaKafka", "DabbaSchema", "DabbaCatalog"]),
+        .target(
+            name: "DabbaEvents",
+            dependencies: [
+                "DabbaKafka", "DabbaSchema", "DabbaCatalog",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         // @FastJSON: payload decoding generated per type (its compiler plugin needs swift-syntax, so it is a product
         // of its own: DabbaEvents works without it).
         .macro(
@@ -86,6 +93,7 @@ let package = Package(
                 "DabbaKafka", "DabbaEvents", "DabbaCatalog", "DabbaInbox", "DabbaMetrics", "DabbaSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // Contract checks of a pipeline's Swift event types against the catalog (no Kafka needed).
@@ -266,6 +274,7 @@ let package = Package(
             dependencies: [
                 "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
                 "DabbaInboxPostgres", "DabbaTestingPostgres",
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 // The flow-control tests pause groups with `dabba group pause`.
                 "dabba",
             ]

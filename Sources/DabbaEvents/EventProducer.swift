@@ -1,5 +1,6 @@
 import DabbaKafka
 import Foundation
+import Tracing
 
 /// Per-send CloudEvents attributes and routing overrides.
 public struct EventMetadata: Sendable {
@@ -87,6 +88,9 @@ public final class EventProducer: Sendable {
     /// Routing of event types to topics.
     public let routes: EventRoutes
     private let codec: any EventCodec
+    /// The tracer of the producer spans (see ``MessagingTracing``): nil uses the bootstrapped one
+    /// (`InstrumentationSystem.tracer`); with the no-op tracer no span is made.
+    public let tracer: (any Tracer)?
 
     /// Creates a typed producer.
     /// - Parameters:
@@ -94,11 +98,16 @@ public final class EventProducer: Sendable {
     ///   - source: The `ce_source`, e.g. `/food/orders-service`.
     ///   - routes: Topic per event type.
     ///   - codec: The payload codec (JSON by default).
-    public init(producer: KafkaProducer, source: String, routes: EventRoutes, codec: any EventCodec = JSONEventCodec()) {
+    ///   - tracer: The tracer of the producer spans (nil: the bootstrapped one).
+    public init(
+        producer: KafkaProducer, source: String, routes: EventRoutes, codec: any EventCodec = JSONEventCodec(),
+        tracer: (any Tracer)? = nil
+    ) {
         self.producer = producer
         self.source = source
         self.routes = routes
         self.codec = codec
+        self.tracer = tracer
     }
 
     /// Sends an event and waits for the broker's acknowledgement.
@@ -178,9 +187,14 @@ public final class EventProducer: Sendable {
         envelope.extensions = metadata.extensions
         envelope.correlationID = metadata.correlationID ?? id
         envelope.causationID = metadata.causationID
-        return ProducerMessage(
-            topic: topic, key: key.map { Array($0.utf8) }, value: payload,
-            headers: envelope.binaryHeaders + metadata.headers
-        )
+        var headers = envelope.binaryHeaders + metadata.headers
+        if let tracer = MessagingTracing.activeTracer(self.tracer) {
+            // A span for handing the record to the producer; the record's trace context names it, so the consumer's
+            // span becomes its child (without a tracer the record keeps the cause's `traceparent`).
+            MessagingTracing.traceSend(
+                tracer, topic: topic, key: key, id: id, correlationID: envelope.correlationID, headers: &headers
+            )
+        }
+        return ProducerMessage(topic: topic, key: key.map { Array($0.utf8) }, value: payload, headers: headers)
     }
 }

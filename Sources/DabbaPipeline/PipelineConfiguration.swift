@@ -1,4 +1,5 @@
 import DabbaKafka
+import Tracing
 
 /// How a failed handler call is retried in place before the event moves to the retry topics.
 public struct RetryConfiguration: Sendable {
@@ -87,6 +88,9 @@ public struct PipelineConfiguration: Sendable {
     public var fetchBudget: FetchBudget
     /// Durable timers: their clock and time scale, and how often due ones are looked for (see ``Timers``).
     public var timers: TimerConfiguration
+    /// The tracer of the consumer spans (one per handled event) and of the producer spans of emitted events: nil (the
+    /// default) uses the bootstrapped one (`InstrumentationSystem.tracer`); with the no-op tracer no span is made.
+    public var tracer: (any Tracer)?
 
     /// Creates settings with per-partition order, in-place retries, no exactly-once.
     /// - Parameter client: Connection settings.
@@ -107,6 +111,7 @@ public struct PipelineConfiguration: Sendable {
         self.controlTopic = ControlTopic.defaultName
         self.fetchBudget = FetchBudget()
         self.timers = TimerConfiguration()
+        self.tracer = nil
     }
 }
 

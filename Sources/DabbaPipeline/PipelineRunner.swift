@@ -172,7 +172,9 @@ public final class PipelineRunner: Service, Sendable {
             producerConfiguration.transactionalID = "\(pipeline.groupID)-\(instance)"
         }
         producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
-        events = EventProducer(producer: producer, source: "/\(pipeline.service)", routes: routes)
+        events = EventProducer(
+            producer: producer, source: "/\(pipeline.service)", routes: routes, tracer: configuration.tracer
+        )
         let outbox = try Self.makeOutbox(
             configuration: configuration, inbox: inbox, group: pipeline.groupID, metrics: metrics, logger: logger
         )
@@ -525,6 +527,20 @@ public final class PipelineRunner: Service, Sendable {
     /// Calls the middleware chain and handler with in-place retries; returns the final error (nil on success).
     /// - Parameter latency: Gathers each call's duration (one observation per attempt, backoff not included).
     func invoke(
+        _ decoded: DecodedEvent,
+        database: (any InboxTransaction)?,
+        latency: inout HistogramSample
+    ) async -> (any Error)? {
+        guard let tracer = MessagingTracing.activeTracer(configuration.tracer) else {
+            return await invokeUntraced(decoded, database: database, latency: &latency)
+        }
+        return await traceProcessing(decoded, tracer: tracer) {
+            await invokeUntraced(decoded, database: database, latency: &latency)
+        }
+    }
+
+    /// ``invoke(_:database:latency:)`` without a span.
+    private func invokeUntraced(
         _ decoded: DecodedEvent,
         database: (any InboxTransaction)?,
         latency: inout HistogramSample
