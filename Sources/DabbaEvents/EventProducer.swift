@@ -88,8 +88,8 @@ public final class EventProducer: Sendable {
     /// Routing of event types to topics.
     public let routes: EventRoutes
     private let codec: any EventCodec
-    /// The tracer of the producer spans (see ``MessagingTracing``): nil uses the bootstrapped one
-    /// (`InstrumentationSystem.tracer`); with the no-op tracer no span is made.
+    /// The tracer of the producer spans (see ``MessagingTracing``): the one given, else the one bootstrapped
+    /// (`InstrumentationSystem.tracer`) when the producer was made; nil when that is the no-op tracer (no spans).
     public let tracer: (any Tracer)?
 
     /// Creates a typed producer.
@@ -98,7 +98,7 @@ public final class EventProducer: Sendable {
     ///   - source: The `ce_source`, e.g. `/food/orders-service`.
     ///   - routes: Topic per event type.
     ///   - codec: The payload codec (JSON by default).
-    ///   - tracer: The tracer of the producer spans (nil: the bootstrapped one).
+    ///   - tracer: The tracer of the producer spans (nil: the one bootstrapped by now).
     public init(
         producer: KafkaProducer, source: String, routes: EventRoutes, codec: any EventCodec = JSONEventCodec(),
         tracer: (any Tracer)? = nil
@@ -107,7 +107,8 @@ public final class EventProducer: Sendable {
         self.source = source
         self.routes = routes
         self.codec = codec
-        self.tracer = tracer
+        // Resolved once: the bootstrapped tracer is read under a lock, which a send should not pay for.
+        self.tracer = MessagingTracing.activeTracer(tracer)
     }
 
     /// Sends an event and waits for the broker's acknowledgement.
@@ -188,7 +189,7 @@ public final class EventProducer: Sendable {
         envelope.correlationID = metadata.correlationID ?? id
         envelope.causationID = metadata.causationID
         var headers = envelope.binaryHeaders + metadata.headers
-        if let tracer = MessagingTracing.activeTracer(self.tracer) {
+        if let tracer {
             // A span for handing the record to the producer; the record's trace context names it, so the consumer's
             // span becomes its child (without a tracer the record keeps the cause's `traceparent`).
             MessagingTracing.traceSend(

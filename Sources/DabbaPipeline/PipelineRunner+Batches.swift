@@ -27,16 +27,18 @@ extension PipelineRunner {
             for (message, error) in undecodable { try await handleUndecodableForInbox(message, error) }
             return
         }
-        let failures = Mutex<[Int: any Error]>([:])
+        let failures = Mutex<[Int: EventFailure]>([:])
+        // Their spans end once the failures are routed, or on any other way out.
+        defer { failures.withLock { for failure in $0.values { failure.end() } } }
         var tally = HandleTally(metrics)
         defer { tally.record(into: metrics) }
         let outcomes = try await processInInbox(inbox, eventIDs: candidates.map(\.id)) { index, transaction in
             // Not recorded in the inbox, and without aborting the other events of the transaction.
             guard !skipsHeld(candidates[index].message) else { throw SkippedBehindHold() }
-            if let error = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
-                failures.withLock { $0[index] = error }
-                _ = holdIfUnavailable(candidates[index].message, error: error)
-                throw error
+            if let failure = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
+                failures.withLock { $0[index] = failure }
+                _ = holdIfUnavailable(candidates[index].message, failure: failure)
+                throw failure.error
             }
         }
         outboxRelay?.wake()
@@ -50,11 +52,10 @@ extension PipelineRunner {
             case .failed(let reason):
                 let candidate = candidates[index]
                 guard !skipsHeld(candidate.message) else { continue }
-                let recorded: (any Error)? = failures.withLock { $0[index] }
-                let error: any Error = recorded ?? HandlerFailure(reason)
+                let recorded = failures.withLock { $0[index] }
                 try await routeFailure(
-                    candidate.message, error: error, attempt: Self.attempt(of: candidate.message),
-                    eventType: candidate.eventType
+                    candidate.message, failure: recorded ?? EventFailure(error: HandlerFailure(reason), span: nil),
+                    attempt: Self.attempt(of: candidate.message), eventType: candidate.eventType
                 )
             }
         }

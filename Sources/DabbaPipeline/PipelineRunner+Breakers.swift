@@ -41,7 +41,9 @@ extension PipelineRunner {
     /// partition (every partition, for a breaker of consumer scope) is paused until the breaker's next probe, and is
     /// rewound to it when the batch is marked.
     /// - Returns: Whether the event is held (false outside a batch, or for any other failure).
-    func holdIfUnavailable(_ message: KafkaMessage, error: any Error) -> Bool {
+    /// The failure's span, if any, records `dabba.held` with the dependency.
+    func holdIfUnavailable(_ message: KafkaMessage, failure: EventFailure) -> Bool {
+        let error = failure.error
         guard let holds = BreakerHolds.current else { return false }
         let dependency: String
         if let unavailable = Self.unavailability(in: error) {
@@ -59,6 +61,7 @@ extension PipelineRunner {
             pauses.pause([message.topicPartition], reason: .breaker(dependency), until: until)
         }
         metrics.breakerHeld(dependency)
+        failure.record("held", ["dabba.dependency": .string(dependency)])
         logger.debug(
             "event held until \(dependency) recovers",
             metadata: ["position": "\(message.topic)[\(message.partition)]@\(message.offset)"]

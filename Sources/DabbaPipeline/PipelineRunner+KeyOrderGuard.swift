@@ -59,11 +59,12 @@ extension PipelineRunner {
         attempt: Int,
         beforeRetry: () async throws -> Void = {}
     ) async throws -> Bool {
-        var failure: (any Error)?
+        var failure: EventFailure?
+        defer { failure?.end() }
         let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
-            if let error = await invokeRecorded(decoded, database: transaction) {
-                failure = error
-                throw error
+            if let failed = await invokeRecorded(decoded, database: transaction) {
+                failure = failed
+                throw failed.error
             }
         }
         outboxRelay?.wake()
@@ -75,12 +76,12 @@ extension PipelineRunner {
             metrics.duplicates.increment()
             return true
         case .failed(let reason):
-            let error = failure ?? HandlerFailure(reason)
+            let failed = failure ?? EventFailure(error: HandlerFailure(reason), span: nil)
             // Held for a dependency: neither resolved nor parked; the key keeps its place.
-            if holdIfUnavailable(message, error: error) { return false }
-            let goesToTier = FailureKind(error) != .permanent && topology.nextTier(after: message.topic) != nil
+            if holdIfUnavailable(message, failure: failed) { return false }
+            let goesToTier = FailureKind(failed.error) != .permanent && topology.nextTier(after: message.topic) != nil
             if goesToTier { try await beforeRetry() }
-            try await routeFailure(message, error: error, attempt: attempt, eventType: decoded.eventType)
+            try await routeFailure(message, failure: failed, attempt: attempt, eventType: decoded.eventType)
             return !goesToTier
         }
     }

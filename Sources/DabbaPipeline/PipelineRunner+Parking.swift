@@ -6,10 +6,11 @@ extension PipelineRunner {
     /// Sends a failed event to its next retry tier, or to the dead-letter topic when no tier is left or the failure
     /// is permanent. Without a dead-letter topic the event is retried in place until it succeeds: it is never
     /// dropped.
-    func routeFailure(_ message: KafkaMessage, error: any Error, attempt: Int, eventType: String) async throws {
+    /// The failure's span, if any, records where the event went (`dabba.retry_scheduled` or `dabba.dead_lettered`).
+    func routeFailure(_ message: KafkaMessage, failure: EventFailure, attempt: Int, eventType: String) async throws {
         metrics.failed.increment()
-        let (errorType, errorMessage) = describeFailure(error)
-        let kind = FailureKind(error)
+        let (errorType, errorMessage) = describeFailure(failure.error)
+        let kind = FailureKind(failure.error)
         if kind != .permanent, let tier = topology.nextTier(after: message.topic) {
             try await park(
                 retryRecord(
@@ -18,19 +19,27 @@ extension PipelineRunner {
                 what: "retry tier \(tier.topic)"
             )
             metrics.retried.increment()
+            failure.record(
+                "retry_scheduled",
+                ["messaging.destination.name": .string(tier.topic), "dabba.delivery.attempt": .int64(Int64(attempt + 1))]
+            )
             logger.info(
                 "event \(eventType) failed on attempt \(attempt); retrying in \(tier.delay) via \(tier.topic)",
                 metadata: ["error": "\(errorMessage)"]
             )
             return
         }
-        try await deadLetter(message, errorType: errorType, errorMessage: errorMessage, attempt: attempt)
+        try await deadLetter(message, errorType: errorType, errorMessage: errorMessage, attempt: attempt, span: failure)
     }
 
     /// Writes a failed record to its main topic's dead-letter topic with Spring-compatible diagnostic headers.
-    func deadLetter(_ message: KafkaMessage, errorType: String, errorMessage: String, attempt: Int) async throws {
+    /// - Parameter span: The event's failure, whose span records `dabba.dead_lettered` (nil for an undecodable record).
+    func deadLetter(
+        _ message: KafkaMessage, errorType: String, errorMessage: String, attempt: Int, span: EventFailure? = nil
+    ) async throws {
         let origin = Origin(message: message)
         guard let topic = topology.deadLetterTopics[topology.mainTopic(of: message.topic)] else {
+            span?.record("retrying_until_handled", ["error.type": .string(errorType)])
             try await retryForever(message, errorType: errorType, errorMessage: errorMessage)
             return
         }
@@ -58,6 +67,7 @@ extension PipelineRunner {
             what: "dead-letter topic \(topic)"
         )
         metrics.deadLettered.increment()
+        span?.record("dead_lettered", ["messaging.destination.name": .string(topic), "error.type": .string(errorType)])
         logger.warning(
             "event dead-lettered to \(topic)",
             metadata: ["error.type": "\(errorType)", "error": "\(shortMessage)", "attempts": "\(attempt)",
@@ -140,9 +150,16 @@ extension PipelineRunner {
     /// One more attempt of a failing event; with an inbox, in its own inbox transaction, so the handler's writes
     /// and the mark commit together (or the event turns out to be done already).
     private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
-        guard let inbox else { return await invokeRecorded(decoded, database: nil) == nil }
+        guard let inbox else {
+            let failure = await invokeRecorded(decoded, database: nil)
+            failure?.end()
+            return failure == nil
+        }
         let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
-            if let error = await invokeRecorded(decoded, database: transaction) { throw error }
+            if let failure = await invokeRecorded(decoded, database: transaction) {
+                failure.end()
+                throw failure.error
+            }
         }
         switch outcomes.first {
         case .processed?, .duplicate?: return true

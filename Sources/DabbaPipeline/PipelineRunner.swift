@@ -496,9 +496,10 @@ public final class PipelineRunner: Service, Sendable {
                 metrics.ignored.increment()
                 return
             }
-            if let error = await invoke(decoded, database: nil, latency: &tally.latency) {
-                guard !holdIfUnavailable(message, error: error) else { return }
-                try await routeFailure(message, error: error, attempt: Self.attempt(of: message), eventType: decoded.eventType)
+            if let failure = await invoke(decoded, database: nil, latency: &tally.latency) {
+                defer { failure.end() }
+                guard !holdIfUnavailable(message, failure: failure) else { return }
+                try await routeFailure(message, failure: failure, attempt: Self.attempt(of: message), eventType: decoded.eventType)
             } else {
                 tally.handled += 1
             }
@@ -524,15 +525,19 @@ public final class PipelineRunner: Service, Sendable {
         )
     }
 
-    /// Calls the middleware chain and handler with in-place retries; returns the final error (nil on success).
+    /// Calls the middleware chain and handler with in-place retries, in the event's consumer span when a tracer is
+    /// active; returns the final error (nil on success) with the span left open for routing the failure: the caller
+    /// calls ``EventFailure/end()`` once it has (held, parked or dead-lettered the event).
     /// - Parameter latency: Gathers each call's duration (one observation per attempt, backoff not included).
     func invoke(
         _ decoded: DecodedEvent,
         database: (any InboxTransaction)?,
         latency: inout HistogramSample
-    ) async -> (any Error)? {
-        guard let tracer = MessagingTracing.activeTracer(configuration.tracer) else {
-            return await invokeUntraced(decoded, database: database, latency: &latency)
+    ) async -> EventFailure? {
+        guard let tracer = events.tracer else {
+            return await invokeUntraced(decoded, database: database, latency: &latency).map {
+                EventFailure(error: $0, span: nil)
+            }
         }
         return await traceProcessing(decoded, tracer: tracer) {
             await invokeUntraced(decoded, database: database, latency: &latency)
@@ -578,7 +583,7 @@ public final class PipelineRunner: Service, Sendable {
     }
 
     /// Calls the handler (see ``invoke(_:database:latency:)``), recording its latency; returns the final error, if any.
-    func invokeRecorded(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> (any Error)? {
+    func invokeRecorded(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> EventFailure? {
         var latency = HistogramSample(for: metrics.handlerLatency)
         defer { metrics.handlerLatency.record(latency) }
         return await invoke(decoded, database: database, latency: &latency)

@@ -1,4 +1,5 @@
 import DabbaEvents
+import DabbaInbox
 import DabbaKafka
 import DabbaPipeline
 import InMemoryTracing
@@ -77,16 +78,21 @@ struct TracingTests {
         #expect(attributes["messaging.kafka.offset"]?.toSpanAttribute() == .int64(0))
     }
 
-    @Test("a failing handler's span records the error and its type")
-    func failureRecorded() async throws {
-        let fixture = try await PipelineFixture(partitions: 1, delays: [])
+    /// A transient failure parks the event in the retry tier, the second failure dead-letters it: each consumer span
+    /// records the error and, as a span event, where the event went. With an inbox the failure is routed after the
+    /// inbox transaction, which the span must outlive.
+    @Test("a failing handler's span records the error, its type, and the retry or dead letter", arguments: [false, true])
+    func failureRecorded(withInbox: Bool) async throws {
+        let fixture = try await PipelineFixture(partitions: 1, delays: [.milliseconds(200)])
         let tracer = InMemoryTracer()
         var pipeline = Pipeline(service: "orders", groupID: fixture.group)
-        pipeline.on(OrderPlaced.self) { _, _ in throw PermanentError(HandlerFailure("no such customer")) }
+        pipeline.on(OrderPlaced.self) { _, _ in throw TransientError(HandlerFailure("no such customer")) }
         var configuration = fixture.configuration()
         configuration.tracer = tracer
+        configuration.retry.inPlaceAttempts = 1
         let runner = try PipelineRunner(
-            pipeline: pipeline, topology: fixture.topology, configuration: configuration, logger: quietLogger
+            pipeline: pipeline, topology: fixture.topology, configuration: configuration,
+            inbox: withInbox ? try SQLiteInbox(path: ":memory:") : nil, logger: quietLogger
         )
         let events = try fixture.eventProducer()
         try await events.send(OrderPlaced(orderID: "o-2", amount: 1))
@@ -96,10 +102,19 @@ struct TracingTests {
                 runner.metrics.deadLettered.value == 1
             }
         }
-        let span = try #require(tracer.finishedSpans.first { $0.operationName == "process \(fixture.topic)" })
-        #expect(span.errors.count == 1)
-        #expect(span.status?.code == .error)
-        #expect(span.attributes["error.type"] != nil)
+        let spans = tracer.finishedSpans.filter { $0.kind == .consumer }
+        #expect(spans.map(\.operationName) == ["process \(fixture.topic)", "process \(fixture.topic).\(fixture.group).retry.1"])
+        for span in spans {
+            #expect(span.errors.count == 1)
+            #expect(span.status?.code == .error)
+            #expect(span.attributes["error.type"]?.toSpanAttribute() == .string("DabbaPipeline.TransientError"))
+        }
+        let outcomes = spans.map { $0.events.map(\.name) }
+        #expect(outcomes == [["dabba.retry_scheduled"], ["dabba.dead_lettered"]])
+        #expect(
+            spans.last?.events.first?.attributes["messaging.destination.name"]?.toSpanAttribute()
+                == .string(fixture.deadLetterTopic)
+        )
     }
 }
 

@@ -62,7 +62,9 @@ extension PipelineRunner {
             }
         }
         guard !candidates.isEmpty else { return true }
-        let failures = Mutex<[Int: any Error]>([:])
+        let failures = Mutex<[Int: EventFailure]>([:])
+        // Their spans end once the failures are routed, or on any other way out.
+        defer { failures.withLock { for failure in $0.values { failure.end() } } }
         let deliveries = BatchDeliveries()
         var tally = HandleTally(metrics)
         defer { tally.record(into: metrics) }
@@ -75,9 +77,9 @@ extension PipelineRunner {
                     guard try TimerStore.take(timers[index], group: pipeline.groupID, in: transaction) else {
                         throw TimerGone()
                     }
-                    if let error = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
-                        failures.withLock { $0[index] = error }
-                        throw error
+                    if let failure = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
+                        failures.withLock { $0[index] = failure }
+                        throw failure.error
                     }
                 }
             }
@@ -100,11 +102,9 @@ extension PipelineRunner {
                 metrics.duplicates.increment()
                 try await remove(timers[index])
             case .failed(let reason):
-                guard let error = failures.withLock({ $0[index] }) else { continue }  // TimerGone
+                guard let failure = failures.withLock({ $0[index] }) else { continue }  // TimerGone
                 let candidate = candidates[index]
-                try await routeFailure(
-                    candidate.message, error: error, attempt: 1, eventType: candidate.eventType
-                )
+                try await routeFailure(candidate.message, failure: failure, attempt: 1, eventType: candidate.eventType)
                 logger.debug("timer \(timers[index].id) failed and was parked: \(reason)")
                 try await remove(timers[index])
             }
