@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.7.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         // Only for the @FastJSON macro (DabbaEventMacros); nothing else depends on it.
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.1"..<"604.0.0"),
     ],
@@ -50,6 +52,7 @@ let package = Package(
             dependencies: [
                 "CRDKafka",
                 "DabbaSpawn",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -90,7 +93,8 @@ let package = Package(
         .target(
             name: "DabbaPipeline",
             dependencies: [
-                "DabbaKafka", "DabbaEvents", "DabbaCatalog", "DabbaInbox", "DabbaMetrics", "DabbaSchema",
+                "DabbaKafka", "DabbaEvents", "DabbaCatalog", "DabbaInbox", "DabbaSchema",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -105,6 +109,8 @@ let package = Package(
                 "DabbaPipeline", "DabbaCatalog", "DabbaContracts", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres",
                 "DabbaKafka", "DabbaMetrics", "DabbaSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -206,7 +212,9 @@ let package = Package(
             name: "food-notifications", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/Notifications"
         ),
         .executableTarget(
-            name: "food-analytics", dependencies: foodServiceDependencies + ["DabbaMetrics", "DabbaInboxPostgres"],
+            name: "food-analytics", dependencies: foodServiceDependencies + [
+                "DabbaInboxPostgres", .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             path: "Examples/FoodDelivery/Analytics"
         ),
         .executableTarget(name: "food-loadgen", dependencies: foodServiceDependencies, path: "Examples/FoodDelivery/LoadGen"),
@@ -231,6 +239,7 @@ let package = Package(
                 "DabbaSpawn",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "DabbaTesting",
             ]
         ),
@@ -272,8 +281,9 @@ let package = Package(
         .testTarget(
             name: "DabbaPipelineTests",
             dependencies: [
-                "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaMetrics", "DabbaTesting",
+                "DabbaPipeline", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaSchema", "DabbaTesting",
                 "DabbaInboxPostgres", "DabbaTestingPostgres",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 // The flow-control tests pause groups with `dabba group pause`.
                 "dabba",

@@ -30,12 +30,12 @@ extension PipelineRunner {
         let failures = Mutex<[Int: EventFailure]>([:])
         // Their spans end once the failures are routed, or on any other way out.
         defer { failures.withLock { for failure in $0.values { failure.end() } } }
-        var tally = HandleTally(metrics)
+        var tally = HandleTally()
         defer { tally.record(into: metrics) }
         let outcomes = try await processInInbox(inbox, eventIDs: candidates.map(\.id)) { index, transaction in
             // Not recorded in the inbox, and without aborting the other events of the transaction.
             guard !skipsHeld(candidates[index].message) else { throw SkippedBehindHold() }
-            if let failure = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
+            if let failure = await invoke(candidates[index], database: transaction) {
                 failures.withLock { $0[index] = failure }
                 _ = holdIfUnavailable(candidates[index].message, failure: failure)
                 throw failure.error

@@ -62,7 +62,7 @@ extension PipelineRunner {
         var failure: EventFailure?
         defer { failure?.end() }
         let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
-            if let failed = await invokeRecorded(decoded, database: transaction) {
+            if let failed = await invoke(decoded, database: transaction) {
                 failure = failed
                 throw failed.error
             }

@@ -151,12 +151,12 @@ extension PipelineRunner {
     /// and the mark commit together (or the event turns out to be done already).
     private func retryOnce(_ decoded: DecodedEvent, message: KafkaMessage) async throws -> Bool {
         guard let inbox else {
-            let failure = await invokeRecorded(decoded, database: nil)
+            let failure = await invoke(decoded, database: nil)
             failure?.end()
             return failure == nil
         }
         let outcomes = try await processInInbox(inbox, eventIDs: [decoded.envelope.id]) { _, transaction in
-            if let failure = await invokeRecorded(decoded, database: transaction) {
+            if let failure = await invoke(decoded, database: transaction) {
                 failure.end()
                 throw failure.error
             }

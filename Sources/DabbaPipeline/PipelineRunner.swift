@@ -1,7 +1,6 @@
 import DabbaEvents
 import DabbaInbox
 import DabbaKafka
-import DabbaMetrics
 import DabbaSchema
 import Foundation
 import Logging
@@ -36,6 +35,8 @@ public final class PipelineRunner: Service, Sendable {
     public let producer: KafkaProducer
     /// Counters and latency, also served on the metrics endpoint.
     public let metrics: PipelineMetrics
+    /// The lag, pause and breaker levels, refreshed while running.
+    let gauges: PipelineGauges
     let events: EventProducer
     let decoder: EventDecoder
     let inbox: (any InboxStore)?
@@ -77,7 +78,8 @@ public final class PipelineRunner: Service, Sendable {
     ///   - inbox: A durable inbox for exactly-once effects, or nil.
     ///   - schemas: JSON Schemas by event type to validate payloads against before handling (a violating payload
     ///     is a poison message and is dead-lettered). Usually from the catalog; empty skips validation.
-    ///   - metrics: Where metrics are recorded.
+    ///   - metrics: Where metrics are recorded: by default through the bootstrapped swift-metrics backend, labelled
+    ///     with the pipeline's service.
     ///   - logger: The service's logger.
     /// - Throws: ``KafkaError`` for invalid client settings.
     public init(
@@ -87,7 +89,7 @@ public final class PipelineRunner: Service, Sendable {
         routes: EventRoutes = EventRoutes([:]),
         inbox: (any InboxStore)? = nil,
         schemas: [String: JSONSchema] = [:],
-        metrics: PipelineMetrics = PipelineMetrics(),
+        metrics: PipelineMetrics? = nil,
         logger: Logger = Logger(label: "dabba.pipeline")
     ) throws {
         self.pipeline = pipeline
@@ -128,7 +130,9 @@ public final class PipelineRunner: Service, Sendable {
             chain = { event, context in try await middleware.handle(event, context: context, next: next) }
         }
         self.chain = chain
+        let metrics = metrics ?? PipelineMetrics(service: pipeline.service)
         self.metrics = metrics
+        gauges = PipelineGauges(metrics)
         self.logger = logger
         tables = try PipelineTables.make(for: pipeline, hasInbox: inbox != nil, metrics: metrics)
         let windowNames = pipeline.windows.names
@@ -155,8 +159,6 @@ public final class PipelineRunner: Service, Sendable {
         pauses.bind(consumer)
         let breakers = try Self.makeBreakers(pipeline, pauses: pauses, metrics: metrics, logger: logger)
         self.breakers = breakers
-        metrics.registerBreakers(breakers)
-        metrics.registerPausedPartitions(pauses)
         var producerConfiguration = ProducerConfiguration(client: configuration.client)
         producerConfiguration.client.properties.merge(configuration.producerProperties) { $1 }
         if configuration.exactlyOnce {
@@ -181,8 +183,6 @@ public final class PipelineRunner: Service, Sendable {
         outboxRelay = outbox?.relay
         emitter = Emitter(events: events, transactional: configuration.exactlyOnce, outbox: outbox?.writer)
         decoder = EventDecoder(registry: pipeline.registry)
-        metrics.registerLag { [consumer] in consumer.lag }
-        metrics.registerPaused { [admission] in admission.pausedReasons }
     }
 
     /// Why a configuration cannot run as asked, or nil: combinations that would silently not do what they say.
@@ -238,12 +238,17 @@ public final class PipelineRunner: Service, Sendable {
     /// Whether the member has started consuming (for the readiness endpoint).
     public var isReady: Bool { readiness.ready }
 
-    /// Whether the member is ready, and why not: not consuming yet, failed, or (outbox mode) a stalled relay. Ready
+    /// Whether the member is ready, and why not: not consuming yet, failed, the brokers unreachable (from librdkafka
+    /// reporting every broker down until one answers again), or (outbox mode) a stalled relay. Ready
     /// but degraded while a circuit breaker is not closed: the reason then starts with `degraded:` and names it.
     public var readiness: (ready: Bool, reason: String) {
         let health = self.health
         guard health.healthy else { return (false, health.reason) }
         guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
+        guard consumer.brokersReachable else {
+            let cause = consumer.lastConnectionError.map { ": \($0.message)" } ?? ""
+            return (false, "the Kafka brokers cannot be reached\(cause)")
+        }
         if let stall = outboxRelay?.stall { return (false, stall) }
         // Degraded is still ready: a restart fixes neither a downstream outage nor an operator's pause.
         let degradations = [breakers.degradation, admission.degradedReason].compactMap { $0 }
@@ -275,6 +280,7 @@ public final class PipelineRunner: Service, Sendable {
                 await self.admission.run(client: self.configuration.client) { self.stopped.load(ordering: .acquiring) }
             }
             group.addTask { await self.commitWhenOperatorPauses() }
+            group.addTask { await self.refreshGaugesUntilStopped() }
             if let outboxRelay { group.addTask { await outboxRelay.relayUntilStopped() } }
             do {
                 try await withGracefulShutdownHandler {
@@ -459,7 +465,7 @@ public final class PipelineRunner: Service, Sendable {
 
     /// Handles records one after the other, recording their metrics together at the end.
     private func handleInOrder(_ messages: some Collection<KafkaMessage>) async throws {
-        var tally = HandleTally(metrics)
+        var tally = HandleTally()
         defer { tally.record(into: metrics) }
         for message in messages { try await handle(message, tally: &tally) }
     }
@@ -496,7 +502,7 @@ public final class PipelineRunner: Service, Sendable {
                 metrics.ignored.increment()
                 return
             }
-            if let failure = await invoke(decoded, database: nil, latency: &tally.latency) {
+            if let failure = await invoke(decoded, database: nil) {
                 defer { failure.end() }
                 guard !holdIfUnavailable(message, failure: failure) else { return }
                 try await routeFailure(message, failure: failure, attempt: Self.attempt(of: message), eventType: decoded.eventType)
@@ -528,28 +534,21 @@ public final class PipelineRunner: Service, Sendable {
     /// Calls the middleware chain and handler with in-place retries, in the event's consumer span when a tracer is
     /// active; returns the final error (nil on success) with the span left open for routing the failure: the caller
     /// calls ``EventFailure/end()`` once it has (held, parked or dead-lettered the event).
-    /// - Parameter latency: Gathers each call's duration (one observation per attempt, backoff not included).
+    /// Each call's duration is recorded (one observation per attempt, backoff not included).
     func invoke(
         _ decoded: DecodedEvent,
         database: (any InboxTransaction)?,
-        latency: inout HistogramSample
     ) async -> EventFailure? {
         guard let tracer = events.tracer else {
-            return await invokeUntraced(decoded, database: database, latency: &latency).map {
-                EventFailure(error: $0, span: nil)
-            }
+            return await invokeUntraced(decoded, database: database).map { EventFailure(error: $0, span: nil) }
         }
         return await traceProcessing(decoded, tracer: tracer) {
-            await invokeUntraced(decoded, database: database, latency: &latency)
+            await invokeUntraced(decoded, database: database)
         }
     }
 
-    /// ``invoke(_:database:latency:)`` without a span.
-    private func invokeUntraced(
-        _ decoded: DecodedEvent,
-        database: (any InboxTransaction)?,
-        latency: inout HistogramSample
-    ) async -> (any Error)? {
+    /// ``invoke(_:database:)`` without a span.
+    private func invokeUntraced(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> (any Error)? {
         let emissions = EmissionCounter()
         let context = EventContext(
             event: decoded, groupID: pipeline.groupID, baseLogger: logger, database: database,
@@ -563,10 +562,10 @@ public final class PipelineRunner: Service, Sendable {
             let start = clock.now
             do {
                 try await chain(decoded, context)
-                latency.observe(clock.now - start)
+                metrics.recordHandlerDuration(clock.now - start)
                 return nil
             } catch {
-                latency.observe(clock.now - start)
+                metrics.recordHandlerDuration(clock.now - start)
                 guard FailureKind(error) == .transient, inPlace < configuration.retry.inPlaceAttempts else {
                     return error
                 }
@@ -580,13 +579,6 @@ public final class PipelineRunner: Service, Sendable {
             }
         }
         return nil
-    }
-
-    /// Calls the handler (see ``invoke(_:database:latency:)``), recording its latency; returns the final error, if any.
-    func invokeRecorded(_ decoded: DecodedEvent, database: (any InboxTransaction)?) async -> EventFailure? {
-        var latency = HistogramSample(for: metrics.handlerLatency)
-        defer { metrics.handlerLatency.record(latency) }
-        return await invoke(decoded, database: database, latency: &latency)
     }
 
     /// Decodes a record (or takes the result decoded ahead for it).
@@ -669,19 +661,13 @@ public final class PipelineRunner: Service, Sendable {
 }
 
 
-/// The handled count and handler latencies of a run of records, recorded into the metrics once: per record, the
-/// shared counter and the histogram's lock would be contended by every partition's task.
+/// The handled count of a run of records, recorded into the metrics once: per record, the shared counter would be
+/// contended by every partition's task.
 struct HandleTally {
     var handled = 0
-    var latency: HistogramSample
-
-    init(_ metrics: PipelineMetrics) {
-        latency = HistogramSample(for: metrics.handlerLatency)
-    }
 
     func record(into metrics: PipelineMetrics) {
         metrics.handled.increment(by: handled)
-        metrics.handlerLatency.record(latency)
     }
 }
 

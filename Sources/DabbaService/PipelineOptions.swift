@@ -18,6 +18,7 @@ import Foundation
 /// --inbox sqlite:PATH|postgres://…|none   the durable inbox (default: sqlite:.dabba/<group>-<instance-id>.sqlite;
 ///                                         a SQLite file is locked: one process per file)
 /// --inbox-retention DURATION     how long inbox entries are kept (default 7d)
+/// --statistics-interval DURATION|off  librdkafka statistics as dabba_kafka_* metrics (default 15s)
 /// --exactly-once                 consume-transform-produce in Kafka transactions (needs --inbox none)
 /// --outbox                       emitted events go through a transactional outbox in the inbox database
 /// --key-order-guard              later events of a key wait while an earlier one is in the retry tiers
@@ -70,6 +71,17 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         transform: parseMetricsPort
     )
     public var metricsPort: Int = 0
+
+    /// How often librdkafka's statistics are recorded as `dabba_kafka_*` metrics (`--statistics-interval off`: never).
+    @Option(
+        name: .customLong("statistics-interval"),
+        help: ArgumentHelp(
+            "How often librdkafka's statistics (broker round trips, queues, rebalances) are recorded as dabba_kafka_* "
+                + "metrics, e.g. 15s (the default), or off.",
+            valueName: "duration|off"
+        )
+    )
+    public var statisticsInterval: String?
 
     /// librdkafka properties for every Kafka client.
     @Option(
@@ -277,6 +289,17 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         return scale
     }
 
+    /// The librdkafka statistics interval from `--statistics-interval`: 15 s by default, nil for `off`.
+    /// - Throws: `ValidationError` for a value that is neither `off` nor a positive duration such as `15s`.
+    public func resolvedStatisticsInterval() throws -> Duration? {
+        let text = statisticsInterval ?? "15s"
+        if text == "off" { return nil }
+        guard let duration = parseDuration(text), duration > .zero else {
+            throw ValidationError("--statistics-interval must be off or a positive duration such as 15s, not '\(text)'")
+        }
+        return duration
+    }
+
     /// The inbox retention as a duration.
     public func resolvedRetention() throws -> Duration {
         let text = inboxRetention ?? "7d"
@@ -329,6 +352,7 @@ public struct PipelineOptions: ParsableArguments, Sendable {
         _ = try resolvedConcurrency()
         _ = try resolvedRetention()
         _ = try resolvedThrottle()
+        _ = try resolvedStatisticsInterval()
         _ = try resolvedFetchBudget()
         _ = try resolvedTimerTimeScale()
         if maxBufferedBytes != nil {

@@ -7,6 +7,7 @@ import DabbaInboxPostgres
 import DabbaKafka
 import DabbaMetrics
 import DabbaPipeline
+import Prometheus
 import DabbaSchema
 import Foundation
 import Logging
@@ -31,8 +32,9 @@ public enum PipelineService {
     ///   - pipeline: The handlers (its group may be overridden by `--group`).
     ///   - options: The parsed standard options.
     ///   - migrations: Schema statements for the service's own tables in the inbox database.
-    ///   - metricsRegistry: The registry served on `/metrics`: pass one to publish the service's own metrics next
-    ///     to the pipeline's.
+    ///   - metrics: Where the metrics go and what `/metrics` serves (see ``ServiceMetrics``): by default the
+    ///     application's bootstrapped swift-metrics backend, else swift-prometheus bootstrapped and served. Record the
+    ///     service's own metrics through its ``ServiceMetrics/factory`` to publish them next to the pipeline's.
     ///   - configure: Adjusts the runtime settings derived from the options.
     /// - Throws: ArgumentParser's `ValidationError` for missing bootstrap servers, a malformed `--property` or
     ///   properties file, or an invalid `--inbox`;
@@ -47,7 +49,7 @@ public enum PipelineService {
         _ pipeline: Pipeline,
         options: PipelineOptions,
         migrations: [String] = [],
-        metricsRegistry: MetricsRegistry = MetricsRegistry(),
+        metrics: ServiceMetrics = .standard(),
         configure: (inout PipelineConfiguration) -> Void = { _ in }
     ) async throws {
         AllocatorTuning.apply()
@@ -74,6 +76,9 @@ public enum PipelineService {
         if let inbox, !migrations.isEmpty { try await inbox.migrate(migrations) }
 
         var configuration = PipelineConfiguration(client: client)
+        configuration.client.statistics = try options.resolvedStatisticsInterval().map {
+            KafkaStatisticsConfiguration(interval: $0, factory: metrics.factory, labels: ["service": pipeline.service])
+        }
         configuration.instanceID = options.instanceID
         configuration.concurrency = try options.resolvedConcurrency()
         configuration.exactlyOnce = options.exactlyOnce
@@ -85,16 +90,28 @@ public enum PipelineService {
         configuration.timers.timeScale = try options.resolvedTimerTimeScale()
         configure(&configuration)
 
-        let metrics = PipelineMetrics(registry: metricsRegistry, labels: ["service": pipeline.service])
+        let pipelineMetrics = PipelineMetrics(service: pipeline.service, factory: metrics.factory)
         let schemas = Dictionary(catalog.events.map { ($0.type, $0.payloadSchema) }, uniquingKeysWith: { first, _ in first })
         let runner = try PipelineRunner(
             pipeline: pipeline, topology: topology, configuration: configuration, routes: EventRoutes(catalog: catalog),
-            inbox: inbox, schemas: schemas, metrics: metrics, logger: logger
+            inbox: inbox, schemas: schemas, metrics: pipelineMetrics, logger: logger
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if options.metricsPort >= 0 {
+            let registry = metrics.registry
+            let metricsRoute = MetricsServerRoute(path: "/metrics", methods: ["GET"]) { _ in
+                guard let registry else {
+                    return .init(status: 404, body: "metrics are exported by the application's own metrics backend\n")
+                }
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                return .init(
+                    status: 200, body: String(decoding: buffer, as: UTF8.self),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8"
+                )
+            }
             let server = try MetricsHTTPServer(
-                port: options.metricsPort, registry: metrics.registry,
+                port: options.metricsPort, registry: MetricsRegistry(),
                 health: {
                     let health = runner.health
                     return health.healthy ? .ok : .unhealthy(health.reason)
@@ -104,7 +121,8 @@ public enum PipelineService {
                     let readiness = runner.readiness
                     return HealthStatus(isHealthy: readiness.ready, reason: readiness.reason)
                 },
-                routes: FlowRoutes.routes(for: runner, instance: options.instanceID ?? "\(getpid())", logger: logger)
+                routes: [metricsRoute]
+                    + FlowRoutes.routes(for: runner, instance: options.instanceID ?? "\(getpid())", logger: logger)
             )
             logger.info("health and metrics on http://\(server.host):\(server.port)/metrics")
             services.append(.init(service: MetricsService(server: server)))

@@ -6,6 +6,7 @@ import DabbaPipeline
 import DabbaTestingPostgres
 import Foundation
 import Synchronization
+import MetricsTestKit
 import Testing
 
 struct DriverMoved: Event, Equatable {
@@ -65,7 +66,7 @@ struct TableFixture {
     func runner(_ pipeline: Pipeline, inbox: any InboxStore) throws -> PipelineRunner {
         try PipelineRunner(
             pipeline: pipeline, topology: base.topology, configuration: base.configuration(), inbox: inbox,
-            logger: quietLogger
+            metrics: PipelineMetrics(service: pipeline.service, factory: TestMetrics()), logger: quietLogger
         )
     }
 
@@ -116,8 +117,11 @@ struct TableTests {
         #expect(runner.tableUpdates(driverLocations.name) == 12)
         #expect(runner.tableWrites(driverLocations.name) == keysPerBatch.reduce(0, +))
         #expect(runner.tableWrites(driverLocations.name) < 12, "no batch held two changes of one key: \(batches)")
-        let text = runner.metrics.registry.prometheusText()
-        #expect(text.contains("dabba_table_updates_total{table=\"driver-locations\"} 12"))
+        #expect(
+            (runner.metrics.factory as? TestMetrics)?.counterTotal(
+                label: "dabba_table_updates_total", dimensions: [("service", "dispatch"), ("table", "driver-locations")]
+            ) == 12
+        )
         try await fixture.events.producer.close()
     }
 

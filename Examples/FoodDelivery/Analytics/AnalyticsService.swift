@@ -2,9 +2,9 @@
 // restaurants and customers, orders per outcome), served as Prometheus gauges on the service's /metrics endpoint,
 // and a `--report` mode that prints the totals from the service's store.
 import ArgumentParser
+import CoreMetrics
 import DabbaInbox
 import DabbaInboxPostgres
-import DabbaMetrics
 import DabbaPipeline
 import DabbaService
 import FoodDeliveryDomain
@@ -40,8 +40,10 @@ struct AnalyticsService: AsyncParsableCommand {
             print(AnalyticsStore.describe(snapshot))
             return
         }
-        let registry = MetricsRegistry()
-        let gauges = AnalyticsGauges(registry: registry)
+        // The service's metrics backend (swift-prometheus unless the process bootstrapped another): the gauges are
+        // served on the same /metrics as the pipeline's.
+        let metrics = ServiceMetrics.standard()
+        let gauges = AnalyticsGauges(factory: metrics.factory)
         var pipeline = Pipeline(service: "food-analytics", groupID: "food-analytics")
         pipeline.onOrderEvents { update, context in
             let database = try FoodStore.database(context)
@@ -81,7 +83,7 @@ struct AnalyticsService: AsyncParsableCommand {
                     migrations: FoodStore.migrations + [
                         "CREATE TABLE IF NOT EXISTS facts (order_id TEXT PRIMARY KEY, city TEXT NOT NULL, restaurant_id TEXT NOT NULL, customer_id TEXT NOT NULL, placed_ms BIGINT NOT NULL, revenue_minor BIGINT NOT NULL, outcome TEXT, done_ms BIGINT)"
                     ],
-                    metricsRegistry: registry,
+                    metrics: metrics,
                     configure: { food.apply(to: &$0) }
                 )
             }
@@ -101,28 +103,29 @@ struct AnalyticsService: AsyncParsableCommand {
 
 /// The analytics gauges, refreshed from the store.
 final class AnalyticsGauges: Sendable {
-    let placed: Gauge
-    let revenue: Gauge
-    let perMinute: Gauge
-    let averageDelivery: Gauge
-    let p95Delivery: Gauge
-    let activeRestaurants: Gauge
-    let activeCustomers: Gauge
-    let outcomes: [String: Gauge]
+    let placed: Meter
+    let revenue: Meter
+    let perMinute: Meter
+    let averageDelivery: Meter
+    let p95Delivery: Meter
+    let activeRestaurants: Meter
+    let activeCustomers: Meter
+    let outcomes: [String: Meter]
 
-    init(registry: MetricsRegistry) {
-        placed = registry.gauge("food_orders_placed", help: "Orders placed.")
-        revenue = registry.gauge("food_revenue_minor", help: "Revenue of delivered orders, in minor units.")
-        perMinute = registry.gauge("food_orders_per_minute", help: "Orders placed in the last minute.")
-        averageDelivery = registry.gauge("food_delivery_seconds_average", help: "Mean placed-to-delivered time.")
-        p95Delivery = registry.gauge("food_delivery_seconds_p95", help: "95th percentile placed-to-delivered time.")
-        activeRestaurants = registry.gauge(
-            "food_active_restaurants", help: "Restaurants with an order in the last hour.")
-        activeCustomers = registry.gauge("food_active_customers", help: "Customers with an order in the last hour.")
-        var outcomes: [String: Gauge] = [:]
+    init(factory: any MetricsFactory) {
+        func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> Meter {
+            Meter(label: name, dimensions: dimensions, factory: factory)
+        }
+        placed = gauge("food_orders_placed")  // orders placed
+        revenue = gauge("food_revenue_minor")  // revenue of delivered orders, in minor units
+        perMinute = gauge("food_orders_per_minute")  // orders placed in the last minute
+        averageDelivery = gauge("food_delivery_seconds_average")  // mean placed-to-delivered time
+        p95Delivery = gauge("food_delivery_seconds_p95")  // its 95th percentile
+        activeRestaurants = gauge("food_active_restaurants")  // restaurants with an order in the last hour
+        activeCustomers = gauge("food_active_customers")  // customers with an order in the last hour
+        var outcomes: [String: Meter] = [:]
         for state in OrderState.allCases where state.isTerminal {
-            outcomes[state.rawValue] = registry.gauge(
-                "food_orders_finished", help: "Orders per terminal state.", labels: ["outcome": state.rawValue])
+            outcomes[state.rawValue] = gauge("food_orders_finished", [("outcome", state.rawValue)])
         }
         self.outcomes = outcomes
     }

@@ -49,6 +49,7 @@ final class RDKafkaClient: @unchecked Sendable {
         kind: Kind,
         properties: [(String, String)],
         callbacks: ClientCallbacks,
+        statistics: KafkaStatisticsConfiguration? = nil,
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) -> RDKafkaClient {
         let effective = Dictionary(properties, uniquingKeysWith: { _, later in later })
@@ -75,6 +76,11 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_conf_set_opaque(configuration, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_log_cb(configuration, logCallback)
         rd_kafka_conf_set_error_cb(configuration, errorCallback)
+        // Typed or through the escape hatch: librdkafka's reports are recorded either way, never dropped unread.
+        if let interval = effective["statistics.interval.ms"].flatMap(Int.init), interval > 0 {
+            callbacks.statistics.withLock { $0 = KafkaStatistics(statistics) }
+            rd_kafka_conf_set_stats_cb(configuration, statisticsCallback)
+        }
         configure(configuration)
         // On success rd_kafka_new takes ownership of the configuration; on failure it is still ours.
         guard let handle = rd_kafka_new(kind.librdkafkaType, configuration, &errorText, errorText.count) else {
@@ -122,6 +128,10 @@ class ClientCallbacks: @unchecked Sendable {
     /// The secret values of the handle's properties, scrubbed from every log and error line (set once, before the
     /// handle exists).
     let redaction = Mutex<[String]>([])
+    /// Set when librdkafka reports every broker down; cleared by the owner once a broker answers again.
+    let brokersDown = Atomic<Bool>(false)
+    /// Where librdkafka's statistics reports go, when they are on (set once, before the handle exists).
+    let statistics = Mutex<KafkaStatistics?>(nil)
 
     init(logger: Logger) {
         self.logger = logger
@@ -153,6 +163,7 @@ class ClientCallbacks: @unchecked Sendable {
         lastError.withLock { last in
             if code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last == nil { last = error }
         }
+        if code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN { brokersDown.store(true, ordering: .releasing) }
         if isFatal || error.code == .authenticationFailed || error.code == .tlsFailed {
             definitiveError.withLock { first in if first == nil { first = error } }
         }
@@ -177,6 +188,16 @@ private func logCallback(_ handle: OpaquePointer?, _ level: Int32, _ facility: U
         facility: facility.map { String(cString: $0) } ?? "",
         message: message.map { String(cString: $0) } ?? ""
     )
+}
+
+private func statisticsCallback(
+    _ handle: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let callbacks = ClientCallbacks.from(opaque), let json,
+        let statistics = callbacks.statistics.withLock({ $0 })
+    else { return 0 }
+    statistics.record(json: UnsafeRawBufferPointer(start: json, count: length))
+    return 0  // librdkafka frees the document
 }
 
 private func errorCallback(_ handle: OpaquePointer?, _ code: Int32, _ reason: UnsafePointer<CChar>?,

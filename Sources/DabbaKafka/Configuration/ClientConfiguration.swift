@@ -21,6 +21,9 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible, CustomDebu
     public var logLevel: Int
     /// Security protocol, SASL credentials and TLS material (plaintext by default).
     public var security: SecurityConfiguration
+    /// librdkafka's statistics recorded through swift-metrics (`dabba_kafka_*`, see ``KafkaStatisticsConfiguration``);
+    /// nil (the default): off.
+    public var statistics: KafkaStatisticsConfiguration?
     /// Extra librdkafka properties, applied after the typed settings.
     public var properties: [String: String]
 
@@ -34,6 +37,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible, CustomDebu
         self.connectionSetupTimeout = .seconds(10)
         self.logLevel = 4
         self.security = .plaintext
+        self.statistics = nil
         self.properties = [:]
     }
 
@@ -49,7 +53,8 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible, CustomDebu
             ("client.id", clientID),
             ("socket.connection.setup.timeout.ms", String(connectionSetupTimeout.milliseconds)),
             ("log_level", String(logLevel)),
-        ] + security.librdkafkaProperties
+        ] + (statistics.map { [("statistics.interval.ms", String(max(1, $0.interval.milliseconds)))] } ?? [])
+            + security.librdkafkaProperties
     }
 
     /// The settings with every secret replaced by ``SecretRedaction/placeholder``: bootstrap servers, client id,

@@ -1,4 +1,5 @@
 internal import CRDKafka
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -62,7 +63,8 @@ public final class KafkaConsumer: Service, Sendable {
         let client = try RDKafkaClient.make(
             kind: .consumer,
             properties: configuration.librdkafkaProperties,
-            callbacks: callbacks
+            callbacks: callbacks,
+            statistics: configuration.client.statistics
         ) { rdConfiguration in
             rd_kafka_conf_set_rebalance_cb(rdConfiguration, rebalanceCallback)
         }
@@ -120,6 +122,9 @@ public final class KafkaConsumer: Service, Sendable {
     @discardableResult
     public func markProcessed(_ message: KafkaMessage) -> Bool {
         inHandler.store(false, ordering: .releasing)
+        lagClock.withLock {
+            $0.processed(message.topicPartition, offset: message.offset, timestamp: message.timestampMilliseconds)
+        }
         let record = message.record
         return rd_kafka_offset_store(record.rkt, record.partition, record.offset) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
@@ -136,6 +141,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// - Parameter offsets: The positions to store.
     /// - Throws: ``KafkaError`` naming the first partition that could not be stored (e.g. not assigned).
     public func markProcessed(upTo offsets: [TopicPartitionOffset]) throws {
+        lagClock.withLock { $0.processed(upTo: offsets) }
         try TopicPartitionList.with(offsets) { list in
             let result = rd_kafka_offsets_store(client.pointer, list)
             if let error = TopicPartitionList.firstError(list, context: "could not store offsets") { throw error }
@@ -197,10 +203,41 @@ public final class KafkaConsumer: Service, Sendable {
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { callbacks.assignment.withLock { $0 } }
 
-    /// Consumer lag per assigned partition: high watermark minus the next offset to fetch, from librdkafka's
-    /// cached watermarks (no broker round trip).
-    public var lag: [TopicPartition: Int64] {
-        var result: [TopicPartition: Int64] = [:]
+    /// Whether the consumer can reach its cluster: false from librdkafka's report that every broker is down until
+    /// ``recheckBrokers(timeout:)`` gets an answer from one.
+    public var brokersReachable: Bool { !callbacks.brokersDown.load(ordering: .acquiring) }
+
+    /// After every broker was reported down, asks the cluster for its brokers (a metadata request, waited for on a
+    /// thread of its own, never on Swift's cooperative pool); an answer makes ``brokersReachable`` true again.
+    /// - Parameter timeout: How long to wait for an answer.
+    /// - Returns: Whether the brokers are reachable.
+    public func recheckBrokers(timeout: Duration = .seconds(2)) async -> Bool {
+        guard !brokersReachable else { return true }
+        let client = self.client
+        let answered = (try? await Blocking.run {
+            try client.withClusterMetadata(allTopics: false, timeout: timeout, servesCallbacks: false) { _ in true }
+        }) ?? false
+        if answered { callbacks.brokersDown.store(false, ordering: .releasing) }
+        return answered
+    }
+
+    /// The last connection error librdkafka reported, if any.
+    public var lastConnectionError: KafkaError? { callbacks.lastError.withLock { $0 } }
+
+    /// What the time lag is computed from.
+    private let lagClock = Mutex(LagClock())
+
+    /// Consumer lag per assigned partition: records not processed yet (see ``ConsumerLag/messages``), from
+    /// librdkafka's cached watermarks (no broker round trip).
+    public var lag: [TopicPartition: Int64] { lagReport().mapValues { $0.messages } }
+
+    /// Consumer lag per assigned partition in messages and in time (see ``ConsumerLag``), from librdkafka's cached
+    /// watermarks and the records marked processed.
+    ///
+    /// The time lag is learnt from the calls themselves (when a partition was last seen caught up): call it
+    /// regularly, every second or so, as a metrics refresh does.
+    public func lagReport() -> [TopicPartition: ConsumerLag] {
+        var partitions: [TopicPartition: (low: Int64, high: Int64, position: Int64?)] = [:]
         for partition in assignment {
             var low: Int64 = 0
             var high: Int64 = 0
@@ -211,9 +248,10 @@ public final class KafkaConsumer: Service, Sendable {
                 _ = rd_kafka_position(client.pointer, list)
                 return TopicPartitionList.read(list).first?.offset ?? -1001
             }
-            result[partition] = max(0, high - (position >= 0 ? position : low))
+            partitions[partition] = (low, high, position >= 0 ? position : nil)
         }
-        return result
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return lagClock.withLock { $0.report(partitions, nowMilliseconds: now) }
     }
 
     /// Stops fetching these partitions. Messages already buffered are still delivered; fetching restarts after

@@ -39,7 +39,8 @@ public final class KafkaProducer: Service, Sendable {
         let client = try RDKafkaClient.make(
             kind: .producer,
             properties: configuration.librdkafkaProperties,
-            callbacks: callbacks
+            callbacks: callbacks,
+            statistics: configuration.client.statistics
         ) { rdConfiguration in
             rd_kafka_conf_set_dr_msg_cb(rdConfiguration, deliveryReportCallback)
         }

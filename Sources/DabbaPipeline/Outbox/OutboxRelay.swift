@@ -56,7 +56,8 @@ public final class OutboxRelay: Service, Sendable {
     ///   - client: Connection settings.
     ///   - producerProperties: librdkafka producer properties beyond the defaults (the pipeline's escape hatch).
     ///   - configuration: The outbox settings.
-    ///   - metrics: Where the outbox depth, the oldest row's age and published counts go.
+    ///   - metrics: Where the outbox depth, the oldest row's age and published counts go: by default the
+    ///     bootstrapped swift-metrics backend, with the group as the `service` label.
     ///   - logger: The service's logger.
     /// - Throws: ``KafkaError`` for invalid client settings.
     public init(
@@ -65,7 +66,7 @@ public final class OutboxRelay: Service, Sendable {
         client: ClientConfiguration,
         producerProperties: [String: String] = [:],
         configuration: OutboxConfiguration,
-        metrics: PipelineMetrics = PipelineMetrics(),
+        metrics: PipelineMetrics? = nil,
         logger: Logger = Logger(label: "dabba.outbox")
     ) throws {
         var producerConfiguration = ProducerConfiguration(client: client)
@@ -79,7 +80,7 @@ public final class OutboxRelay: Service, Sendable {
         self.store = store
         self.group = group
         self.configuration = configuration
-        self.metrics = metrics
+        self.metrics = metrics ?? PipelineMetrics(service: group)
         self.logger = logger
     }
 

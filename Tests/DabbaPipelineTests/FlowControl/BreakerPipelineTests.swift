@@ -3,6 +3,7 @@ import DabbaInbox
 import DabbaKafka
 import DabbaPipeline
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -94,9 +95,10 @@ struct BreakerPipelineTests {
             try await context.breaker("bank").run { try bank.call() }
             handled.record(context)
         }
+        let metrics = TestMetrics()
         let runner = try PipelineRunner(
             pipeline: pipeline, topology: fixture.topology, configuration: configuration, inbox: inbox,
-            logger: quietLogger
+            metrics: PipelineMetrics(service: "breaker-test", factory: metrics), logger: quietLogger
         )
         let events = try fixture.eventProducer()
         try await Self.produce(events, count: Self.eventCount)
@@ -117,8 +119,10 @@ struct BreakerPipelineTests {
             // Several open periods and failed probes.
             try await Task.sleep(for: .seconds(3))
             #expect(handled.count == 0)
-            let during = runner.metrics.registry.prometheusText()
-            #expect(during.contains("dabba_breaker_held_events_total{dependency=\"bank\"}"), "nothing was held")
+            let held = metrics.counterTotal(
+                label: "dabba_breaker_held_events_total", dimensions: [("service", "breaker-test"), ("dependency", "bank")]
+            )
+            #expect(held > 0, "nothing was held")
             bank.recover()
             try await eventually("every event is handled", timeout: .seconds(90)) {
                 handled.distinctIDs.count == Self.eventCount
@@ -148,10 +152,17 @@ struct BreakerPipelineTests {
         let retried = try await fixture.records(on: "\(fixture.topic).\(fixture.group).retry.1", count: 0)
         let deadLettered = try await fixture.records(on: fixture.deadLetterTopic, count: 0)
         #expect(retried.isEmpty && deadLettered.isEmpty)
-        let metrics = runner.metrics.registry.prometheusText()
-        #expect(metrics.contains("dabba_breaker_transitions_total{dependency=\"bank\",from=\"closed\",to=\"open\"} 1"))
-        #expect(metrics.contains("dabba_breaker_state{dependency=\"bank\"} 0"))
-        #expect(metrics.contains("dabba_events_dead_lettered_total 0"))
+        let service = ("service", "breaker-test")
+        #expect(
+            metrics.counterTotal(
+                label: "dabba_breaker_transitions_total",
+                dimensions: [service, ("dependency", "bank"), ("from", "closed"), ("to", "open")]
+            ) == 1
+        )
+        let state = try metrics.expectMeter("dabba_breaker_state", [service, ("dependency", "bank")])
+        #expect(state.lastValue == 0)
+        #expect(state.values.contains(2), "the breaker was never seen open")
+        #expect(metrics.counterTotal(label: "dabba_events_dead_lettered_total", dimensions: [service]) == 0)
         try await events.producer.close()
     }
 
@@ -167,8 +178,10 @@ struct BreakerPipelineTests {
             }
             handled.record(context)
         }
+        let metrics = TestMetrics()
         let runner = try PipelineRunner(
-            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(), logger: quietLogger
+            pipeline: pipeline, topology: fixture.topology, configuration: fixture.configuration(),
+            metrics: PipelineMetrics(service: "breaker-test", factory: metrics), logger: quietLogger
         )
         let events = try fixture.eventProducer()
         try await Self.produce(events, count: 20)
@@ -179,7 +192,7 @@ struct BreakerPipelineTests {
         #expect(deadLettered.count == 1)
         #expect(deadLettered.first?.header(SpringDeadLetterHeaders.exceptionMessage) == "account closed")
         #expect(runner.breakers.state(of: "bank") == .closed)
-        #expect(!runner.metrics.registry.prometheusText().contains("dabba_breaker_transitions_total"))
+        #expect(metrics.counters(label: "dabba_breaker_transitions_total").isEmpty)
         try await events.producer.close()
     }
 }

@@ -1,5 +1,4 @@
 import DabbaInbox
-import DabbaMetrics
 
 /// The runner's side of its pipeline's tables: which it keeps, for which group, and their metrics
 /// (`dabba_table_updates_total{table}`: changes applied; `dabba_table_writes_total{table}`: rows written after
@@ -8,8 +7,8 @@ final class PipelineTables: Sendable {
     let group: String
     /// The declared table names.
     let names: Set<String>
-    private let updates: [String: Counter]
-    private let writes: [String: Counter]
+    private let updates: [String: PipelineCounter]
+    private let writes: [String: PipelineCounter]
 
     /// The pipeline's tables, or nil when it keeps none.
     /// - Throws: ``PipelineError`` `configuration` without an inbox, or for a table declared with two value types.
@@ -41,14 +40,10 @@ final class PipelineTables: Sendable {
     private init(group: String, names: Set<String>, metrics: PipelineMetrics) {
         self.group = group
         self.names = names
-        updates = metrics.counters(
-            "dabba_table_updates_total", help: "Table changes applied (committed events' updates and deletions).",
-            label: "table", values: names
-        )
-        writes = metrics.counters(
-            "dabba_table_writes_total", help: "Table rows written or deleted, after conflating changes per key.",
-            label: "table", values: names
-        )
+        // Table changes applied (committed events' updates and deletions), and rows written or deleted after
+        // conflating changes per key.
+        updates = metrics.counters("dabba_table_updates_total", label: "table", values: names)
+        writes = metrics.counters("dabba_table_writes_total", label: "table", values: names)
     }
 
     /// Creates the rows' table in the inbox database if it is missing.

@@ -66,7 +66,7 @@ extension PipelineRunner {
         // Their spans end once the failures are routed, or on any other way out.
         defer { failures.withLock { for failure in $0.values { failure.end() } } }
         let deliveries = BatchDeliveries()
-        var tally = HandleTally(metrics)
+        var tally = HandleTally()
         defer { tally.record(into: metrics) }
         let outcomes: [InboxOutcome]
         do {
@@ -77,7 +77,7 @@ extension PipelineRunner {
                     guard try TimerStore.take(timers[index], group: pipeline.groupID, in: transaction) else {
                         throw TimerGone()
                     }
-                    if let failure = await invoke(candidates[index], database: transaction, latency: &tally.latency) {
+                    if let failure = await invoke(candidates[index], database: transaction) {
                         failures.withLock { $0[index] = failure }
                         throw failure.error
                     }

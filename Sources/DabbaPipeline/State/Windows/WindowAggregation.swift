@@ -1,5 +1,4 @@
 import DabbaInbox
-import DabbaMetrics
 
 /// One event's work on one window declaration, in the event's transaction: add it to the windows that contain its
 /// time and are still open, advance the partition's stream time, and close the windows that stream time passed.
@@ -79,18 +78,12 @@ struct WindowAggregation<Value: Codable & Sendable> {
 /// of their windows because it had closed) and `dabba_window_results_total{window}` (windows closed, one result
 /// each). Counted as events are handled: a batch that rolls back and is handled again counts again.
 package final class WindowMetrics: Sendable {
-    private let late: [String: Counter]
-    private let results: [String: Counter]
+    private let late: [String: PipelineCounter]
+    private let results: [String: PipelineCounter]
 
     init(names: [String], metrics: PipelineMetrics) {
-        late = metrics.counters(
-            "dabba_window_late_events_total", help: "Events that arrived after one of their windows closed.",
-            label: "window", values: names
-        )
-        results = metrics.counters(
-            "dabba_window_results_total", help: "Windows closed, each emitting one result.", label: "window",
-            values: names
-        )
+        late = metrics.counters("dabba_window_late_events_total", label: "window", values: names)
+        results = metrics.counters("dabba_window_results_total", label: "window", values: names)
     }
 
     func recordLate(for window: String) { late[window]?.increment() }
