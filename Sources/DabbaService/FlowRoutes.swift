@@ -1,6 +1,5 @@
-import DabbaMetrics
+import DabbaHTTP
 import DabbaPipeline
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -13,22 +12,22 @@ import Synchronization
 ///
 /// Other methods get `405`. Without a control topic (`--control-topic off`) `POST` gets `409`.
 enum FlowRoutes {
-    /// How long a `POST` waits for the broker to acknowledge the control record (the server's thread waits).
+    /// How long a `POST` waits for the broker to acknowledge the control record.
     static let publishTimeout = Duration.seconds(5)
 
-    static func routes(for runner: PipelineRunner, instance: String, logger: Logger) -> [MetricsServerRoute] {
+    static func routes(for runner: PipelineRunner, instance: String, logger: Logger) -> [ServiceRoute] {
         let group = runner.pipeline.groupID
         let by = "\(runner.pipeline.service)/\(instance)@\(ProcessInfo.processInfo.hostName) (HTTP)"
         let control = runner.configuration.controlTopic.map {
             ControlTopic(name: $0, client: runner.configuration.client, logger: logger)
         }
-        func change(paused: Bool) -> MetricsServerRoute {
-            MetricsServerRoute(path: paused ? "/pause" : "/resume", methods: ["POST"]) { request in
+        func change(paused: Bool) -> ServiceRoute {
+            ServiceRoute(path: paused ? "/pause" : "/resume", methods: ["POST"]) { request in
                 guard let control else {
                     return .init(status: 409, body: "operator pauses are off for this instance (--control-topic off)\n")
                 }
                 let state = OperatorPauseState(paused: paused, reason: request.query["reason"], by: by)
-                if let failure = waitFor(publishTimeout, { try await control.publish(state, group: group) }) {
+                if let failure = await withinTimeout(publishTimeout, { try await control.publish(state, group: group) }) {
                     return .init(
                         status: 503, body: "could not write to the control topic \(control.name): \(failure)\n"
                     )
@@ -37,7 +36,7 @@ enum FlowRoutes {
                 return .init(status: 200, body: "\(paused ? "paused" : "resumed") group \(group): \(state.summary)\n")
             }
         }
-        let flow = MetricsServerRoute(path: "/flow", methods: ["GET"]) { _ in
+        let flow = ServiceRoute(path: "/flow", methods: ["GET"]) { _ in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let body = (try? encoder.encode(runner.flowStatus)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -46,18 +45,32 @@ enum FlowRoutes {
         return [change(paused: true), change(paused: false), flow]
     }
 
-    /// Runs async work from the server's own thread (never the cooperative pool) and waits for it, up to `timeout`;
-    /// returns why it failed, or nil.
-    private static func waitFor(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> Void) -> String? {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<String?>(nil)
-        Task {
-            do { try await work() } catch { failure.withLock { $0 = "\(error)" } }
-            done.signal()
+    /// Waits for `work` at most `timeout`; returns why it failed or did not finish, or nil. Work that outlasts the
+    /// timeout goes on (a control record may still be acknowledged): the answer only stops waiting for it.
+    private static func withinTimeout(
+        _ timeout: Duration, _ work: @escaping @Sendable () async throws -> Void
+    ) async -> String? {
+        await withCheckedContinuation { continuation in
+            let answered = Mutex(false)
+            let answer: @Sendable (String?) -> Void = { outcome in
+                let first = answered.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: outcome) }
+            }
+            Task {
+                do {
+                    try await work()
+                    answer(nil)
+                } catch {
+                    answer("\(error)")
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer("no acknowledgement within \(timeout)")
+            }
         }
-        guard done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .success else {
-            return "no acknowledgement within \(timeout)"
-        }
-        return failure.withLock { $0 }
     }
 }

@@ -5,9 +5,8 @@ import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
 import DabbaKafka
-import DabbaMetrics
+import DabbaHTTP
 import DabbaPipeline
-import Prometheus
 import DabbaSchema
 import Foundation
 import Logging
@@ -40,7 +39,7 @@ public enum PipelineService {
     ///   properties file, or an invalid `--inbox`;
     ///   `PipelineError` for an invalid catalog, an unhandled event type, missing topics (`missingTopic`), a SQLite
     ///   inbox in use by another process, or (from the runner) an event that cannot be parked; `InboxError` when the
-    ///   inbox cannot be opened or a migration fails; `MetricsServerError` when the metrics port cannot be bound;
+    ///   inbox cannot be opened or a migration fails; `ServiceHTTPServerError` when the metrics port cannot be bound;
     ///   `KafkaError` for an invalid librdkafka property (`invalidConfiguration`), failed authentication or TLS
     ///   (`authenticationFailed`, `tlsFailed`), when the brokers cannot be reached, topics cannot be created, or the
     ///   runner fails fatally;
@@ -97,21 +96,11 @@ public enum PipelineService {
             inbox: inbox, schemas: schemas, metrics: pipelineMetrics, logger: logger
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // The endpoint binds before the runner joins the group: a port in use stops the service before it consumes.
+        var endpoint: ServiceHTTPServer?
         if options.metricsPort >= 0 {
-            let registry = metrics.registry
-            let metricsRoute = MetricsServerRoute(path: "/metrics", methods: ["GET"]) { _ in
-                guard let registry else {
-                    return .init(status: 404, body: "metrics are exported by the application's own metrics backend\n")
-                }
-                var buffer: [UInt8] = []
-                registry.emit(into: &buffer)
-                return .init(
-                    status: 200, body: String(decoding: buffer, as: UTF8.self),
-                    contentType: "text/plain; version=0.0.4; charset=utf-8"
-                )
-            }
-            let server = try MetricsHTTPServer(
-                port: options.metricsPort, registry: MetricsRegistry(),
+            let server = try ServiceHTTPServer(
+                port: options.metricsPort, metrics: metrics.registry,
                 health: {
                     let health = runner.health
                     return health.healthy ? .ok : .unhealthy(health.reason)
@@ -121,17 +110,17 @@ public enum PipelineService {
                     let readiness = runner.readiness
                     return HealthStatus(isHealthy: readiness.ready, reason: readiness.reason)
                 },
-                routes: [metricsRoute]
-                    + FlowRoutes.routes(for: runner, instance: options.instanceID ?? "\(getpid())", logger: logger)
+                routes: FlowRoutes.routes(for: runner, instance: options.instanceID ?? "\(getpid())", logger: logger),
+                logger: logger
             )
-            logger.info("health and metrics on http://\(server.host):\(server.port)/metrics")
-            services.append(.init(service: MetricsService(server: server)))
+            endpoint = server
+            services.append(.init(service: server))
         }
         if let inbox {
             services.append(.init(service: InboxRetentionService(inbox: inbox, retention: try options.resolvedRetention(), logger: logger)))
         }
         // Started last, stopped first: the runner finishes its batch and commits before the endpoints go away.
-        services.append(.init(service: runner))
+        services.append(.init(service: RunnerAfterEndpoint(runner: runner, endpoint: endpoint, logger: logger)))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
@@ -260,13 +249,23 @@ public enum PipelineService {
     }
 }
 
-/// Serves the metrics endpoint until graceful shutdown.
-struct MetricsService: Service {
-    let server: MetricsHTTPServer
+/// Runs the pipeline once the HTTP endpoint listens (at once without one), logging where it is.
+struct RunnerAfterEndpoint: Service {
+    let runner: PipelineRunner
+    let endpoint: ServiceHTTPServer?
+    let logger: Logger
 
     func run() async throws {
-        try? await gracefulShutdown()
-        await server.stop()
+        if let endpoint {
+            let port: Int
+            do {
+                port = try await endpoint.boundPort()
+            } catch is CancellationError {
+                return  // shut down before the endpoint listened: nothing was consumed
+            }
+            logger.info("health and metrics on http://\(endpoint.host):\(port)/metrics")
+        }
+        try await runner.run()
     }
 }
 

@@ -185,6 +185,104 @@ struct ServiceExecutableTests {
         #expect(httpGet(port: port, path: "/health") == nil, "the metrics endpoint should be closed after shutdown")
         try await producer.close()
     }
+
+    /// The scrape a Prometheus server does, over HTTP from another process: every line of `/metrics` is a comment or
+    /// a sample, with the pipeline's counters, the handler latency histogram, the lag and librdkafka's statistics;
+    /// `/ready` turns 503 while the consumer cannot reach the broker, naming why, and 200 again once it can.
+    @Test("a scrape over HTTP parses as Prometheus text; /ready flips while the broker is down")
+    func scrapeAndReadiness() async throws {
+        let setup = try Setup()
+        try await setup.createTopics()
+        let port = freePort()
+        let process = try FixtureProcess(
+            executable: "dabba-service-fixture",
+            arguments: setup.arguments(["--metrics-port", String(port), "--statistics-interval", "200ms"])
+        )
+        try await eventually("the service is ready", timeout: .seconds(60)) { httpGet(port: port, path: "/ready")?.status == 200 }
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrap: setup.broker.bootstrapServers), logger: quietLogger)
+        let events = EventProducer(producer: producer, source: "/test", routes: EventRoutes(["payments.payment.requested": setup.topic]))
+        for index in 0..<2 {
+            try await events.send(
+                ServicePaymentRequested(paymentId: "p\(index)", orderId: "o\(index)"), metadata: EventMetadata(id: "e\(index)")
+            )
+        }
+        var samples: [PrometheusSample] = []
+        try await eventually("the scrape shows both events handled and the brokers' round trips", timeout: .seconds(60)) {
+            guard let body = httpGet(port: port, path: "/metrics")?.body else { return false }
+            samples = try PrometheusSample.parse(body)
+            return samples.contains { $0.name == "dabba_events_handled_total" && $0.value == 2 }
+                && samples.contains { $0.name == "dabba_kafka_broker_rtt_seconds" }
+        }
+        let service = ["service": "authorizer"]
+        #expect(samples.contains { $0.name == "dabba_events_handled_total" && $0.labels == service })
+        #expect(samples.contains { $0.name == "dabba_handler_duration_seconds_count" && $0.value == 2 })
+        #expect(samples.contains { $0.name == "dabba_handler_duration_seconds_bucket" && $0.labels["le"] == "+Inf" })
+        let lag = samples.filter { $0.name == "dabba_consumer_lag" && $0.labels["topic"] == setup.topic }
+        #expect(Set(lag.compactMap { $0.labels["partition"] }) == ["0", "1"], "a lag series per assigned partition")
+        #expect(lag.allSatisfy { $0.value == 0 })
+        // The main topic's two partitions and the retry tier's two.
+        #expect(samples.contains { $0.name == "dabba_kafka_assigned_partitions" && $0.value == 4 })
+
+        try await setup.broker.setBrokerDown(1)
+        try await eventually("/ready answers 503 naming the brokers", timeout: .seconds(60)) {
+            guard let ready = httpGet(port: port, path: "/ready") else { return false }
+            return ready.status == 503 && ready.body.contains("the Kafka brokers cannot be reached")
+        }
+        #expect(httpGet(port: port, path: "/health")?.status == 200, "alive: a restart would not bring the broker back")
+        try await setup.broker.setBrokerUp(1)
+        try await eventually("/ready answers 200 again", timeout: .seconds(60)) {
+            httpGet(port: port, path: "/ready")?.status == 200
+        }
+        process.send(SIGTERM)
+        #expect(try await process.waitForExit() == 0)
+        try await producer.close()
+    }
+}
+
+/// One sample line of the Prometheus text format (0.0.4): `name{label="value",…} value`.
+struct PrometheusSample: Equatable {
+    var name: String
+    var labels: [String: String]
+    var value: Double
+
+    struct Malformed: Error, CustomStringConvertible {
+        let line: String
+        var description: String { "not a Prometheus sample line: \(line)" }
+    }
+
+    /// Parses every line: blank lines and `#` comments are skipped, anything else must be a sample.
+    static func parse(_ text: String) throws -> [PrometheusSample] {
+        try text.split(separator: "\n").compactMap { line -> PrometheusSample? in
+            if line.isEmpty || line.hasPrefix("#") { return nil }
+            guard let sample = sample(String(line)) else { throw Malformed(line: String(line)) }
+            return sample
+        }
+    }
+
+    private static func sample(_ line: String) -> PrometheusSample? {
+        guard let valueStart = line.lastIndex(of: " ") else { return nil }
+        let series = line[..<valueStart]
+        let valueText = line[line.index(after: valueStart)...]
+        guard let value = Double(valueText) ?? (valueText == "+Inf" ? .infinity : nil) else { return nil }
+        let name: Substring
+        var labels: [String: String] = [:]
+        if let open = series.firstIndex(of: "{") {
+            guard series.last == "}" else { return nil }
+            name = series[..<open]
+            let body = series[series.index(after: open)..<series.index(before: series.endIndex)]
+            // Label values here hold no quotes or commas.
+            for pair in body.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, parts[1].count >= 2, parts[1].first == "\"", parts[1].last == "\"" else { return nil }
+                labels[String(parts[0])] = String(parts[1].dropFirst().dropLast())
+            }
+        } else {
+            name = series
+        }
+        let validName = name.first.map { $0.isLetter || $0 == "_" || $0 == ":" } == true
+            && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }
+        return validName ? PrometheusSample(name: String(name), labels: labels, value: value) : nil
+    }
 }
 
 struct ServicePaymentRequested: Event {
