@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import CompilerPluginSupport
 import PackageDescription
 
@@ -12,7 +12,7 @@ let package = Package(
         .library(name: "DabbaEvents", targets: ["DabbaEvents"]),
         .library(name: "DabbaEventMacros", targets: ["DabbaEventMacros"]),
         .library(name: "DabbaInbox", targets: ["DabbaInbox"]),
-        .library(name: "DabbaMetrics", targets: ["DabbaMetrics"]),
+        .library(name: "DabbaHTTP", targets: ["DabbaHTTP"]),
         .library(name: "DabbaPipeline", targets: ["DabbaPipeline"]),
         .library(name: "DabbaService", targets: ["DabbaService"]),
         .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
@@ -30,7 +30,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.7.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Only for DabbaHTTP (the services' HTTP endpoint). No default traits: they would build swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        // Already in the graph through Hummingbird; named because DabbaHTTP adds a channel handler of its own and runs
+        // its tasks on NIO's event loops.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         // Only for the @FastJSON macro (DabbaEventMacros); nothing else depends on it.
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "600.0.1"..<"604.0.0"),
     ],
@@ -87,8 +92,20 @@ let package = Package(
         .target(name: "DabbaInbox", dependencies: ["CSQLite"]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .target(name: "DabbaInboxPostgres", dependencies: ["DabbaInbox", "CLibPQ"]),
-        // Prometheus metrics and the health/metrics HTTP endpoint of pipeline executables.
-        .target(name: "DabbaMetrics"),
+        // A service's HTTP endpoint on Hummingbird 2: /health, /ready, /metrics (swift-prometheus) and extra routes.
+        .target(
+            name: "DabbaHTTP",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The pipeline runtime: handlers, retries, dead letters, inbox, exactly-once, graceful shutdown.
         .target(
             name: "DabbaPipeline",
@@ -107,7 +124,7 @@ let package = Package(
             name: "DabbaService",
             dependencies: [
                 "DabbaPipeline", "DabbaCatalog", "DabbaContracts", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres",
-                "DabbaKafka", "DabbaMetrics", "DabbaSchema",
+                "DabbaKafka", "DabbaHTTP", "DabbaSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -251,7 +268,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
-        .testTarget(name: "DabbaMetricsTests", dependencies: ["DabbaMetrics"]),
+        .testTarget(
+            name: "DabbaHTTPTests",
+            dependencies: [
+                "DabbaHTTP",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // PipelineOptions parsing and the Kafka settings every pipeline executable derives from them.
         .testTarget(
             name: "DabbaServiceTests",

@@ -1,4 +1,4 @@
-/// The answer of a liveness or readiness check, served by ``MetricsHTTPServer`` on `/health` and `/ready`.
+/// The answer of a liveness or readiness check, served by ``ServiceHTTPServer`` on `/health` and `/ready`.
 ///
 /// Healthy statuses are served as `200 OK` and unhealthy ones as `503 Service Unavailable`; either way the body is
 /// ``reason`` followed by a line feed.
