@@ -245,11 +245,13 @@ public final class PipelineRunner: Service, Sendable {
         let health = self.health
         guard health.healthy else { return (false, health.reason) }
         guard running.load(ordering: .acquiring) else { return (false, "not consuming yet") }
-        guard consumer.brokersReachable else {
+        var problems: [String] = []
+        if !consumer.brokersReachable {
             let cause = consumer.lastConnectionError.map { ": \($0.message)" } ?? ""
-            return (false, "the Kafka brokers cannot be reached\(cause)")
+            problems.append("the Kafka brokers cannot be reached\(cause)")
         }
-        if let stall = outboxRelay?.stall { return (false, stall) }
+        if let stall = outboxRelay?.stall { problems.append(stall) }
+        guard problems.isEmpty else { return (false, problems.joined(separator: "; ")) }
         // Degraded is still ready: a restart fixes neither a downstream outage nor an operator's pause.
         let degradations = [breakers.degradation, admission.degradedReason].compactMap { $0 }
         guard !degradations.isEmpty else { return (true, "ok") }

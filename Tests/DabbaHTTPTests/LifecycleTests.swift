@@ -117,10 +117,10 @@ struct LifecycleTests {
     }
 
     // A stalled client would hold a graceful shutdown that waited for every connection: the bound is its own request
-    // timeout (30 s), which a server that let the shutdown close idle connections does not approach.
+    // timeout (60 s), which a server that let the shutdown close idle connections does not approach.
     @Test("a graceful shutdown stops run(), even with a stalled client connected, and releases the port")
     func gracefulShutdown() async throws {
-        let server = try ServiceHTTPServer.onLoopback(requestTimeout: .seconds(30))
+        let server = try ServiceHTTPServer.onLoopback(requestTimeout: .seconds(60))
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }
@@ -136,7 +136,8 @@ struct LifecycleTests {
                 let start = ContinuousClock.now
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
-                #expect(ContinuousClock.now - start < .seconds(10))
+                // Not a speed bound: only that the shutdown did not wait for the stalled client's timeout.
+                #expect(ContinuousClock.now - start < server.requestTimeout)
                 #expect(try await RawHTTPClient.offPool { RawHTTPClient.drain(stalled) } == 0)
 
                 let again = try ServiceHTTPServer(host: "127.0.0.1", port: port, metrics: nil, logger: quietLogger)

@@ -173,17 +173,17 @@ struct RobustnessTests {
     /// What the many-slow-clients scenario saw.
     private struct Crowd: Sendable {
         var probe: RawHTTPResponse
-        var probeTook: Duration
         /// How many of the slow clients had not been answered (nor disconnected) when the probe's answer arrived.
         var stillWaiting: Int
         var trickled: RawHTTPResponse
     }
 
-    // The request timeout (10 s) is far above the probe's bound (2 s): a server that served the slow clients in turn
-    // would answer the probe only after their timeouts.
+    // A server that served the slow clients in turn would answer the probe only after their timeouts (30 s), when they
+    // have been disconnected: the probe answered while all of them still wait is the proof, with no clock involved
+    // (timings are not asserted: the machines running the tests are shared and noisy).
     @Test("many slow clients do not delay a health probe")
     func slowClientsDoNotBlockProbes() async throws {
-        try await ServiceHTTPServer.onLoopback(requestTimeout: .seconds(10)).whileRunning { port in
+        try await ServiceHTTPServer.onLoopback(requestTimeout: .seconds(30)).whileRunning { port in
             let crowd = try await RawHTTPClient.offPool {
                 let slow = try (0..<100).map { _ in try RawHTTPClient.connect(port: port) }
                 defer { slow.forEach { close($0) } }
@@ -191,19 +191,16 @@ struct RobustnessTests {
                     try RawHTTPClient.writeAll(socket, "GET /metr")
                 }
 
-                let start = ContinuousClock.now
                 let probe = try RawHTTPClient.exchange(RawHTTPClient.getRequest("/health", port: port), port: port)
-                let probeTook = ContinuousClock.now - start
                 let stillWaiting = slow.filter { !RawHTTPClient.hasInput($0) }.count
 
                 // A slow client still gets its answer once it finishes.
                 try RawHTTPClient.writeAll(slow[0], "ics HTTP/1.1\r\nConnection: close\r\n\r\n")
                 let trickled = try RawHTTPClient.parse(RawHTTPClient.readToEnd(slow[0]))
-                return Crowd(probe: probe, probeTook: probeTook, stillWaiting: stillWaiting, trickled: trickled)
+                return Crowd(probe: probe, stillWaiting: stillWaiting, trickled: trickled)
             }
             #expect(crowd.probe.status == 200)
-            #expect(crowd.probeTook < .seconds(2))
-            #expect(crowd.stillWaiting == 100)
+            #expect(crowd.stillWaiting == 100, "the probe was answered only after slow clients were let go")
             #expect(crowd.trickled.status == 404)
         }
     }

@@ -146,7 +146,10 @@ struct FlowControlProcessTests {
         let ready = httpGet(port: ports[0], path: "/ready")
         #expect(ready?.status == 200 && ready?.body.hasPrefix("degraded:") == true, "\(ready?.body ?? "")")
         let metrics = httpGet(port: ports[0], path: "/metrics")?.body ?? ""
-        #expect(metrics.contains(#"dabba_pipeline_paused{reason="operator",service="authorizer"} 1"#), "\(metrics)")
+        let paused = try PrometheusSample.parse(metrics).first {
+            $0.name == "dabba_pipeline_paused" && $0.labels == ["reason": "operator", "service": "authorizer"]
+        }
+        #expect(paused?.value == 1, "\(metrics)")
 
         // A restarted instance (same static member id) starts paused.
         second.send(SIGTERM)

@@ -39,7 +39,7 @@ struct OrdersOTel: AsyncParsableCommand {
 
     @OptionGroup var options: PipelineOptions
 
-    @Flag(help: "Export logs over OTLP too (then only swift-otel's own diagnostics are printed).")
+    @Flag(help: "Export logs over OTLP instead of printing them (swift-otel's own diagnostics are still printed).")
     var otlpLogs = false
 
     func run() async throws {
@@ -75,20 +75,22 @@ struct OrdersOTel: AsyncParsableCommand {
         // The pipeline service handles SIGTERM and SIGINT itself and returns once drained; this outer group (no
         // signals of its own) then shuts the exporters down gracefully, which flushes the last spans and metrics.
         // Services stop in reverse order: the pipeline first, the exporters after it.
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: observability),
-                    .init(
-                        service: PipelineRun(pipeline: pipeline, options: options),
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                ],
-                logger: Logger(label: "orders-otel")
-            )
+        var group = ServiceGroupConfiguration(
+            services: [
+                // A failing exporter does not stop the pipeline (swift-otel logs why), nor fails its shutdown.
+                .init(service: observability, failureTerminationBehavior: .ignore),
+                .init(
+                    service: PipelineRun(pipeline: pipeline, options: options),
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup
+                ),
+            ],
+            logger: Logger(label: "orders-otel")
         )
-        try await group.run()
+        // The exporters retry their last export while the collector does not answer (about 20 s): give them 10 s
+        // once the pipeline has stopped, then cancel them.
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: group).run()
     }
 
     static func makePipeline() -> Pipeline {
