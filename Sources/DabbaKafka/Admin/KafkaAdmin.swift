@@ -28,7 +28,8 @@ public final class KafkaAdmin: Sendable {
         self.client = try RDKafkaClient.make(
             kind: .producer,
             properties: properties,
-            callbacks: ClientCallbacks(logger: logger)
+            callbacks: ClientCallbacks(logger: logger),
+            statistics: configuration.statistics
         )
         self.logger = logger
     }

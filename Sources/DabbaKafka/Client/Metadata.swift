@@ -22,7 +22,8 @@ public final class KafkaMetadata: Sendable {
         self.client = try RDKafkaClient.make(
             kind: .producer,
             properties: properties,
-            callbacks: ClientCallbacks(logger: logger)
+            callbacks: ClientCallbacks(logger: logger),
+            statistics: configuration.statistics
         )
     }
 

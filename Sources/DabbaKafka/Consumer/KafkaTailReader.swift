@@ -28,7 +28,8 @@ public final class KafkaTailReader: Sendable {
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }
         client = try RDKafkaClient.make(
-            kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger)
+            kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger),
+            statistics: configuration.statistics
         )
     }
 

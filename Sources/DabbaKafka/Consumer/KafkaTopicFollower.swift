@@ -63,7 +63,8 @@ public final class KafkaTopicFollower: Sendable {
         ]
         properties += configuration.properties.sorted { $0.key < $1.key }
         client = try RDKafkaClient.make(
-            kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger)
+            kind: .consumer, properties: properties, callbacks: ClientCallbacks(logger: logger),
+            statistics: configuration.statistics
         )
         rd_kafka_poll_set_consumer(client.pointer)
         self.topic = topic
