@@ -41,19 +41,22 @@ public final class KafkaTailReader: Sendable {
     /// The current end (high watermark) of every partition of a topic.
     /// - Parameters:
     ///   - topic: The topic.
-    ///   - timeout: How long to wait for the brokers.
+    ///   - timeout: How long to wait for the brokers, for the whole call (every partition's query shares it).
     /// - Returns: One entry per partition whose offset is the next offset to be written; empty if the topic does not
     ///   exist.
-    /// - Throws: ``KafkaError`` if the brokers cannot be asked.
+    /// - Throws: ``KafkaError`` if the brokers cannot be asked, or do not answer within `timeout`.
     public func partitionEnds(topic: String, timeout: Duration = .seconds(30)) async throws -> [TopicPartitionOffset] {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
         let count = try await client.topicPartitionCount(topic: topic, timeout: timeout, servesCallbacks: false)
         guard let count else { return [] }
         let client = self.client
-        let milliseconds = Int32(clamping: max(1, timeout.milliseconds))
         return try await Blocking.run {
             try (0..<count).map { partition in
                 var low: Int64 = -1
                 var high: Int64 = -1
+                // What is left of the call's timeout (at least 1 ms: an exhausted one then times out at once).
+                let milliseconds = Int32(clamping: max(1, (deadline - clock.now).milliseconds))
                 let result = rd_kafka_query_watermark_offsets(
                     client.pointer, topic, partition, &low, &high, milliseconds
                 )
