@@ -22,13 +22,38 @@ public struct ConsumerLag: Sendable, Hashable {
 /// What a consumer's lag is computed from, per partition: the next offset after the last record marked processed,
 /// that record's timestamp, and the last time the partition was seen caught up (milliseconds since the Unix epoch).
 struct LagClock {
+    /// A partition as the per-message path sees it: librdkafka's topic handle and the partition number, cheap to hash
+    /// (a topic's name would be hashed for every message).
+    struct MarkedPartition: Hashable, Sendable {
+        /// The handle's address: only compared, never dereferenced.
+        let topicHandle: UInt
+        let partition: Int32
+    }
+
+    /// The last record marked processed in a partition since the last report.
+    private struct Mark {
+        let topic: String
+        var next: Int64
+        var timestamp: Int64?
+    }
+
+    /// Written for every record marked processed; folded into the per-partition state at each report.
+    private var marks: [MarkedPartition: Mark] = [:]
     private var nextToProcess: [TopicPartition: Int64] = [:]
     private var lastProcessed: [TopicPartition: Int64] = [:]
     private var lastCaughtUp: [TopicPartition: Int64] = [:]
 
-    mutating func processed(_ partition: TopicPartition, offset: Int64, timestamp: Int64?) {
-        nextToProcess[partition] = max(nextToProcess[partition] ?? 0, offset + 1)
-        if let timestamp { lastProcessed[partition] = max(lastProcessed[partition] ?? timestamp, timestamp) }
+    /// Records a record marked processed (on the per-message path: one dictionary update; the topic's name is read
+    /// only for the first record of a partition since the last report).
+    mutating func processed(
+        _ partition: MarkedPartition, topic: () -> String, offset: Int64, timestamp: Int64?
+    ) {
+        if let index = marks.index(forKey: partition) {
+            marks.values[index].next = max(marks.values[index].next, offset + 1)
+            if let timestamp { marks.values[index].timestamp = timestamp }
+        } else {
+            marks[partition] = Mark(topic: topic(), next: offset + 1, timestamp: timestamp)
+        }
     }
 
     mutating func processed(upTo offsets: [TopicPartitionOffset]) {
@@ -43,6 +68,14 @@ struct LagClock {
     mutating func report(
         _ partitions: [TopicPartition: (low: Int64, high: Int64, position: Int64?)], nowMilliseconds now: Int64
     ) -> [TopicPartition: ConsumerLag] {
+        for (marked, mark) in marks {
+            let partition = TopicPartition(topic: mark.topic, partition: marked.partition)
+            nextToProcess[partition] = max(nextToProcess[partition] ?? 0, mark.next)
+            if let timestamp = mark.timestamp {
+                lastProcessed[partition] = max(lastProcessed[partition] ?? timestamp, timestamp)
+            }
+        }
+        marks.removeAll(keepingCapacity: true)
         nextToProcess = nextToProcess.filter { partitions[$0.key] != nil }
         lastProcessed = lastProcessed.filter { partitions[$0.key] != nil }
         lastCaughtUp = lastCaughtUp.filter { partitions[$0.key] != nil }

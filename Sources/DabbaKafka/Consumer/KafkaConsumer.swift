@@ -122,10 +122,16 @@ public final class KafkaConsumer: Service, Sendable {
     @discardableResult
     public func markProcessed(_ message: KafkaMessage) -> Bool {
         inHandler.store(false, ordering: .releasing)
-        lagClock.withLock {
-            $0.processed(message.topicPartition, offset: message.offset, timestamp: message.timestampMilliseconds)
-        }
         let record = message.record
+        let timestamp = message.timestampMilliseconds
+        if let topicHandle = record.rkt {
+            let partition = LagClock.MarkedPartition(
+                topicHandle: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(topicHandle))), partition: record.partition
+            )
+            lagClock.withLock {
+                $0.processed(partition, topic: { message.topic }, offset: record.offset, timestamp: timestamp)
+            }
+        }
         return rd_kafka_offset_store(record.rkt, record.partition, record.offset) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
