@@ -1,5 +1,6 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
 #   make demo   # installs what is missing, builds, runs the food-delivery demo on the embedded broker
+#               # (DEMO=payments: the UPI payments demo)
 #   make test   # installs what is missing, builds, checks contracts, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -8,7 +9,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
-# Options for food-demo (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for kills and broker faults).
+# Which demo (food or payments) and its options (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for
+# kills and broker faults).
+DEMO ?= food
 DEMO_ARGS ?=
 # Seconds of libFuzzer per target for `make fuzz`, and which targets (default: all; see scripts/fuzz.sh).
 FUZZ_SECONDS ?= 60
@@ -22,6 +25,7 @@ help:
 	@echo "make test    deps, then build, check contracts and run all tests"
 	@echo "make contracts  dabba contract verify and compat on Topics/ (COMPAT_BASE=<git ref>, default HEAD~1)"
 	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
+	@echo "             DEMO=payments: UPI payments through a surge, a bank outage (and --chaos crashes); money checked"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make fuzz    deps, then libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS=60 each (FUZZ_TARGETS=...)"
 	@echo "make clean   remove build products"
@@ -42,7 +46,7 @@ contracts: build
 	scripts/contracts.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)"
 
 demo: build
-	@scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)" $(DEMO_ARGS)
+	@DEMO="$(DEMO)" scripts/demo.sh "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)" $(DEMO_ARGS)
 
 bench: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)

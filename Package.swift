@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "dabba", targets: ["dabba"]),
         .library(name: "FoodDeliveryDomain", targets: ["FoodDeliveryDomain"]),
         .executable(name: "food-demo", targets: ["food-demo"]),
+        .library(name: "PaymentsDomain", targets: ["PaymentsDomain"]),
+        .executable(name: "upi-demo", targets: ["upi-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -212,10 +214,21 @@ let package = Package(
             ],
             path: "Examples/DemoKit"
         ),
+        // What every example system's services share: their standard options, effect bookkeeping, the arguments
+        // demos start them with, and the observer of a system's log.
+        .target(
+            name: "DemoServiceKit",
+            dependencies: [
+                "DemoKit", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DemoServiceKit"
+        ),
         .target(
             name: "FoodDeliveryRuntime",
             dependencies: [
-                "FoodDeliveryDomain", "DemoKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService",
+                "FoodDeliveryDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService",
                 "DabbaCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,6 +254,37 @@ let package = Package(
                 "DemoKit", "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ],
             path: "Examples/FoodDelivery/Demo"
+        ),
+        // The UPI payments example (Examples/README.md): the domain's events and pure rules, the services' shared
+        // runtime (the fake bank, the observer, the load), five services and the demo.
+        .target(name: "PaymentsDomain", dependencies: ["DabbaEvents", "DemoKit"], path: "Examples/Payments/Domain"),
+        .target(
+            name: "PaymentsRuntime",
+            dependencies: [
+                "PaymentsDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline",
+                "DabbaCatalog", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Payments/Runtime"
+        ),
+        .executableTarget(name: "upi-gateway", dependencies: paymentsServiceDependencies, path: "Examples/Payments/Gateway"),
+        .executableTarget(name: "upi-ledger", dependencies: paymentsServiceDependencies, path: "Examples/Payments/Ledger"),
+        .executableTarget(name: "upi-switch", dependencies: paymentsServiceDependencies, path: "Examples/Payments/Switch"),
+        .executableTarget(name: "upi-risk", dependencies: paymentsServiceDependencies, path: "Examples/Payments/Risk"),
+        .executableTarget(
+            name: "upi-analytics", dependencies: paymentsServiceDependencies, path: "Examples/Payments/Analytics"
+        ),
+        .executableTarget(
+            name: "upi-demo",
+            dependencies: paymentsServiceDependencies + [
+                "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+            ],
+            path: "Examples/Payments/Demo"
+        ),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: paymentsServiceDependencies + [
+                "DabbaTesting", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+            ]
         ),
         .testTarget(
             name: "FoodDeliveryTests",
@@ -359,8 +403,18 @@ let package = Package(
 /// What every food-delivery executable links.
 var foodServiceDependencies: [Target.Dependency] {
     [
-        "FoodDeliveryDomain", "FoodDeliveryRuntime", "DabbaService", "DabbaPipeline", "DabbaEvents", "DabbaKafka",
+        "FoodDeliveryDomain", "FoodDeliveryRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents", "DabbaKafka",
         "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}
+
+/// What every payments executable links.
+var paymentsServiceDependencies: [Target.Dependency] {
+    [
+        "PaymentsDomain", "PaymentsRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
+        "DabbaKafka", "DabbaInbox", "DabbaCatalog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
     ]

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# The food-delivery demo (Examples/FoodDelivery): the embedded broker with the catalog's topics, the five services
-# as separate processes, a few thousand orders (good and bad), progress until every order has finished, a summary,
-# graceful shutdown. The last line is machine-readable:
-#   dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n> duplicate_effects=<n>
-#     disagreeing=<n> kills=<n> faults=<n> p99_ms=<n>
-# Usage: scripts/demo.sh [BIN_DIR] [food-demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
+# The example systems' demos (Examples/README.md), each on the embedded broker with its services as separate
+# processes, ending with one machine-readable line and a non-zero exit when an invariant fails:
+#   food      (default) the food-delivery platform: a few thousand orders, good and bad, until every one finished.
+#             dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n>
+#               duplicate_effects=<n> disagreeing=<n> kills=<n> faults=<n> p99_ms=<n>
+#   payments  UPI payments through a surge, a bank outage (and with --chaos, crashes): the money is checked.
+#             dabba-demo system=payments payments=<n> settled=<n> rejected=<n> failed=<n> stuck=<n> money_delta=<n>
+#               negative_balances=<n> open_holds=<n> bank_mismatch=<n> duplicate_effects=<n> p99_realtime_ms=<n>
+# Usage: scripts/demo.sh [BIN_DIR] [demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
+#        DEMO=payments scripts/demo.sh ...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BIN_DIR=${1:-"$(swift build --show-bin-path)"}
 shift || true
-DEMO="$BIN_DIR/food-demo"
-for executable in food-demo food-orders food-restaurants food-delivery food-notifications food-analytics; do
+case "${DEMO:-food}" in
+    food)
+        demo=food-demo
+        executables=(food-demo food-orders food-restaurants food-delivery food-notifications food-analytics)
+        ;;
+    payments)
+        demo=upi-demo
+        executables=(upi-demo upi-gateway upi-ledger upi-switch upi-risk upi-analytics dabba)
+        ;;
+    *)
+        echo "error: DEMO='${DEMO}' is not a demo; choose food or payments" >&2
+        exit 2
+        ;;
+esac
+for executable in "${executables[@]}"; do
     [ -x "$BIN_DIR/$executable" ] || { echo "error: $BIN_DIR/$executable is missing; run 'make build' first" >&2; exit 1; }
 done
-exec "$DEMO" --catalog Topics "$@"
+exec "$BIN_DIR/$demo" --catalog Topics "$@"

@@ -15,11 +15,17 @@ struct DockerComposeTests {
 
     /// Every profile of the file. Compose v1 resolves the services of all profiles anyway; Compose v2 (also installed
     /// as `docker-compose` by some) only those of the profiles given.
-    static let profiles: Set<String> = ["food", "load", "ui"]
+    static let profiles: Set<String> = ["food", "payments", "load", "ui"]
     /// The food-delivery system's pipeline services (profile `food`; its load generator is in `load`).
     static let foodServices: Set<String> = [
         "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
     ]
+    /// The UPI payments system's pipeline services (profile `payments`; it has no load generator in the image).
+    static let paymentServices: Set<String> = [
+        "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+    ]
+    /// Every example system's pipeline services.
+    static let systemServices = foodServices.union(paymentServices)
 
     /// Runs docker-compose against the compose file; fails with a hint when the tool is missing.
     static func compose(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -57,7 +63,7 @@ struct DockerComposeTests {
         let services = try Self.config(["--services"])
         #expect(
             Set(services.output.split(separator: "\n").map(String.init))
-                == Self.foodServices.union([
+                == Self.systemServices.union([
                     "kafka", "topics", "postgres", "postgres-schemas", "food-loadgen", "kafka-ui",
                 ])
         )
@@ -76,6 +82,7 @@ struct DockerComposeTests {
         let executables = Set(services.values.filter(\.isBuiltFromDockerfile).compactMap { $0.items("command").first })
         #expect(executables.contains("dabba"))
         #expect(executables.contains("food-orders"))
+        #expect(executables.isSuperset(of: Self.systemServices), "\(executables.sorted())")
         let dockerfile = try String(contentsOfFile: Self.dockerfile, encoding: .utf8)
         let manifest = try String(contentsOfFile: Self.root.appendingPathComponent("Package.swift").path, encoding: .utf8)
         for executable in executables.sorted() {
@@ -89,7 +96,7 @@ struct DockerComposeTests {
         let services = try Self.services()
         // One-shot jobs (`topics`, the load generators) serve no endpoint and are not restarted.
         let running = services.values.filter { $0.isBuiltFromDockerfile && $0.value("restart") != "no" }
-        #expect(Set(running.map(\.name)).isSuperset(of: Self.foodServices))
+        #expect(Set(running.map(\.name)).isSuperset(of: Self.systemServices))
         for service in running.sorted(by: { $0.name < $1.name }) {
             guard let port = service.option("--metrics-port"), (Int(port) ?? 0) > 0 else {
                 Issue.record("\(service.name) runs without a fixed --metrics-port, so nothing can probe it")
@@ -114,34 +121,67 @@ struct DockerComposeTests {
         #expect(words.contains("install") && words.contains("curl"), "the runtime stage installs no curl:\n\(runtime)")
     }
 
-    @Test("PostgreSQL, health-checked and on a volume, has a schema for each food service's inbox")
+    @Test("PostgreSQL, health-checked and on a volume, has a schema for each system service's inbox")
     func postgresService() throws {
         let services = try Self.services()
         let postgres = try #require(services["postgres"])
         #expect(postgres.value("image")?.hasPrefix("postgres:") == true)
         #expect(postgres.healthCheck.contains { $0.contains("pg_isready") }, "\(postgres.healthCheck)")
         #expect(postgres.items("volumes").contains { $0.contains(":/var/lib/postgresql/data") })
-        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service> (docker/README.md).
+        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service> or upi_<service>
+        // (docker/README.md).
         let schemas = try #require(services["postgres-schemas"])
         #expect(schemas.lines("depends_on") == ["postgres:", "condition: service_healthy"])
         let statements = schemas.items("command").joined(separator: " ")
-        for name in Self.foodServices.sorted() {
+        for name in Self.systemServices.sorted() {
             let schema = name.replacingOccurrences(of: "-", with: "_")
             #expect(statements.contains("CREATE SCHEMA IF NOT EXISTS \(schema);"), "no schema \(schema): \(statements)")
         }
     }
 
-    @Test("the food services are in profile food; Kafka, PostgreSQL and their jobs have none")
+    @Test("each system's services are in its profile (food, payments); Kafka, PostgreSQL and their jobs have none")
     func profilesPerSystem() throws {
         let services = try Self.services()
         for name in Self.foodServices.sorted() {
             #expect(services[name]?.items("profiles") == ["food"], "\(name) is not in profile food")
+        }
+        for name in Self.paymentServices.sorted() {
+            #expect(services[name]?.items("profiles") == ["payments"], "\(name) is not in profile payments")
         }
         #expect(services["food-loadgen"]?.items("profiles") == ["load"])
         #expect(services["kafka-ui"]?.items("profiles") == ["ui"])
         for name in ["kafka", "topics", "postgres", "postgres-schemas"] {
             #expect(services[name]?.items("profiles") == [], "\(name) should always run")
         }
+    }
+
+    @Test("each system service keeps its stores in a volume of its own at /app/.dabba and has a host port of its own")
+    func storesAndPorts() throws {
+        let services = try Self.services()
+        var owners: [String: String] = [:]  // each published port, as Compose prints it → the service publishing it
+        for name in Self.systemServices.sorted() {
+            guard let service = services[name] else {
+                Issue.record("no service \(name)")
+                continue
+            }
+            // `food-orders-data:/app/.dabba:rw` (Compose v1) or `type: volume source: food-orders-data …` (v2).
+            let volumes = service.items("volumes")
+            #expect(
+                volumes.contains { $0.contains("\(name)-data") && $0.contains("/app/.dabba") },
+                "\(name) keeps no store in the volume \(name)-data at /app/.dabba: \(volumes)"
+            )
+            // `published: 9101 target: 9100` (v1) or `mode: ingress target: 9100 published: "9101" …` (v2).
+            let ports = service.items("ports")
+            #expect(ports.count == 1 && ports.allSatisfy { $0.contains("9100") }, "\(name) publishes \(ports)")
+            for port in ports {
+                if let other = owners.updateValue(name, forKey: port) {
+                    Issue.record("\(name) and \(other) publish the same host port: \(port)")
+                }
+            }
+        }
+        // The fake bank's file is on the switch's volume, so it survives restarts as the switch's own store does.
+        let bankStore = try #require(services["upi-switch"]?.option("--bank-store"))
+        #expect(bankStore.hasPrefix("/app/.dabba/"), "upi-switch keeps its bank store off its volume: \(bankStore)")
     }
 
     @Test("Kafka UI is Kafbat's maintained fork at a pinned release, not provectuslabs/kafka-ui")

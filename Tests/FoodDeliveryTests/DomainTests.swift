@@ -3,6 +3,7 @@ import DabbaEvents
 import DabbaSchema
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
+import DemoKit
 import Foundation
 import Testing
 

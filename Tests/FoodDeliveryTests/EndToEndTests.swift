@@ -1,6 +1,7 @@
 import DabbaEvents
 import DabbaKafka
 import DemoKit
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation

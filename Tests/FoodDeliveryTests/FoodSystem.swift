@@ -29,10 +29,9 @@ final class FoodSystem: @unchecked Sendable {
     let producer: KafkaProducer
     let events: EventProducer
 
-    /// One system at a time in the test process: each starts five or more processes, an embedded broker and an
-    /// observer, and several at once on a loaded two-core machine starve each other (and the in-process brokers) past
-    /// their session timeouts. The suites of other test targets still run alongside.
-    private static let oneAtATime = AsyncLock()
+    /// One system at a time in the test process (``DemoSystemGate``); the suites of other test targets still run
+    /// alongside.
+    private static let oneAtATime = DemoSystemGate.lock
     private let released = Atomic<Bool>(false)
 
     /// Waits until no other system of this process runs, then starts one (``shutDown()`` lets the next one start).

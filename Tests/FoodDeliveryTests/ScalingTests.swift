@@ -2,6 +2,7 @@ import DabbaInbox
 import DabbaInboxPostgres
 import DabbaTestingPostgres
 import DemoKit
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation

@@ -7,8 +7,10 @@ import DabbaInbox
 import DabbaInboxPostgres
 import DabbaPipeline
 import DabbaService
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
+import DemoKit
 import Foundation
 
 @main
@@ -19,13 +21,13 @@ struct AnalyticsService: AsyncParsableCommand {
     )
 
     @OptionGroup var options: PipelineOptions
-    @OptionGroup var food: FoodServiceOptions
+    @OptionGroup var food: DemoServiceOptions
 
     @Flag(help: "Print the totals from the store and exit (no broker needed).")
     var report = false
 
     func run() async throws {
-        try food.check(options)
+        try food.check(options, system: "food-delivery")
         if report {
             let path = try sqliteStorePath(
                 inbox: options.inbox, group: options.group ?? "food-analytics", instanceID: options.instanceID)

@@ -7,6 +7,7 @@ import DabbaEvents
 import DabbaInbox
 import DabbaPipeline
 import DabbaService
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -19,10 +20,10 @@ struct DeliveryService: AsyncParsableCommand {
     )
 
     @OptionGroup var options: PipelineOptions
-    @OptionGroup var food: FoodServiceOptions
+    @OptionGroup var food: DemoServiceOptions
 
     func run() async throws {
-        try food.check(options)
+        try food.check(options, system: "food-delivery")
         let catalog = ReferenceCatalog.standard
         // Instances sharing a PostgreSQL store share the partner table: one transaction-scoped advisory lock
         // serializes their dispatch work, so two instances never hand out the same free partner.

@@ -11,6 +11,7 @@ import DabbaCatalog
 import DabbaEvents
 import DabbaKafka
 import DemoKit
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -36,30 +37,16 @@ struct FoodDemo: AsyncParsableCommand {
     @Option(help: "Seconds to wait for every order to finish before counting the rest as stuck.")
     var timeout: Int = 240
 
-    @Option(help: "The Topics/ catalog directory.")
-    var catalog = "Topics"
-
-    @Option(
-        name: .customLong("work-dir"),
-        help: "Where the services' stores and logs go (default: a new temporary directory).")
-    var workDirectory: String?
-
-    @Flag(help: "Keep the work directory (stores and logs) after a successful run.")
-    var keep = false
+    @OptionGroup var workspace: DemoRunOptions
 
     @OptionGroup var chaos: ChaosOptions
 
     func run() async throws {
         var logger = Logger(label: "food-demo")
         logger.logLevel = .critical
-        let directory = workDirectory ?? NSTemporaryDirectory() + "food-demo-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let loaded: Catalog
-        do {
-            loaded = try Catalog.load(directory: URL(fileURLWithPath: catalog))
-        } catch let errors as CatalogErrors {
-            throw ValidationError("the catalog in \(catalog) is invalid:\n\(errors)")
-        }
+        let directory = try workspace.makeWorkDirectory(for: "food-demo")
+        let loaded = try workspace.loadCatalog()
+        let catalog = workspace.catalog
 
         DemoConsole.step("Starting the embedded broker with the catalog's topics (\(catalog)/)")
         let broker = try EmbeddedBroker(brokers: chaos.brokers, logger: logger)
@@ -229,7 +216,7 @@ struct FoodDemo: AsyncParsableCommand {
         verdict.add("faults", record.faults)
         verdict.add("p99_ms", Int(run.p99Milliseconds))
         verdict.require(!finalPlan.orderIDs.isEmpty, "no order was placed")
-        let kept = keep || !verdict.passed
+        let kept = workspace.keep || !verdict.passed
         say("stores and logs          \(directory)\(kept ? "" : " (removed; --keep keeps them)")")
         say(verdict.line)
         if !kept { try? FileManager.default.removeItem(atPath: directory) }

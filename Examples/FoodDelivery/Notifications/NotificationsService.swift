@@ -4,6 +4,7 @@
 import ArgumentParser
 import DabbaPipeline
 import DabbaService
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -16,10 +17,10 @@ struct NotificationsService: AsyncParsableCommand {
     )
 
     @OptionGroup var options: PipelineOptions
-    @OptionGroup var food: FoodServiceOptions
+    @OptionGroup var food: DemoServiceOptions
 
     func run() async throws {
-        try food.check(options)
+        try food.check(options, system: "food-delivery")
         let catalog = ReferenceCatalog.standard
         var pipeline = Pipeline(service: "food-notifications", groupID: "food-notifications")
         pipeline.onOrderEvents { update, context in

@@ -4,6 +4,7 @@
 import ArgumentParser
 import DabbaPipeline
 import DabbaService
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -15,10 +16,10 @@ struct OrdersService: AsyncParsableCommand {
     )
 
     @OptionGroup var options: PipelineOptions
-    @OptionGroup var food: FoodServiceOptions
+    @OptionGroup var food: DemoServiceOptions
 
     func run() async throws {
-        try food.check(options)
+        try food.check(options, system: "food-delivery")
         let pricer = OrderPricer()
         var pipeline = Pipeline(service: "food-orders", groupID: "food-orders")
         pipeline.emits(SampleEvents.accepted)

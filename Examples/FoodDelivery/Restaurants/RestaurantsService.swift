@@ -5,6 +5,7 @@
 import ArgumentParser
 import DabbaPipeline
 import DabbaService
+import DemoServiceKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
@@ -17,10 +18,10 @@ struct RestaurantsService: AsyncParsableCommand {
     )
 
     @OptionGroup var options: PipelineOptions
-    @OptionGroup var food: FoodServiceOptions
+    @OptionGroup var food: DemoServiceOptions
 
     func run() async throws {
-        try food.check(options)
+        try food.check(options, system: "food-delivery")
         let catalog = ReferenceCatalog.standard
         var pipeline = Pipeline(service: "food-restaurants", groupID: "food-restaurants")
         pipeline.emits(SampleEvents.confirmed)

@@ -1,21 +1,11 @@
 import DabbaKafka
 import DabbaPipeline
 import FoodDeliveryDomain
+import DemoKit
+import DemoServiceKit
 import Foundation
 import Logging
 import Synchronization
-
-/// A dead-lettered record and why.
-public struct DeadLetter: Sendable, Hashable {
-    /// The dead-letter topic.
-    public var topic: String
-    /// The consumer group that gave up on it.
-    public var group: String
-    /// The event id.
-    public var eventID: String
-    /// The error message the pipeline wrote.
-    public var reason: String
-}
 
 /// Watches `food.orders` (and the groups' dead-letter topics) from the outside, applying the same state machine as
 /// the services: how many orders are in each state, when each reached its terminal state, what was dead-lettered.
@@ -30,22 +20,17 @@ public final class OrderObserver: Sendable {
 
     struct State {
         var orders: [String: Tracked] = [:]
-        /// The next offset not yet observed, per partition: the observer's group commits nothing, so after one of
-        /// its rebalances (a broker fault under `--chaos`) it reads records again, which are not new records.
-        var observedUpTo: [TopicPartition: Int64] = [:]
-        var seenEventIDs: Set<String> = []
-        var events = 0
-        var duplicateDeliveries = 0
-        var deadLetters: [DeadLetter] = []
-        var firstMilliseconds: Int64?
-        var lastMilliseconds: Int64?
     }
 
-    private let state = Mutex(State())
-    private let consumer: KafkaConsumer
-    private let transitions: [String: OrderTransition]
+    /// The tracked orders, shared with the watcher's callback.
+    final class Tracker: Sendable {
+        let state = Mutex(State())
+    }
+
+    private let tracker: Tracker
+    private let watcher: EventLogWatcher
     /// The topics watched.
-    public let topics: [String]
+    public var topics: [String] { watcher.topics }
 
     /// Creates an observer (call ``run()`` to start reading).
     /// - Parameters:
@@ -57,80 +42,58 @@ public final class OrderObserver: Sendable {
     public init(bootstrap: String, ordersTopic: String = "food.orders", deadLetterTopics: [String], logger: Logger)
         throws
     {
-        var configuration = ConsumerConfiguration(
-            bootstrap: bootstrap, groupID: "food-observer-\(UUID().uuidString.prefix(8))")
-        configuration.offsetReset = .earliest
-        configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
-        configuration.sessionTimeout = .seconds(6)
-        consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        topics = [ordersTopic] + deadLetterTopics
-        try consumer.subscribe(topics: topics)
-        var transitions: [String: OrderTransition] = [:]
-        for type in allOrderEventTypes { transitions[type.eventType] = type.transition }
-        self.transitions = transitions
-        self.ordersTopic = ordersTopic
+        let transitions = Dictionary(
+            allOrderEventTypes.map { ($0.eventType, $0.transition) }, uniquingKeysWith: { first, _ in first })
+        let tracker = Tracker()
+        self.tracker = tracker
+        watcher = try EventLogWatcher(
+            bootstrap: bootstrap, mainTopic: ordersTopic, deadLetterTopics: deadLetterTopics,
+            groupPrefix: "food-observer", logger: logger
+        ) { message, type, timestamp in
+            guard let transition = transitions[type], let key = message.keyString else { return }
+            tracker.state.withLock { state in
+                Self.track(message, key: key, transition: transition, timestamp: timestamp, in: &state)
+            }
+        }
     }
 
-    private let ordersTopic: String
-
     /// Whether the consumer has its partitions.
-    public var isAssigned: Bool { !consumer.assignment.isEmpty }
+    public var isAssigned: Bool { watcher.isAssigned }
 
     /// Reads until ``stop()``.
     /// - Throws: ``KafkaError`` on a fatal consumer error.
     public func run() async throws {
-        for try await message in consumer.messages {
-            observe(message)
-        }
+        try await watcher.run()
     }
 
     /// Stops reading and leaves the group.
     public func stop() async {
-        try? await consumer.close()
+        await watcher.stop()
     }
 
-    private func observe(_ message: KafkaMessage) {
-        let id = message.header("ce_id") ?? "\(message.topic)/\(message.partition)/\(message.offset)"
-        let type = message.header("ce_type") ?? ""
-        let timestamp = message.timestampMilliseconds ?? Int64(Date().timeIntervalSince1970 * 1000)
-        state.withLock { state in
-            let partition = message.topicPartition
-            guard message.offset >= state.observedUpTo[partition, default: 0] else { return }
-            state.observedUpTo[partition] = message.offset + 1
-            if message.topic != ordersTopic {
-                let group = message.header(RetryHeaders.group) ?? "?"
-                let reason = message.header(RetryHeaders.errorMessage) ?? "?"
-                state.deadLetters.append(DeadLetter(topic: message.topic, group: group, eventID: id, reason: reason))
-                return
+    private static func track(
+        _ message: KafkaMessage, key: String, transition: OrderTransition, timestamp: Int64, in state: inout State
+    ) {
+        var tracked = state.orders[key] ?? Tracked()
+        if case .applied(_, let next) = OrderStateMachine.apply(transition, to: tracked.states.last) {
+            tracked.states.append(next)
+            if next == .placed { tracked.placedAtMilliseconds = timestamp }
+            if next.isTerminal { tracked.terminalAtMilliseconds = timestamp }
+            if next == .rejected, let value = message.value,
+                let payload = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any]
+            {
+                tracked.rejectionReason = payload["reason"] as? String
             }
-            guard state.seenEventIDs.insert(id).inserted else {
-                state.duplicateDeliveries += 1
-                return
-            }
-            state.events += 1
-            state.firstMilliseconds = min(state.firstMilliseconds ?? timestamp, timestamp)
-            state.lastMilliseconds = max(state.lastMilliseconds ?? timestamp, timestamp)
-            guard let transition = transitions[type], let key = message.keyString else { return }
-            var tracked = state.orders[key] ?? Tracked()
-            if case .applied(_, let next) = OrderStateMachine.apply(transition, to: tracked.states.last) {
-                tracked.states.append(next)
-                if next == .placed { tracked.placedAtMilliseconds = timestamp }
-                if next.isTerminal { tracked.terminalAtMilliseconds = timestamp }
-                if next == .rejected, let value = message.value,
-                    let payload = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any]
-                {
-                    tracked.rejectionReason = payload["reason"] as? String
-                }
-            }
-            state.orders[key] = tracked
         }
+        state.orders[key] = tracked
     }
 
     /// A snapshot of what was observed for a set of orders.
     /// - Parameter orderIDs: The orders of interest (the load plan's).
     /// - Returns: Counts, latencies and dead letters.
     public func snapshot(of orderIDs: [String]) -> ObservedRun {
-        state.withLock { state in
+        let counts = watcher.counts
+        return tracker.state.withLock { state in
             var run = ObservedRun()
             var latencies: [Double] = []
             for id in orderIDs {
@@ -150,10 +113,10 @@ public final class OrderObserver: Sendable {
             }
             run.p50Milliseconds = Percentile.of(50, latencies)
             run.p99Milliseconds = Percentile.of(99, latencies)
-            run.events = state.events
-            run.duplicateDeliveries = state.duplicateDeliveries
-            run.deadLetters = state.deadLetters
-            if let first = state.firstMilliseconds, let last = state.lastMilliseconds {
+            run.events = counts.events
+            run.duplicateDeliveries = counts.duplicateDeliveries
+            run.deadLetters = counts.deadLetters
+            if let first = counts.firstMilliseconds, let last = counts.lastMilliseconds {
                 run.spanSeconds = Double(last - first) / 1000
             }
             return run

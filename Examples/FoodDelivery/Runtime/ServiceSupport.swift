@@ -1,68 +1,11 @@
 import ArgumentParser
+import DemoServiceKit
 import DabbaEvents
 import DabbaInbox
 import DabbaPipeline
 import DabbaService
 import FoodDeliveryDomain
 import Foundation
-
-/// Options every food-delivery service takes besides the standard ``PipelineOptions``.
-public struct FoodServiceOptions: ParsableArguments, Sendable {
-    /// The consumer session timeout: how long the group waits for a vanished member before reassigning its
-    /// partitions. Short values make restarts and rebalances quick on a development machine.
-    @Option(
-        name: .customLong("session-timeout"), help: "Consumer session timeout, e.g. 6s (default: librdkafka's 45s).")
-    public var sessionTimeout: String?
-
-    /// Creates options with defaults.
-    public init() {}
-
-    /// Applies the options to a pipeline's runtime settings.
-    /// - Parameter configuration: The settings PipelineService derived from the standard options.
-    public func apply(to configuration: inout PipelineConfiguration) {
-        // Quick metadata refreshes so services started before the topics exist (or before a rebalance) catch up.
-        configuration.consumerProperties["topic.metadata.refresh.interval.ms"] = "2000"
-        // A batch commits once the broker acknowledged what its handlers emitted; with no linger those events
-        // leave at once, so a lightly loaded service adds one round trip per batch rather than a linger period.
-        configuration.producerProperties["linger.ms"] = "0"
-        if let milliseconds = sessionTimeoutMilliseconds {
-            configuration.consumerProperties["session.timeout.ms"] = String(milliseconds)
-            configuration.consumerProperties["heartbeat.interval.ms"] = String(max(100, milliseconds / 6))
-        }
-    }
-
-    /// Refuses standard options the food services cannot honour: they keep their state in the inbox database, so
-    /// they need an inbox, and `--exactly-once` (which runs handlers without the inbox's transaction) would leave
-    /// them without their store.
-    /// - Parameter options: The parsed standard options.
-    /// - Throws: `ValidationError` naming the option.
-    public func check(_ options: PipelineOptions) throws {
-        if options.inbox == "none" {
-            throw ValidationError("--inbox none: the food-delivery services keep their state in the inbox database")
-        }
-        if options.exactlyOnce {
-            throw ValidationError(
-                "--exactly-once: the food-delivery services need the inbox's transaction for their state; "
-                    + "their effects are exactly-once through the inbox and deterministic event ids"
-            )
-        }
-    }
-
-    var sessionTimeoutMilliseconds: Int? {
-        guard let sessionTimeout else { return nil }
-        let units: [(String, Int)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
-        for (suffix, factor) in units where sessionTimeout.hasSuffix(suffix) {
-            if let value = Int(sessionTimeout.dropLast(suffix.count)) { return value * factor }
-        }
-        return nil
-    }
-
-    public mutating func validate() throws {
-        if sessionTimeout != nil, sessionTimeoutMilliseconds == nil {
-            throw ValidationError("--session-timeout must look like 6s or 6000ms, not '\(sessionTimeout ?? "")'")
-        }
-    }
-}
 
 /// The service's own tables for order tracking and effect bookkeeping, created before processing starts.
 public enum FoodStore {
@@ -71,35 +14,16 @@ public enum FoodStore {
     public static let migrations = [
         "CREATE TABLE IF NOT EXISTS order_states (order_id TEXT PRIMARY KEY, state TEXT NOT NULL, passed TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS illegal_transitions (order_id TEXT NOT NULL, event_type TEXT NOT NULL, state TEXT, event_id TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS effects (effect TEXT NOT NULL, event_id TEXT NOT NULL)",
-    ]
+    ] + ServiceEffects.migrations
 
-    /// Counts side effects applied more than once (a row per extra application).
-    public static let duplicateEffectsQuery =
-        "SELECT CAST(COALESCE(SUM(n - 1), 0) AS BIGINT) FROM (SELECT COUNT(*) AS n FROM effects GROUP BY effect HAVING COUNT(*) > 1) AS repeated"
-
-    /// Records a side effect; the same key twice is a duplicate effect.
-    /// - Parameters:
-    ///   - effect: A key naming the effect (`stock:ord-1`, `notify:ord-1:ready:customer`).
-    ///   - context: The handled event (its id is stored for diagnosis).
-    ///   - database: The event's transaction.
+    /// Records a side effect; the same key twice is a duplicate effect (see ``ServiceEffects``).
     public static func recordEffect(_ effect: String, context: EventContext, in database: any InboxTransaction) throws {
-        _ = try database.execute(
-            "INSERT INTO effects (effect, event_id) VALUES (?, ?)", [.text(effect), .text(context.envelope.id)])
+        try ServiceEffects.record(effect, context: context, in: database)
     }
 
     /// The database of the handled event, or a permanent failure when the service runs without an inbox.
-    /// - Parameter context: The event context.
-    /// - Returns: The event's transaction.
-    /// - Throws: ``PermanentError`` when there is no inbox.
     public static func database(_ context: EventContext) throws -> any InboxTransaction {
-        guard let database = context.database else {
-            throw PermanentError(
-                HandlerFailure(
-                    "the food-delivery services keep their state in the inbox database: do not start them with --inbox none"
-                ))
-        }
-        return database
+        try ServiceEffects.database(context, system: "food-delivery")
     }
 }
 
@@ -168,19 +92,4 @@ extension Pipeline {
 public enum FoodEventID {
     /// `<orderId>/<event type>`: at most one such event per order and type.
     public static func make(orderId: String, type: String) -> String { "\(orderId)/\(type)" }
-}
-
-/// Resolves the SQLite file a service's store is in, the way PipelineService does, for report modes and tools.
-/// - Parameters:
-///   - inbox: The `--inbox` option (`sqlite:PATH`), or nil for the default.
-///   - group: The consumer group.
-///   - instanceID: The `--instance-id`, if any.
-/// - Returns: The file path.
-/// - Throws: `ValidationError` when the inbox is not SQLite.
-public func sqliteStorePath(inbox: String?, group: String, instanceID: String?) throws -> String {
-    let value = inbox ?? "sqlite:.dabba/\(group)-\(instanceID ?? "default").sqlite"
-    guard value.hasPrefix("sqlite:") else {
-        throw ValidationError("this mode reads a SQLite store: pass --inbox sqlite:PATH, not '\(value)'")
-    }
-    return String(value.dropFirst("sqlite:".count))
 }

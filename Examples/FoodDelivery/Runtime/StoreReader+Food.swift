@@ -1,12 +1,6 @@
 import DemoKit
 
 extension StoreReader {
-    /// Side effects applied more than once, from the service's `effects` table (0 when every effect happened
-    /// exactly once; see ``FoodStore``).
-    public func duplicateEffects() async throws -> Int {
-        try await integer(FoodStore.duplicateEffectsQuery)
-    }
-
     /// Each order's state in this service's view.
     public func orderStates() async throws -> [String: String] {
         try await read { database in

@@ -1,0 +1,50 @@
+import DabbaInbox
+import DabbaPipeline
+import DemoKit
+
+/// One row per side effect a service applied, in its own store: the demos' and tests' duplicate-effect check counts
+/// repeated keys.
+public enum ServiceEffects {
+    /// The table.
+    public static let migrations = [
+        "CREATE TABLE IF NOT EXISTS effects (effect TEXT NOT NULL, event_id TEXT NOT NULL)"
+    ]
+
+    /// Counts side effects applied more than once (a row per extra application).
+    public static let duplicateEffectsQuery =
+        "SELECT CAST(COALESCE(SUM(n - 1), 0) AS BIGINT) FROM (SELECT COUNT(*) AS n FROM effects GROUP BY effect HAVING COUNT(*) > 1) AS repeated"
+
+    /// Records a side effect; the same key twice is a duplicate effect.
+    /// - Parameters:
+    ///   - effect: A key naming the effect (`stock:ord-1`, `settle:UPI0000001`).
+    ///   - context: The handled event (its id is stored for diagnosis).
+    ///   - database: The event's transaction.
+    public static func record(_ effect: String, context: EventContext, in database: any InboxTransaction) throws {
+        _ = try database.execute(
+            "INSERT INTO effects (effect, event_id) VALUES (?, ?)", [.text(effect), .text(context.envelope.id)])
+    }
+
+    /// The database of the handled event, or a permanent failure when the service runs without an inbox.
+    /// - Parameters:
+    ///   - context: The event context.
+    ///   - system: The example system, for the message.
+    /// - Returns: The event's transaction.
+    /// - Throws: ``PermanentError`` when there is no inbox.
+    public static func database(_ context: EventContext, system: String) throws -> any InboxTransaction {
+        guard let database = context.database else {
+            throw PermanentError(
+                HandlerFailure(
+                    "the \(system) services keep their state in the inbox database: do not start them with --inbox none"
+                ))
+        }
+        return database
+    }
+}
+
+extension StoreReader {
+    /// Side effects applied more than once, from the service's `effects` table (0 when every effect happened
+    /// exactly once; see ``ServiceEffects``).
+    public func duplicateEffects() async throws -> Int {
+        try await integer(ServiceEffects.duplicateEffectsQuery)
+    }
+}

@@ -1,0 +1,182 @@
+import DabbaCatalog
+import DabbaEvents
+import DabbaInbox
+import DabbaKafka
+import DabbaTesting
+import DemoKit
+import DemoServiceKit
+import Foundation
+import Logging
+import PaymentsDomain
+import PaymentsRuntime
+import Synchronization
+import Testing
+
+let quietLogger = TestHelpers.quietLogger("upi.test")
+
+/// The UPI payments system for one test: its own embedded broker with the catalog's upi.* topics, its own directory
+/// of stores, logs and the fake bank, services as real processes, and an observer on the topics.
+final class PaymentsSystem: @unchecked Sendable {
+    // @unchecked: `services` is only touched from the test's own task.
+    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Topics")
+
+    let broker: EmbeddedBroker
+    let directory: String
+    let observer: PaymentObserver
+    private let observing: Task<Void, any Error>
+    private(set) var services: [String: ServiceProcess] = [:]
+    let producer: KafkaProducer
+    let sender: PaymentSender
+    private let released = Atomic<Bool>(false)
+
+    var bankStore: String { "\(directory)/bank.sqlite" }
+    var bankControl: String { "\(directory)/bank-control.json" }
+
+    /// Waits until no other example system of this process runs, then starts one.
+    static func start() async throws -> PaymentsSystem {
+        await DemoSystemGate.lock.acquire()
+        do {
+            return try await PaymentsSystem()
+        } catch {
+            DemoSystemGate.lock.release()
+            throw error
+        }
+    }
+
+    private init() async throws {
+        broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
+        let catalog = try Catalog.load(directory: Self.topics)
+        let topics = catalog.allTopics.filter { $0.name.hasPrefix("upi.") }
+        for topic in topics {
+            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
+        }
+        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("upi-test")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        observer = try PaymentObserver(
+            bootstrap: broker.bootstrapServers, deadLetterTopics: topics.map(\.name).filter { $0.hasSuffix(".dlq") },
+            logger: quietLogger)
+        let observer = self.observer
+        observing = Task { try await observer.run() }
+        producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
+        sender = PaymentSender(
+            events: EventProducer(producer: producer, source: "/upi-test", routes: EventRoutes(catalog: catalog)))
+    }
+
+    /// The store file of a service.
+    func store(_ name: String) -> String { "\(directory)/\(name).sqlite" }
+
+    /// Starts a service (the switch with the system's bank, and `extra` arguments).
+    @discardableResult
+    func start(_ name: String, extra: [String] = []) throws -> ServiceProcess {
+        var arguments = demoServiceArguments(
+            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: "test",
+            fetchWait: upiFetchWait)
+        if name == "upi-switch" { arguments += ["--bank-store", bankStore, "--bank-control", bankControl] }
+        let service = try ServiceProcess(name: name, arguments: arguments + extra, logPath: "\(directory)/\(name).log")
+        services[name] = service
+        return service
+    }
+
+    /// Starts every service.
+    func startAll() throws {
+        for name in paymentServiceNames { try start(name) }
+    }
+
+    /// Waits until every running service logged a partition assignment.
+    func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
+        let services = self.services
+        let observer = self.observer
+        try await TestHelpers.eventually(
+            "every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)
+        ) {
+            for service in services.values where !service.isRunning {
+                throw WaitTimeout("\(service.name) exited before joining its group: \(service.log.suffix(3000))")
+            }
+            return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
+        }
+    }
+
+    /// Waits until every payment is terminal, every refund answered, risk scored every settled payment and
+    /// analytics has every payment, then returns what was observed.
+    func waitUntilFinished(_ transactions: [String], refunds: [String] = [], timeout: Duration = .seconds(180))
+        async throws -> PaymentRun
+    {
+        let observer = self.observer
+        let risk = store("upi-risk")
+        let analytics = store("upi-analytics")
+        try await TestHelpers.eventually(
+            "every payment finished and every store caught up", timeout: timeout, pollInterval: .milliseconds(300)
+        ) {
+            let run = observer.snapshot(of: transactions)
+            guard run.unfinished.isEmpty, refunds.allSatisfy({ run.refundAnswers[$0] != nil }) else { return false }
+            let settled = run.stages.values.filter { $0 == .settled || $0 == .refunded }.count
+            let scored = try await StoreReader(path: risk).integer("SELECT COUNT(*) FROM risk_payments")
+            let totals = try await StoreReader(path: analytics).read { try AnalyticsReport.totals($0) }
+            return scored == settled && totals.payments == transactions.count && totals.settled == settled
+                && totals.refunded == run.refunded
+        }
+        return observer.snapshot(of: transactions)
+    }
+
+    /// Stops every service with SIGTERM and checks they exit cleanly.
+    func stopAll() async {
+        for (name, service) in services where service.isRunning {
+            let status = await service.stop(timeout: .seconds(60))
+            #expect(status == 0, "\(name) exited with \(status): \(service.log.suffix(2000))")
+        }
+    }
+
+    /// Stops everything and removes the directory.
+    func shutDown() async {
+        for service in services.values where service.isRunning { service.send(SIGKILL) }
+        await observer.stop()
+        observing.cancel()
+        broker.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { DemoSystemGate.lock.release() }
+    }
+
+    /// Runs a test body on a started system, shutting it down on every path.
+    static func with(_ body: (PaymentsSystem) async throws -> Void) async throws {
+        let system = try await start()
+        do {
+            try await body(system)
+        } catch {
+            await system.shutDown()
+            throw error
+        }
+        await system.shutDown()
+    }
+
+    /// The invariants of the demo, from the stores and the log: money conserved, every settlement one debit and one
+    /// equal credit, no negative balance, no open hold, the bank's applied transfers equal the ledger's settled set
+    /// (each applied once), no effect twice, the gateway's decisions equal the rules replayed over the log, analytics
+    /// equal to the ledger, nothing dead-lettered.
+    func checkInvariants(_ run: PaymentRun, transactions: [String]) async throws {
+        #expect(run.unfinished.isEmpty, "unfinished: \(run.unfinished.prefix(10))")
+        let audit = try await StoreReader(path: store("upi-ledger")).read { try LedgerBook.audit($0) }
+        #expect(audit.totalPaise == PaymentsReference.standard.seededTotalPaise, "money was created or destroyed")
+        #expect(audit.debitsPaise == audit.creditsPaise)
+        #expect(audit.unbalancedEntries == 0)
+        #expect(audit.negativeBalances == 0)
+        #expect(audit.openHolds == 0)
+        let settledInLog = Set(run.stages.filter { $0.value == .settled || $0.value == .refunded }.keys)
+        #expect(Set(audit.settled.keys) == settledInLog)
+        let bank = try await FakeBank(path: bankStore, controlPath: nil).audit()
+        #expect(bank.approved == audit.settled, "the bank's applied transfers differ from the ledger's settlements")
+        #expect(bank.repeatedApplications == 0)
+        for name in paymentServiceNames {
+            #expect(try await StoreReader(path: store(name)).duplicateEffects() == 0, "duplicate effects in \(name)")
+        }
+        #expect(observer.gatewayDisagreements().isEmpty)
+        let totals = try await StoreReader(path: store("upi-analytics")).read { try AnalyticsReport.totals($0) }
+        #expect(totals.settled == audit.settled.count)
+        #expect(totals.settledPaise == audit.settled.values.reduce(0, +))
+        #expect(totals.refundedPaise == audit.refunded.values.reduce(0, +))
+        #expect(totals.payments == transactions.count)
+        #expect(run.deadLetters.isEmpty, "dead-lettered: \(run.deadLetters.prefix(3))")
+        #expect(run.undecodable == 0)
+    }
+}
