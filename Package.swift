@@ -24,6 +24,8 @@ let package = Package(
         .executable(name: "food-demo", targets: ["food-demo"]),
         .library(name: "PaymentsDomain", targets: ["PaymentsDomain"]),
         .executable(name: "upi-demo", targets: ["upi-demo"]),
+        .library(name: "TatkalDomain", targets: ["TatkalDomain"]),
+        .executable(name: "tatkal-demo", targets: ["tatkal-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -219,7 +221,7 @@ let package = Package(
         .target(
             name: "DemoServiceKit",
             dependencies: [
-                "DemoKit", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog",
+                "DemoKit", "DabbaKafka", "DabbaInbox", "DabbaPipeline", "DabbaService", "DabbaCatalog", "DabbaEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -283,7 +285,43 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: paymentsServiceDependencies + [
-                "DabbaTesting", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+                "DabbaTesting", "DabbaTestingPostgres", "DabbaInboxPostgres", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+            ]
+        ),
+        // The IRCTC Tatkal example (Examples/README.md): the domain's events and pure rules, the services' shared
+        // runtime (the inventory's store, the observer, the report), five services and the demo.
+        .target(name: "TatkalDomain", dependencies: ["DabbaEvents", "DemoKit"], path: "Examples/Tatkal/Domain"),
+        .target(
+            name: "TatkalRuntime",
+            dependencies: [
+                "TatkalDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Tatkal/Runtime"
+        ),
+        .executableTarget(name: "tatkal-gate", dependencies: tatkalServiceDependencies, path: "Examples/Tatkal/Gate"),
+        .executableTarget(
+            name: "tatkal-inventory", dependencies: tatkalServiceDependencies, path: "Examples/Tatkal/Inventory"
+        ),
+        .executableTarget(name: "tatkal-payments", dependencies: tatkalServiceDependencies, path: "Examples/Tatkal/Payments"),
+        .executableTarget(
+            name: "tatkal-notifications", dependencies: tatkalServiceDependencies, path: "Examples/Tatkal/Notifications"
+        ),
+        .executableTarget(
+            name: "tatkal-analytics", dependencies: tatkalServiceDependencies, path: "Examples/Tatkal/Analytics"
+        ),
+        .executableTarget(
+            name: "tatkal-demo",
+            dependencies: tatkalServiceDependencies + [
+                "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications", "tatkal-analytics",
+            ],
+            path: "Examples/Tatkal/Demo"
+        ),
+        .testTarget(
+            name: "TatkalTests",
+            dependencies: tatkalServiceDependencies + [
+                "DabbaTesting", "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications",
+                "tatkal-analytics",
             ]
         ),
         .testTarget(
@@ -414,6 +452,16 @@ var foodServiceDependencies: [Target.Dependency] {
 var paymentsServiceDependencies: [Target.Dependency] {
     [
         "PaymentsDomain", "PaymentsRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
+        "DabbaKafka", "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}
+
+/// What every Tatkal executable links.
+var tatkalServiceDependencies: [Target.Dependency] {
+    [
+        "TatkalDomain", "TatkalRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
         "DabbaKafka", "DabbaInbox", "DabbaCatalog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -7,8 +7,11 @@
 #   payments  UPI payments through a surge, a bank outage (and with --chaos, crashes): the money is checked.
 #             dabba-demo system=payments payments=<n> settled=<n> rejected=<n> failed=<n> stuck=<n> money_delta=<n>
 #               negative_balances=<n> open_holds=<n> bank_mismatch=<n> duplicate_effects=<n> p99_realtime_ms=<n>
+#   tatkal    IRCTC Tatkal: 50,000 requests at 10:00, holds that expire, the waitlist (--chaos: the inventory killed).
+#             dabba-demo system=tatkal requests=<n> confirmed=<n> waitlisted=<n> rejected=<n> expired=<n> oversold=<n>
+#               seat_conflicts=<n> late_expiries=<n> stuck=<n> duplicate_effects=<n> p99_ms=<n>
 # Usage: scripts/demo.sh [BIN_DIR] [demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
-#        DEMO=payments scripts/demo.sh ...
+#        DEMO=payments scripts/demo.sh ...   DEMO=tatkal scripts/demo.sh ...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,8 +26,12 @@ case "${DEMO:-food}" in
         demo=upi-demo
         executables=(upi-demo upi-gateway upi-ledger upi-switch upi-risk upi-analytics dabba)
         ;;
+    tatkal)
+        demo=tatkal-demo
+        executables=(tatkal-demo tatkal-gate tatkal-inventory tatkal-payments tatkal-notifications tatkal-analytics)
+        ;;
     *)
-        echo "error: DEMO='${DEMO}' is not a demo; choose food or payments" >&2
+        echo "error: DEMO='${DEMO}' is not a demo; choose food, payments or tatkal" >&2
         exit 2
         ;;
 esac

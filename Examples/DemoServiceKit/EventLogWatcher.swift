@@ -23,13 +23,13 @@ public struct DeadLetter: Sendable, Hashable {
 public final class EventLogWatcher: Sendable {
     /// What the watcher saw besides the events themselves.
     public struct Counts: Sendable {
-        /// Distinct events on the main topic.
+        /// Distinct events on the main topics.
         public var events = 0
         /// Records with an event id seen before.
         public var duplicateDeliveries = 0
         /// Dead-lettered records.
         public var deadLetters: [DeadLetter] = []
-        /// The earliest and latest record timestamps of the main topic's events (ms).
+        /// The earliest record timestamp of the main topics' events (ms).
         public var firstMilliseconds: Int64?
         /// The latest.
         public var lastMilliseconds: Int64?
@@ -43,22 +43,32 @@ public final class EventLogWatcher: Sendable {
 
     private let state = Mutex(State())
     private let consumer: KafkaConsumer
-    private let mainTopic: String
+    private let mainTopics: Set<String>
     private let onEvent: @Sendable (KafkaMessage, _ type: String, _ timestampMilliseconds: Int64) -> Void
     /// The topics watched.
     public let topics: [String]
 
+    /// Creates a watcher of one main topic (call ``run()`` to start reading).
+    public convenience init(
+        bootstrap: String, mainTopic: String, deadLetterTopics: [String], groupPrefix: String, logger: Logger,
+        onEvent: @escaping @Sendable (KafkaMessage, _ type: String, _ timestampMilliseconds: Int64) -> Void
+    ) throws {
+        try self.init(
+            bootstrap: bootstrap, mainTopics: [mainTopic], deadLetterTopics: deadLetterTopics, groupPrefix: groupPrefix,
+            logger: logger, onEvent: onEvent)
+    }
+
     /// Creates a watcher (call ``run()`` to start reading).
     /// - Parameters:
     ///   - bootstrap: The brokers.
-    ///   - mainTopic: The topic whose events are passed on.
+    ///   - mainTopics: The topics whose events are passed on.
     ///   - deadLetterTopics: Dead-letter topics to watch.
     ///   - groupPrefix: The throwaway group's name prefix.
     ///   - logger: The logger.
-    ///   - onEvent: Called once per distinct event of the main topic, with its type and record timestamp.
+    ///   - onEvent: Called once per distinct event of the main topics, with its type and record timestamp.
     /// - Throws: ``KafkaError`` if the consumer cannot be created.
     public init(
-        bootstrap: String, mainTopic: String, deadLetterTopics: [String], groupPrefix: String, logger: Logger,
+        bootstrap: String, mainTopics: [String], deadLetterTopics: [String], groupPrefix: String, logger: Logger,
         onEvent: @escaping @Sendable (KafkaMessage, _ type: String, _ timestampMilliseconds: Int64) -> Void
     ) throws {
         var configuration = ConsumerConfiguration(
@@ -67,9 +77,9 @@ public final class EventLogWatcher: Sendable {
         configuration.client.properties["topic.metadata.refresh.interval.ms"] = "1000"
         configuration.sessionTimeout = .seconds(6)
         consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        topics = [mainTopic] + deadLetterTopics
+        topics = mainTopics + deadLetterTopics
         try consumer.subscribe(topics: topics)
-        self.mainTopic = mainTopic
+        self.mainTopics = Set(mainTopics)
         self.onEvent = onEvent
     }
 
@@ -100,7 +110,7 @@ public final class EventLogWatcher: Sendable {
             let partition = message.topicPartition
             guard message.offset >= state.observedUpTo[partition, default: 0] else { return false }
             state.observedUpTo[partition] = message.offset + 1
-            if message.topic != mainTopic {
+            if !mainTopics.contains(message.topic) {
                 let group = message.header(RetryHeaders.group) ?? "?"
                 let reason = message.header(RetryHeaders.errorMessage) ?? "?"
                 state.counts.deadLetters.append(

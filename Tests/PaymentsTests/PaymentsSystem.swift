@@ -67,15 +67,22 @@ final class PaymentsSystem: @unchecked Sendable {
     /// The store file of a service.
     func store(_ name: String) -> String { "\(directory)/\(name).sqlite" }
 
-    /// Starts a service (the switch with the system's bank, and `extra` arguments).
+    /// Starts a service instance (the switch with the system's bank, and `extra` arguments).
+    /// - Parameters:
+    ///   - instance: Its static member id (also names its log).
+    ///   - inbox: Another store than its SQLite file (a shared PostgreSQL one).
     @discardableResult
-    func start(_ name: String, extra: [String] = []) throws -> ServiceProcess {
+    func start(_ name: String, instance: String = "test", inbox: String? = nil, extra: [String] = []) throws
+        -> ServiceProcess
+    {
         var arguments = demoServiceArguments(
-            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: "test",
+            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: instance,
             fetchWait: upiFetchWait)
+        if let inbox, let index = arguments.firstIndex(of: "--inbox") { arguments[index + 1] = inbox }
         if name == "upi-switch" { arguments += ["--bank-store", bankStore, "--bank-control", bankControl] }
-        let service = try ServiceProcess(name: name, arguments: arguments + extra, logPath: "\(directory)/\(name).log")
-        services[name] = service
+        let service = try ServiceProcess(
+            name: name, arguments: arguments + extra, logPath: "\(directory)/\(name)-\(instance).log")
+        services[instance == "test" ? name : "\(name)#\(instance)"] = service
         return service
     }
 
@@ -154,9 +161,11 @@ final class PaymentsSystem: @unchecked Sendable {
     /// equal credit, no negative balance, no open hold, the bank's applied transfers equal the ledger's settled set
     /// (each applied once), no effect twice, the gateway's decisions equal the rules replayed over the log, analytics
     /// equal to the ledger, nothing dead-lettered.
-    func checkInvariants(_ run: PaymentRun, transactions: [String]) async throws {
+    /// - Parameter ledger: The ledger's store (default: its SQLite file).
+    func checkInvariants(_ run: PaymentRun, transactions: [String], ledger: StoreReader? = nil) async throws {
         #expect(run.unfinished.isEmpty, "unfinished: \(run.unfinished.prefix(10))")
-        let audit = try await StoreReader(path: store("upi-ledger")).read { try LedgerBook.audit($0) }
+        let ledger = try ledger ?? StoreReader(path: store("upi-ledger"))
+        let audit = try await ledger.read { try LedgerBook.audit($0) }
         #expect(audit.totalPaise == PaymentsReference.standard.seededTotalPaise, "money was created or destroyed")
         #expect(audit.debitsPaise == audit.creditsPaise)
         #expect(audit.unbalancedEntries == 0)
@@ -168,7 +177,8 @@ final class PaymentsSystem: @unchecked Sendable {
         #expect(bank.approved == audit.settled, "the bank's applied transfers differ from the ledger's settlements")
         #expect(bank.repeatedApplications == 0)
         for name in paymentServiceNames {
-            #expect(try await StoreReader(path: store(name)).duplicateEffects() == 0, "duplicate effects in \(name)")
+            let reader = try name == "upi-ledger" ? ledger : StoreReader(path: store(name))
+            #expect(try await reader.duplicateEffects() == 0, "duplicate effects in \(name)")
         }
         #expect(observer.gatewayDisagreements().isEmpty)
         let totals = try await StoreReader(path: store("upi-analytics")).read { try AnalyticsReport.totals($0) }

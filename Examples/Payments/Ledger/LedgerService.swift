@@ -37,7 +37,14 @@ struct LedgerService: AsyncParsableCommand {
         try await PipelineService.run(
             pipeline, options: options,
             migrations: ServiceEffects.migrations + LedgerBook.migrations(reference: .standard),
-            configure: { demo.apply(to: &$0) }
+            configure: { configuration in
+                demo.apply(to: &configuration)
+                // A payer's available balance includes credits from other payers' settlements, committed by
+                // other partitions' batches: a batch handled again after a crash may decide differently (reserved
+                // the first time, insufficient the second), so what it emitted must commit with its state, or not
+                // at all (Docs/pipelines.md, "Transactional outbox").
+                configuration.outbox.enabled = true
+            }
         )
     }
 }

@@ -1,4 +1,5 @@
 import DabbaInbox
+import DemoKit
 import Foundation
 import PaymentsDomain
 
@@ -22,25 +23,20 @@ public struct BankConditions: Codable, Sendable, Equatable {
         self.latencyMilliseconds = latencyMilliseconds
     }
 
-    /// Writes conditions where a bank reads them (atomically: a reader sees the old or the new file).
-    /// - Parameters:
-    ///   - path: The control file.
+    /// Writes conditions where a bank reads them (see ``ControlFile``).
+    /// - Parameter path: The control file.
     /// - Throws: File errors.
-    public func write(to path: String) throws {
-        let data = try JSONEncoder().encode(self)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
+    public func write(to path: String) throws { try ControlFile.write(self, to: path) }
 
     /// The conditions in a control file; a healthy bank when there is none.
     /// - Parameter path: The control file, or nil.
     /// - Returns: The conditions.
     /// - Throws: ``BankError`` when the file exists but is not valid.
     public static func read(from path: String?) throws -> BankConditions {
-        guard let path, let data = FileManager.default.contents(atPath: path) else { return .healthy }
         do {
-            return try JSONDecoder().decode(BankConditions.self, from: data)
+            return try ControlFile.read(BankConditions.self, from: path, or: .healthy)
         } catch {
-            throw BankError(.control, "the bank's control file \(path) is not valid: \(error)")
+            throw BankError(.control, "\(error)")
         }
     }
 }

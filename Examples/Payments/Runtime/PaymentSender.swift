@@ -1,5 +1,6 @@
 import DabbaEvents
 import DabbaKafka
+import DemoServiceKit
 import Foundation
 import PaymentsDomain
 
@@ -12,36 +13,16 @@ public struct PaymentSender: Sendable {
     /// Creates a sender.
     public init(events: EventProducer) { self.events = events }
 
-    /// Sends requests at `rate` per second and waits until the broker acknowledged all of them.
-    /// - Parameters:
-    ///   - requests: The requests.
-    ///   - rate: Requests per second (0: as fast as possible).
-    ///   - shouldStop: Checked between requests; sending stops early when it returns true.
+    /// Sends requests at `rate` per second (0: as fast as possible), each stamped with the moment it is sent, and
+    /// waits until the broker acknowledged all of them (see ``PacedSender``).
     /// - Returns: How many were sent.
     /// - Throws: ``KafkaError`` when producing fails.
     @discardableResult
-    public func send(
-        _ requests: some Collection<PaymentRequest>, rate: Double, shouldStop: @Sendable () -> Bool = { false }
-    ) async throws -> Int {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var pending: [PendingDelivery] = []
-        var sent = 0
-        for request in requests {
-            if shouldStop() { break }
-            if rate > 0 {
-                let due = start.advanced(by: .milliseconds(Int64(Double(sent) / rate * 1000)))
-                if due > clock.now { try await Task.sleep(until: due, clock: clock) }
-            }
-            pending.append(try await events.submit(request.event(at: Date()), metadata: EventMetadata(id: request.eventID)))
-            sent += 1
-            if pending.count >= 512 {
-                for delivery in pending { _ = try await delivery.report() }
-                pending.removeAll()
-            }
+    public func send(_ requests: some Collection<PaymentRequest>, rate: Double) async throws -> Int {
+        let requests = Array(requests)
+        return try await PacedSender(events: events).send(count: requests.count, rate: rate) { index in
+            (requests[index].event(at: Date()), EventMetadata(id: requests[index].eventID))
         }
-        for delivery in pending { _ = try await delivery.report() }
-        return sent
     }
 
     /// Asks for refunds of settled payments, one request per transaction.

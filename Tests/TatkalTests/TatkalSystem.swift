@@ -1,0 +1,192 @@
+import DabbaCatalog
+import DabbaEvents
+import DabbaKafka
+import DabbaTesting
+import DemoKit
+import DemoServiceKit
+import Foundation
+import Synchronization
+import TatkalDomain
+import TatkalRuntime
+import Testing
+
+let quietLogger = TestHelpers.quietLogger("tatkal.test")
+
+/// The Tatkal system for one test: its own embedded broker with the catalog's tatkal.* topics, a directory of
+/// stores, logs and the gateways' control file, the services as processes (timers 60× faster: 5 s holds), an
+/// observer, and the window opened when the system starts.
+final class TatkalSystem: @unchecked Sendable {
+    // @unchecked: `services` is only touched from the test's own task.
+    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Topics")
+
+    let broker: EmbeddedBroker
+    let directory: String
+    let observer: TatkalObserver
+    private let observing: Task<Void, any Error>
+    private(set) var services: [String: ServiceProcess] = [:]
+    let producer: KafkaProducer
+    let sender: PacedSender
+    let opensAt = Date()
+    private let released = Atomic<Bool>(false)
+
+    var gatewayControl: String { "\(directory)/gateways.json" }
+
+    /// Waits until no other example system of this process runs, then starts one.
+    static func start() async throws -> TatkalSystem {
+        await DemoSystemGate.lock.acquire()
+        do {
+            return try await TatkalSystem()
+        } catch {
+            DemoSystemGate.lock.release()
+            throw error
+        }
+    }
+
+    private init() async throws {
+        broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
+        let catalog = try Catalog.load(directory: Self.topics)
+        let topics = catalog.allTopics.filter { $0.name.hasPrefix("tatkal.") }
+        for topic in topics {
+            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
+        }
+        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("tatkal-test")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        observer = try TatkalObserver(
+            bootstrap: broker.bootstrapServers, deadLetterTopics: topics.map(\.name).filter { $0.hasSuffix(".dlq") },
+            logger: quietLogger)
+        let observer = self.observer
+        observing = Task { try await observer.run() }
+        producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
+        sender = PacedSender(
+            events: EventProducer(producer: producer, source: "/tatkal-test", routes: EventRoutes(catalog: catalog)))
+        try ControlFile.write(GatewayConditions.healthy, to: gatewayControl)
+    }
+
+    /// The store file of a service.
+    func store(_ name: String) -> String { "\(directory)/\(name).sqlite" }
+
+    /// Starts every service.
+    func startAll() throws {
+        for name in tatkalServiceNames {
+            var arguments = demoServiceArguments(
+                bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: "test",
+                fetchWait: tatkalFetchWait)
+            arguments += ["--timer-time-scale", String(tatkalTimeScale)]
+            if name == "tatkal-gate" { arguments += ["--opens-at", String(opensAt.timeIntervalSince1970 - 1)] }
+            if name == "tatkal-payments" { arguments += ["--gateway-control", gatewayControl] }
+            services[name] = try ServiceProcess(name: name, arguments: arguments, logPath: "\(directory)/\(name).log")
+        }
+    }
+
+    /// Waits until every running service logged a partition assignment.
+    func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
+        let services = self.services
+        let observer = self.observer
+        try await TestHelpers.eventually(
+            "every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)
+        ) {
+            for service in services.values where !service.isRunning {
+                throw WaitTimeout("\(service.name) exited before joining its group: \(service.log.suffix(3000))")
+            }
+            return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
+        }
+    }
+
+    /// Sends requests as fast as the producer goes.
+    func send(_ requests: [TatkalRequest]) async throws {
+        try await sender.send(count: requests.count, rate: 0) { index in
+            var event = requests[index].event
+            event.requestedAt = Date()
+            return (event, EventMetadata(id: requests[index].eventID))
+        }
+    }
+
+    /// Waits until every hold is resolved, asks for every chart, waits until every request is terminal and
+    /// analytics caught up, and returns what was observed.
+    func finish(_ requestIDs: [String], timeout: Duration = .seconds(180)) async throws -> TatkalRun {
+        let observer = self.observer
+        try await TestHelpers.eventually("every hold resolved", timeout: timeout, pollInterval: .milliseconds(300)) {
+            let run = observer.snapshot(of: requestIDs)
+            return run.liveHolds == 0 && run.unfinished.allSatisfy { run.states[$0] == "waitlisted" }
+        }
+        let reference = TatkalReference.standard
+        try await sender.send(count: reference.inventories.count, rate: 0) { index in
+            let inventory = reference.inventories[index]
+            return (
+                ChartRequested(
+                    trainNumber: inventory.train.number, journeyDate: reference.journeyDate,
+                    travelClass: inventory.travelClass.code, requestedAt: Date()),
+                EventMetadata(id: "chart/\(inventory.key)")
+            )
+        }
+        let analytics = store("tatkal-analytics")
+        try await TestHelpers.eventually("every request finished, analytics caught up", timeout: .seconds(60)) {
+            let run = observer.snapshot(of: requestIDs)
+            guard run.unfinished.isEmpty, run.charts.count == reference.inventories.count else { return false }
+            let totals = try await StoreReader(path: analytics).read { try TatkalReport.totals($0) }
+            return totals.confirmed == run.count("confirmed") && totals.refunds == run.refunds
+        }
+        return observer.snapshot(of: requestIDs)
+    }
+
+    /// Stops every service with SIGTERM and checks they exit cleanly.
+    func stopAll() async {
+        for (name, service) in services where service.isRunning {
+            let status = await service.stop(timeout: .seconds(60))
+            #expect(status == 0, "\(name) exited with \(status): \(service.log.suffix(2000))")
+        }
+    }
+
+    /// Stops everything and removes the directory.
+    func shutDown() async {
+        for service in services.values where service.isRunning { service.send(SIGKILL) }
+        await observer.stop()
+        observing.cancel()
+        broker.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { DemoSystemGate.lock.release() }
+    }
+
+    /// Runs a test body on a started system, shutting it down on every path.
+    static func with(_ body: (TatkalSystem) async throws -> Void) async throws {
+        let system = try await start()
+        do {
+            try await body(system)
+        } catch {
+            await system.shutDown()
+            throw error
+        }
+        await system.shutDown()
+    }
+
+    /// The demo's invariants, from the stores and the log.
+    func checkInvariants(_ run: TatkalRun) async throws {
+        #expect(run.unfinished.isEmpty, "unfinished: \(run.unfinished.prefix(10))")
+        let audits = try await StoreReader(path: store("tatkal-inventory")).read { try InventoryBook.audit($0) }
+        for (key, audit) in audits {
+            #expect(audit.held + audit.booked <= audit.quota, "\(key) oversold")
+            #expect(audit.free + audit.held + audit.booked == audit.quota, "\(key) seats do not add up")
+            #expect(audit.orphans == 0, "\(key) has seats of no live booking")
+            #expect(audit.held == 0, "\(key) still holds seats")
+            #expect(run.freeSeats[key] == audit.free, "\(key): the log and the store disagree on free seats")
+        }
+        #expect(run.seatConflicts == 0)
+        #expect(run.waitlistedWhileFree == 0)
+        #expect(run.promotionsOutOfOrder == 0)
+        #expect(run.missedPromotions == 0)
+        #expect(run.lateExpiries == 0)
+        #expect(run.unrefundedLatePayments == 0)
+        #expect(run.chartMismatches == 0)
+        #expect(run.undecodable == 0)
+        #expect(run.deadLetters.isEmpty, "dead-lettered: \(run.deadLetters.prefix(3))")
+        let confirmed = audits.values.reduce(0) { $0 + $1.confirmed }
+        #expect(confirmed == run.count("confirmed"))
+        let totals = try await StoreReader(path: store("tatkal-analytics")).read { try TatkalReport.totals($0) }
+        #expect(totals.revenuePaise == audits.values.reduce(0) { $0 + $1.revenuePaise })
+        for name in tatkalServiceNames {
+            #expect(try await StoreReader(path: store(name)).duplicateEffects() == 0, "duplicate effects in \(name)")
+        }
+    }
+}
