@@ -227,6 +227,16 @@ let package = Package(
             ],
             path: "Examples/DemoServiceKit"
         ),
+        // What the example systems' end-to-end tests share: an embedded broker with a system's topics, a work
+        // directory, services as processes, one system at a time.
+        .target(
+            name: "DemoTestKit",
+            dependencies: [
+                "DemoKit", "DabbaTesting", "DabbaCatalog", "DabbaEvents", "DabbaKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DemoTestKit"
+        ),
         .target(
             name: "FoodDeliveryRuntime",
             dependencies: [
@@ -253,7 +263,7 @@ let package = Package(
         .executableTarget(
             name: "food-demo",
             dependencies: foodServiceDependencies + [
-                "DemoKit", "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ],
             path: "Examples/FoodDelivery/Demo"
         ),
@@ -285,7 +295,7 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: paymentsServiceDependencies + [
-                "DabbaTesting", "DabbaTestingPostgres", "DabbaInboxPostgres", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+                "DemoTestKit", "DabbaTesting", "DabbaTestingPostgres", "DabbaInboxPostgres", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
             ]
         ),
         // The IRCTC Tatkal example (Examples/README.md): the domain's events and pure rules, the services' shared
@@ -320,14 +330,14 @@ let package = Package(
         .testTarget(
             name: "TatkalTests",
             dependencies: tatkalServiceDependencies + [
-                "DabbaTesting", "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications",
+                "DemoTestKit", "DabbaTesting", "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications",
                 "tatkal-analytics",
             ]
         ),
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
-                "DemoKit", "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
+                "DemoTestKit", "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
                 "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
             ]
         ),

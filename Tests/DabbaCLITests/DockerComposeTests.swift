@@ -15,7 +15,7 @@ struct DockerComposeTests {
 
     /// Every profile of the file. Compose v1 resolves the services of all profiles anyway; Compose v2 (also installed
     /// as `docker-compose` by some) only those of the profiles given.
-    static let profiles: Set<String> = ["food", "payments", "load", "ui"]
+    static let profiles: Set<String> = ["food", "payments", "tatkal", "load", "ui"]
     /// The food-delivery system's pipeline services (profile `food`; its load generator is in `load`).
     static let foodServices: Set<String> = [
         "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
@@ -24,8 +24,12 @@ struct DockerComposeTests {
     static let paymentServices: Set<String> = [
         "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
     ]
+    /// The IRCTC Tatkal system's pipeline services (profile `tatkal`; it has no load generator in the image).
+    static let tatkalServices: Set<String> = [
+        "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications", "tatkal-analytics",
+    ]
     /// Every example system's pipeline services.
-    static let systemServices = foodServices.union(paymentServices)
+    static let systemServices = foodServices.union(paymentServices).union(tatkalServices)
 
     /// Runs docker-compose against the compose file; fails with a hint when the tool is missing.
     static func compose(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -128,8 +132,8 @@ struct DockerComposeTests {
         #expect(postgres.value("image")?.hasPrefix("postgres:") == true)
         #expect(postgres.healthCheck.contains { $0.contains("pg_isready") }, "\(postgres.healthCheck)")
         #expect(postgres.items("volumes").contains { $0.contains(":/var/lib/postgresql/data") })
-        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service> or upi_<service>
-        // (docker/README.md).
+        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service>, upi_<service> or
+        // tatkal_<service> (docker/README.md).
         let schemas = try #require(services["postgres-schemas"])
         #expect(schemas.lines("depends_on") == ["postgres:", "condition: service_healthy"])
         let statements = schemas.items("command").joined(separator: " ")
@@ -139,7 +143,7 @@ struct DockerComposeTests {
         }
     }
 
-    @Test("each system's services are in its profile (food, payments); Kafka, PostgreSQL and their jobs have none")
+    @Test("each system's services are in its own profile; Kafka, PostgreSQL and their jobs have none")
     func profilesPerSystem() throws {
         let services = try Self.services()
         for name in Self.foodServices.sorted() {
@@ -147,6 +151,9 @@ struct DockerComposeTests {
         }
         for name in Self.paymentServices.sorted() {
             #expect(services[name]?.items("profiles") == ["payments"], "\(name) is not in profile payments")
+        }
+        for name in Self.tatkalServices.sorted() {
+            #expect(services[name]?.items("profiles") == ["tatkal"], "\(name) is not in profile tatkal")
         }
         #expect(services["food-loadgen"]?.items("profiles") == ["load"])
         #expect(services["kafka-ui"]?.items("profiles") == ["ui"])
@@ -182,6 +189,13 @@ struct DockerComposeTests {
         // The fake bank's file is on the switch's volume, so it survives restarts as the switch's own store does.
         let bankStore = try #require(services["upi-switch"]?.option("--bank-store"))
         #expect(bankStore.hasPrefix("/app/.dabba/"), "upi-switch keeps its bank store off its volume: \(bankStore)")
+        // The gateways' control file is on the Tatkal payments service's volume, where docker/README.md's
+        // `docker compose cp` puts it, and so survives restarts too.
+        let gatewayControl = try #require(services["tatkal-payments"]?.option("--gateway-control"))
+        #expect(
+            gatewayControl.hasPrefix("/app/.dabba/"),
+            "tatkal-payments reads its gateway control file off its volume: \(gatewayControl)"
+        )
     }
 
     @Test("Kafka UI is Kafbat's maintained fork at a pinned release, not provectuslabs/kafka-ui")

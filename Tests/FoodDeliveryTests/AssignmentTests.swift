@@ -52,6 +52,8 @@ struct FoodAssignmentTests {
 
             try system.start("food-delivery")
             let run = try await system.waitUntilFinished(plan, timeout: .seconds(120))
+            // The services still handle the last events the log shows: stop them once their stores caught up.
+            try await system.waitUntilSettled(plan, stores: foodServiceNames.map { system.store($0) })
             await system.stopAll()
             #expect(run.passed[cancelled] == [.placed, .accepted, .confirmed, .preparing, .ready, .cancelled])
             #expect(run.passed[reassigned]?.last == .delivered)

@@ -89,6 +89,8 @@ struct FoodEndToEndTests {
             plan.invalidEventIDs.append(malformedID)
 
             let run = try await system.waitUntilFinished(plan)
+            // The services still handle the last events the log shows: stop them once their stores caught up.
+            try await system.waitUntilSettled(plan, stores: foodServiceNames.map { system.store($0) })
             await system.stopAll()
             try await checkInvariants(system, plan: plan, run: run, stores: foodServiceNames.map { system.store($0) })
             try await checkNotifications(store: system.store("food-notifications"), plan: plan, run: run)
@@ -171,9 +173,11 @@ struct FoodEndToEndTests {
             #expect(plan.orderIDs == orderIDs)
             #expect(finishedAtKill < plan.orderIDs.count, "the kill came after every order had finished")
             let run = try await system.waitUntilFinished(plan)
-            await system.stopAll()
             var stores = foodServiceNames.filter { $0 != victim }.map { system.store($0) }
             stores.append(system.store(victim, instance: "victim-1"))
+            // The services still handle the last events the log shows: stop them once their stores caught up.
+            try await system.waitUntilSettled(plan, stores: stores)
+            await system.stopAll()
             try await checkInvariants(system, plan: plan, run: run, stores: stores)
             try await checkNotifications(store: system.store("food-notifications"), plan: plan, run: run)
             // The same final state as without the fault: the platform's decisions by the domain rules, and every

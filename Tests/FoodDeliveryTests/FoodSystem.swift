@@ -4,85 +4,66 @@ import DabbaInbox
 import DabbaKafka
 import DabbaTesting
 import DemoKit
+import DemoTestKit
 import FoodDeliveryDomain
 import FoodDeliveryRuntime
 import Foundation
 import Logging
-import Synchronization
 import Testing
 
 let quietLogger = TestHelpers.quietLogger("food.test")
 
-/// The food-delivery system for one test: its own embedded broker with the catalog's topics, its own directory
-/// of stores and logs, services as real processes, and an observer on the topics.
-final class FoodSystem: @unchecked Sendable {
-    // @unchecked: `services` is only touched from the test's own task.
-    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Topics")
+/// The food-delivery system for one test (on the kit's ``ExampleSystem``): its own embedded broker with the catalog's
+/// food.* topics, its own directory of stores and logs, services as real processes, and an observer on the topics.
+final class FoodSystem: Sendable {
+    /// The repository's Topics/.
+    static let topics = ExampleSystem.topicsDirectory
 
-    let broker: EmbeddedBroker
-    let catalog: Catalog
-    let directory: String
+    let system: ExampleSystem
     let observer: OrderObserver
     private let observing: Task<Void, any Error>
-    private(set) var services: [String: ServiceProcess] = [:]
-    let producer: KafkaProducer
-    let events: EventProducer
 
-    /// One system at a time in the test process (``DemoSystemGate``); the suites of other test targets still run
-    /// alongside.
-    private static let oneAtATime = DemoSystemGate.lock
-    private let released = Atomic<Bool>(false)
+    var broker: EmbeddedBroker { system.broker }
+    var catalog: Catalog { system.catalog }
+    var directory: String { system.directory }
+    var services: [String: ServiceProcess] { system.services }
+    var producer: KafkaProducer { system.producer }
+    var events: EventProducer { system.events }
 
-    /// Waits until no other system of this process runs, then starts one (``shutDown()`` lets the next one start).
+    /// Waits until no other example system of this process runs, then starts one (``shutDown()`` lets the next one
+    /// start).
     /// - Parameter brokers: How many brokers the embedded cluster has; every topic is replicated on all of them.
     static func start(brokers: Int = 1) async throws -> FoodSystem {
-        await oneAtATime.acquire()
+        let system = try await ExampleSystem.start(
+            prefix: "food.", brokers: brokers, name: "food-test", logger: quietLogger)
         do {
-            return try await FoodSystem(brokers: brokers)
+            return try FoodSystem(system)
         } catch {
-            oneAtATime.release()
+            await system.shutDown {}
             throw error
         }
     }
 
-    private init(brokers: Int) async throws {
-        broker = try EmbeddedBroker(brokers: brokers, logger: quietLogger)
-        catalog = try Catalog.load(directory: Self.topics)
-        for topic in catalog.allTopics {
-            try await broker.createTopic(
-                topic.name, partitions: Int32(topic.partitions), replicationFactor: Int32(brokers))
-        }
-        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("food-test")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let deadLetters = catalog.allTopics.map(\.name).filter { $0.hasPrefix("food.") && $0.hasSuffix(".dlq") }
+    private init(_ system: ExampleSystem) throws {
+        self.system = system
         observer = try OrderObserver(
-            bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetters, logger: quietLogger)
+            bootstrap: system.broker.bootstrapServers, deadLetterTopics: system.deadLetterTopics, logger: quietLogger)
         let observer = self.observer
         observing = Task { try await observer.run() }
-        producer = try KafkaProducer(
-            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
-        events = EventProducer(producer: producer, source: "/food-test", routes: EventRoutes(catalog: catalog))
     }
 
     /// The store file of a service instance.
-    func store(_ name: String, instance: String? = nil) -> String {
-        "\(directory)/\(name)\(instance.map { "-\($0)" } ?? "").sqlite"
-    }
+    func store(_ name: String, instance: String? = nil) -> String { system.store(name, instance: instance) }
 
     /// Starts a service instance (static member `instance` when given).
     @discardableResult
     func start(_ name: String, instance: String? = nil, inbox: String? = nil) throws -> ServiceProcess {
         var arguments = foodServiceArguments(
-            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name, instance: instance),
-            instanceID: instance
+            bootstrap: broker.bootstrapServers, catalog: ExampleSystem.topicsDirectory.path,
+            store: store(name, instance: instance), instanceID: instance
         )
         if let inbox, let index = arguments.firstIndex(of: "--inbox") { arguments[index + 1] = inbox }
-        let service = try ServiceProcess(
-            name: name, arguments: arguments, logPath: "\(directory)/\(name)\(instance.map { "-\($0)" } ?? "").log"
-        )
-        services[name + (instance.map { "#\($0)" } ?? "")] = service
-        return service
+        return try system.launch(name, instance: instance, arguments: arguments)
     }
 
     /// Starts the five services, one instance each.
@@ -92,18 +73,8 @@ final class FoodSystem: @unchecked Sendable {
 
     /// Waits until every running service logged a partition assignment.
     func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
-        let services = self.services
-        do {
-            try await TestHelpers.eventually("every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)) {
-                for service in services.values where !service.isRunning {
-                    throw WaitTimeout("\(service.name) exited before joining its group: \(service.log)")
-                }
-                return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
-            }
-        } catch let timeout as WaitTimeout {
-            let waiting = services.values.filter { !$0.log.contains("partitions assigned") }.map(\.name)
-            throw WaitTimeout("\(timeout.message); not joined: \(waiting.sorted())")
-        }
+        let observer = self.observer
+        try await system.waitUntilJoined(timeout: timeout) { observer.isAssigned }
     }
 
     /// Produces a load run.
@@ -134,7 +105,11 @@ final class FoodSystem: @unchecked Sendable {
     /// Waits until every store's view of every order is the log's: the services have handled everything, so
     /// stopping them now leaves nothing half-done (a service restarted late catches up first).
     func waitUntilSettled(_ plan: LoadPlan, stores: [String], timeout: Duration = .seconds(60)) async throws {
-        let readers = try stores.map { try StoreReader(path: $0) }
+        try await waitUntilSettled(plan, readers: try stores.map { try StoreReader(path: $0) }, timeout: timeout)
+    }
+
+    /// Waits until every store's view of every order is the log's (SQLite files or a shared PostgreSQL store).
+    func waitUntilSettled(_ plan: LoadPlan, readers: [StoreReader], timeout: Duration = .seconds(60)) async throws {
         let observer = self.observer
         try await TestHelpers.eventually(
             "every store agrees with the log", timeout: timeout, pollInterval: .milliseconds(500)
@@ -150,20 +125,19 @@ final class FoodSystem: @unchecked Sendable {
 
     /// Stops every service with SIGTERM and checks they exit cleanly.
     func stopAll() async {
-        for (name, service) in services where service.isRunning {
-            let status = await service.stop(timeout: .seconds(60))
-            #expect(status == 0, "\(name) exited with \(status): \(service.log.suffix(2000))")
+        for (name, result) in await system.stopAll() {
+            #expect(result.status == 0, "\(name) exited with \(result.status): \(result.log)")
         }
     }
 
     /// Stops everything and removes the directory.
     func shutDown() async {
-        for service in services.values where service.isRunning { service.send(SIGKILL) }
-        await observer.stop()
-        observing.cancel()
-        broker.stop()
-        try? FileManager.default.removeItem(atPath: directory)
-        if !released.exchange(true, ordering: .acquiringAndReleasing) { Self.oneAtATime.release() }
+        let observer = self.observer
+        let observing = self.observing
+        await system.shutDown {
+            await observer.stop()
+            observing.cancel()
+        }
     }
 
     /// Runs `food-analytics --report` on a store and returns its last line's fields.

@@ -67,13 +67,17 @@ struct FoodScalingTests {
             let plan = try await system.produce(settings)
             try await disturbing.value
             let run = try await system.waitUntilFinished(plan)
+            // Every order finished in the log; the services still handle the last events (delivery its own
+            // `delivered`, which releases the partner): stop them only once every store has caught up.
+            let shared = try await PostgresInbox.connect(connectionString: url)
+            let stores = foodServiceNames.filter { $0 != "food-delivery" }.map { system.store($0) }
+            try await system.waitUntilSettled(
+                plan, readers: try stores.map { try StoreReader(path: $0) } + [StoreReader(store: shared)])
             // Neither instance gave up on the way (the other one would have taken its partitions over).
             #expect(first.isRunning, "d1 exited: \(first.log.suffix(2000))")
             #expect(second.isRunning, "d2 exited: \(second.log.suffix(2000))")
             await system.stopAll()
 
-            let shared = try await PostgresInbox.connect(connectionString: url)
-            let stores = foodServiceNames.filter { $0 != "food-delivery" }.map { system.store($0) }
             try await checkInvariants(system, plan: plan, run: run, stores: stores)
             let delivery = StoreReader(store: shared)
             #expect(try await delivery.duplicateEffects() == 0)

@@ -1,71 +1,54 @@
-import DabbaCatalog
 import DabbaEvents
 import DabbaInbox
 import DabbaKafka
 import DabbaTesting
 import DemoKit
 import DemoServiceKit
+import DemoTestKit
 import Foundation
 import Logging
 import PaymentsDomain
 import PaymentsRuntime
-import Synchronization
 import Testing
 
 let quietLogger = TestHelpers.quietLogger("upi.test")
 
-/// The UPI payments system for one test: its own embedded broker with the catalog's upi.* topics, its own directory
-/// of stores, logs and the fake bank, services as real processes, and an observer on the topics.
-final class PaymentsSystem: @unchecked Sendable {
-    // @unchecked: `services` is only touched from the test's own task.
-    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Topics")
-
-    let broker: EmbeddedBroker
-    let directory: String
+/// The UPI payments system for one test (on the kit's ``ExampleSystem``): the catalog's upi.* topics, the fake bank's
+/// store and control file, services as real processes, and an observer on the topics.
+final class PaymentsSystem: Sendable {
+    let system: ExampleSystem
     let observer: PaymentObserver
     private let observing: Task<Void, any Error>
-    private(set) var services: [String: ServiceProcess] = [:]
-    let producer: KafkaProducer
     let sender: PaymentSender
-    private let released = Atomic<Bool>(false)
 
+    var broker: EmbeddedBroker { system.broker }
+    var directory: String { system.directory }
+    var services: [String: ServiceProcess] { system.services }
     var bankStore: String { "\(directory)/bank.sqlite" }
     var bankControl: String { "\(directory)/bank-control.json" }
 
     /// Waits until no other example system of this process runs, then starts one.
     static func start() async throws -> PaymentsSystem {
-        await DemoSystemGate.lock.acquire()
+        let system = try await ExampleSystem.start(prefix: "upi.", name: "upi-test", logger: quietLogger)
         do {
-            return try await PaymentsSystem()
+            return try PaymentsSystem(system)
         } catch {
-            DemoSystemGate.lock.release()
+            await system.shutDown {}
             throw error
         }
     }
 
-    private init() async throws {
-        broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
-        let catalog = try Catalog.load(directory: Self.topics)
-        let topics = catalog.allTopics.filter { $0.name.hasPrefix("upi.") }
-        for topic in topics {
-            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
-        }
-        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("upi-test")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private init(_ system: ExampleSystem) throws {
+        self.system = system
         observer = try PaymentObserver(
-            bootstrap: broker.bootstrapServers, deadLetterTopics: topics.map(\.name).filter { $0.hasSuffix(".dlq") },
-            logger: quietLogger)
+            bootstrap: system.broker.bootstrapServers, deadLetterTopics: system.deadLetterTopics, logger: quietLogger)
         let observer = self.observer
         observing = Task { try await observer.run() }
-        producer = try KafkaProducer(
-            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
-        sender = PaymentSender(
-            events: EventProducer(producer: producer, source: "/upi-test", routes: EventRoutes(catalog: catalog)))
+        sender = PaymentSender(events: system.events)
     }
 
     /// The store file of a service.
-    func store(_ name: String) -> String { "\(directory)/\(name).sqlite" }
+    func store(_ name: String) -> String { system.store(name) }
 
     /// Starts a service instance (the switch with the system's bank, and `extra` arguments).
     /// - Parameters:
@@ -76,14 +59,11 @@ final class PaymentsSystem: @unchecked Sendable {
         -> ServiceProcess
     {
         var arguments = demoServiceArguments(
-            bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: instance,
-            fetchWait: upiFetchWait)
+            bootstrap: broker.bootstrapServers, catalog: ExampleSystem.topicsDirectory.path, store: store(name),
+            instanceID: instance, fetchWait: upiFetchWait)
         if let inbox, let index = arguments.firstIndex(of: "--inbox") { arguments[index + 1] = inbox }
         if name == "upi-switch" { arguments += ["--bank-store", bankStore, "--bank-control", bankControl] }
-        let service = try ServiceProcess(
-            name: name, arguments: arguments + extra, logPath: "\(directory)/\(name)-\(instance).log")
-        services[instance == "test" ? name : "\(name)#\(instance)"] = service
-        return service
+        return try system.launch(name, instance: instance == "test" ? nil : instance, arguments: arguments + extra)
     }
 
     /// Starts every service.
@@ -92,17 +72,9 @@ final class PaymentsSystem: @unchecked Sendable {
     }
 
     /// Waits until every running service logged a partition assignment.
-    func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
-        let services = self.services
+    func waitUntilJoined() async throws {
         let observer = self.observer
-        try await TestHelpers.eventually(
-            "every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)
-        ) {
-            for service in services.values where !service.isRunning {
-                throw WaitTimeout("\(service.name) exited before joining its group: \(service.log.suffix(3000))")
-            }
-            return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
-        }
+        try await system.waitUntilJoined { observer.isAssigned }
     }
 
     /// Waits until every payment is terminal, every refund answered, risk scored every settled payment and
@@ -129,20 +101,19 @@ final class PaymentsSystem: @unchecked Sendable {
 
     /// Stops every service with SIGTERM and checks they exit cleanly.
     func stopAll() async {
-        for (name, service) in services where service.isRunning {
-            let status = await service.stop(timeout: .seconds(60))
-            #expect(status == 0, "\(name) exited with \(status): \(service.log.suffix(2000))")
+        for (name, result) in await system.stopAll() {
+            #expect(result.status == 0, "\(name) exited with \(result.status): \(result.log)")
         }
     }
 
     /// Stops everything and removes the directory.
     func shutDown() async {
-        for service in services.values where service.isRunning { service.send(SIGKILL) }
-        await observer.stop()
-        observing.cancel()
-        broker.stop()
-        try? FileManager.default.removeItem(atPath: directory)
-        if !released.exchange(true, ordering: .acquiringAndReleasing) { DemoSystemGate.lock.release() }
+        let observer = self.observer
+        let observing = self.observing
+        await system.shutDown {
+            await observer.stop()
+            observing.cancel()
+        }
     }
 
     /// Runs a test body on a started system, shutting it down on every path.

@@ -1,97 +1,70 @@
-import DabbaCatalog
 import DabbaEvents
 import DabbaKafka
 import DabbaTesting
 import DemoKit
 import DemoServiceKit
+import DemoTestKit
 import Foundation
-import Synchronization
 import TatkalDomain
 import TatkalRuntime
 import Testing
 
 let quietLogger = TestHelpers.quietLogger("tatkal.test")
 
-/// The Tatkal system for one test: its own embedded broker with the catalog's tatkal.* topics, a directory of
-/// stores, logs and the gateways' control file, the services as processes (timers 60× faster: 5 s holds), an
-/// observer, and the window opened when the system starts.
-final class TatkalSystem: @unchecked Sendable {
-    // @unchecked: `services` is only touched from the test's own task.
-    static let topics = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Topics")
-
-    let broker: EmbeddedBroker
-    let directory: String
+/// The Tatkal system for one test (on the kit's ``ExampleSystem``): the catalog's tatkal.* topics, the gateways'
+/// control file, the services as processes (timers 60× faster: 5 s holds), an observer, and the window opened when
+/// the system starts.
+final class TatkalSystem: Sendable {
+    let system: ExampleSystem
     let observer: TatkalObserver
     private let observing: Task<Void, any Error>
-    private(set) var services: [String: ServiceProcess] = [:]
-    let producer: KafkaProducer
     let sender: PacedSender
     let opensAt = Date()
-    private let released = Atomic<Bool>(false)
 
-    var gatewayControl: String { "\(directory)/gateways.json" }
+    var services: [String: ServiceProcess] { system.services }
+    var gatewayControl: String { "\(system.directory)/gateways.json" }
 
     /// Waits until no other example system of this process runs, then starts one.
     static func start() async throws -> TatkalSystem {
-        await DemoSystemGate.lock.acquire()
+        let system = try await ExampleSystem.start(prefix: "tatkal.", name: "tatkal-test", logger: quietLogger)
         do {
-            return try await TatkalSystem()
+            return try TatkalSystem(system)
         } catch {
-            DemoSystemGate.lock.release()
+            await system.shutDown {}
             throw error
         }
     }
 
-    private init() async throws {
-        broker = try EmbeddedBroker(brokers: 1, logger: quietLogger)
-        let catalog = try Catalog.load(directory: Self.topics)
-        let topics = catalog.allTopics.filter { $0.name.hasPrefix("tatkal.") }
-        for topic in topics {
-            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
-        }
-        directory = NSTemporaryDirectory() + TestHelpers.uniqueName("tatkal-test")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private init(_ system: ExampleSystem) throws {
+        self.system = system
         observer = try TatkalObserver(
-            bootstrap: broker.bootstrapServers, deadLetterTopics: topics.map(\.name).filter { $0.hasSuffix(".dlq") },
-            logger: quietLogger)
+            bootstrap: system.broker.bootstrapServers, deadLetterTopics: system.deadLetterTopics, logger: quietLogger)
         let observer = self.observer
         observing = Task { try await observer.run() }
-        producer = try KafkaProducer(
-            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger)
-        sender = PacedSender(
-            events: EventProducer(producer: producer, source: "/tatkal-test", routes: EventRoutes(catalog: catalog)))
-        try ControlFile.write(GatewayConditions.healthy, to: gatewayControl)
+        sender = PacedSender(events: system.events)
+        try ControlFile.write(GatewayConditions.healthy, to: "\(system.directory)/gateways.json")
     }
 
     /// The store file of a service.
-    func store(_ name: String) -> String { "\(directory)/\(name).sqlite" }
+    func store(_ name: String) -> String { system.store(name) }
 
     /// Starts every service.
     func startAll() throws {
         for name in tatkalServiceNames {
             var arguments = demoServiceArguments(
-                bootstrap: broker.bootstrapServers, catalog: Self.topics.path, store: store(name), instanceID: "test",
-                fetchWait: tatkalFetchWait)
+                bootstrap: system.broker.bootstrapServers, catalog: ExampleSystem.topicsDirectory.path,
+                store: store(name), instanceID: "test", fetchWait: tatkalFetchWait)
             arguments += ["--timer-time-scale", String(tatkalTimeScale)]
             if name == "tatkal-gate" { arguments += ["--opens-at", String(opensAt.timeIntervalSince1970 - 1)] }
             if name == "tatkal-payments" { arguments += ["--gateway-control", gatewayControl] }
-            services[name] = try ServiceProcess(name: name, arguments: arguments, logPath: "\(directory)/\(name).log")
+            try system.launch(name, arguments: arguments)
         }
     }
 
     /// Waits until every running service logged a partition assignment.
-    func waitUntilJoined(timeout: Duration = .seconds(120)) async throws {
-        let services = self.services
+    func waitUntilJoined() async throws {
         let observer = self.observer
-        try await TestHelpers.eventually(
-            "every service joined its group", timeout: timeout, pollInterval: .milliseconds(200)
-        ) {
-            for service in services.values where !service.isRunning {
-                throw WaitTimeout("\(service.name) exited before joining its group: \(service.log.suffix(3000))")
-            }
-            return services.values.allSatisfy { $0.log.contains("partitions assigned") } && observer.isAssigned
-        }
+        try await system.waitUntilJoined { observer.isAssigned }
     }
 
     /// Sends requests as fast as the producer goes.
@@ -133,20 +106,19 @@ final class TatkalSystem: @unchecked Sendable {
 
     /// Stops every service with SIGTERM and checks they exit cleanly.
     func stopAll() async {
-        for (name, service) in services where service.isRunning {
-            let status = await service.stop(timeout: .seconds(60))
-            #expect(status == 0, "\(name) exited with \(status): \(service.log.suffix(2000))")
+        for (name, result) in await system.stopAll() {
+            #expect(result.status == 0, "\(name) exited with \(result.status): \(result.log)")
         }
     }
 
     /// Stops everything and removes the directory.
     func shutDown() async {
-        for service in services.values where service.isRunning { service.send(SIGKILL) }
-        await observer.stop()
-        observing.cancel()
-        broker.stop()
-        try? FileManager.default.removeItem(atPath: directory)
-        if !released.exchange(true, ordering: .acquiringAndReleasing) { DemoSystemGate.lock.release() }
+        let observer = self.observer
+        let observing = self.observing
+        await system.shutDown {
+            await observer.stop()
+            observing.cancel()
+        }
     }
 
     /// Runs a test body on a started system, shutting it down on every path.
