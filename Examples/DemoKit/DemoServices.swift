@@ -56,6 +56,25 @@ public final class DemoServices: Sendable {
         return pending.sorted()
     }
 
+    /// Prints each service's pid and log as notes of the current step.
+    public func announce() {
+        let width = (all.map(\.name.count).max() ?? 0) + 2
+        for service in all {
+            DemoConsole.note(
+                "\(service.name.padding(toLength: width, withPad: " ", startingAt: 0))pid \(service.pid)  log \(service.logPath)")
+        }
+    }
+
+    /// Waits until every service joined its group (see ``waitUntilJoined(timeout:)``) and says so.
+    /// - Parameter waiting: What waits meanwhile (`orders`), for the note when some are still joining.
+    public func waitUntilJoinedAnnounced(waiting: String) async throws {
+        let joining = try await waitUntilJoined()
+        DemoConsole.note(
+            joining.isEmpty
+                ? "every service joined its consumer group"
+                : "still joining: \(joining.joined(separator: ", ")) (\(waiting) wait on the topic meanwhile)")
+    }
+
     /// Forwards this process's SIGINT and SIGTERM to every service (whichever process each runs now), then exits
     /// with status 130. Cancel the handler when the demo stops its services itself.
     /// - Returns: The installed handler.

@@ -1,3 +1,4 @@
+import DabbaEvents
 import DabbaKafka
 import DabbaPipeline
 import Foundation
@@ -85,6 +86,14 @@ public final class EventLogWatcher: Sendable {
 
     /// Whether the consumer has its partitions.
     public var isAssigned: Bool { !consumer.assignment.isEmpty }
+
+    private static let codec = JSONEventCodec()
+
+    /// A record's JSON payload as an event type, or nil when it does not decode (the observers count those).
+    public static func payload<E: Decodable>(_ type: E.Type, of message: KafkaMessage) -> E? {
+        guard let value = message.value else { return nil }
+        return try? codec.decode(type, from: Data(value))
+    }
 
     /// The counts so far.
     public var counts: Counts { state.withLock { $0.counts } }

@@ -67,22 +67,14 @@ struct FoodDemo: AsyncParsableCommand {
                 bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite",
                 instanceID: chaos.chaos ? "demo" : nil)
         }
-        for service in services.all {
-            DemoConsole.note(
-                "\(service.name.padding(toLength: 19, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)"
-            )
-        }
+        services.announce()
         let interrupt = services.forwardInterrupts()
         defer { interrupt.cancel() }
 
         let observer = try OrderObserver(
             bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
         let observing = Task { try await observer.run() }
-        let joining = try await services.waitUntilJoined()
-        DemoConsole.note(
-            joining.isEmpty
-                ? "every service joined its consumer group"
-                : "still joining: \(joining.joined(separator: ", ")) (orders wait on the topic meanwhile)")
+        try await services.waitUntilJoinedAnnounced(waiting: "orders")
 
         DemoConsole.step(
             "Placing \(orders) orders at \(Int(rate))/s (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered"

@@ -104,21 +104,14 @@ struct UPIDemo: AsyncParsableCommand {
             if name == "upi-switch" { arguments += ["--bank-store", bankStore, "--bank-control", bankControl] }
             return arguments
         }
-        for service in services.all {
-            DemoConsole.note(
-                "\(service.name.padding(toLength: 14, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)")
-        }
+        services.announce()
         let interrupt = services.forwardInterrupts()
         defer { interrupt.cancel() }
 
         let observer = try PaymentObserver(
             bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
         let observing = Task { try await observer.run() }
-        let joining = try await services.waitUntilJoined()
-        DemoConsole.note(
-            joining.isEmpty
-                ? "every service joined its consumer group"
-                : "still joining: \(joining.joined(separator: ", ")) (payments wait on the topic meanwhile)")
+        try await services.waitUntilJoinedAnnounced(waiting: "payments")
 
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)

@@ -89,18 +89,13 @@ struct TatkalDemo: AsyncParsableCommand {
             if name == "tatkal-payments" { arguments += ["--gateway-control", gatewayControl] }
             return arguments
         }
-        for service in services.all {
-            DemoConsole.note(
-                "\(service.name.padding(toLength: 21, withPad: " ", startingAt: 0)) pid \(service.pid)  log \(service.logPath)")
-        }
+        services.announce()
         let interrupt = services.forwardInterrupts()
         defer { interrupt.cancel() }
         let observer = try TatkalObserver(
             bootstrap: broker.bootstrapServers, deadLetterTopics: deadLetterTopics, logger: logger)
         let observing = Task { try await observer.run() }
-        let joining = try await services.waitUntilJoined()
-        DemoConsole.note(
-            joining.isEmpty ? "every service joined its consumer group" : "still joining: \(joining.joined(separator: ", "))")
+        try await services.waitUntilJoinedAnnounced(waiting: "requests")
 
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)

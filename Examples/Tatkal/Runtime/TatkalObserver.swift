@@ -89,11 +89,8 @@ public final class TatkalObserver: Sendable {
     /// Stops reading.
     public func stop() async { await watcher.stop() }
 
-    private static let codec = JSONEventCodec()
-
     private static func decode<E: Decodable>(_ type: E.Type, _ message: KafkaMessage) -> E? {
-        guard let value = message.value else { return nil }
-        return try? codec.decode(type, from: Data(value))
+        EventLogWatcher.payload(type, of: message)
     }
 
     private static func track(_ message: KafkaMessage, type: String, timestamp: Int64, in state: inout State) {
