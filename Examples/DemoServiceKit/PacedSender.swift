@@ -10,7 +10,8 @@ public struct PacedSender: Sendable {
     /// Creates a sender.
     public init(events: EventProducer) { self.events = events }
 
-    /// Sends `count` events at `rate` per second.
+    /// Sends `count` events at `rate` per second, then waits until the broker acknowledged them all (a failed
+    /// delivery throws then).
     /// - Parameters:
     ///   - count: How many.
     ///   - rate: Events per second (0: as fast as possible).
@@ -23,21 +24,35 @@ public struct PacedSender: Sendable {
     ) async throws -> Int {
         let clock = ContinuousClock()
         let start = clock.now
-        var pending: [PendingDelivery] = []
         for index in 0..<count {
             if rate > 0 {
                 let due = start.advanced(by: .microseconds(Int64(Double(index) / rate * 1_000_000)))
                 if due > clock.now { try await Task.sleep(until: due, clock: clock) }
             }
             let (value, metadata) = try event(index)
-            pending.append(try await events.submit(value, metadata: metadata))
-            // Acknowledgements are collected in large rounds, so a loaded broker's round trips do not pace the load.
-            if pending.count >= 16_384 {
-                for delivery in pending { _ = try await delivery.report() }
-                pending.removeAll()
-            }
+            // The high-volume path: no waiter per record; a failed delivery makes the flush below throw.
+            try await events.enqueue(value, metadata: metadata)
         }
-        for delivery in pending { _ = try await delivery.report() }
+        try await events.producer.flush(timeout: .seconds(120))
         return count
+    }
+
+    /// Sends records built beforehand at `rate` per second (a burst whose encoding must not slow it down), then
+    /// waits until the broker acknowledged them all.
+    /// - Parameters:
+    ///   - messages: The records (``EventProducer/message(for:metadata:)``).
+    ///   - rate: Records per second (0: as fast as possible).
+    /// - Throws: ``KafkaError`` when producing fails.
+    public func send(messages: [ProducerMessage], rate: Double) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for (index, message) in messages.enumerated() {
+            if rate > 0 {
+                let due = start.advanced(by: .microseconds(Int64(Double(index) / rate * 1_000_000)))
+                if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+            }
+            try await events.producer.enqueue(message)
+        }
+        try await events.producer.flush(timeout: .seconds(120))
     }
 }

@@ -77,8 +77,20 @@ struct TatkalDemo: AsyncParsableCommand {
         let gatewayControl = "\(directory)/gateways.json"
         try ControlFile.write(GatewayConditions.healthy, to: gatewayControl)
 
-        // "10:00": far enough ahead for the services to join first.
-        let opensAt = Date().addingTimeInterval(25)
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)
+        let events = EventProducer(producer: producer, source: "/tatkal-loadgen", routes: EventRoutes(catalog: loaded))
+        let sender = PacedSender(events: events)
+        let load = TatkalLoad(requests: requests, seed: seed).requests()
+        let early = TatkalLoad(requests: 20, seed: seed + 1, runID: "EARLY").requests()
+        var requestIDs = TatkalLoad.distinct(early + load)
+
+        // "10:00": far enough ahead for the burst's records to be built and the services to join first. The
+        // records are encoded now, each request stamped with the moment it is due to arrive, so that encoding (slow
+        // in a debug build) does not stretch the burst.
+        let opensAt = Date().addingTimeInterval(20 + Double(load.count) / 2500)
+        DemoConsole.step("Preparing \(load.count) booking requests for 10:00")
+        let burst = try await Self.encode(load, opensAt: opensAt, over: burstSeconds, with: events)
         DemoConsole.step("Launching the five services (timers \(Int(timeScale))× faster: a 300 s hold lasts \(String(format: "%.0f", 300 / timeScale)) s)")
         let services = try DemoServices(names: tatkalServiceNames, logDirectory: directory) { name in
             var arguments = demoServiceArguments(
@@ -97,17 +109,8 @@ struct TatkalDemo: AsyncParsableCommand {
         let observing = Task { try await observer.run() }
         try await services.waitUntilJoinedAnnounced(waiting: "requests")
 
-        let producer = try KafkaProducer(
-            configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)
-        let events = EventProducer(producer: producer, source: "/tatkal-loadgen", routes: EventRoutes(catalog: loaded))
-        let sender = PacedSender(events: events)
-        let load = TatkalLoad(requests: requests, seed: seed).requests()
-        let early = TatkalLoad(requests: 20, seed: seed + 1, runID: "EARLY").requests()
-        var requestIDs = TatkalLoad.distinct(early + load)
-
         let clock = ContinuousClock()
         let started = clock.now
-
         let wait = opensAt.timeIntervalSinceNow
         if wait > 1 {
             DemoConsole.step("Before 10:00: \(early.count) requests that must be refused (window closed)")
@@ -139,11 +142,7 @@ struct TatkalDemo: AsyncParsableCommand {
         }
         let idsAtBurst = requestIDs
         let kill = chaos ? Task { try await killAtPeak(services["tatkal-inventory"], observer: observer, ids: idsAtBurst) } : nil
-        try await sender.send(count: load.count, rate: Double(load.count) / burstSeconds) { index in
-            var event = load[index].event
-            event.requestedAt = Date()
-            return (event, EventMetadata(id: load[index].eventID))
-        }
+        try await sender.send(messages: burst, rate: Double(load.count) / burstSeconds)
         let burstSent = clock.now
         let malformed = try await sendMalformed(events, count: max(1, requests / 5000))
         DemoConsole.note(
@@ -289,6 +288,32 @@ struct TatkalDemo: AsyncParsableCommand {
         say(verdict.line)
         if !kept { try? FileManager.default.removeItem(atPath: directory) }
         if !verdict.passed { throw ExitCode(verdict.exitStatus) }
+    }
+
+    /// Encodes the burst's records on every core, request `i` stamped `i / count × seconds` after the opening.
+    private static func encode(_ load: [TatkalRequest], opensAt: Date, over seconds: Double, with events: EventProducer)
+        async throws -> [ProducerMessage]
+    {
+        let chunks = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let size = (load.count + chunks - 1) / chunks
+        return try await withThrowingTaskGroup(of: (Int, [ProducerMessage]).self) { group in
+            for chunk in 0..<chunks {
+                let range = (chunk * size)..<min(load.count, (chunk + 1) * size)
+                group.addTask {
+                    let messages = try range.map { index in
+                        var event = load[index].event
+                        event.requestedAt = opensAt.addingTimeInterval(Double(index) / Double(load.count) * seconds)
+                        var metadata = EventMetadata(id: load[index].eventID)
+                        metadata.time = event.requestedAt
+                        return try events.message(for: event, metadata: metadata)
+                    }
+                    return (chunk, messages)
+                }
+            }
+            var parts: [Int: [ProducerMessage]] = [:]
+            for try await (chunk, messages) in group { parts[chunk] = messages }
+            return (0..<chunks).flatMap { parts[$0] ?? [] }
+        }
     }
 
     /// Sends records the catalog's schema refuses (no passengers): each is dead-lettered by the groups reading
