@@ -48,3 +48,20 @@ extension StoreReader {
         try await integer(ServiceEffects.duplicateEffectsQuery)
     }
 }
+
+extension ServiceEffects {
+    /// Effects applied more than once in each service's SQLite store (`<directory>/<service>.sqlite`).
+    /// - Returns: The total, and `service count` per service for the summary.
+    public static func duplicates(of services: [String], in directory: String) async throws
+        -> (total: Int, perService: [String])
+    {
+        var total = 0
+        var perService: [String] = []
+        for name in services {
+            let count = try await StoreReader(path: "\(directory)/\(name).sqlite").duplicateEffects()
+            total += count
+            perService.append("\(name) \(count)")
+        }
+        return (total, perService)
+    }
+}

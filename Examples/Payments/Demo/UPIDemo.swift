@@ -232,13 +232,7 @@ struct UPIDemo: AsyncParsableCommand {
         let audit = try await ledgerStore.read { try LedgerBook.audit($0) }
         let analytics = try await analyticsStore.read { try AnalyticsReport.totals($0) }
         let bank = try await FakeBank(path: bankStore, controlPath: nil).audit()
-        var duplicates = 0
-        var storeDuplicates: [String] = []
-        for name in paymentServiceNames {
-            let count = try await StoreReader(path: "\(directory)/\(name).sqlite").duplicateEffects()
-            duplicates += count
-            storeDuplicates.append("\(name) \(count)")
-        }
+        let (duplicates, storeDuplicates) = try await ServiceEffects.duplicates(of: paymentServiceNames, in: directory)
         let moneyDelta = audit.totalPaise - PaymentsReference.standard.seededTotalPaise
         let bankOnly = Set(bank.approved.keys).symmetricDifference(Set(audit.settled.keys)).count
         let amountMismatches = bank.approved.filter { entry in audit.settled[entry.key].map { $0 != entry.value } ?? false }.count

@@ -1,3 +1,4 @@
+import DemoKit
 import Foundation
 
 /// What the (fake) remitter bank answers for a transfer it received: decided once per transaction id, from the id

@@ -74,13 +74,3 @@ public struct PaymentsReference: Sendable {
         customerList.map { ($0.vpa, $0.openingBalancePaise) } + merchantList.map { ($0.vpa, 0) }
     }
 }
-
-/// A stable hash of a string (FNV-1a), for decisions that must be the same in every process and run.
-public func stableHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
-}

@@ -212,13 +212,7 @@ struct TatkalDemo: AsyncParsableCommand {
         let run = observer.snapshot(of: requestIDs)
         let audits = try await inventoryStore.read { try InventoryBook.audit($0) }
         let analytics = try await analyticsStore.read { try TatkalReport.totals($0) }
-        var duplicates = 0
-        var storeDuplicates: [String] = []
-        for name in tatkalServiceNames {
-            let count = try await StoreReader(path: "\(directory)/\(name).sqlite").duplicateEffects()
-            duplicates += count
-            storeDuplicates.append("\(name) \(count)")
-        }
+        let (duplicates, storeDuplicates) = try await ServiceEffects.duplicates(of: tatkalServiceNames, in: directory)
         let oversold = audits.values.filter {
             $0.held + $0.booked > $0.quota || $0.free + $0.held + $0.booked != $0.quota || $0.orphans > 0
         }.count

@@ -1,3 +1,4 @@
+import DemoKit
 import Foundation
 
 /// A class of a train with its Tatkal quota.
@@ -114,17 +115,8 @@ public enum TatkalFares {
     }
 }
 
-/// A stable hash of a string (FNV-1a), for decisions that must be the same in every process and run.
-public func tatkalHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
-}
 
 /// The PNR of a confirmed request: ten digits, derived from the request id.
 public func pnr(for requestId: String) -> String {
-    String(format: "%010llu", tatkalHash("pnr:" + requestId) % 10_000_000_000)
+    String(format: "%010llu", stableHash("pnr:" + requestId) % 10_000_000_000)
 }

@@ -1,3 +1,4 @@
+import DemoKit
 import Foundation
 
 /// When Tatkal booking is open: from `opensAt` ("10:00") until `closesAt`.
@@ -114,7 +115,7 @@ public struct PassengerBehaviour: Sendable, Hashable {
 
     /// The behaviour for a request: about 70 % pay within the hold, 10 % abandon, 8 % are declined, 12 % pay late.
     public static func of(requestId: String, holdSeconds: Int = 300) -> PassengerBehaviour {
-        let hash = tatkalHash("passenger:" + requestId)
+        let hash = stableHash("passenger:" + requestId)
         let roll = Int(hash % 100)
         let gateway = (hash >> 8) % 3 == 0 ? "gw-b" : "gw-a"
         let within = Int((hash >> 16) % UInt64(holdSeconds * 8 / 10)) + holdSeconds / 20
