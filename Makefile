@@ -1,6 +1,6 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
 #   make demo   # installs what is missing, builds, runs the food-delivery demo on the embedded broker
-#               # (DEMO=payments: the UPI payments demo; DEMO=tatkal: IRCTC Tatkal)
+#               # (DEMO=payments: the UPI payments demo; DEMO=tatkal: IRCTC Tatkal; DEMO=messaging: chats)
 #   make test   # installs what is missing, builds, checks contracts, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -9,7 +9,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
-# Which demo (food, payments or tatkal) and its options (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for
+# Which demo (food, payments, tatkal or messaging) and its options (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for
 # kills and broker faults).
 DEMO ?= food
 DEMO_ARGS ?=
@@ -27,6 +27,7 @@ help:
 	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
 	@echo "             DEMO=payments: UPI payments through a surge, a bank outage (and --chaos crashes); money checked"
 	@echo "             DEMO=tatkal: 50,000 Tatkal requests at 10:00, expiring holds, the waitlist; no seat sold twice"
+	@echo "             DEMO=messaging: chats, groups of up to 1,000, offline users, a New Year burst; every delivery checked"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make fuzz    deps, then libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS=60 each (FUZZ_TARGETS=...)"
 	@echo "make clean   remove build products"

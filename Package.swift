@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "upi-demo", targets: ["upi-demo"]),
         .library(name: "TatkalDomain", targets: ["TatkalDomain"]),
         .executable(name: "tatkal-demo", targets: ["tatkal-demo"]),
+        .library(name: "MessagingDomain", targets: ["MessagingDomain"]),
+        .executable(name: "chat-demo", targets: ["chat-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -334,6 +336,40 @@ let package = Package(
                 "tatkal-analytics",
             ]
         ),
+        // The WhatsApp-style messaging example (Examples/README.md): the domain's events and pure rules, the
+        // services' shared runtime (their stores, the observer, the clients, the report), five services and the demo.
+        .target(name: "MessagingDomain", dependencies: ["DabbaEvents", "DemoKit"], path: "Examples/Messaging/Domain"),
+        .target(
+            name: "MessagingRuntime",
+            dependencies: [
+                "MessagingDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Messaging/Runtime"
+        ),
+        .executableTarget(name: "chat-router", dependencies: messagingServiceDependencies, path: "Examples/Messaging/Router"),
+        .executableTarget(name: "chat-mailbox", dependencies: messagingServiceDependencies, path: "Examples/Messaging/Mailbox"),
+        .executableTarget(
+            name: "chat-receipts", dependencies: messagingServiceDependencies, path: "Examples/Messaging/Receipts"
+        ),
+        .executableTarget(name: "chat-push", dependencies: messagingServiceDependencies, path: "Examples/Messaging/Push"),
+        .executableTarget(
+            name: "chat-analytics", dependencies: messagingServiceDependencies, path: "Examples/Messaging/Analytics"
+        ),
+        .executableTarget(
+            name: "chat-demo",
+            dependencies: messagingServiceDependencies + [
+                "chat-router", "chat-mailbox", "chat-receipts", "chat-push", "chat-analytics",
+            ],
+            path: "Examples/Messaging/Demo"
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: messagingServiceDependencies + [
+                "DemoTestKit", "DabbaTesting", "chat-router", "chat-mailbox", "chat-receipts", "chat-push",
+                "chat-analytics",
+            ]
+        ),
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
@@ -473,6 +509,16 @@ var tatkalServiceDependencies: [Target.Dependency] {
     [
         "TatkalDomain", "TatkalRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
         "DabbaKafka", "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}
+
+/// What every messaging executable links.
+var messagingServiceDependencies: [Target.Dependency] {
+    [
+        "MessagingDomain", "MessagingRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline",
+        "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaCatalog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
     ]

@@ -10,8 +10,12 @@
 #   tatkal    IRCTC Tatkal: 50,000 requests at 10:00, holds that expire, the waitlist (--chaos: the inventory killed).
 #             dabba-demo system=tatkal requests=<n> confirmed=<n> waitlisted=<n> rejected=<n> expired=<n> oversold=<n>
 #               seat_conflicts=<n> late_expiries=<n> stuck=<n> duplicate_effects=<n> p99_ms=<n>
+#   messaging WhatsApp-style messaging: groups (one of 1,000), offline users, flapping, a New Year burst (--chaos:
+#             the mailbox killed mid-flush); every delivery checked against the membership replayed from the log.
+#             dabba-demo system=messaging messages=<n> deliveries=<n> missing=<n> duplicate_deliveries=<n>
+#               order_violations=<n> leaked=<n> undelivered_online=<n> stuck=<n> duplicate_effects=<n> p99_ms=<n>
 # Usage: scripts/demo.sh [BIN_DIR] [demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
-#        DEMO=payments scripts/demo.sh ...   DEMO=tatkal scripts/demo.sh ...
+#        DEMO=payments scripts/demo.sh ...   DEMO=tatkal scripts/demo.sh ...   DEMO=messaging scripts/demo.sh ...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,8 +34,12 @@ case "${DEMO:-food}" in
         demo=tatkal-demo
         executables=(tatkal-demo tatkal-gate tatkal-inventory tatkal-payments tatkal-notifications tatkal-analytics)
         ;;
+    messaging)
+        demo=chat-demo
+        executables=(chat-demo chat-router chat-mailbox chat-receipts chat-push chat-analytics)
+        ;;
     *)
-        echo "error: DEMO='${DEMO}' is not a demo; choose food, payments or tatkal" >&2
+        echo "error: DEMO='${DEMO}' is not a demo; choose food, payments, tatkal or messaging" >&2
         exit 2
         ;;
 esac

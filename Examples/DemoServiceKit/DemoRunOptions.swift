@@ -1,5 +1,8 @@
 import ArgumentParser
 import DabbaCatalog
+import DabbaKafka
+import DemoKit
+import Logging
 import Foundation
 
 /// The options every demo takes about where it runs: the catalog, the work directory, and whether to keep it.
@@ -40,5 +43,45 @@ public struct DemoRunOptions: ParsableArguments, Sendable {
         } catch let errors as CatalogErrors {
             throw ValidationError("the catalog in \(catalog) is invalid:\n\(errors)")
         }
+    }
+}
+
+/// The embedded broker of a demo with one example system's topics from the catalog (main topics, retry tiers and
+/// dead letters).
+public struct DemoCluster: Sendable {
+    /// The broker.
+    public let broker: EmbeddedBroker
+    /// The whole catalog.
+    public let catalog: Catalog
+    /// The system's topics.
+    public let topics: [TopicSpec]
+
+    /// The system's dead-letter topics.
+    public var deadLetterTopics: [String] { topics.map(\.name).filter { $0.hasSuffix(".dlq") } }
+
+    /// Loads the catalog, starts a one-broker cluster and creates the topics whose names start with `prefix`,
+    /// announcing both as a step of the demo.
+    /// - Parameters:
+    ///   - options: The demo's options (the catalog directory).
+    ///   - prefix: The system's topic prefix (`tatkal.`).
+    ///   - mainTopic: A topic the catalog must have, and the document that declares it, for the error.
+    ///   - logger: The logger.
+    /// - Throws: `ValidationError` when the catalog is invalid or lacks the main topic; ``KafkaError``.
+    public static func start(
+        _ options: DemoRunOptions, prefix: String, mainTopic: (name: String, document: String), logger: Logger
+    ) async throws -> DemoCluster {
+        let catalog = try options.loadCatalog()
+        let topics = catalog.allTopics.filter { $0.name.hasPrefix(prefix) }
+        guard topics.contains(where: { $0.name == mainTopic.name }) else {
+            throw ValidationError(
+                "the catalog in \(options.catalog) has no \(mainTopic.name) topic (\(options.catalog)/\(mainTopic.document))")
+        }
+        DemoConsole.step("Starting the embedded broker with the catalog's \(prefix)* topics (\(options.catalog)/)")
+        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
+        for topic in topics {
+            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
+        }
+        DemoConsole.note("broker at \(broker.bootstrapServers); \(topics.count) topics (main, retry tiers, dead letters)")
+        return DemoCluster(broker: broker, catalog: catalog, topics: topics)
     }
 }

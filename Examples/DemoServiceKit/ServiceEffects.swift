@@ -1,4 +1,5 @@
 import DabbaInbox
+import DabbaEvents
 import DabbaPipeline
 import DemoKit
 
@@ -63,5 +64,19 @@ extension ServiceEffects {
             perService.append("\(name) \(count)")
         }
         return (total, perService)
+    }
+}
+
+extension Pipeline {
+    /// Declares every event type of the topics a service reads that it has no handler for as deliberately ignored,
+    /// so such records are acknowledged rather than dead-lettered.
+    /// - Parameters:
+    ///   - types: The types on the topics it reads.
+    ///   - handled: The types it handles.
+    public mutating func ignoreOthers(of types: [any Event.Type], handled: [any Event.Type]) {
+        let names = Set(handled.map { $0.eventType })
+        for type in types where !names.contains(type.eventType) {
+            ignore(type.eventType, because: "\(service) does not act on it")
+        }
     }
 }

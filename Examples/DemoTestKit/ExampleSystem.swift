@@ -129,3 +129,26 @@ public final class ExampleSystem: @unchecked Sendable {
         if !released.exchange(true, ordering: .acquiringAndReleasing) { DemoSystemGate.lock.release() }
     }
 }
+
+/// A test's handle on one example system (its broker, services and observer): ``with(_:)`` runs a test body on a
+/// started one and shuts it down on every path.
+public protocol ExampleSystemHarness: Sendable {
+    /// Waits until no other example system of this process runs, then starts one.
+    static func start() async throws -> Self
+    /// Stops everything and removes the work directory.
+    func shutDown() async
+}
+
+extension ExampleSystemHarness {
+    /// Runs a test body on a started system, shutting it down on every path.
+    public static func with(_ body: (Self) async throws -> Void) async throws {
+        let system = try await start()
+        do {
+            try await body(system)
+        } catch {
+            await system.shutDown()
+            throw error
+        }
+        await system.shutDown()
+    }
+}

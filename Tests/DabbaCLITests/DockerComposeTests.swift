@@ -15,7 +15,7 @@ struct DockerComposeTests {
 
     /// Every profile of the file. Compose v1 resolves the services of all profiles anyway; Compose v2 (also installed
     /// as `docker-compose` by some) only those of the profiles given.
-    static let profiles: Set<String> = ["food", "payments", "tatkal", "load", "ui"]
+    static let profiles: Set<String> = ["food", "payments", "tatkal", "messaging", "load", "ui"]
     /// The food-delivery system's pipeline services (profile `food`; its load generator is in `load`).
     static let foodServices: Set<String> = [
         "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
@@ -28,8 +28,12 @@ struct DockerComposeTests {
     static let tatkalServices: Set<String> = [
         "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications", "tatkal-analytics",
     ]
+    /// The messaging system's pipeline services (profile `messaging`; it has no load generator in the image).
+    static let messagingServices: Set<String> = [
+        "chat-router", "chat-mailbox", "chat-receipts", "chat-push", "chat-analytics",
+    ]
     /// Every example system's pipeline services.
-    static let systemServices = foodServices.union(paymentServices).union(tatkalServices)
+    static let systemServices = foodServices.union(paymentServices).union(tatkalServices).union(messagingServices)
 
     /// Runs docker-compose against the compose file; fails with a hint when the tool is missing.
     static func compose(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -132,8 +136,8 @@ struct DockerComposeTests {
         #expect(postgres.value("image")?.hasPrefix("postgres:") == true)
         #expect(postgres.healthCheck.contains { $0.contains("pg_isready") }, "\(postgres.healthCheck)")
         #expect(postgres.items("volumes").contains { $0.contains(":/var/lib/postgresql/data") })
-        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service>, upi_<service> or
-        // tatkal_<service> (docker/README.md).
+        // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service>, upi_<service>,
+        // tatkal_<service> or chat_<service> (docker/README.md).
         let schemas = try #require(services["postgres-schemas"])
         #expect(schemas.lines("depends_on") == ["postgres:", "condition: service_healthy"])
         let statements = schemas.items("command").joined(separator: " ")
@@ -154,6 +158,9 @@ struct DockerComposeTests {
         }
         for name in Self.tatkalServices.sorted() {
             #expect(services[name]?.items("profiles") == ["tatkal"], "\(name) is not in profile tatkal")
+        }
+        for name in Self.messagingServices.sorted() {
+            #expect(services[name]?.items("profiles") == ["messaging"], "\(name) is not in profile messaging")
         }
         #expect(services["food-loadgen"]?.items("profiles") == ["load"])
         #expect(services["kafka-ui"]?.items("profiles") == ["ui"])

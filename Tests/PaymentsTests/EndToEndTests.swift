@@ -73,7 +73,7 @@ struct PaymentsEndToEndTests {
             _ = await ledger.waitForExit(timeout: .seconds(10))
             let settledAtKill = system.observer.snapshot(of: transactions).count("settled")
             try ledger.restart()
-            try await sending.value
+            _ = try await sending.value
             let run = try await system.waitUntilFinished(transactions)
             #expect(settledAtKill < run.count("settled"), "the kill came after every payment had settled")
             await system.stopAll()

@@ -15,7 +15,7 @@ let quietLogger = TestHelpers.quietLogger("upi.test")
 
 /// The UPI payments system for one test (on the kit's ``ExampleSystem``): the catalog's upi.* topics, the fake bank's
 /// store and control file, services as real processes, and an observer on the topics.
-final class PaymentsSystem: Sendable {
+final class PaymentsSystem: ExampleSystemHarness {
     let system: ExampleSystem
     let observer: PaymentObserver
     private let observing: Task<Void, any Error>
@@ -114,18 +114,6 @@ final class PaymentsSystem: Sendable {
             await observer.stop()
             observing.cancel()
         }
-    }
-
-    /// Runs a test body on a started system, shutting it down on every path.
-    static func with(_ body: (PaymentsSystem) async throws -> Void) async throws {
-        let system = try await start()
-        do {
-            try await body(system)
-        } catch {
-            await system.shutDown()
-            throw error
-        }
-        await system.shutDown()
     }
 
     /// The invariants of the demo, from the stores and the log: money conserved, every settlement one debit and one

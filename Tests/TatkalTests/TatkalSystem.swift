@@ -14,7 +14,7 @@ let quietLogger = TestHelpers.quietLogger("tatkal.test")
 /// The Tatkal system for one test (on the kit's ``ExampleSystem``): the catalog's tatkal.* topics, the gateways'
 /// control file, the services as processes (timers 60× faster: 5 s holds), an observer, and the window opened when
 /// the system starts.
-final class TatkalSystem: Sendable {
+final class TatkalSystem: ExampleSystemHarness {
     let system: ExampleSystem
     let observer: TatkalObserver
     private let observing: Task<Void, any Error>
@@ -119,18 +119,6 @@ final class TatkalSystem: Sendable {
             await observer.stop()
             observing.cancel()
         }
-    }
-
-    /// Runs a test body on a started system, shutting it down on every path.
-    static func with(_ body: (TatkalSystem) async throws -> Void) async throws {
-        let system = try await start()
-        do {
-            try await body(system)
-        } catch {
-            await system.shutDown()
-            throw error
-        }
-        await system.shutDown()
     }
 
     /// The demo's invariants, from the stores and the log.

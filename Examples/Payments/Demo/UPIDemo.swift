@@ -75,22 +75,12 @@ struct UPIDemo: AsyncParsableCommand {
         var logger = Logger(label: "upi-demo")
         logger.logLevel = .critical
         let directory = try workspace.makeWorkDirectory(for: "upi-demo")
-        let loaded = try workspace.loadCatalog()
-        let catalog = workspace.catalog
-        let topics = loaded.allTopics.filter { $0.name.hasPrefix("upi.") }
-        guard topics.contains(where: { $0.name == paymentsTopic }) else {
-            throw ValidationError("the catalog in \(catalog) has no \(paymentsTopic) topic (Topics/upi.asyncapi.yaml)")
-        }
-
-        DemoConsole.step("Starting the embedded broker with the catalog's upi.* topics (\(catalog)/)")
-        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
-        for topic in topics {
-            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
-        }
+        let cluster = try await DemoCluster.start(
+            workspace, prefix: "upi.", mainTopic: (paymentsTopic, "upi.asyncapi.yaml"), logger: logger)
+        let (broker, loaded, catalog) = (cluster.broker, cluster.catalog, workspace.catalog)
+        let deadLetterTopics = cluster.deadLetterTopics
         let controlTopic = "dabba.control"
         try await broker.createTopic(controlTopic, partitions: 1, replicationFactor: 1)
-        let deadLetterTopics = topics.map(\.name).filter { $0.hasSuffix(".dlq") }
-        DemoConsole.note("broker at \(broker.bootstrapServers); \(topics.count) topics (main, retry tiers, dead letters)")
 
         let bankStore = "\(directory)/bank.sqlite"
         let bankControl = "\(directory)/bank-control.json"

@@ -22,10 +22,7 @@ extension Pipeline {
     /// acknowledged rather than dead-lettered (every service reads the whole `upi.payments` topic).
     /// - Parameter handled: The types the service handles.
     public mutating func ignoreOtherPaymentEvents(handled: [any PaymentEvent.Type]) {
-        let names = Set(handled.map { $0.eventType })
-        for type in allPaymentEventTypes where !names.contains(type.eventType) {
-            ignore(type.eventType, because: "\(service) does not act on it")
-        }
+        ignoreOthers(of: allPaymentEventTypes, handled: handled)
     }
 }
 

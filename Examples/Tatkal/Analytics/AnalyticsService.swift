@@ -34,7 +34,7 @@ struct AnalyticsService: AsyncParsableCommand {
             BookingRejected.self, SeatsHeld.self, BookingWaitlisted.self, WaitlistPromoted.self, BookingConfirmed.self,
             HoldExpired.self, TatkalRefundRequested.self, TatkalPaymentFailed.self,
         ]
-        pipeline.ignoreOtherTatkalEvents(of: tatkalRequestEventTypes + tatkalBookingEventTypes, handled: handled)
+        pipeline.ignoreOthers(of: tatkalRequestEventTypes + tatkalBookingEventTypes, handled: handled)
         pipeline.on(BookingRejected.self) { event, context in
             try outcome(event.requestId, event.inventory, "rejected", reason: event.reason.rawValue, context)
         }

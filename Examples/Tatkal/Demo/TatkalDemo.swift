@@ -59,21 +59,11 @@ struct TatkalDemo: AsyncParsableCommand {
         var logger = Logger(label: "tatkal-demo")
         logger.logLevel = .critical
         let directory = try workspace.makeWorkDirectory(for: "tatkal-demo")
-        let loaded = try workspace.loadCatalog()
-        let catalog = workspace.catalog
-        let topics = loaded.allTopics.filter { $0.name.hasPrefix("tatkal.") }
-        guard topics.contains(where: { $0.name == tatkalRequestsTopic }) else {
-            throw ValidationError("the catalog in \(catalog) has no \(tatkalRequestsTopic) topic (Topics/tatkal.asyncapi.yaml)")
-        }
+        let cluster = try await DemoCluster.start(
+            workspace, prefix: "tatkal.", mainTopic: (tatkalRequestsTopic, "tatkal.asyncapi.yaml"), logger: logger)
+        let (broker, loaded, catalog) = (cluster.broker, cluster.catalog, workspace.catalog)
+        let deadLetterTopics = cluster.deadLetterTopics
         let reference = TatkalReference.standard
-
-        DemoConsole.step("Starting the embedded broker with the catalog's tatkal.* topics (\(catalog)/)")
-        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
-        for topic in topics {
-            try await broker.createTopic(topic.name, partitions: Int32(topic.partitions), replicationFactor: 1)
-        }
-        let deadLetterTopics = topics.map(\.name).filter { $0.hasSuffix(".dlq") }
-        DemoConsole.note("broker at \(broker.bootstrapServers); \(topics.count) topics (main, retry tiers, dead letters)")
         let gatewayControl = "\(directory)/gateways.json"
         try ControlFile.write(GatewayConditions.healthy, to: gatewayControl)
 

@@ -48,7 +48,7 @@ struct GateService: AsyncParsableCommand {
         var pipeline = Pipeline(service: "tatkal-gate", groupID: "tatkal-gate")
         pipeline.emits(TatkalSamples.admitted)
         pipeline.emits(TatkalSamples.rejected, TatkalSamples.rejectedWindow)
-        pipeline.ignoreOtherTatkalEvents(
+        pipeline.ignoreOthers(
             of: tatkalRequestEventTypes, handled: [BookingRequested.self, PlacesReleased.self])
         // Places given back (an unpaid hold expired, a payment declined) can be admitted again: admission counts
         // the passengers holding, booked or waiting, not everyone ever admitted. The releases come on this topic,

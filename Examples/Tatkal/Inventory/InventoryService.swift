@@ -46,7 +46,7 @@ struct InventoryService: AsyncParsableCommand {
             BookingAdmitted.self, TatkalPaymentSucceeded.self, TatkalPaymentFailed.self, ChartRequested.self,
             HoldExpiryDue.self,
         ]
-        pipeline.ignoreOtherTatkalEvents(of: tatkalBookingEventTypes, handled: handled)
+        pipeline.ignoreOthers(of: tatkalBookingEventTypes, handled: handled)
         pipeline.on(BookingAdmitted.self, seats.admit)
         pipeline.on(TatkalPaymentSucceeded.self, seats.paid)
         pipeline.on(TatkalPaymentFailed.self, seats.declined)

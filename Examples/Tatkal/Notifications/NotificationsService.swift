@@ -24,7 +24,7 @@ struct NotificationsService: AsyncParsableCommand {
             SeatsHeld.self, BookingWaitlisted.self, WaitlistPromoted.self, BookingConfirmed.self, HoldExpired.self,
             TatkalRefundRequested.self,
         ]
-        pipeline.ignoreOtherTatkalEvents(of: tatkalBookingEventTypes, handled: handled)
+        pipeline.ignoreOthers(of: tatkalBookingEventTypes, handled: handled)
         pipeline.on(SeatsHeld.self) { event, context in
             try send(event.requestId, "held", "Seats \(event.hold.seats.joined(separator: ", ")) on \(event.trainNumber) held: pay ₹\(event.hold.farePaise / 100) before \(event.hold.expiresAt)", context)
         }

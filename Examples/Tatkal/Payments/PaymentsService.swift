@@ -35,7 +35,7 @@ struct PaymentsService: AsyncParsableCommand {
         var pipeline = Pipeline(service: "tatkal-payments", groupID: "tatkal-payments")
         pipeline.emits(TatkalSamples.paid)
         pipeline.emits(TatkalSamples.paymentFailed)
-        pipeline.ignoreOtherTatkalEvents(
+        pipeline.ignoreOthers(
             of: tatkalBookingEventTypes, handled: [SeatsHeld.self, WaitlistPromoted.self, PaymentAttemptDue.self])
         let start: @Sendable (String, Hold, any InventoryEvent, EventContext) async throws -> Void = {
             requestId, hold, event, context in

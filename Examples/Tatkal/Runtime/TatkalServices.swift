@@ -34,19 +34,6 @@ public struct GatewayConditions: Codable, Sendable, Equatable {
     public init(down: [String]) { self.down = down }
 }
 
-extension Pipeline {
-    /// Declares every Tatkal event type of a topic the service reads but has no handler for as deliberately ignored.
-    /// - Parameters:
-    ///   - types: The types on the topics it reads.
-    ///   - handled: The types it handles.
-    public mutating func ignoreOtherTatkalEvents(of types: [any InventoryEvent.Type], handled: [any InventoryEvent.Type]) {
-        let names = Set(handled.map { $0.eventType })
-        for type in types where !names.contains(type.eventType) {
-            ignore(type.eventType, because: "\(service) does not act on it")
-        }
-    }
-}
-
 /// The event types on `tatkal.requests`.
 public let tatkalRequestEventTypes: [any InventoryEvent.Type] = [
     BookingRequested.self, BookingRejected.self, PlacesReleased.self,
