@@ -1,6 +1,6 @@
 # Dabba's entry points. On a fresh Debian/Ubuntu machine (root, or a user with sudo) with Swift 6 installed:
-#   make demo   # installs what is missing, builds, runs the food-delivery demo on the embedded broker
-#               # (DEMO=payments: the UPI payments demo; DEMO=tatkal: IRCTC Tatkal; DEMO=messaging: chats)
+#   make demo   # installs what is missing, builds, runs every example system's demo on the embedded broker
+#               # (DEMO=food|payments|tatkal|messaging|rides|traffic: one system at full size)
 #   make test   # installs what is missing, builds, checks contracts, runs every test
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -9,9 +9,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Extra flags for every swift build/test (for example SWIFT_FLAGS="--scratch-path .build-mine").
 SWIFT_FLAGS ?=
-# Which demo (food, payments, tatkal or messaging) and its options (for example DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for
-# kills and broker faults).
-DEMO ?= food
+# Which demo (all, or one of food, payments, tatkal, messaging, rides, traffic) and its options (for example DEMO=food
+# DEMO_ARGS="--orders 500", or DEMO_ARGS=--chaos for kills and faults in every system).
+DEMO ?= all
 DEMO_ARGS ?=
 # Seconds of libFuzzer per target for `make fuzz`, and which targets (default: all; see scripts/fuzz.sh).
 FUZZ_SECONDS ?= 60
@@ -24,10 +24,13 @@ help:
 	@echo "make build   deps, then a debug build"
 	@echo "make test    deps, then build, check contracts and run all tests"
 	@echo "make contracts  dabba contract verify and compat on Topics/ (COMPAT_BASE=<git ref>, default HEAD~1)"
-	@echo "make demo    deps, build, then the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
+	@echo "make demo    deps, build, then every system's demo one after another at a small size, and a verdict"
+	@echo "             DEMO=food: the food-delivery demo: five services, ~2000 orders, a summary (DEMO_ARGS=...)"
 	@echo "             DEMO=payments: UPI payments through a surge, a bank outage (and --chaos crashes); money checked"
 	@echo "             DEMO=tatkal: 50,000 Tatkal requests at 10:00, expiring holds, the waitlist; no seat sold twice"
 	@echo "             DEMO=messaging: chats, groups of up to 1,000, offline users, a New Year burst; every delivery checked"
+	@echo "             DEMO=rides: 1,000 drivers, rush hour in BKC, surge by window; no driver on two rides"
+	@echo "             DEMO=traffic: zone status from citizens' and cameras' reports, alerts; checked against the log"
 	@echo "make bench   deps, release build, then dabba bench"
 	@echo "make fuzz    deps, then libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS=60 each (FUZZ_TARGETS=...)"
 	@echo "make clean   remove build products"

@@ -28,6 +28,10 @@ let package = Package(
         .executable(name: "tatkal-demo", targets: ["tatkal-demo"]),
         .library(name: "MessagingDomain", targets: ["MessagingDomain"]),
         .executable(name: "chat-demo", targets: ["chat-demo"]),
+        .library(name: "RidesDomain", targets: ["RidesDomain"]),
+        .executable(name: "rides-demo", targets: ["rides-demo"]),
+        .library(name: "TrafficDomain", targets: ["TrafficDomain"]),
+        .executable(name: "traffic-demo", targets: ["traffic-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -370,6 +374,58 @@ let package = Package(
                 "chat-analytics",
             ]
         ),
+        // The Ola-style rides example (Examples/README.md): the domain's events and pure rules, the services' shared
+        // runtime (dispatch's store, the observer, the report), five services and the demo.
+        .target(name: "RidesDomain", dependencies: ["DabbaEvents", "DemoKit"], path: "Examples/Rides/Domain"),
+        .target(
+            name: "RidesRuntime",
+            dependencies: [
+                "RidesDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Rides/Runtime"
+        ),
+        .executableTarget(name: "rides-dispatch", dependencies: rideServiceDependencies, path: "Examples/Rides/Dispatch"),
+        .executableTarget(name: "rides-surge", dependencies: rideServiceDependencies, path: "Examples/Rides/Surge"),
+        .executableTarget(name: "rides-trips", dependencies: rideServiceDependencies, path: "Examples/Rides/Trips"),
+        .executableTarget(
+            name: "rides-notifications", dependencies: rideServiceDependencies, path: "Examples/Rides/Notifications"
+        ),
+        .executableTarget(name: "rides-analytics", dependencies: rideServiceDependencies, path: "Examples/Rides/Analytics"),
+        .executableTarget(
+            name: "rides-demo",
+            dependencies: rideServiceDependencies + [
+                "rides-dispatch", "rides-surge", "rides-trips", "rides-notifications", "rides-analytics",
+            ],
+            path: "Examples/Rides/Demo"
+        ),
+        .testTarget(
+            name: "RidesTests",
+            dependencies: rideServiceDependencies + [
+                "DemoTestKit", "DabbaTesting", "rides-dispatch", "rides-surge", "rides-trips", "rides-notifications",
+                "rides-analytics",
+            ]
+        ),
+        // The Mumbai traffic example (Examples/README.md): reports, the status rule, two services and the demo.
+        .target(name: "TrafficDomain", dependencies: ["DabbaEvents", "DemoKit"], path: "Examples/Traffic/Domain"),
+        .target(
+            name: "TrafficRuntime",
+            dependencies: [
+                "TrafficDomain", "DemoKit", "DemoServiceKit", "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Traffic/Runtime"
+        ),
+        .executableTarget(name: "traffic-status", dependencies: trafficServiceDependencies, path: "Examples/Traffic/Status"),
+        .executableTarget(name: "traffic-alerts", dependencies: trafficServiceDependencies, path: "Examples/Traffic/Alerts"),
+        .executableTarget(
+            name: "traffic-demo", dependencies: trafficServiceDependencies + ["traffic-status", "traffic-alerts"],
+            path: "Examples/Traffic/Demo"
+        ),
+        .testTarget(
+            name: "TrafficTests",
+            dependencies: trafficServiceDependencies + ["DemoTestKit", "DabbaTesting", "traffic-status", "traffic-alerts"]
+        ),
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
@@ -519,6 +575,26 @@ var messagingServiceDependencies: [Target.Dependency] {
     [
         "MessagingDomain", "MessagingRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline",
         "DabbaEvents", "DabbaKafka", "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}
+
+/// What every rides executable links.
+var rideServiceDependencies: [Target.Dependency] {
+    [
+        "RidesDomain", "RidesRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
+        "DabbaKafka", "DabbaInbox", "DabbaCatalog",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+    ]
+}
+
+/// What every traffic executable links.
+var trafficServiceDependencies: [Target.Dependency] {
+    [
+        "TrafficDomain", "TrafficRuntime", "DemoKit", "DemoServiceKit", "DabbaService", "DabbaPipeline", "DabbaEvents",
+        "DabbaKafka", "DabbaInbox", "DabbaCatalog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
     ]

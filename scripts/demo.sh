@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The example systems' demos (Examples/README.md), each on the embedded broker with its services as separate
 # processes, ending with one machine-readable line and a non-zero exit when an invariant fails:
-#   food      (default) the food-delivery platform: a few thousand orders, good and bad, until every one finished.
+#   all       (default) every system below, one after another, at a size that fits a few minutes on two cores,
+#             then one line per system and an overall verdict:
+#             dabba-demo system=all systems=<n> passed=<n> failed=<n> seconds=<n>
+#   food      the food-delivery platform: a few thousand orders, good and bad, until every one finished.
 #             dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n>
 #               duplicate_effects=<n> disagreeing=<n> kills=<n> faults=<n> p99_ms=<n>
 #   payments  UPI payments through a surge, a bank outage (and with --chaos, crashes): the money is checked.
@@ -14,36 +17,89 @@
 #             the mailbox killed mid-flush); every delivery checked against the membership replayed from the log.
 #             dabba-demo system=messaging messages=<n> deliveries=<n> missing=<n> duplicate_deliveries=<n>
 #               order_violations=<n> leaked=<n> undelivered_online=<n> stuck=<n> duplicate_effects=<n> p99_ms=<n>
-# Usage: scripts/demo.sh [BIN_DIR] [demo options, e.g. --orders 500, --chaos]   (default BIN_DIR: the debug build's)
-#        DEMO=payments scripts/demo.sh ...   DEMO=tatkal scripts/demo.sh ...   DEMO=messaging scripts/demo.sh ...
+#   rides     Ola-style rides: 1,000 drivers reporting every 2 s, rush hour in BKC, surge by window (--chaos:
+#             dispatch and surge killed); matches, surge and fares checked against the log.
+#             dabba-demo system=rides requests=<n> matched=<n> expired=<n> completed=<n> stuck=<n>
+#               double_assignments=<n> surge_mismatch=<n> duplicate_effects=<n> p99_match_ms=<n>
+#   traffic   Mumbai traffic: citizens' and cameras' reports, zone status by the last ten within the hour, alerts
+#             (--chaos: the status service killed); every change and alert checked against the log.
+#             dabba-demo system=traffic reports=<n> changes=<n> alerts=<n> status_mismatch=<n> missing_alerts=<n>
+#               duplicate_alerts=<n> duplicate_effects=<n>
+# Usage: scripts/demo.sh [BIN_DIR] [demo options]   (default BIN_DIR: the debug build's)
+#        DEMO=rides scripts/demo.sh ... runs one system at full size with its own options (--orders 500, --chaos);
+#        with DEMO=all the options go to every system's demo, so only the common ones make sense (--chaos, --keep).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BIN_DIR=${1:-"$(swift build --show-bin-path)"}
 shift || true
-case "${DEMO:-food}" in
-    food)
-        demo=food-demo
-        executables=(food-demo food-orders food-restaurants food-delivery food-notifications food-analytics)
-        ;;
-    payments)
-        demo=upi-demo
-        executables=(upi-demo upi-gateway upi-ledger upi-switch upi-risk upi-analytics dabba)
-        ;;
-    tatkal)
-        demo=tatkal-demo
-        executables=(tatkal-demo tatkal-gate tatkal-inventory tatkal-payments tatkal-notifications tatkal-analytics)
-        ;;
-    messaging)
-        demo=chat-demo
-        executables=(chat-demo chat-router chat-mailbox chat-receipts chat-push chat-analytics)
-        ;;
-    *)
-        echo "error: DEMO='${DEMO}' is not a demo; choose food, payments, tatkal or messaging" >&2
+
+# The demo executable and its services, per system.
+executables_of() {
+    case "$1" in
+        food) echo food-demo food-orders food-restaurants food-delivery food-notifications food-analytics ;;
+        payments) echo upi-demo upi-gateway upi-ledger upi-switch upi-risk upi-analytics dabba ;;
+        tatkal) echo tatkal-demo tatkal-gate tatkal-inventory tatkal-payments tatkal-notifications tatkal-analytics ;;
+        messaging) echo chat-demo chat-router chat-mailbox chat-receipts chat-push chat-analytics ;;
+        rides) echo rides-demo rides-dispatch rides-surge rides-trips rides-notifications rides-analytics ;;
+        traffic) echo traffic-demo traffic-status traffic-alerts ;;
+        *) return 1 ;;
+    esac
+}
+
+# The size of each system in the all-systems run.
+small_options_of() {
+    case "$1" in
+        food) echo --orders 1000 ;;
+        payments) echo --base-seconds 8 --surge-seconds 2 --degraded-seconds 5 --down-seconds 10 --recovery-seconds 5 ;;
+        tatkal) echo --requests 10000 ;;
+        messaging) echo --messages 600 --burst-messages 300 --large-group-messages 2 ;;
+        rides) echo --base-seconds 12 --rush-seconds 12 ;;
+        traffic) echo --reports-per-zone 150 ;;
+    esac
+}
+
+check_built() {
+    local executable
+    for executable in $(executables_of "$1"); do
+        [ -x "$BIN_DIR/$executable" ] || { echo "error: $BIN_DIR/$executable is missing; run 'make build' first" >&2; exit 1; }
+    done
+}
+
+systems=(food payments tatkal messaging rides traffic)
+demo=${DEMO:-all}
+if [ "$demo" != all ]; then
+    executables_of "$demo" >/dev/null || {
+        echo "error: DEMO='$demo' is not a demo; choose all, ${systems[*]}" >&2
         exit 2
-        ;;
-esac
-for executable in "${executables[@]}"; do
-    [ -x "$BIN_DIR/$executable" ] || { echo "error: $BIN_DIR/$executable is missing; run 'make build' first" >&2; exit 1; }
+    }
+    check_built "$demo"
+    read -r executable _ <<<"$(executables_of "$demo")"
+    exec "$BIN_DIR/$executable" --catalog Topics "$@"
+fi
+
+for system in "${systems[@]}"; do check_built "$system"; done
+started=$(date +%s)
+lines=()
+passed=0
+failed=0
+for system in "${systems[@]}"; do
+    read -r executable _ <<<"$(executables_of "$system")"
+    echo
+    echo "################ $system ($executable $(small_options_of "$system") $*)"
+    log=$(mktemp)
+    # shellcheck disable=SC2046 # the options are words on purpose
+    if "$BIN_DIR/$executable" --catalog Topics $(small_options_of "$system") "$@" 2>&1 | tee "$log"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+    line=$(grep -E '^dabba-demo ' "$log" | tail -1 || true)
+    lines+=("${line:-dabba-demo system=$system (no summary line: see above)}")
+    rm -f "$log"
 done
-exec "$BIN_DIR/$demo" --catalog Topics "$@"
+echo
+echo "################ all systems"
+for line in "${lines[@]}"; do echo "$line"; done
+echo "dabba-demo system=all systems=${#systems[@]} passed=$passed failed=$failed seconds=$(( $(date +%s) - started ))"
+[ "$failed" -eq 0 ]

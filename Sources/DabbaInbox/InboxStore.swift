@@ -175,6 +175,14 @@ public enum SQLValue: Sendable, Hashable, ExpressibleByStringLiteral, Expressibl
     public var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
     /// The text value, if this is text.
     public var textValue: String? { if case .text(let value) = self { value } else { nil } }
+    /// The floating-point value, if this is a number (an integer column value converts).
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
 }
 
 /// An inbox database failure.

@@ -15,7 +15,7 @@ struct DockerComposeTests {
 
     /// Every profile of the file. Compose v1 resolves the services of all profiles anyway; Compose v2 (also installed
     /// as `docker-compose` by some) only those of the profiles given.
-    static let profiles: Set<String> = ["food", "payments", "tatkal", "messaging", "load", "ui"]
+    static let profiles: Set<String> = ["food", "payments", "tatkal", "messaging", "rides", "traffic", "load", "ui"]
     /// The food-delivery system's pipeline services (profile `food`; its load generator is in `load`).
     static let foodServices: Set<String> = [
         "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
@@ -32,8 +32,15 @@ struct DockerComposeTests {
     static let messagingServices: Set<String> = [
         "chat-router", "chat-mailbox", "chat-receipts", "chat-push", "chat-analytics",
     ]
+    /// The ride-matching system's pipeline services (profile `rides`; it has no load generator in the image).
+    static let ridesServices: Set<String> = [
+        "rides-dispatch", "rides-surge", "rides-trips", "rides-notifications", "rides-analytics",
+    ]
+    /// The traffic live-updates system's pipeline services (profile `traffic`; it has no load generator in the image).
+    static let trafficServices: Set<String> = ["traffic-status", "traffic-alerts"]
     /// Every example system's pipeline services.
     static let systemServices = foodServices.union(paymentServices).union(tatkalServices).union(messagingServices)
+        .union(ridesServices).union(trafficServices)
 
     /// Runs docker-compose against the compose file; fails with a hint when the tool is missing.
     static func compose(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -137,7 +144,7 @@ struct DockerComposeTests {
         #expect(postgres.healthCheck.contains { $0.contains("pg_isready") }, "\(postgres.healthCheck)")
         #expect(postgres.items("volumes").contains { $0.contains(":/var/lib/postgresql/data") })
         // Scaled-out services select their schema with options=-csearch_path%3Dfood_<service>, upi_<service>,
-        // tatkal_<service> or chat_<service> (docker/README.md).
+        // tatkal_<service>, chat_<service>, rides_<service> or traffic_<service> (docker/README.md).
         let schemas = try #require(services["postgres-schemas"])
         #expect(schemas.lines("depends_on") == ["postgres:", "condition: service_healthy"])
         let statements = schemas.items("command").joined(separator: " ")
@@ -161,6 +168,12 @@ struct DockerComposeTests {
         }
         for name in Self.messagingServices.sorted() {
             #expect(services[name]?.items("profiles") == ["messaging"], "\(name) is not in profile messaging")
+        }
+        for name in Self.ridesServices.sorted() {
+            #expect(services[name]?.items("profiles") == ["rides"], "\(name) is not in profile rides")
+        }
+        for name in Self.trafficServices.sorted() {
+            #expect(services[name]?.items("profiles") == ["traffic"], "\(name) is not in profile traffic")
         }
         #expect(services["food-loadgen"]?.items("profiles") == ["load"])
         #expect(services["kafka-ui"]?.items("profiles") == ["ui"])

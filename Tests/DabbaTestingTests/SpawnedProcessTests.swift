@@ -12,6 +12,9 @@ import Testing
 /// directory), what they do not inherit (descriptors, blocked signals), and how their end is reported.
 @Suite("SpawnedProcess")
 struct SpawnedProcessTests {
+    /// Seconds for a `sleep` child that outlives any test: the test kills it.
+    static let forever = "100000"
+
     static func temporaryFile() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("dabba-spawn-\(UUID().uuidString)").path
     }
@@ -70,8 +73,9 @@ struct SpawnedProcessTests {
 
     @Test("a signal ends it: the signal's number, and isRunning turns false")
     func killed() async throws {
+        // A child that never ends by itself: on a loaded machine this test's steps can take longer than any sleep.
         let process = try SpawnedProcess(
-            executable: "/bin/sleep", arguments: ["30"], environment: [:], standardOutput: .discard
+            executable: "/bin/sleep", arguments: [Self.forever], environment: [:], standardOutput: .discard
         )
         #expect(process.isRunning)
         process.signal(SIGTERM)
@@ -84,8 +88,10 @@ struct SpawnedProcessTests {
 
     @Test("a cancelled wait returns nil and leaves the child running")
     func cancelledWait() async throws {
+        // A child that never ends by itself: the cancelled wait must not race its exit, however long the pool takes
+        // to run this test's next step (it took longer than 30 s in a loaded full run).
         let process = try SpawnedProcess(
-            executable: "/bin/sleep", arguments: ["30"], environment: [:], standardOutput: .discard
+            executable: "/bin/sleep", arguments: [Self.forever], environment: [:], standardOutput: .discard
         )
         let waiting = Task { await process.waitForExit() }
         try await Task.sleep(for: .milliseconds(50))

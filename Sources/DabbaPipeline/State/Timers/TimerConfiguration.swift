@@ -51,7 +51,12 @@ public struct TimerConfiguration: Sendable {
 
     /// The due time, in milliseconds since the Unix epoch on ``clock``, of a timer scheduled `delay` from now.
     func dueMilliseconds(after delay: Duration) -> Int64 {
+        dueMilliseconds(after: delay, from: clock.nowMilliseconds)
+    }
+
+    /// The due time of a timer `delay` (scaled) after a moment, in milliseconds since the Unix epoch.
+    func dueMilliseconds(after delay: Duration, from start: Int64) -> Int64 {
         let scaled = Double(delay.totalMilliseconds) / timeScale
-        return clock.nowMilliseconds + Int64(scaled.rounded(.up))
+        return start + Int64(scaled.rounded(.up))
     }
 }

@@ -49,6 +49,26 @@ public struct Timers: Sendable {
         try scope.schedule(event, id: id, dueMilliseconds: scope.configuration.dueMilliseconds(after: delay))
     }
 
+    /// Schedules an event a while after a moment of the event in hand (a deadline counted from when a request was
+    /// made, not from when it is handled), on the timer clock: `delay` divided by ``TimerConfiguration/timeScale``,
+    /// added to `start`. A due time already past is due at once, so a request handled after its deadline (the
+    /// service was behind) meets it at once.
+    /// - Parameters:
+    ///   - event: The event to deliver (a type the pipeline handles with ``Pipeline/on(_:_:)``).
+    ///   - id: The timer's name among this key's timers: scheduling it again replaces it.
+    ///   - delay: How long after `start`.
+    ///   - start: The moment the delay counts from (an event's own time).
+    /// - Returns: The due time.
+    /// - Throws: As ``schedule(_:id:after:)``.
+    @discardableResult
+    public func schedule<E: Event>(_ event: E, id: String, after delay: Duration, from start: Date) throws -> Date {
+        let scope = try required()
+        let due = scope.configuration.dueMilliseconds(
+            after: delay, from: Int64((start.timeIntervalSince1970 * 1000).rounded(.down)))
+        try scope.schedule(event, id: id, dueMilliseconds: due)
+        return Date(milliseconds: due)
+    }
+
     /// Cancels a pending timer of this key.
     /// - Parameter id: The timer's id.
     /// - Returns: Whether a timer with that id was pending.
