@@ -217,7 +217,9 @@ struct RidesDemo: AsyncParsableCommand {
         say("checks                   double assignments \(run.doubleAssignments), invalid matches \(run.invalidMatches.count), wrong multipliers \(run.wrongMultipliers.count), wrong fares \(run.wrongFares.count), late expiries \(run.lateExpiries) (tolerance \(RidesObserver.expiryTolerance) ms), surge mismatches \(run.surgeMismatches.count), last positions differing \(positionMismatches)")
         say("dead letters             \(run.deadLetters.count) (\(unexpectedDeadLetters.count) not of a malformed fix)")
         say("duplicate effects        \(duplicates) (\(storeDuplicates.joined(separator: ", ")))")
-        if chaos { say("chaos                    kills \(kills) (SIGKILL of dispatch and surge at rush hour, then restarts)") }
+        if chaos {
+            say("chaos                    kills \(kills) (SIGKILL of dispatch and surge at rush hour, then restarts); dispatch met deadlines on time again \(String(format: "%.1f", Double(run.recoveryMilliseconds ?? 0) / 1000)) s after the kill")
+        }
         say("elapsed                  \(String(format: "%.1f", DemoConsole.seconds(elapsed))) s")
 
         var verdict = DemoVerdict(prefix: "dabba-demo")

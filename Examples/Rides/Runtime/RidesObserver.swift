@@ -91,8 +91,8 @@ public final class RidesObserver: Sendable {
     /// Stops reading.
     public func stop() async { await watcher.stop() }
 
-    /// Records that dispatch was down from `from` until it had its partitions again at `to`: deadlines that fell
-    /// meanwhile count as on time when they expire within the tolerance of `to`.
+    /// Records that dispatch was down from `from` until it had caught up with its backlog at `to`: expiries from
+    /// then until dispatch is timely again are excused (see ``RidesRun/recoveryMilliseconds``).
     public func noteDispatchOutage(from: Date, to: Date) {
         tracker.state.withLock { $0.outages.append((from.rideMilliseconds, to.rideMilliseconds)) }
     }
@@ -250,9 +250,19 @@ public final class RidesObserver: Sendable {
             }
             run.wrongMultipliers = state.wrongMultipliers
             run.wrongFares = state.wrongFares
+            // After a crash, dispatch meets the deadlines that fell while it was down or reading its backlog late;
+            // the outage lasts until it is timely again (its first expiry after the restart within the tolerance).
+            // An expiry in an outage is excused; every other one must be on time.
+            let tolerance = Self.expiryTolerance
+            let byTime = state.expiries.sorted { $0.at < $1.at }
+            let outages = state.outages.map { outage -> (from: Int64, to: Int64) in
+                let timely = byTime.first { $0.at >= outage.to && $0.at - $0.due <= tolerance }
+                return (outage.from, max(outage.to, timely?.at ?? outage.to))
+            }
+            run.recoveryMilliseconds = outages.map { $0.to - $0.from }.max()
             run.lateExpiries = state.expiries.filter { expiry in
-                let due = state.outages.first { expiry.due >= $0.from && expiry.due <= $0.to }.map(\.to) ?? expiry.due
-                return expiry.at - due > Self.expiryTolerance
+                expiry.at - expiry.due > tolerance
+                    && !outages.contains { expiry.at >= $0.from && expiry.at <= $0.to + tolerance }
             }.count
             // Surge: one result per zone and closed window, equal to the fold of the log.
             for (key, results) in state.results {
@@ -311,8 +321,10 @@ public struct RidesRun: Sendable {
     public var wrongMultipliers: [String] = []
     /// Fares that do not follow from their match.
     public var wrongFares: [String] = []
-    /// Expiries later than their deadline (or dispatch's return) plus the tolerance.
+    /// Expiries later than their deadline plus the tolerance, outside an outage of dispatch.
     public var lateExpiries = 0
+    /// After a crash: from the kill until dispatch met deadlines on time again (nil without one).
+    public var recoveryMilliseconds: Int64?
     /// Surge windows with no result, several, or one that differs from the log's fold.
     public var surgeMismatches: [String] = []
     /// Surge results.
