@@ -212,10 +212,6 @@ public enum MailboxBook {
         return (byState, perUser)
     }
 
-    /// Users whose current session is online.
-    public static func onlineUsers(_ database: any InboxTransaction) throws -> Set<String> {
-        Set(try database.query("SELECT user_id FROM chat_presence WHERE status = 'online'").compactMap { $0[0].textValue })
-    }
 }
 
 /// The receipts service's store: who has each message and who read it, and the ticks given. Statements are portable

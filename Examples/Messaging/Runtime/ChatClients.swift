@@ -14,7 +14,6 @@ public final class ChatClients: Sendable {
         var connected: Set<String> = []
         /// Connected as far as the phone knows, but its heartbeats no longer arrive.
         var silent: Set<String> = []
-        var readsSent = 0
         var reading = true
         /// Rounds of ``keepAlive(reading:readShare:)`` completed.
         var rounds = 0
@@ -34,14 +33,6 @@ public final class ChatClients: Sendable {
 
     /// Users connected, as their phones see it.
     public var connected: Set<String> { state.withLock { $0.connected } }
-
-    /// Read receipts sent.
-    public var readsSent: Int { state.withLock { $0.readsSent } }
-
-    /// The current session of a user.
-    public func session(of user: String) -> String? {
-        state.withLock { state in state.sessions[user].map { "\(user)-s\($0)" } }
-    }
 
     /// Connects users, each with a new session (a user already connected reconnects).
     public func connect(_ users: [String]) async throws {
@@ -109,7 +100,6 @@ public final class ChatClients: Sendable {
             sent += 1
         }
         if sent > 0 { try await flush() }
-        state.withLock { $0.readsSent += sent }
         return sent
     }
 

@@ -50,10 +50,8 @@ public final class ChatObserver: Sendable {
         var readable: [MessageDelivered] = []
         var undecodable = 0
         var groupChangesRejected = 0
-        var firstQueuedMilliseconds: Int64?
         /// The large group's deliveries queued, and the first and last record timestamps.
         var largeGroupQueued: (count: Int, first: Int64, last: Int64)?
-        var lastDeliveredMilliseconds: Int64?
     }
 
     final class Tracker: Sendable {
@@ -165,7 +163,6 @@ public final class ChatObserver: Sendable {
         case DeliveryQueued.eventType:
             guard let event = decode(DeliveryQueued.self, message) else { state.undecodable += 1; return }
             state.queued[event.deliveryId, default: 0] += 1
-            state.firstQueuedMilliseconds = min(state.firstQueuedMilliseconds ?? timestamp, timestamp)
             if event.conversationId == Conversation.group(ChatReference.largeGroup) {
                 let seen = state.largeGroupQueued ?? (0, timestamp, timestamp)
                 state.largeGroupQueued = (seen.count + 1, min(seen.first, timestamp), max(seen.last, timestamp))
@@ -181,7 +178,6 @@ public final class ChatObserver: Sendable {
                 state.onlineLatencies.append(event.deliveredAt.timeIntervalSince(event.sentAt) * 1000)
             }
             if event.kind != .status { state.readable.append(event) }
-            state.lastDeliveredMilliseconds = max(state.lastDeliveredMilliseconds ?? timestamp, timestamp)
         case MessageRead.eventType:
             guard let event = decode(MessageRead.self, message) else { state.undecodable += 1; return }
             state.reads.append(
@@ -257,11 +253,8 @@ public final class ChatObserver: Sendable {
                     if key.conversationId.hasPrefix("group:") { run.groupMessages += 1 }
                 }
             }
-            for (id, count) in state.queued {
-                if !expected.contains(id) { run.leaked += 1 }
-                run.queued += 1
-                _ = count
-            }
+            run.queued = state.queued.count
+            run.leaked += state.queued.keys.filter { !expected.contains($0) }.count
             for (id, count) in state.delivered {
                 if !expected.contains(id) { run.leaked += 1 }
                 run.delivered += 1
@@ -292,8 +285,6 @@ public final class ChatObserver: Sendable {
             run.p99Milliseconds = Percentile.of(99, state.onlineLatencies)
             run.groupChangesRejected = state.groupChangesRejected
             run.undecodable = state.undecodable
-            run.deliverySpanMilliseconds =
-                state.firstQueuedMilliseconds.flatMap { first in state.lastDeliveredMilliseconds.map { $0 - first } } ?? 0
             if let large = state.largeGroupQueued, large.last > large.first {
                 run.largeGroupFanOutPerSecond = Double(large.count) * 1000 / Double(large.last - large.first)
             }
@@ -379,8 +370,6 @@ public struct ChatRun: Sendable {
     public var groupChangesRejected = 0
     /// Records that did not decode.
     public var undecodable = 0
-    /// From the first delivery queued to the last delivered, by record timestamps.
-    public var deliverySpanMilliseconds: Int64 = 0
     /// Deliveries of the large group's messages queued per second, from the first to the last (nil without any).
     public var largeGroupFanOutPerSecond: Double?
     /// Distinct events.

@@ -33,7 +33,6 @@ public final class RidesObserver: Sendable {
         var rides: [String: Ride] = [:]
         var resends = 0
         var drivers: [String: DriverLocationUpdated] = [:]
-        var fixes: [String: Set<Int64>] = [:]
         var fixDetails: [String: DriverLocationUpdated] = [:]
         var busy: [String: String] = [:]
         var doubleAssignments = 0
@@ -55,10 +54,8 @@ public final class RidesObserver: Sendable {
 
     final class Tracker: Sendable {
         let state = Mutex(State())
-        let reference: RideReference
         let windowMilliseconds: Int64
-        init(reference: RideReference, windowMilliseconds: Int64) {
-            self.reference = reference
+        init(windowMilliseconds: Int64) {
             self.windowMilliseconds = windowMilliseconds
         }
     }
@@ -71,10 +68,10 @@ public final class RidesObserver: Sendable {
     /// Creates an observer (call ``run()`` to start reading).
     /// - Parameter surgeWindow: The surge service's window length.
     public init(
-        bootstrap: String, deadLetterTopics: [String], surgeWindow: Duration, reference: RideReference = .standard,
+        bootstrap: String, deadLetterTopics: [String], surgeWindow: Duration,
         logger: Logger
     ) throws {
-        let tracker = Tracker(reference: reference, windowMilliseconds: Int64(surgeWindow.components.seconds) * 1000)
+        let tracker = Tracker(windowMilliseconds: Int64(surgeWindow.components.seconds) * 1000)
         self.tracker = tracker
         watcher = try EventLogWatcher(
             bootstrap: bootstrap, mainTopics: [ridesTopic, driversTopic], deadLetterTopics: deadLetterTopics,
@@ -115,7 +112,6 @@ public final class RidesObserver: Sendable {
                 RideRules.area.latitude.contains(report.position.latitude)
                 && RideRules.area.longitude.contains(report.position.longitude)
             guard inArea else { return }
-            state.fixes[report.driverId, default: []].insert(at)
             state.fixDetails["\(report.driverId)@\(at)"] = report
             if (state.drivers[report.driverId]?.reportedAt.rideMilliseconds ?? .min) < at {
                 state.drivers[report.driverId] = report
@@ -139,7 +135,7 @@ public final class RidesObserver: Sendable {
             state.rides[match.rideId]?.matchedMilliseconds = timestamp
             if let other = state.busy[match.driverId], other != match.rideId { state.doubleAssignments += 1 }
             state.busy[match.driverId] = match.rideId
-            check(match, state.rides[match.rideId]?.request, tracker.reference, &state)
+            check(match, state.rides[match.rideId]?.request, &state)
         case RideExpired.eventType:
             guard let event = decode(RideExpired.self, message) else { state.undecodable += 1; return }
             state.rides[event.rideId, default: Ride()].state = "expired"
@@ -193,12 +189,11 @@ public final class RidesObserver: Sendable {
 
     /// Checks a match's multiplier against the log (the zone's results are on the match's partition, before it);
     /// its driver's report is checked in ``snapshot(of:)``.
-    private static func check(_ match: RideMatched, _ request: RideRequested?, _ reference: RideReference, _ state: inout State) {
-        guard let request, let type = RideType(rawValue: request.rideType) else {
+    private static func check(_ match: RideMatched, _ request: RideRequested?, _ state: inout State) {
+        guard request != nil else {
             state.invalidMatches.append("\(match.rideId): no request")
             return
         }
-        _ = type
         // The driver's report is checked in ``snapshot(of:)``: it is on another topic, read in its own order.
         // The multiplier: the result named by the match (1 without one), at least as new as the zone's newest result
         // before the request.
