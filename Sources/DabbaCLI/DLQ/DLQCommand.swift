@@ -80,10 +80,13 @@ struct DLQInspectCommand: AsyncParsableCommand {
         let filter = try filters.filter()
         var printed = 0
         var examined = 0
+        let client = try connection.clientConfiguration()
+        // Unreachable brokers and a missing topic get the CLI's own messages.
+        _ = try await TopicCheck.partitionCount(of: topic, client: client, timeout: timeout, logger: connection.logger(label: "dabba.dlq"))
         do {
             try await DeadLetterReader.read(
                 topic: topic, group: "dabba-dlq-inspect-\(UUID().uuidString.lowercased())", commits: false,
-                client: connection.clientConfiguration(), timeout: timeout,
+                client: client, timeout: .cliSeconds(timeout),
                 logger: connection.logger(label: "dabba.dlq")
             ) { record in
                 examined += 1
@@ -149,50 +152,56 @@ struct DLQReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let filter = try filters.filter()
+        let replay = DeadLetterReplay(filter: try filters.filter(), destination: to, maxReplays: maxReplays)
         let client = try connection.clientConfiguration()
         let logger = connection.logger(label: "dabba.dlq")
+        _ = try await TopicCheck.partitionCount(of: topic, client: client, timeout: timeout, logger: logger)
         let producer = dryRun ? nil : try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger)
         var replayed = 0
         var loopGuarded = 0
         var unroutable = 0
-        let group = fromBeginning || dryRun ? "dabba-dlq-replay-\(UUID().uuidString.lowercased())" : "dabba-dlq-replay.\(topic)"
+        let group =
+            fromBeginning || dryRun
+            ? "dabba-dlq-replay-\(UUID().uuidString.lowercased())" : DeadLetterReplay.progressGroup(of: topic)
         do {
             try await DeadLetterReader.read(
-                topic: topic, group: group, commits: !dryRun, client: client, timeout: timeout, logger: logger
+                topic: topic, group: group, commits: !dryRun, client: client, timeout: .cliSeconds(timeout),
+                logger: logger
             ) { record in
-                guard filter.matches(record) else { return true }
                 let position = "\(topic)[\(record.message.partition)]@\(record.message.offset)"
-                guard record.replayCount < maxReplays else {
+                switch replay.decide(record) {
+                case .notMatching:
+                    return true
+                case .loopGuarded(let replays):
                     loopGuarded += 1
                     Output.json([
                         "action": "skipped", "record": position, "eventId": jsonString(record.eventID),
-                        "reason": "already replayed \(record.replayCount) time(s) and failed again (--max-replays \(maxReplays))",
+                        "reason": "already replayed \(replays) time(s) and failed again (--max-replays \(maxReplays))",
                     ])
                     return true
-                }
-                guard let destination = to ?? record.originalTopic else {
+                case .unroutable:
                     unroutable += 1
                     Output.json([
                         "action": "skipped", "record": position, "eventId": jsonString(record.eventID),
                         "reason": "no kafka_dlt-original-topic header: pass --to",
                     ])
                     return true
+                case .replay(let destination):
+                    if let producer {
+                        let report = try await producer.send(record.replay(to: destination))
+                        Output.json([
+                            "action": "replayed", "record": position, "eventId": jsonString(record.eventID),
+                            "to": destination, "partition": Int(report.partition), "offset": report.offset,
+                        ])
+                    } else {
+                        Output.json([
+                            "action": "would-replay", "record": position, "eventId": jsonString(record.eventID),
+                            "to": destination,
+                        ])
+                    }
+                    replayed += 1
+                    return max.map { replayed < $0 } ?? true
                 }
-                if let producer {
-                    let report = try await producer.send(record.replay(to: destination))
-                    Output.json([
-                        "action": "replayed", "record": position, "eventId": jsonString(record.eventID),
-                        "to": destination, "partition": Int(report.partition), "offset": report.offset,
-                    ])
-                } else {
-                    Output.json([
-                        "action": "would-replay", "record": position, "eventId": jsonString(record.eventID),
-                        "to": destination,
-                    ])
-                }
-                replayed += 1
-                return max.map { replayed < $0 } ?? true
             }
         } catch let error as KafkaError {
             try? await producer?.close()

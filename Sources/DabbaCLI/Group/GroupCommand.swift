@@ -7,7 +7,7 @@ import Foundation
 struct GroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "group",
-        abstract: "Pause and resume every instance of a consumer group (load shedding), and show their state.",
+        abstract: "Pause and resume every instance of a consumer group (load shedding), show their state, describe groups and reset their offsets.",
         discussion: """
             A pause is a record on the compacted control topic (--control-topic, default \
             $\(ControlTopic.environmentVariable) or \(ControlTopic.defaultName)), keyed by the group id. Every \
@@ -15,8 +15,14 @@ struct GroupCommand: AsyncParsableCommand {
             pipeline follows that topic: while its group is paused it fetches nothing and handles nothing, but keeps \
             its partitions and stays in the group; instances started or restarted meanwhile start paused. The \
             topic is created by the first pause or resume.
+
+            describe and reset-offsets talk to the group's coordinator (DescribeGroups, OffsetCommit), not to the \
+            control topic.
             """,
-        subcommands: [GroupPauseCommand.self, GroupResumeCommand.self, GroupStatusCommand.self]
+        subcommands: [
+            GroupPauseCommand.self, GroupResumeCommand.self, GroupStatusCommand.self, GroupDescribeCommand.self,
+            GroupResetOffsetsCommand.self,
+        ]
     )
 }
 

@@ -1,3 +1,6 @@
+import DabbaCatalog
+import Foundation
+
 extension TopicPlan {
     /// The plan as people read it, Terraform-style: `+ create`, `~ update`, `- delete`, `! refused` (each with
     /// indented details), then ``summary``. Warnings are not included (they go to standard error).

@@ -71,6 +71,14 @@ struct AdminAPI: Sendable {
         name: "ListGroups", operation: RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, hasOperationTimeout: false,
         probe: .none
     )
+    static let describeGroups = AdminAPI(
+        name: "DescribeGroups", operation: RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, hasOperationTimeout: false,
+        probe: .none
+    )
+    static let offsetCommit = AdminAPI(
+        name: "OffsetCommit", operation: RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, hasOperationTimeout: false,
+        probe: .none
+    )
     static let offsetFetch = AdminAPI(
         name: "OffsetFetch", operation: RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, hasOperationTimeout: false,
         probe: .none

@@ -114,6 +114,44 @@ public final class KafkaTailReader: Sendable {
         }
     }
 
+    /// Reads the given partitions from the given offsets to their current end and returns whole records (key,
+    /// value, headers and timestamp, copied out of librdkafka's buffers): for tools that show records.
+    /// - Parameters:
+    ///   - starts: Where to start reading, per partition.
+    ///   - timeout: How long the whole read may take.
+    /// - Returns: The records read, in order per partition.
+    /// - Throws: ``KafkaError`` `timedOut` if the ends were not reached in time, or the error of a failed fetch.
+    public func messages(from starts: [TopicPartitionOffset], timeout: Duration = .seconds(60)) async throws
+        -> [KafkaMessage]
+    {
+        try await readToEnd(from: starts, timeout: timeout, into: [KafkaMessage]()) { messages, message in
+            let record = message.pointee
+            var headers: [KafkaHeader] = []
+            var list: OpaquePointer?
+            if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+                var index = 0
+                var name: UnsafePointer<CChar>?
+                var value: UnsafeRawPointer?
+                var size = 0
+                while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    headers.append(
+                        KafkaHeader(
+                            name: name.map { String(cString: $0) } ?? "",
+                            value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                    index += 1
+                }
+            }
+            var kind = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let timestamp = rd_kafka_message_timestamp(message, &kind)
+            messages.append(
+                KafkaMessage.inMemory(
+                    topic: RDKafkaClient.topicName(record.rkt), partition: record.partition, offset: record.offset,
+                    key: record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) },
+                    value: record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) },
+                    headers: headers, timestampMilliseconds: kind == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+        }
+    }
+
     /// Reads the partitions from the offsets to their current end, folding every record into a result.
     private func readToEnd<Result: Sendable>(
         from starts: [TopicPartitionOffset], timeout: Duration, into initial: Result,

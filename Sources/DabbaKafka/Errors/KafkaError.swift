@@ -51,6 +51,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let consumerGroup = Code("consumerGroup")
         /// An admin operation (create, describe, delete topics; group offsets) failed.
         public static let admin = Code("admin")
+        /// A consumer group's offsets cannot change while it has active members (the message names them).
+        public static let groupNotEmpty = Code("groupNotEmpty")
         /// An argument passed to Dabba was invalid.
         public static let invalidArgument = Code("invalidArgument")
         /// The embedded broker failed.

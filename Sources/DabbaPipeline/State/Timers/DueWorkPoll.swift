@@ -3,7 +3,9 @@ import Synchronization
 /// The runner's seam for work that falls due by time rather than arriving as a fetched record (durable timers): the
 /// loop waits for its next batch through ``value(of:firing:)``, which runs the due work while the batch is being
 /// fetched (at most once per interval while batches flow, and on an idle tick while none comes). The work runs
-/// between batches, never beside one: the next batch is processed only after it finished.
+/// between batches, never beside one: the next batch is processed only after it finished. When the interval has
+/// passed it runs before the next batch is handed out even if that batch is fetched already: under a backlog the
+/// next batch is always ready, and due work that only ran while waiting for one would wait for the whole backlog.
 final class DueWorkPoll: Sendable {
     private let interval: Duration
     private let clock = ContinuousClock()
@@ -23,6 +25,15 @@ final class DueWorkPoll: Sendable {
     func value<Value: Sendable>(
         of fetch: Task<Value, any Error>, firing fire: @escaping @Sendable () async throws -> Bool
     ) async throws -> Value {
+        if timeUntilNextPoll().map({ $0 <= .zero }) ?? true {
+            do {
+                let more = try await fire()
+                lastPoll.withLock { $0 = more ? nil : clock.now }
+            } catch {
+                fetch.cancel()
+                throw error
+            }
+        }
         let arrived = ArrivalFlag()
         let (arrivals, arrival) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         return try await withThrowingTaskGroup(of: Value?.self) { group in

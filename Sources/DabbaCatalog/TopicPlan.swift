@@ -1,22 +1,21 @@
-import DabbaCatalog
 import Foundation
 
-/// A catalog topic (declared or derived). `TopicSpec` alone means `dabba broker --topic`'s argument in this module.
-typealias CatalogTopic = DabbaCatalog.TopicSpec
+/// A catalog topic (declared or derived), as the plan names it (`dabba broker --topic`'s argument is another `TopicSpec`).
+package typealias CatalogTopic = TopicSpec
 
 /// A topic as it exists on the cluster: what ``TopicPlan`` compares the catalog with.
-struct ClusterTopic: Sendable, Hashable {
+package struct ClusterTopic: Sendable, Hashable {
     /// The topic name.
-    var name: String
+    package var name: String
     /// The number of partitions.
-    var partitions: Int
+    package var partitions: Int
     /// Replicas per partition.
-    var replicationFactor: Int
+    package var replicationFactor: Int
     /// Current (effective) configuration values by Kafka config name. Only the keys the catalog declares for the
     /// topic need to be present; a declared key that is missing counts as not set.
-    var configs: [String: String]
+    package var configs: [String: String]
 
-    init(name: String, partitions: Int, replicationFactor: Int, configs: [String: String] = [:]) {
+    package init(name: String, partitions: Int, replicationFactor: Int, configs: [String: String] = [:]) {
         self.name = name
         self.partitions = partitions
         self.replicationFactor = replicationFactor
@@ -35,69 +34,100 @@ struct ClusterTopic: Sendable, Hashable {
 /// - With `prune`, topics that look derived from a declared topic (`<topic>.<group>.retry.<n>` or
 ///   `<topic>.<group>.dlq`) but are not in the catalog are deleted. Nothing else is ever deleted, and never an
 ///   internal `__` topic.
-struct TopicPlan: Sendable, Hashable {
+package struct TopicPlan: Sendable, Hashable {
     /// A topic to create.
-    struct Creation: Sendable, Hashable {
-        var topic: CatalogTopic
+    package struct Creation: Sendable, Hashable {
+        package var topic: CatalogTopic
+        package init(topic: CatalogTopic) { self.topic = topic }
     }
 
     /// One config key whose value changes.
-    struct ConfigChange: Sendable, Hashable {
-        var key: String
+    package struct ConfigChange: Sendable, Hashable {
+        package var key: String
         /// The cluster's current value; nil when the cluster does not report the key.
-        var old: String?
-        var new: String
+        package var old: String?
+        package var new: String
+        package init(key: String, old: String?, new: String) {
+            self.key = key
+            self.old = old
+            self.new = new
+        }
     }
 
     /// A partition count going up.
-    struct PartitionGrowth: Sendable, Hashable {
-        var from: Int
-        var to: Int
+    package struct PartitionGrowth: Sendable, Hashable {
+        package var from: Int
+        package var to: Int
+        package init(from: Int, to: Int) {
+            self.from = from
+            self.to = to
+        }
     }
 
     /// Changes to an existing topic: a partition growth, config changes, or both.
-    struct Update: Sendable, Hashable {
-        var name: String
+    package struct Update: Sendable, Hashable {
+        package var name: String
         /// Set when the topic grows.
-        var partitions: PartitionGrowth?
+        package var partitions: PartitionGrowth?
         /// In key order.
-        var configChanges: [ConfigChange]
+        package var configChanges: [ConfigChange]
+        package init(name: String, partitions: PartitionGrowth?, configChanges: [ConfigChange]) {
+            self.name = name
+            self.partitions = partitions
+            self.configChanges = configChanges
+        }
     }
 
     /// A cluster topic to delete (only with `prune`).
-    struct Deletion: Sendable, Hashable {
-        var name: String
-        var partitions: Int
+    package struct Deletion: Sendable, Hashable {
+        package var name: String
+        package var partitions: Int
         /// Why it counts as the catalog's, e.g. `dead letter of orders for group billing, no longer in the catalog`.
-        var reason: String
+        package var reason: String
+        package init(name: String, partitions: Int, reason: String) {
+            self.name = name
+            self.partitions = partitions
+            self.reason = reason
+        }
     }
 
     /// A change the catalog asks for that Dabba will not make.
-    struct Refusal: Sendable, Hashable {
-        var name: String
+    package struct Refusal: Sendable, Hashable {
+        package var name: String
         /// What was asked, e.g. `partitions 6 -> 3`.
-        var change: String
+        package var change: String
         /// Why it is refused and what to do instead.
-        var explanation: String
+        package var explanation: String
+        package init(name: String, change: String, explanation: String) {
+            self.name = name
+            self.change = change
+            self.explanation = explanation
+        }
     }
 
     /// A difference the plan does not act on.
-    struct Warning: Sendable, Hashable {
-        var name: String
-        var message: String
+    package struct Warning: Sendable, Hashable {
+        package var name: String
+        package var message: String
+        package init(name: String, message: String) {
+            self.name = name
+            self.message = message
+        }
     }
 
-    var creations: [Creation] = []
-    var updates: [Update] = []
-    var deletions: [Deletion] = []
-    var refusals: [Refusal] = []
-    var warnings: [Warning] = []
+    package var creations: [Creation] = []
+    package var updates: [Update] = []
+    package var deletions: [Deletion] = []
+    package var refusals: [Refusal] = []
+    package var warnings: [Warning] = []
+
+    package init() {}
 
     /// Whether applying the plan would change the cluster (refusals and warnings do not count).
-    var hasChanges: Bool { !creations.isEmpty || !updates.isEmpty || !deletions.isEmpty }
+    package var hasChanges: Bool { !creations.isEmpty || !updates.isEmpty || !deletions.isEmpty }
 
     /// `Plan: N to create, N to update, N to delete, N refused.`
-    var summary: String {
+    package var summary: String {
         "Plan: \(creations.count) to create, \(updates.count) to update, \(deletions.count) to delete, "
             + "\(refusals.count) refused."
     }
@@ -108,7 +138,7 @@ struct TopicPlan: Sendable, Hashable {
     ///   - cluster: The cluster's topics (internal `__` topics may be included; they are ignored).
     ///   - prune: Whether to plan the deletion of derived-looking topics the catalog no longer declares.
     /// - Returns: The plan.
-    static func make(catalog: Catalog, cluster: [ClusterTopic], prune: Bool) -> TopicPlan {
+    package static func make(catalog: Catalog, cluster: [ClusterTopic], prune: Bool) -> TopicPlan {
         make(topics: catalog.allTopics, cluster: cluster, prune: prune)
     }
 
@@ -118,7 +148,7 @@ struct TopicPlan: Sendable, Hashable {
     ///   - cluster: The cluster's topics.
     ///   - prune: Whether to plan deletions.
     /// - Returns: The plan.
-    static func make(topics: [CatalogTopic], cluster: [ClusterTopic], prune: Bool) -> TopicPlan {
+    package static func make(topics: [CatalogTopic], cluster: [ClusterTopic], prune: Bool) -> TopicPlan {
         var plan = TopicPlan()
         let existing = Dictionary(cluster.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for topic in topics {
@@ -172,7 +202,7 @@ struct TopicPlan: Sendable, Hashable {
     }
 
     /// Why a partition count cannot go down, and what to do instead.
-    static let shrinkExplanation =
+    package static let shrinkExplanation =
         "Kafka cannot remove partitions, and with fewer partitions keys would map to other partitions than their "
         + "earlier messages (losing per-key order). To use fewer partitions, declare a topic with a new name, move "
         + "producers and consumers to it, then delete the old one; otherwise set the catalog back to the cluster's "
@@ -180,7 +210,7 @@ struct TopicPlan: Sendable, Hashable {
 
     /// Whether two values of a config are the same setting: `cleanup.policy` is a set (`compact,delete` equals
     /// `delete, compact`); everything else compares as text without surrounding spaces.
-    static func sameConfigValue(key: String, _ lhs: String, _ rhs: String) -> Bool {
+    package static func sameConfigValue(key: String, _ lhs: String, _ rhs: String) -> Bool {
         let trim: (Substring) -> String = { $0.trimmingCharacters(in: .whitespaces) }
         if key == "cleanup.policy" {
             return Set(lhs.split(separator: ",").map(trim)) == Set(rhs.split(separator: ",").map(trim))
@@ -190,7 +220,7 @@ struct TopicPlan: Sendable, Hashable {
 
     /// If `name` has the shape of a retry or dead-letter topic of one of `mainTopics`
     /// (`<topic>.<group>.retry.<n>` or `<topic>.<group>.dlq`), what it is; otherwise nil.
-    static func derivedOrigin(of name: String, mainTopics: [String]) -> String? {
+    package static func derivedOrigin(of name: String, mainTopics: [String]) -> String? {
         // The longest matching main topic wins: with `a` and `a.b` declared, `a.b.g.dlq` belongs to `a.b`.
         for main in mainTopics.sorted(by: { $0.count > $1.count }) where name.hasPrefix(main + ".") {
             let rest = name.dropFirst(main.count + 1)
@@ -211,7 +241,7 @@ struct TopicPlan: Sendable, Hashable {
 extension TopicPlan {
     /// What a catalog topic is for, in words: `main`, `retry tier 1 (30s) of orders for group billing`,
     /// `dead letter of orders for group billing`.
-    static func describeKind(_ topic: CatalogTopic) -> String {
+    package static func describeKind(_ topic: CatalogTopic) -> String {
         switch topic.kind {
         case .main:
             return "main"
@@ -223,7 +253,7 @@ extension TopicPlan {
     }
 
     /// A retry delay as the catalog writes it: `250ms`, `30s`, `5m`, `1h`.
-    static func formatDelay(_ delay: Duration) -> String {
+    package static func formatDelay(_ delay: Duration) -> String {
         let milliseconds = delayMilliseconds(delay)
         for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1_000)]
         where milliseconds != 0 && milliseconds % size == 0 {
@@ -233,7 +263,7 @@ extension TopicPlan {
     }
 
     /// A duration in whole milliseconds.
-    static func delayMilliseconds(_ delay: Duration) -> Int64 {
+    package static func delayMilliseconds(_ delay: Duration) -> Int64 {
         let (seconds, attoseconds) = delay.components
         return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }

@@ -1,23 +1,26 @@
 import DabbaKafka
-import DabbaPipeline
 import Foundation
 import Logging
 
 /// Reads a dead-letter topic from a group's position (or the beginning) up to its end as of the start.
-enum DeadLetterReader {
+package enum DeadLetterReader {
     /// Calls `body` for each record between the start position and the high watermarks taken when reading starts;
     /// `body` returns false to stop early. Each handled record is marked processed (the group's position advances
     /// only when `commits` is true).
-    static func read(
+    package static func read(
         topic: String,
         group: String,
         commits: Bool,
         client: ClientConfiguration,
-        timeout: Double,
+        timeout: Duration,
         logger: Logger,
         _ body: (DeadLetterRecord) async throws -> Bool
     ) async throws {
-        let partitionCount = try await TopicCheck.partitionCount(of: topic, client: client, timeout: timeout, logger: logger)
+        guard let partitionCount = try await KafkaMetadata(configuration: client, logger: logger)
+            .topicPartitionCount(topic: topic, timeout: timeout)
+        else {
+            throw KafkaError(.unknownTopicOrPartition, "dead-letter topic '\(topic)' does not exist", topic: topic)
+        }
         var configuration = ConsumerConfiguration(client: client, groupID: group)
         configuration.offsetReset = .earliest
         configuration.commitsStoredOffsets = commits
@@ -27,11 +30,12 @@ enum DeadLetterReader {
         configuration.client.properties["heartbeat.interval.ms"] = "1000"
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         let admin = try KafkaAdmin(configuration: client, logger: logger)
+        // Every wait below is bounded by the caller's timeout, not the admin calls' defaults.
         let partitions = (0..<partitionCount).map { TopicPartition(topic: topic, partition: $0) }
-        let committed = try await consumer.committedOffsets(for: partitions)
+        let committed = try await consumer.committedOffsets(for: partitions, timeout: timeout)
         var remaining: [Int32: Int64] = [:]
         for partition in partitions {
-            let marks = try await admin.watermarks(topic: topic, partition: partition.partition)
+            let marks = try await admin.watermarks(topic: topic, partition: partition.partition, timeout: timeout)
             let start = max(committed.first { $0.partition == partition.partition }?.offset ?? marks.low, marks.low)
             if start < marks.high { remaining[partition.partition] = marks.high }
         }
