@@ -242,6 +242,34 @@ struct AdminOnEmbeddedBrokerTests {
         #expect(try await admin.describeTopics([topic]).first?.partitions.count == 2)
     }
 
+    @Test("describing a group on the embedded broker fails fast, also again and beside other group requests, and the process lives on")
+    func describeGroupUnsupported() async throws {
+        let broker = try EmbeddedBroker()
+        let topic = uniqueTopic()
+        try await broker.createTopic(topic, partitions: 2)
+        let admin = try KafkaAdmin(
+            configuration: ClientConfiguration(bootstrap: broker.bootstrapServers), logger: quietLogger
+        )
+        // librdkafka 2.0.2 aborts the process a while after a DescribeGroups request to a broker without the API,
+        // when other admin requests are in flight: KafkaAdmin must not send it.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for index in 0..<60 { _ = try await admin.groupLag(group: "g\(index % 7)", topics: [topic], timeout: .seconds(3)) }
+            }
+            group.addTask {
+                for _ in 0..<60 {
+                    let error = await #expect(throws: KafkaError.self) { try await admin.describeConsumerGroup("g1", timeout: .seconds(3)) }
+                    #expect(error?.code == .unsupportedByBroker)
+                    #expect(error?.message.contains("this broker does not support DescribeGroups") == true, "\(String(describing: error))")
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Past the requests' timeouts: still alive, still answering.
+        try await Task.sleep(for: .seconds(4))
+        #expect(try await admin.watermarks(topic: topic, partition: 0).high == 0)
+    }
+
     @Test("watermarks and group offsets work on the embedded broker")
     func supportedAPIs() async throws {
         let broker = try EmbeddedBroker()

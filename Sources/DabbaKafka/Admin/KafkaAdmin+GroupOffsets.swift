@@ -13,6 +13,7 @@ extension KafkaAdmin {
         -> ConsumerGroupDescription
     {
         let api = AdminAPI.describeGroups
+        try await requireGroupAPIs(for: api, timeout: timeout)
         return try await perform(api, timeout: timeout) { handle, options, queue in
             group.withCString { name in
                 var names: [UnsafePointer<CChar>?] = [name]
@@ -33,6 +34,28 @@ extension KafkaAdmin {
             }
             return Self.read(description)
         }
+    }
+
+    /// Throws `unsupportedByBroker` without sending anything when the brokers lack the group APIs.
+    ///
+    /// librdkafka 2.0.2 answers a DescribeGroups request to a broker without that API at once, but the request's
+    /// timeout later releases it a second time and the process aborts (`rd_kafka_enq_once_del_source_return:
+    /// Assertion eonce->refcnt > 0`, librdkafka issues #3663 and #4605; seen here against the embedded broker with
+    /// other admin requests in flight). So the first such call asks ListGroups (whose failure path is sound, and
+    /// which came with DescribeGroups in Kafka 0.9) and the answer is remembered for the client's life.
+    private func requireGroupAPIs(for api: AdminAPI, timeout: Duration) async throws {
+        let known = groupAPIsSupported.withLock { $0 }
+        if known == true { return }
+        if known == nil {
+            do {
+                _ = try await listConsumerGroups(timeout: timeout)
+                groupAPIsSupported.withLock { $0 = true }
+                return
+            } catch let error as KafkaError where error.code == .unsupportedByBroker {
+                groupAPIsSupported.withLock { $0 = false }
+            }
+        }
+        throw api.failure(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, detail: "the broker has no ListGroups API either")
     }
 
     private static func read(_ description: OpaquePointer) -> ConsumerGroupDescription {

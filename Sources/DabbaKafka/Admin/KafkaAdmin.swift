@@ -14,6 +14,8 @@ public final class KafkaAdmin: Sendable {
     let logger: Logger
     /// Names of the admin APIs a probe showed the broker implements (see ``AdminAPI``).
     let confirmedAPIs = Mutex<Set<String>>([])
+    /// Whether the brokers have the consumer-group APIs (ListGroups, DescribeGroups); nil until asked.
+    let groupAPIsSupported = Mutex<Bool?>(nil)
 
     /// Creates an admin client. Connection happens in the background; the first call waits for it.
     /// - Parameters:

@@ -27,6 +27,23 @@ public final class KafkaMetadata: Sendable {
         )
     }
 
+    /// The cluster's brokers, from a metadata request.
+    /// - Parameter timeout: How long to wait for a broker to answer.
+    /// - Returns: The brokers, sorted by id.
+    /// - Throws: ``KafkaError`` as ``topicPartitionCount(topic:timeout:)`` does when no broker answers.
+    public func brokers(timeout: Duration = .seconds(10)) async throws -> [BrokerDescription] {
+        let client = self.client
+        return try await Blocking.run {
+            try client.withClusterMetadata(allTopics: false, timeout: timeout, servesCallbacks: true) { metadata in
+                (0..<Int(metadata.pointee.broker_cnt)).map { index in
+                    let broker = metadata.pointee.brokers[index]
+                    return BrokerDescription(
+                        id: broker.id, host: broker.host.map { String(cString: $0) } ?? "", port: Int(broker.port))
+                }.sorted { $0.id < $1.id }
+            }
+        }
+    }
+
     /// The partition count of a topic, asking the brokers (not a cache).
     /// - Parameters:
     ///   - topic: The topic name.
@@ -181,4 +198,20 @@ extension RDKafkaClient {
         error.message = message
         return error
     }
+}
+
+/// A broker of the cluster, as metadata names it.
+public struct BrokerDescription: Sendable, Hashable {
+    /// The broker id.
+    public var id: Int32
+    /// Its advertised host.
+    public var host: String
+    /// Its advertised port.
+    public var port: Int
+}
+
+/// Versions of the libraries Dabba runs on.
+public enum KafkaVersion {
+    /// librdkafka's version, as the linked library reports it (e.g. `2.0.2`).
+    public static var librdkafka: String { String(cString: rd_kafka_version_str()) }
 }

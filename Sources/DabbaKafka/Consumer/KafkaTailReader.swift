@@ -118,13 +118,15 @@ public final class KafkaTailReader: Sendable {
     /// value, headers and timestamp, copied out of librdkafka's buffers): for tools that show records.
     /// - Parameters:
     ///   - starts: Where to start reading, per partition.
+    ///   - limitPerPartition: Stop reading a partition after this many records (nil: read to its end).
     ///   - timeout: How long the whole read may take.
     /// - Returns: The records read, in order per partition.
     /// - Throws: ``KafkaError`` `timedOut` if the ends were not reached in time, or the error of a failed fetch.
-    public func messages(from starts: [TopicPartitionOffset], timeout: Duration = .seconds(60)) async throws
-        -> [KafkaMessage]
-    {
-        try await readToEnd(from: starts, timeout: timeout, into: [KafkaMessage]()) { messages, message in
+    public func messages(
+        from starts: [TopicPartitionOffset], limitPerPartition: Int? = nil, timeout: Duration = .seconds(60)
+    ) async throws -> [KafkaMessage] {
+        try await readToEnd(from: starts, limit: limitPerPartition, timeout: timeout, into: [KafkaMessage]()) {
+            messages, message in
             let record = message.pointee
             var headers: [KafkaHeader] = []
             var list: OpaquePointer?
@@ -154,7 +156,7 @@ public final class KafkaTailReader: Sendable {
 
     /// Reads the partitions from the offsets to their current end, folding every record into a result.
     private func readToEnd<Result: Sendable>(
-        from starts: [TopicPartitionOffset], timeout: Duration, into initial: Result,
+        from starts: [TopicPartitionOffset], limit: Int? = nil, timeout: Duration, into initial: Result,
         _ visit: @escaping @Sendable (inout Result, UnsafeMutablePointer<rd_kafka_message_t>) -> Void
     ) async throws -> Result {
         let client = self.client
@@ -193,6 +195,7 @@ public final class KafkaTailReader: Sendable {
                 throw KafkaError(responseCode: assigned, context: "could not assign the partitions to read back")
             }
             defer { _ = rd_kafka_assign(client.pointer, nil) }
+            var read: [TopicPartition: Int] = [:]
             while !remaining.isEmpty {
                 guard clock.now < deadline else {
                     throw KafkaError(
@@ -214,8 +217,11 @@ public final class KafkaTailReader: Sendable {
                         partition: partition.partition
                     )
                 }
+                guard remaining[partition] != nil else { continue }
                 visit(&result, message)
+                read[partition, default: 0] += 1
                 if let end = remaining[partition], record.offset + 1 >= end { remaining[partition] = nil }
+                if let limit, read[partition, default: 0] >= limit { remaining[partition] = nil }
             }
             return result
         }
