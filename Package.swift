@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "DabbaTesting", targets: ["DabbaTesting"]),
         .library(name: "DabbaTestingPostgres", targets: ["DabbaTestingPostgres"]),
         .library(name: "DabbaContracts", targets: ["DabbaContracts"]),
+        .library(name: "DabbaConsole", targets: ["DabbaConsole"]),
         .library(name: "DabbaInboxPostgres", targets: ["DabbaInboxPostgres"]),
         .executable(name: "dabba", targets: ["dabba"]),
         .library(name: "FoodDeliveryDomain", targets: ["FoodDeliveryDomain"]),
@@ -142,6 +143,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `dabba ui`: the web console (server-rendered pages on Hummingbird 2, assets in the binary).
+        .target(
+            name: "DabbaConsole",
+            dependencies: [
+                "DabbaKafka", "DabbaCatalog", "DabbaContracts", "DabbaEvents", "DabbaPipeline", "DabbaSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Test helpers shipped to users: the embedded-Kafka fixture, the pipeline harness, waits with readable
         // failures, and the persistent test broker.
         // Child processes through posix_spawn (Foundation's Process.run() crashes now and then on Linux: see
@@ -165,6 +177,7 @@ let package = Package(
                 "DabbaKafka",
                 "DabbaSpawn",
                 "DabbaCatalog",
+                "DabbaConsole",
                 "DabbaContracts",
                 "DabbaEvents",
                 "DabbaEventMacros",
@@ -174,6 +187,7 @@ let package = Package(
                 "CDabbaBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "dabba", dependencies: ["DabbaCLI", "DabbaKafka"]),
@@ -452,6 +466,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DabbaSchemaTests", dependencies: ["DabbaSchema"]),
+        .testTarget(
+            name: "DabbaConsoleTests",
+            dependencies: [
+                "DabbaConsole", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema", "DabbaTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "DabbaHTTPTests",
             dependencies: [

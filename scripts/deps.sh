@@ -3,7 +3,8 @@
 #   - the C libraries Package.swift links through pkg-config (librdkafka, SQLite, libpq) and pkg-config itself;
 #   - PostgreSQL's server binaries (pg_ctl, initdb) for the Postgres inbox tests;
 #   - noida-db (PyPI), the persistent test broker with admin APIs and transactions;
-#   - docker-compose (Compose v1), which the tests use to validate docker/compose.yml without an engine.
+#   - docker-compose (Compose v1), which the tests use to validate docker/compose.yml without an engine;
+#   - Chromium, chromedriver and curl, for the browser tests of `dabba ui` (WebDriver, no npm).
 # Quiet and quick when everything is present. Run as root or as a user with sudo.
 set -euo pipefail
 
@@ -42,6 +43,10 @@ postgres_binaries() {
 postgres_binaries || missing+=(postgresql)
 # Compose v1 validates docker/compose.yml in the tests (no Docker engine needed for `config`).
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# The console's browser tests drive Debian's headless Chromium through chromedriver (WebDriver calls go through curl).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing+=(python3 python3-pip)
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -14,7 +14,7 @@ public struct DabbaCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BrokerCommand.self, ProduceCommand.self, ConsumeCommand.self, BenchCommand.self, DLQCommand.self,
-            TopicsCommand.self, ContractCommand.self, GroupCommand.self,
+            TopicsCommand.self, ContractCommand.self, GroupCommand.self, UICommand.self,
         ]
     )
 

@@ -6,7 +6,8 @@ import Logging
 package enum DeadLetterReader {
     /// Calls `body` for each record between the start position and the high watermarks taken when reading starts;
     /// `body` returns false to stop early. Each handled record is marked processed (the group's position advances
-    /// only when `commits` is true).
+    /// only when `commits` is true). With `startingAt`, reading starts where that group has committed (a dry run of
+    /// a replay reads what the replay group would, under a throwaway group).
     package static func read(
         topic: String,
         group: String,
@@ -14,6 +15,7 @@ package enum DeadLetterReader {
         client: ClientConfiguration,
         timeout: Duration,
         logger: Logger,
+        startingAt: String? = nil,
         _ body: (DeadLetterRecord) async throws -> Bool
     ) async throws {
         guard let partitionCount = try await KafkaMetadata(configuration: client, logger: logger)
@@ -32,11 +34,18 @@ package enum DeadLetterReader {
         let admin = try KafkaAdmin(configuration: client, logger: logger)
         // Every wait below is bounded by the caller's timeout, not the admin calls' defaults.
         let partitions = (0..<partitionCount).map { TopicPartition(topic: topic, partition: $0) }
-        let committed = try await consumer.committedOffsets(for: partitions, timeout: timeout)
+        let committed =
+            if let startingAt {
+                try await admin.committedOffsets(group: startingAt, topics: [topic], timeout: timeout)
+            } else {
+                try await consumer.committedOffsets(for: partitions, timeout: timeout)
+            }
         var remaining: [Int32: Int64] = [:]
+        var starts: [Int32: Int64] = [:]
         for partition in partitions {
             let marks = try await admin.watermarks(topic: topic, partition: partition.partition, timeout: timeout)
             let start = max(committed.first { $0.partition == partition.partition }?.offset ?? marks.low, marks.low)
+            starts[partition.partition] = start
             if start < marks.high { remaining[partition.partition] = marks.high }
         }
         guard !remaining.isEmpty else {
@@ -47,7 +56,7 @@ package enum DeadLetterReader {
         do {
             for try await message in consumer.messages {
                 guard let end = remaining[message.partition] else { continue }
-                if message.offset < end {
+                if message.offset < end, message.offset >= starts[message.partition, default: 0] {
                     let goOn = try await body(DeadLetterRecord(message))
                     consumer.markProcessed(message)
                     if !goOn { break }
