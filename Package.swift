@@ -469,8 +469,10 @@ let package = Package(
         .testTarget(
             name: "DabbaConsoleTests",
             dependencies: [
-                "DabbaConsole", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaPipeline", "DabbaSchema", "DabbaTesting",
+                "DabbaConsole", "DabbaCatalog", "DabbaEvents", "DabbaHTTP", "DabbaKafka", "DabbaPipeline", "DabbaSchema",
+                "DabbaTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(
