@@ -22,7 +22,8 @@ struct ConsoleServer {
     let catalog: Catalog
 
     static func with(
-        allowActions: Bool, services: [String: [URL]] = [:], _ body: (ConsoleServer) async throws -> Void
+        allowActions: Bool, services: [String: [URL]] = [:],
+        contracts: (@Sendable () async -> [ConsoleContractResult])? = nil, _ body: (ConsoleServer) async throws -> Void
     ) async throws {
         let (directory, catalog) = try foodCatalog()
         let broker = try EmbeddedBroker(logger: quietLogger)
@@ -32,6 +33,7 @@ struct ConsoleServer {
         configuration.port = 0
         configuration.allowActions = allowActions
         configuration.services = services
+        configuration.contractReports = contracts
         configuration.sampleInterval = .milliseconds(300)
         let console = try Console(configuration: configuration, catalog: catalog, logger: quietLogger)
         let serving = Task { try await console.run() }
@@ -137,6 +139,44 @@ struct ConsoleHTTPTests {
             #expect(rootAt.lowerBound < childAt.lowerBound && childAt.lowerBound < deadAt.lowerBound)
             #expect(page[rootAt.upperBound..<childAt.lowerBound].contains("<ul>"))
             #expect(!page.contains("evt-other"))
+        }
+    }
+
+    @Test("a group's read rate shows on its edge, and a failing contract in the attention list")
+    func readRateAndContracts() async throws {
+        let contracts: @Sendable () async -> [ConsoleContractResult] = {
+            [ConsoleContractResult(service: "food-kitchen-v2", report: .failure(ConsoleError(.badRequest, "handles food.order.placed with the wrong schema version")))]
+        }
+        try await ConsoleServer.with(allowActions: false, contracts: contracts) { server in
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(client: server.client), logger: quietLogger)
+            for index in 0..<40 {
+                try await producer.send(ProducerMessage(topic: "food.orders", key: Array("k\(index)".utf8), value: Array("{}".utf8)))
+            }
+            try await producer.close()
+            var configuration = ConsumerConfiguration(client: server.client, groupID: "food-analytics")
+            configuration.offsetReset = .earliest
+            configuration.commitInterval = .milliseconds(100)
+            let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
+            try consumer.subscribe(topics: ["food.orders"])
+            // Read slowly, so several samples see the committed offsets move.
+            let reading = Task {
+                for try await message in consumer.messages {
+                    consumer.markProcessed(message)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try await TestHelpers.eventually("a positive read rate on food-analytics", timeout: .seconds(30), pollInterval: .milliseconds(300)) {
+                let page = try await server.get("/").1
+                guard let node = page.range(of: #"id="node-group-food-analytics-food.orders""#),
+                    let rate = page[node.upperBound...].range(of: #"class="badge consumed" data-rate=""#)
+                else { return false }
+                let value = page[rate.upperBound...].prefix { $0 != "\"" }
+                return (Double(value) ?? 0) > 0
+            }
+            reading.cancel()
+            try await consumer.close()
+            let overview = try await server.get("/").1
+            #expect(overview.contains("Contract: food-kitchen-v2 does not honour the catalog"), "\(overview)")
         }
     }
 

@@ -34,6 +34,9 @@ final class ConsoleModel: Sendable {
         var missingTopics: [String] = []
         /// Catalog topics whose partition count differs from the cluster's.
         var partitionDrift: [String: (catalog: Int, cluster: Int)] = [:]
+        /// Services whose contract check failed at start (service → first failures), when contract checks are
+        /// configured.
+        var contractFailures: [String: String] = [:]
         /// Why the cluster could not be sampled, if it could not.
         var clusterFailure: String?
         var sampledAt: Date?
@@ -80,8 +83,10 @@ final class ConsoleModel: Sendable {
 
     // MARK: - Sampling
 
-    /// Samples until cancelled.
+    /// Samples until cancelled; checks the services' contracts once, beside the first samples.
     func runSampler() async {
+        let contracts = Task { await checkContracts() }
+        defer { contracts.cancel() }
         while !Task.isCancelled {
             await sampleOnce()
             try? await Task.sleep(for: configuration.sampleInterval)
@@ -150,6 +155,23 @@ final class ConsoleModel: Sendable {
         }
     }
 
+    /// Runs the configured contract checks and keeps the failures for the overview's attention list.
+    func checkContracts() async {
+        guard let run = configuration.contractReports else { return }
+        var failures: [String: String] = [:]
+        for result in await run() {
+            switch result.report {
+            case .success(let report) where !report.passed:
+                failures[result.service] = report.failures.prefix(2).map { $0.line(service: report.service) }.joined(separator: "; ")
+            case .failure(let error):
+                failures[result.service] = error.message
+            default:
+                continue
+            }
+        }
+        samples.withLock { $0.contractFailures = failures }
+    }
+
     static func lagKey(_ group: String, _ topic: String) -> String { "\(group)@\(topic)" }
 
     private static func append(_ point: Point, to series: inout [Point]) {
@@ -162,6 +184,20 @@ final class ConsoleModel: Sendable {
         samples.withLock { samples in
             guard let series = samples.topicEnds[topic], series.count >= 2, let last = series.last else { return nil }
             let first = series[max(0, series.count - 5)]
+            let seconds = last.at.timeIntervalSince(first.at)
+            return seconds > 0 ? Double(last.value - first.value) / seconds : nil
+        }
+    }
+
+    /// Records per second a group commits on a topic (its consumption), from the topic's ends less its lag over
+    /// the last few samples (nil before two samples).
+    func consumptionRate(group: String, topic: String) -> Double? {
+        samples.withLock { samples in
+            guard let ends = samples.topicEnds[topic], let lags = samples.groupLag[Self.lagKey(group, topic)] else { return nil }
+            // Both series are appended in the same rounds: pair them by time.
+            let committed = lags.compactMap { lag in ends.first { $0.at == lag.at }.map { Point(at: lag.at, value: $0.value - lag.value) } }
+            guard committed.count >= 2, let last = committed.last else { return nil }
+            let first = committed[max(0, committed.count - 5)]
             let seconds = last.at.timeIntervalSince(first.at)
             return seconds > 0 ? Double(last.value - first.value) / seconds : nil
         }

@@ -23,9 +23,11 @@ extension ConsolePages {
                 let readers = groups.map { group -> String in
                     let lag = samples.groupLag[ConsoleModel.lagKey(group.groupID, topic.name)]?.last?.value
                     let dlq = group.deadLetterTopic.flatMap { samples.deadLetterCounts[$0] } ?? 0
+                    let consumed = model.consumptionRate(group: group.groupID, topic: topic.name)
                     return "<span class=\"node group\" id=\"node-group-\(HTML.escape(group.groupID))-\(HTML.escape(topic.name))\">"
                         + Self.groupLink(group.groupID, topic: topic.name)
                         + (group.service.map { " <span class=\"muted\">(\(HTML.escape($0)))</span>" } ?? "")
+                        + " <span class=\"badge consumed\" data-rate=\"\(consumed.map { String(format: "%.3f", $0) } ?? "")\">\(Self.rate(consumed))</span>"
                         + " <span class=\"badge lag\">lag \(lag.map(String.init) ?? "–")</span>"
                         + (dlq > 0 ? " <span class=\"badge bad dlq\">DLQ \(dlq)</span>" : "") + "</span>"
                 }.joined()
@@ -35,7 +37,7 @@ extension ConsolePages {
                     + " <span class=\"badge rate\" data-rate=\"\(rate.map { String(format: "%.3f", $0) } ?? "")\">\(Self.rate(rate))</span></span>"
                 rows.append([senders.isEmpty ? "<span class=\"muted\">–</span>" : senders, "→ " + topicNode + " →", readers])
             }
-            body += HTML.table(id: "map-\(slug)", headers: ["Sent by", "Topic (events/s)", "Read by (lag, DLQ)"], rows: rows)
+            body += HTML.table(id: "map-\(slug)", headers: ["Sent by", "Topic (events/s in)", "Read by (events/s read, lag, DLQ)"], rows: rows)
             body += "</section>"
         }
         body += "</div>"
@@ -78,6 +80,9 @@ extension ConsolePages {
                     items.append("Service \(Self.serviceLink(name)) is not ready: \(HTML.escape(snapshot.ready?.reason ?? ""))")
                 }
             }
+        }
+        for (service, failure) in samples.contractFailures.sorted(by: { $0.key < $1.key }) {
+            items.append("Contract: \(HTML.escape(service)) does not honour the catalog — \(HTML.escape(failure)) — " + HTML.link("contracts", "/contracts"))
         }
         for topic in samples.missingTopics {
             items.append("Catalog drift: \(Self.topicLink(topic)) is in the catalog but not in the cluster")
