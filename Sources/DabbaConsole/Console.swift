@@ -105,7 +105,7 @@ public final class Console: Service, Sendable {
                 var request = request
                 let form: [String: String]
                 do {
-                    form = Self.decodeForm(try await request.collectBody(upTo: 1 << 20))
+                    form = Self.decodeForm(String(buffer: try await request.collectBody(upTo: 1 << 20)))
                 } catch {
                     return Self.html(.badRequest, ConsolePages.errorPage(ConsoleError(.badRequest, "the form could not be read: \(error)")))
                 }
@@ -128,17 +128,11 @@ public final class Console: Service, Sendable {
         return form
     }
 
-    static func query(_ request: Request) -> [String: String] {
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters {
-            query[String(name)] = String(value).removingPercentEncoding ?? String(value)
-        }
-        return query
-    }
+    /// The query string, decoded as a GET form sends it (`+` for spaces, then percent escapes).
+    static func query(_ request: Request) -> [String: String] { decodeForm(request.uri.query ?? "") }
 
-    /// Decodes an `application/x-www-form-urlencoded` body.
-    static func decodeForm(_ buffer: ByteBuffer) -> [String: String] {
-        let body = String(buffer: buffer)
+    /// Decodes `application/x-www-form-urlencoded` text: a posted form's body or a query string.
+    static func decodeForm(_ body: String) -> [String: String] {
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -110,6 +110,25 @@ struct ConsoleHTTPTests {
         }
     }
 
+    @Test("a filter value with spaces, a plus and a percent sign reaches the filter as typed")
+    func filterDecoding() async throws {
+        try await ConsoleServer.with(allowActions: false) { server in
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(client: server.client), logger: quietLogger)
+            let events = EventProducer(producer: producer, source: "/food/orders", routes: EventRoutes(catalog: server.catalog))
+            for subject in ["50% off+more", "50%25 off"] {
+                var metadata = EventMetadata()
+                metadata.subject = subject
+                try await producer.send(try events.message(type: "food.order.placed", version: 1, payload: Array("{}".utf8), key: "k", metadata: metadata))
+            }
+            try await producer.close()
+            // As a browser's GET form sends it: spaces as '+', everything else percent-encoded.
+            let (status, page) = try await server.get("/messages?topic=food.orders&subject=50%25+off%2Bmore")
+            #expect(status == 200)
+            #expect(page.contains(#"<span id="match-count">1</span>"#), "\(page)")
+            #expect(page.contains("50% off+more"))
+        }
+    }
+
     @Test("the flow page draws one correlation id as a causation tree, with the dead letter of a hop")
     func flow() async throws {
         try await ConsoleServer.with(allowActions: false) { server in

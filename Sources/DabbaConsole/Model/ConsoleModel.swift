@@ -67,6 +67,20 @@ final class ConsoleModel: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body` with a producer for one action, closed on every path.
+    func withProducer<Result: Sendable>(_ body: (KafkaProducer) async throws -> Result) async throws -> Result {
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(client: configuration.client), logger: logger)
+        let result: Result
+        do {
+            result = try await body(producer)
+        } catch {
+            try? await producer.close()
+            throw error
+        }
+        try await producer.close()
+        return result
+    }
+
     /// A reader for one request (its consumer handle is used by one task at a time).
     func makeReader() throws -> KafkaTailReader {
         try KafkaTailReader(configuration: configuration.client, logger: logger)
@@ -179,14 +193,17 @@ final class ConsoleModel: Sendable {
         if series.count > trendLength { series.removeFirst(series.count - trendLength) }
     }
 
+    /// How fast a growing count grew over its last five samples, per second (nil before two samples).
+    private static func perSecond(_ series: [Point]) -> Double? {
+        guard series.count >= 2, let last = series.last else { return nil }
+        let first = series[max(0, series.count - 5)]
+        let seconds = last.at.timeIntervalSince(first.at)
+        return seconds > 0 ? Double(last.value - first.value) / seconds : nil
+    }
+
     /// Records per second into a topic over the last few samples (nil before two samples).
     func rate(of topic: String) -> Double? {
-        samples.withLock { samples in
-            guard let series = samples.topicEnds[topic], series.count >= 2, let last = series.last else { return nil }
-            let first = series[max(0, series.count - 5)]
-            let seconds = last.at.timeIntervalSince(first.at)
-            return seconds > 0 ? Double(last.value - first.value) / seconds : nil
-        }
+        samples.withLock { Self.perSecond($0.topicEnds[topic] ?? []) }
     }
 
     /// Records per second a group commits on a topic (its consumption), from the topic's ends less its lag over
@@ -196,10 +213,7 @@ final class ConsoleModel: Sendable {
             guard let ends = samples.topicEnds[topic], let lags = samples.groupLag[Self.lagKey(group, topic)] else { return nil }
             // Both series are appended in the same rounds: pair them by time.
             let committed = lags.compactMap { lag in ends.first { $0.at == lag.at }.map { Point(at: lag.at, value: $0.value - lag.value) } }
-            guard committed.count >= 2, let last = committed.last else { return nil }
-            let first = committed[max(0, committed.count - 5)]
-            let seconds = last.at.timeIntervalSince(first.at)
-            return seconds > 0 ? Double(last.value - first.value) / seconds : nil
+            return Self.perSecond(committed)
         }
     }
 

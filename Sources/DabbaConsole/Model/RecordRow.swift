@@ -41,6 +41,11 @@ struct RecordRow: Sendable {
         }
     }
 
+    /// Violations as one line: `/path: message; …` (`/` for the payload itself).
+    static func describe(_ violations: [SchemaViolation]) -> String {
+        violations.map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath): \($0.message)" }.joined(separator: "; ")
+    }
+
     /// `topic[partition]@offset`.
     var position: String { "\(message.topic)[\(message.partition)]@\(message.offset)" }
     /// The W3C trace id from `traceparent`, if any.

@@ -1,5 +1,6 @@
 import DabbaCatalog
 import DabbaKafka
+import DabbaSchema
 import Foundation
 
 /// The console's pages: each reads what it shows from the model (the catalog, the sampler, the cluster) and returns
@@ -29,6 +30,15 @@ struct ConsolePages: Sendable {
         HTML.page(
             title: "Error", section: "", body: HTML.notice("error", HTML.escape(error.message), id: "error"),
             actionsEnabled: false)
+    }
+
+    /// Refuses a payload to be sent that breaks the schema of its event type, naming every violation.
+    static func requireValid(_ payload: JSONValue, for event: EventSpec, _ what: String) throws {
+        let violations = event.payloadSchema.validate(payload)
+        guard violations.isEmpty else {
+            throw ConsoleError(
+                .badRequest, "\(what) breaks the schema of \(event.type), nothing was sent: " + RecordRow.describe(violations))
+        }
     }
 
     /// A required query or form field, trimmed.

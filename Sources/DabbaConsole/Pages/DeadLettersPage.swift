@@ -97,7 +97,7 @@ extension ConsolePages {
             ("Event", HTML.escape("\(record.eventType ?? "–") \(record.eventID ?? "")")),
             ("Flow", row.envelope?.correlationID.map { Self.flowLink($0) } ?? "–"),
             ("Schema", row.violations.isEmpty ? (row.typeKnown ? "valid" : "type not in catalog")
-                : HTML.escape(row.violations.map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath) breaks \($0.keyword): \($0.message)" }.joined(separator: "; "))),
+                : HTML.escape(RecordRow.describe(row.violations))),
         ], id: "dead-letter-detail")
         body += "<h2>Headers</h2>" + HTML.table(
             id: "headers", headers: ["Name", "Value"],
@@ -142,27 +142,22 @@ extension ConsolePages {
         let rule = DeadLetterReplay(
             filter: DeadLetterFilter(errorType: text("errorType"), key: text("key"), eventType: text("eventType"), eventID: text("eventId")))
         let apply = form["mode"] == "apply"
-        let client = model.configuration.client
-        let logger = model.logger
-        let producer = apply ? try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger) : nil
         // A dry run reads from the replay group's position without moving it: the count is what an apply replays.
         let group = DeadLetterReplay.progressGroup(of: topic)
         var selected: [(String, String)] = []
         var guarded: [String] = []
         var unroutable: [String] = []
-        let expected = apply ? text("confirm") : nil
         if apply {
             // The confirmation names the count of a dry run; check it against a fresh one before changing anything.
             let count = try await countReplayable(topic: topic, rule: rule, group: group)
-            guard expected == "replay \(count)" else {
-                try? await producer?.close()
+            guard text("confirm") == "replay \(count)" else {
                 throw ConsoleError(.badRequest, "type 'replay \(count)' in the confirmation field to replay the \(count) selected record(s)")
             }
         }
-        do {
+        func read(sendingWith producer: KafkaProducer?) async throws {
             try await DeadLetterReader.read(
-                topic: topic, group: apply ? group : Self.previewGroup(group), commits: apply, client: client,
-                timeout: model.configuration.timeout, logger: logger,
+                topic: topic, group: apply ? group : Self.previewGroup(group), commits: apply, client: model.configuration.client,
+                timeout: model.configuration.timeout, logger: model.logger,
                 startingAt: apply ? nil : group
             ) { record in
                 let position = "\(topic)[\(record.message.partition)]@\(record.message.offset)"
@@ -180,11 +175,12 @@ extension ConsolePages {
                 }
                 return true
             }
-        } catch {
-            try? await producer?.close()
-            throw error
         }
-        try await producer?.close()
+        if apply {
+            try await model.withProducer { try await read(sendingWith: $0) }
+        } else {
+            try await read(sendingWith: nil)
+        }
         if apply {
             model.record("dlq-replay", "\(topic): replayed \(selected.count), loop guard skipped \(guarded.count)")
         }
@@ -231,26 +227,12 @@ extension ConsolePages {
         } catch {
             throw ConsoleError(.badRequest, "the edited payload is not JSON: \(error)")
         }
-        if let type = record.eventType, let spec = catalog.event(named: type) {
-            let violations = spec.payloadSchema.validate(payload)
-            guard violations.isEmpty else {
-                throw ConsoleError(
-                    .badRequest,
-                    "the edited payload breaks the schema of \(type), nothing was sent: "
-                        + violations.map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath): \($0.message)" }.joined(separator: "; "))
-            }
+        if let spec = record.eventType.flatMap(catalog.event(named:)) {
+            try Self.requireValid(payload, for: spec, "the edited payload")
         }
         var message = record.replay(to: destination)
         message.value = Array(payload.serialized())
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(client: model.configuration.client), logger: model.logger)
-        let report: DeliveryReport
-        do {
-            report = try await producer.send(message)
-        } catch {
-            try? await producer.close()
-            throw error
-        }
-        try await producer.close()
+        let report = try await model.withProducer { try await $0.send(message) }
         model.record("dlq-edit-replay", "\(row.position) → \(destination)[\(report.partition)]@\(report.offset)")
         let body = HTML.notice("ok", "Replayed \(HTML.escape(row.position)) with the edited payload to \(HTML.escape("\(destination)[\(report.partition)]@\(report.offset)")).", id: "replay-result")
         return page("Replayed", section: "Dead letters", body + "<p>" + HTML.link("Back to dead letters", "/dead-letters") + "</p>")

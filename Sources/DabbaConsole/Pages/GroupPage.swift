@@ -40,7 +40,7 @@ extension ConsolePages {
             from: lags.compactMap { lag in
                 guard lag.lag > 0 else { return nil }
                 return TopicPartitionOffset(topic: topic, partition: lag.partition, offset: lag.committed ?? lag.lowWatermark)
-            }.map { $0 }, limitPerPartition: 1, timeout: timeout * 3)
+            }, limitPerPartition: 1, timeout: timeout * 3)
         let now = Date().timeIntervalSince1970 * 1000
         body += "<h2>Partitions</h2>" + HTML.table(
             id: "partitions", headers: ["Partition", "Committed", "End", "Lag", "Lag (seconds)"],

@@ -39,7 +39,7 @@ extension ConsolePages {
         } else if row.violations.isEmpty {
             schema = "<span class=\"badge good\">valid</span>"
         } else {
-            schema = "<span class=\"badge bad\">invalid</span> " + HTML.escape(row.violations.map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath): \($0.message)" }.joined(separator: "; "))
+            schema = "<span class=\"badge bad\">invalid</span> " + HTML.escape(RecordRow.describe(row.violations))
         }
         let payload = String(decoding: row.payload.prefix(400), as: UTF8.self)
         return [

@@ -78,34 +78,22 @@ extension ConsolePages {
             object[name] = try Self.parse(text, as: kind, field: name)
         }
         let payload = JSONValue.object(object)
-        let violations = event.payloadSchema.validate(payload)
-        guard violations.isEmpty else {
-            throw ConsoleError(
-                .badRequest,
-                "the payload breaks the schema of \(type), nothing was sent: "
-                    + violations.map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath): \($0.message)" }.joined(separator: "; "))
-        }
+        try Self.requireValid(payload, for: event, "the payload")
         let key: String?
         do {
             key = try event.partitionKey(for: payload)
         } catch {
             throw ConsoleError(.badRequest, "\(error)")
         }
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(client: model.configuration.client), logger: model.logger)
-        let events = EventProducer(producer: producer, source: "/dabba-ui", routes: EventRoutes(catalog: catalog))
         var metadata = EventMetadata()
         metadata.subject = form["subject"].flatMap { $0.isEmpty ? nil : $0 }
-        let report: DeliveryReport
-        let message: ProducerMessage
-        do {
-            message = try events.message(
+        let catalog = self.catalog
+        let (message, report) = try await model.withProducer { producer in
+            let events = EventProducer(producer: producer, source: "/dabba-ui", routes: EventRoutes(catalog: catalog))
+            let message = try events.message(
                 type: type, version: event.schemaVersion, payload: Array(payload.serialized()), key: key, metadata: metadata)
-            report = try await producer.send(message)
-        } catch {
-            try? await producer.close()
-            throw error
+            return (message, try await producer.send(message))
         }
-        try await producer.close()
         let id = message.headers.first { $0.name == "ce_id" }?.value.map { String(decoding: $0, as: UTF8.self) } ?? ""
         model.record("produce", "\(type) id \(id) → \(report.topic)[\(report.partition)]@\(report.offset)")
         let body = HTML.notice(

@@ -27,8 +27,7 @@ final class DueWorkPoll: Sendable {
     ) async throws -> Value {
         if timeUntilNextPoll().map({ $0 <= .zero }) ?? true {
             do {
-                let more = try await fire()
-                lastPoll.withLock { $0 = more ? nil : clock.now }
+                try await runDueWork(fire)
             } catch {
                 fetch.cancel()
                 throw error
@@ -49,8 +48,7 @@ final class DueWorkPoll: Sendable {
                         await Self.wait(for: arrivals, upTo: wait)
                         continue
                     }
-                    let more = try await fire()
-                    self.lastPoll.withLock { $0 = more ? nil : self.clock.now }
+                    try await self.runDueWork(fire)
                 }
                 return nil
             }
@@ -59,6 +57,12 @@ final class DueWorkPoll: Sendable {
             guard let fetched else { throw CancellationError() }
             return fetched
         }
+    }
+
+    /// Runs the due work once; when it says more is due, the next look comes at once.
+    private func runDueWork(_ fire: @Sendable () async throws -> Bool) async throws {
+        let more = try await fire()
+        lastPoll.withLock { $0 = more ? nil : clock.now }
     }
 
     /// How long until due work should be looked for again; nil or zero: now.
