@@ -195,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "dabba-pipeline-fixture",
             dependencies: [
-                "DabbaPipeline", "DabbaEvents", "DabbaInbox", "DabbaInboxPostgres", "DabbaKafka",
+                "DabbaPipeline", "DabbaEvents", "DabbaCatalog", "DabbaInbox", "DabbaInboxPostgres", "DabbaKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

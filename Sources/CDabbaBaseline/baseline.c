@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,221 @@ done:
     free(value);
     free(key_text);
     free(key_length);
+    rd_kafka_destroy(rk);
+    return result;
+}
+
+/* ---- Producer of CloudEvents records ---- */
+
+/* SplitMix64: the generator behind Dabba's event ids (EventID.swift). */
+static uint64_t splitmix_mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* An RFC 9562 version 7 UUID in lowercase text (36 bytes, no terminator), as EventID.make() writes it. */
+static void write_uuid_v7(char *out, uint64_t milliseconds, uint64_t *sequence, uint64_t seed) {
+    static const char hex[] = "0123456789abcdef";
+    *sequence += 0x9E3779B97F4A7C15ULL;
+    uint64_t random = splitmix_mix(*sequence + seed);
+    uint64_t extra = splitmix_mix(random ^ 0xD1B54A32D192ED03ULL);
+    uint64_t high = (milliseconds << 16) | 0x7000 | (random & 0x0FFF);
+    uint64_t low = (extra & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    int position = 0;
+    for (int nibble = 15; nibble >= 0; nibble--) {
+        if (position == 8 || position == 13) out[position++] = '-';
+        out[position++] = hex[(high >> (nibble * 4)) & 0xF];
+    }
+    out[position++] = '-';
+    for (int nibble = 15; nibble >= 0; nibble--) {
+        if (position == 23) out[position++] = '-';
+        out[position++] = hex[(low >> (nibble * 4)) & 0xF];
+    }
+}
+
+/* RFC 3339 UTC with milliseconds (24 bytes, no terminator); the date and time of day are formatted once per second. */
+struct time_text {
+    time_t second;
+    char text[24];
+};
+
+static void write_time(struct time_text *cache, const struct timespec *now) {
+    if (now->tv_sec != cache->second) {
+        struct tm parts;
+        gmtime_r(&now->tv_sec, &parts);
+        char formatted[32];
+        snprintf(formatted, sizeof(formatted), "%04d-%02d-%02dT%02d:%02d:%02d.", parts.tm_year + 1900,
+                 parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+        memcpy(cache->text, formatted, 20);
+        cache->second = now->tv_sec;
+    }
+    int millisecond = (int)(now->tv_nsec / 1000000);
+    cache->text[20] = (char)('0' + millisecond / 100);
+    cache->text[21] = (char)('0' + millisecond / 10 % 10);
+    cache->text[22] = (char)('0' + millisecond % 10);
+    cache->text[23] = 'Z';
+}
+
+/* Appends a decimal number; returns the new end. */
+static char *append_number(char *out, long value) {
+    char digits[24];
+    int count = 0;
+    unsigned long magnitude = value < 0 ? (unsigned long)(-value) : (unsigned long)value;
+    do {
+        digits[count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (value < 0) *out++ = '-';
+    while (count > 0) *out++ = digits[--count];
+    return out;
+}
+
+static char *append_text(char *out, const char *text, size_t length) {
+    memcpy(out, text, length);
+    return out + length;
+}
+
+#define APPEND_LITERAL(out, literal) append_text(out, literal, sizeof(literal) - 1)
+
+/* The bench event's payload as Dabba's JSON codec writes it (keys sorted): {"amount":A,"key":"K","sequence":S}. */
+static char *append_payload(char *out, long amount, const char *key, size_t key_length, long sequence) {
+    out = APPEND_LITERAL(out, "{\"amount\":");
+    out = append_number(out, amount);
+    out = APPEND_LITERAL(out, ",\"key\":\"");
+    out = append_text(out, key, key_length);
+    out = APPEND_LITERAL(out, "\",\"sequence\":");
+    out = append_number(out, sequence);
+    *out++ = '}';
+    return out;
+}
+
+#define BENCH_SOURCE "/dabba-bench"
+#define BENCH_TYPE "bench.order.placed"
+#define BENCH_SCHEMA "urn:dabba:schema:bench.order.placed:1"
+
+double dabba_baseline_produce_events(const char *bootstrap, const char *topic, long count, int keys, int linger_ms,
+                                     int structured, char *err, size_t errlen) {
+    if (count <= 0 || keys <= 0 || linger_ms < 0) {
+        fail(err, errlen, "invalid workload: count %ld, keys %d, linger %d ms", count, keys, linger_ms);
+        return -1;
+    }
+    rd_kafka_conf_t *conf = make_conf(bootstrap, producer_properties, COUNT_OF(producer_properties), err, errlen);
+    if (!conf) return -1;
+    char linger[16];
+    snprintf(linger, sizeof(linger), "%d", linger_ms);
+    const char *const linger_property[1][2] = {{"linger.ms", linger}};
+    if (set_properties(conf, linger_property, 1, err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    struct delivery_counts counts = {0, 0, RD_KAFKA_RESP_ERR_NO_ERROR};
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, &counts);
+
+    char reason[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        fail(err, errlen, "rd_kafka_new: %s", reason);
+        return -1;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    char (*key_text)[16] = malloc((size_t)keys * sizeof(*key_text));
+    int *key_length = malloc((size_t)keys * sizeof(int));
+    double result = -1;
+    if (!rkt || !key_text || !key_length) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < keys; k++) key_length[k] = snprintf(key_text[k], sizeof(key_text[k]), "key-%d", k);
+
+    uint64_t seed = (uint64_t)time(NULL) * 0x2545F4914F6CDD1DULL;
+    uint64_t sequence = 0;
+    struct time_text time_cache = {(time_t)-1, {0}};
+    rd_kafka_resp_err_t warmed = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY("warm-up", 7),
+                                                   RD_KAFKA_V_VALUE("{}", 2),
+                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (warmed == RD_KAFKA_RESP_ERR_NO_ERROR) warmed = rd_kafka_flush(rk, 30 * 1000);
+    if (warmed != RD_KAFKA_RESP_ERR_NO_ERROR || counts.delivered != 1) {
+        fail(err, errlen, "warm-up message not delivered: %s",
+             rd_kafka_err2str(warmed ? warmed : counts.first_error));
+        goto done;
+    }
+    counts.delivered = 0;
+
+    double start = now_seconds();
+    for (long i = 0; i < count; i++) {
+        int k = (int)(i % keys);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        char id[36];
+        write_uuid_v7(id, (uint64_t)now.tv_sec * 1000 + (uint64_t)(now.tv_nsec / 1000000), &sequence, seed);
+        write_time(&time_cache, &now);
+        char value[512];
+        char *end = value;
+        rd_kafka_headers_t *headers;
+        if (structured) {
+            /* Structured mode: the envelope in the JSON value, one header. */
+            headers = rd_kafka_headers_new(1);
+            rd_kafka_header_add(headers, "content-type", 12, "application/cloudevents+json", 28);
+            end = APPEND_LITERAL(end, "{\"specversion\":\"1.0\",\"id\":\"");
+            end = append_text(end, id, 36);
+            end = APPEND_LITERAL(end, "\",\"source\":\"" BENCH_SOURCE "\",\"type\":\"" BENCH_TYPE "\",\"time\":\"");
+            end = append_text(end, time_cache.text, 24);
+            end = APPEND_LITERAL(end, "\",\"datacontenttype\":\"application/json\",\"dataschema\":\"" BENCH_SCHEMA
+                                      "\",\"correlationid\":\"");
+            end = append_text(end, id, 36);
+            end = APPEND_LITERAL(end, "\",\"data\":");
+            end = append_payload(end, i % 997, key_text[k], (size_t)key_length[k], i);
+            *end++ = '}';
+        } else {
+            /* Binary mode: the envelope in headers, as EventEnvelope.binaryHeaders writes them. */
+            headers = rd_kafka_headers_new(8);
+            rd_kafka_header_add(headers, "ce_specversion", 14, "1.0", 3);
+            rd_kafka_header_add(headers, "ce_id", 5, id, 36);
+            rd_kafka_header_add(headers, "ce_source", 9, BENCH_SOURCE, sizeof(BENCH_SOURCE) - 1);
+            rd_kafka_header_add(headers, "ce_type", 7, BENCH_TYPE, sizeof(BENCH_TYPE) - 1);
+            rd_kafka_header_add(headers, "ce_time", 7, time_cache.text, 24);
+            rd_kafka_header_add(headers, "ce_dataschema", 13, BENCH_SCHEMA, sizeof(BENCH_SCHEMA) - 1);
+            rd_kafka_header_add(headers, "content-type", 12, "application/json", 16);
+            rd_kafka_header_add(headers, "ce_correlationid", 16, id, 36);
+            end = append_payload(end, i % 997, key_text[k], (size_t)key_length[k], i);
+        }
+        rd_kafka_resp_err_t code;
+        for (;;) {
+            code = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key_text[k], (size_t)key_length[k]),
+                                     RD_KAFKA_V_VALUE(value, (size_t)(end - value)),
+                                     RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_END);
+            if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+            rd_kafka_poll(rk, 10);
+        }
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            /* On failure the headers stay ours. */
+            rd_kafka_headers_destroy(headers);
+            fail(err, errlen, "rd_kafka_producev: %s", rd_kafka_err2str(code));
+            goto done;
+        }
+    }
+    rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 120 * 1000);
+    double elapsed = now_seconds() - start;
+
+    if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fail(err, errlen, "rd_kafka_flush: %s (%d messages in flight)", rd_kafka_err2str(flushed),
+             rd_kafka_outq_len(rk));
+    } else if (counts.failed > 0) {
+        fail(err, errlen, "%ld messages failed, first: %s", counts.failed, rd_kafka_err2str(counts.first_error));
+    } else if (counts.delivered != count) {
+        fail(err, errlen, "%ld of %ld messages acknowledged", counts.delivered, count);
+    } else {
+        result = (double)count / elapsed;
+    }
+
+done:
+    free(key_text);
+    free(key_length);
+    if (rkt) rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     return result;
 }

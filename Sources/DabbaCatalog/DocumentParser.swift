@@ -151,6 +151,7 @@ final class DocumentParser {
         let configs = TopicConfiguration.read(kafka.appending("topicConfiguration"), reader: reader)
         let retryPointer = pointer.appending("x-dabba-retry")
         let retry = reader.exists(retryPointer) ? RetryPolicyParsing.read(retryPointer, reader: reader) : nil
+        let channelContentMode = readContentMode(pointer) ?? .binary
 
         var topic: TopicSpec?
         if let address, addressIsLegal, let partitions, let replicas {
@@ -187,7 +188,9 @@ final class DocumentParser {
                     continue
                 }
                 messageOwners[target] = id
-                let eventType = parseMessage(at: target, channelID: id, topic: address ?? "")
+                let eventType = parseMessage(
+                    at: target, channelID: id, topic: address ?? "", channelContentMode: channelContentMode
+                )
                 messages.append(.init(key: key, target: target, eventType: eventType))
             }
         }
@@ -198,7 +201,9 @@ final class DocumentParser {
 
     /// Reads a message into an ``EventSpec``, appended to ``events``.
     /// - Returns: The event type, when the message has a name (even if its schema has problems).
-    private func parseMessage(at pointer: JSONPointer, channelID: String, topic: String) -> String? {
+    private func parseMessage(
+        at pointer: JSONPointer, channelID: String, topic: String, channelContentMode: EventContentMode
+    ) -> String? {
         guard reader.object(pointer, required: true) != nil else { return nil }
         let messageID = pointer.tokens.last ?? ""
         let namePointer = pointer.appending("name")
@@ -260,10 +265,26 @@ final class DocumentParser {
                 namedExamples: examples,
                 compatibility: compatibility,
                 summary: reader.string(pointer.appending("summary")),
+                contentMode: readContentMode(pointer) ?? channelContentMode,
                 source: reader.location(namePointer)
             )
         )
         return name
+    }
+
+    /// Reads `x-dabba-content-mode` of a channel or message: nil when absent (or wrong, after reporting it).
+    private func readContentMode(_ owner: JSONPointer) -> EventContentMode? {
+        let modePointer = owner.appending("x-dabba-content-mode")
+        guard let text = reader.string(modePointer) else { return nil }
+        guard let mode = EventContentMode(rawValue: text) else {
+            reader.error(
+                .invalidDocument,
+                at: modePointer,
+                "x-dabba-content-mode must be binary or structured; not '\(text)'"
+            )
+            return nil
+        }
+        return mode
     }
 
     /// The pointer of the JSON Schema of a message's payload, unwrapping an AsyncAPI multi-format schema object.

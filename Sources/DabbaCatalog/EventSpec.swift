@@ -1,6 +1,20 @@
 import DabbaSchema
 import Foundation
 
+/// How an event's CloudEvents envelope travels in a Kafka record, as the CloudEvents Kafka protocol binding defines.
+///
+/// Declared in the catalog with `x-dabba-content-mode` on a channel (every message of its topic) or on a message
+/// (that event type alone, overriding its channel). Readers accept both modes whatever the catalog says.
+public enum EventContentMode: String, Sendable, Hashable, CaseIterable {
+    /// The attributes in `ce_*` record headers and the payload alone in the value (the default): any consumer that
+    /// reads headers, Dabba or not, sees the envelope without parsing the payload.
+    case binary
+    /// One `content-type: application/cloudevents+json` header; the attributes and the payload (as `data`) in one
+    /// JSON value. Cheaper to write and read (no per-attribute headers for librdkafka to build and parse), but a
+    /// consumer must parse the JSON value to see the envelope.
+    case structured
+}
+
 /// One event type of the catalog: an AsyncAPI message used on exactly one channel.
 public struct EventSpec: Sendable {
     /// The event type, the message's `name`, for example `payments.payment.authorized`.
@@ -39,6 +53,8 @@ public struct EventSpec: Sendable {
     public var compatibility: CompatibilityMode?
     /// The message's `summary`, if any.
     public var summary: String?
+    /// How the event is written to Kafka, from `x-dabba-content-mode` on the message or its channel (default binary).
+    public var contentMode: EventContentMode
     /// Where the event is declared: its `name`.
     public var source: CatalogLocation
 
@@ -60,6 +76,7 @@ public struct EventSpec: Sendable {
     ///   - namedExamples: The examples.
     ///   - compatibility: The compatibility mode, if declared.
     ///   - summary: The summary, if any.
+    ///   - contentMode: How the event is written to Kafka.
     ///   - source: Where the event is declared.
     public init(
         type: String,
@@ -78,6 +95,7 @@ public struct EventSpec: Sendable {
         namedExamples: [EventExample],
         compatibility: CompatibilityMode?,
         summary: String?,
+        contentMode: EventContentMode = .binary,
         source: CatalogLocation
     ) {
         self.type = type
@@ -97,6 +115,7 @@ public struct EventSpec: Sendable {
         self.namedExamples = namedExamples
         self.compatibility = compatibility
         self.summary = summary
+        self.contentMode = contentMode
         self.source = source
     }
 

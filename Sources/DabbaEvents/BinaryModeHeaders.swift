@@ -57,6 +57,7 @@ struct BinaryModeHeaders {
         guard let contentType else { return false }
         // The common binary-mode value, without making a string.
         if Self.equals(contentType, "application/json") { return false }
+        if Self.equals(contentType, "application/cloudevents+json") { return true }
         return EventDecoder.mediaType(String(decoding: contentType, as: UTF8.self)) == EventDecoder.structuredContentType
     }
 
@@ -112,6 +113,11 @@ struct BinaryModeHeaders {
         envelope.causationID = text(causationID)
         envelope.extensions = extensions
         return envelope
+    }
+
+    /// A literal's bytes, valid for the life of the process.
+    static func bytes(of literal: StaticString) -> Bytes {
+        Bytes(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
     }
 
     @inline(__always)

@@ -86,6 +86,7 @@ public struct EventDecoder: Sendable {
     private func decodeStructured(
         _ message: KafkaMessage, headers: BinaryModeHeaders
     ) -> Result<DecodedEvent, EventDecodingError> {
+        if let event = decodeStructuredInPlace(message, headers: headers) { return .success(event) }
         let envelope: EventEnvelope
         let data: Data
         switch Self.readStructured(message, headers: headers) {
@@ -114,6 +115,26 @@ public struct EventDecoder: Sendable {
                     eventID: envelope.id
                 )
             )
+        }
+    }
+
+    /// The common structured-mode record (JSON data, strings without escapes, a registered type) read in place, as
+    /// fast as binary mode: the attributes' bytes go where binary mode's headers would, the payload is decoded from
+    /// the value's `data` bytes. nil for anything else, and for anything wrong: the general reader then names it.
+    private func decodeStructuredInPlace(_ message: KafkaMessage, headers: BinaryModeHeaders) -> DecodedEvent? {
+        var fields = headers
+        return message.withUnsafeValue { value -> DecodedEvent? in
+            guard let value, let data = StructuredMode.envelopeSpans(of: value, into: &fields),
+                fields.problem(message, knownValues: knownValues) == nil,
+                let typeBytes = fields.type, let entry = entries.value(typeBytes)
+            else { return nil }
+            if let contentType = fields.contentType {
+                guard BinaryModeHeaders.equals(contentType, "application/json") else { return nil }
+            } else {
+                // Absent means JSON (the general reader says so too).
+                fields.contentType = BinaryModeHeaders.bytes(of: "application/json")
+            }
+            return try? entry.decodeBinary(data, nil, fields, knownValues, message)
         }
     }
 
@@ -152,6 +173,18 @@ public struct EventDecoder: Sendable {
         return .success(
             (headers.envelope(knownValues: knownValues), message.withUnsafeValue { bytes in bytes.map { Data($0) } ?? Data() })
         )
+    }
+
+    /// The envelope of a record's headers and value in either content mode (for tools that hold a record's parts
+    /// rather than a consumed message: outbox rows, dead letters, test records).
+    /// - Parameters:
+    ///   - headers: The record's headers.
+    ///   - value: The record's value.
+    /// - Returns: The envelope, or nil when the record carries no valid CloudEvents envelope.
+    public static func envelope(headers: [KafkaHeader], value: [UInt8]?) -> EventEnvelope? {
+        let record = KafkaMessage.inMemory(topic: "", value: value, headers: headers)
+        guard case .success(let read) = readEnvelope(record) else { return nil }
+        return read.0
     }
 
     /// Reads a structured-mode record (`application/cloudevents+json`): attributes and data in the value; trace
@@ -239,9 +272,14 @@ public struct EventDecoder: Sendable {
         guard let contentType else { return nil }
         // The common case, without splitting or allocating.
         if contentType == "application/json" { return contentType }
-        let essence = contentType.prefix { $0 != ";" }
-        let trimmed = essence.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-        return String(trimmed).lowercased()
+        // On the bytes: generic collection adaptors (reversed, dropping) cost microseconds per record unspecialized.
+        let essence = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = essence.startIndex
+        var end = essence.endIndex
+        while start < end, isSpace(essence[start]) { start = essence.index(after: start) }
+        while end > start, isSpace(essence[essence.index(before: end)]) { end = essence.index(before: end) }
+        return String(decoding: essence[start..<end], as: UTF8.self).lowercased()
     }
 
     /// A decoding error in words, naming the field path.

@@ -79,20 +79,43 @@ public struct EventEnvelope: Sendable, Hashable {
         return Int(last)
     }
 
+    private static let specVersionHeader = KafkaHeader(name: "ce_specversion", string: specVersion)
+    private static let jsonContentTypeHeader = KafkaHeader(name: "content-type", string: "application/json")
+
     /// The Kafka headers of this envelope in binary content mode, in a stable order.
-    public var binaryHeaders: [KafkaHeader] {
+    public var binaryHeaders: [KafkaHeader] { binaryHeaders(prepared: PreparedHeaders()) }
+
+    /// Headers a producer made once for values it sends again and again (its source, an event type and its data
+    /// schema); each must be the header of this envelope's value of the same attribute.
+    struct PreparedHeaders {
+        var source: KafkaHeader?
+        var type: KafkaHeader?
+        var dataSchema: KafkaHeader?
+    }
+
+    /// ``binaryHeaders``, taking the prepared headers instead of making them again.
+    func binaryHeaders(prepared: PreparedHeaders) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
         headers.reserveCapacity(10 + extensions.count)
-        headers += [
-            KafkaHeader(name: "ce_specversion", string: Self.specVersion),
-            KafkaHeader(name: "ce_id", string: id),
-            KafkaHeader(name: "ce_source", string: source),
-            KafkaHeader(name: "ce_type", string: type),
-        ]
-        if let time { headers.append(KafkaHeader(name: "ce_time", string: RFC3339.format(time))) }
+        // Constant values are made once per process: every produced event writes these headers.
+        headers.append(Self.specVersionHeader)
+        headers.append(KafkaHeader(name: "ce_id", string: id))
+        headers.append(prepared.source ?? KafkaHeader(name: "ce_source", string: source))
+        headers.append(prepared.type ?? KafkaHeader(name: "ce_type", string: type))
+        if let time {
+            var value: [UInt8] = []
+            value.reserveCapacity(RFC3339.length)
+            RFC3339.append(time, to: &value)
+            headers.append(KafkaHeader(name: "ce_time", value: value))
+        }
         if let subject { headers.append(KafkaHeader(name: "ce_subject", string: subject)) }
-        if let dataSchema { headers.append(KafkaHeader(name: "ce_dataschema", string: dataSchema)) }
-        if let dataContentType { headers.append(KafkaHeader(name: "content-type", string: dataContentType)) }
+        if let dataSchema { headers.append(prepared.dataSchema ?? KafkaHeader(name: "ce_dataschema", string: dataSchema)) }
+        if let dataContentType {
+            headers.append(
+                dataContentType == "application/json"
+                    ? Self.jsonContentTypeHeader : KafkaHeader(name: "content-type", string: dataContentType)
+            )
+        }
         if extensions.isEmpty {
             // The common case, in the same (sorted) order as below without building a dictionary per event.
             if let causationID { headers.append(KafkaHeader(name: "ce_causationid", string: causationID)) }

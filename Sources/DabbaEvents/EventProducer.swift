@@ -1,5 +1,7 @@
+import DabbaCatalog
 import DabbaKafka
 import Foundation
+import Synchronization
 import Tracing
 
 /// Per-send CloudEvents attributes and routing overrides.
@@ -64,22 +66,35 @@ public struct EventMetadata: Sendable {
     }
 }
 
-/// Which topic each event type goes to.
+/// Which topic each event type goes to, and in which CloudEvents content mode it is written.
 public struct EventRoutes: Sendable {
     /// Topic by event type.
     public var topics: [String: String]
+    /// Content mode by event type; a type not listed is written in binary mode.
+    public var contentModes: [String: EventContentMode]
 
     /// Creates routes.
-    /// - Parameter topics: Topic by event type.
-    public init(_ topics: [String: String]) { self.topics = topics }
+    /// - Parameters:
+    ///   - topics: Topic by event type.
+    ///   - contentModes: Content mode by event type (binary for a type not listed).
+    public init(_ topics: [String: String], contentModes: [String: EventContentMode] = [:]) {
+        self.topics = topics
+        self.contentModes = contentModes
+    }
 
     /// The topic for an event type.
     /// - Parameter eventType: The event type.
     public func topic(for eventType: String) -> String? { topics[eventType] }
+
+    /// The content mode an event type is written in.
+    /// - Parameter eventType: The event type.
+    public func contentMode(for eventType: String) -> EventContentMode {
+        contentModes.isEmpty ? .binary : contentModes[eventType] ?? .binary
+    }
 }
 
 /// Sends typed events: encodes the payload, fills the CloudEvents envelope, derives the key, and routes to the
-/// event type's topic.
+/// event type's topic, in the content mode its route names (binary by default; see ``EventRoutes/contentModes``).
 public final class EventProducer: Sendable {
     /// The underlying producer.
     public let producer: KafkaProducer
@@ -88,6 +103,11 @@ public final class EventProducer: Sendable {
     /// Routing of event types to topics.
     public let routes: EventRoutes
     private let codec: any EventCodec
+    /// Per event type and version, its data schema URI and the binary-mode headers of its type and schema, made
+    /// once: every event sends them.
+    private let typeAttributes = Mutex<[SchemaKey: TypeAttributes]>([:])
+    /// The binary-mode `ce_source` header, made once.
+    private let sourceHeader: KafkaHeader
     /// The tracer of the producer spans (see ``MessagingTracing``): the one given, else the one bootstrapped
     /// (`InstrumentationSystem.tracer`) when the producer was made; nil when that is the no-op tracer (no spans).
     public let tracer: (any Tracer)?
@@ -107,8 +127,32 @@ public final class EventProducer: Sendable {
         self.source = source
         self.routes = routes
         self.codec = codec
+        self.sourceHeader = KafkaHeader(name: "ce_source", string: source)
         // Resolved once: the bootstrapped tracer is read under a lock, which a send should not pay for.
         self.tracer = MessagingTracing.activeTracer(tracer)
+    }
+
+    private struct SchemaKey: Hashable {
+        var type: String
+        var version: Int
+    }
+
+    private struct TypeAttributes {
+        var dataSchema: String
+        var typeHeader: KafkaHeader
+        var dataSchemaHeader: KafkaHeader
+    }
+
+    private func attributes(type: String, version: Int) -> TypeAttributes {
+        let key = SchemaKey(type: type, version: version)
+        if let known = typeAttributes.withLock({ $0[key] }) { return known }
+        let uri = EventEnvelope.dataSchemaURI(type: type, version: version)
+        let made = TypeAttributes(
+            dataSchema: uri, typeHeader: KafkaHeader(name: "ce_type", string: type),
+            dataSchemaHeader: KafkaHeader(name: "ce_dataschema", string: uri)
+        )
+        typeAttributes.withLock { $0[key] = made }
+        return made
     }
 
     /// Sends an event and waits for the broker's acknowledgement.
@@ -182,13 +226,27 @@ public final class EventProducer: Sendable {
         var envelope = EventEnvelope(id: id, source: source, type: type, time: metadata.time ?? Date())
         envelope.subject = metadata.subject
         envelope.dataContentType = contentType
-        envelope.dataSchema = EventEnvelope.dataSchemaURI(type: type, version: version)
+        let typeAttributes = attributes(type: type, version: version)
+        envelope.dataSchema = typeAttributes.dataSchema
         envelope.traceParent = metadata.traceParent
         envelope.traceState = metadata.traceState
         envelope.extensions = metadata.extensions
         envelope.correlationID = metadata.correlationID ?? id
         envelope.causationID = metadata.causationID
-        var headers = envelope.binaryHeaders + metadata.headers
+        var headers: [KafkaHeader]
+        var value = payload
+        switch routes.contentMode(for: type) {
+        case .binary:
+            headers = envelope.binaryHeaders(
+                prepared: .init(
+                    source: sourceHeader, type: typeAttributes.typeHeader, dataSchema: typeAttributes.dataSchemaHeader
+                )
+            )
+        case .structured:
+            value = StructuredMode.value(of: envelope, payload: payload)
+            headers = StructuredMode.headers(of: envelope)
+        }
+        headers += metadata.headers
         if let tracer {
             // A span for handing the record to the producer; the record's trace context names it, so the consumer's
             // span becomes its child (without a tracer the record keeps the cause's `traceparent`).
@@ -196,6 +254,6 @@ public final class EventProducer: Sendable {
                 tracer, topic: topic, key: key, id: id, correlationID: envelope.correlationID, headers: &headers
             )
         }
-        return ProducerMessage(topic: topic, key: key.map { Array($0.utf8) }, value: payload, headers: headers)
+        return ProducerMessage(topic: topic, key: key.map { Array($0.utf8) }, value: value, headers: headers)
     }
 }

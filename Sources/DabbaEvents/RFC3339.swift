@@ -8,6 +8,23 @@ public enum RFC3339 {
     /// - Parameter date: The date.
     /// - Returns: The timestamp.
     public static func format(_ date: Date) -> String {
+        String(unsafeUninitializedCapacity: length) { write(date, into: $0) }
+    }
+
+    /// The length of a formatted timestamp.
+    static let length = 24
+
+    /// Appends the formatted timestamp's UTF-8 bytes (for header values and JSON, without a `String` between).
+    static func append(_ date: Date, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: length))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            _ = write(date, into: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    /// Writes the timestamp into the first ``length`` bytes of `buffer`; returns how many were written.
+    private static func write(_ date: Date, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         // RFC 3339 has four-digit years: dates outside 0000-01-01 ... 9999-12-31 are clamped to that range.
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         let totalMilliseconds = Int64(min(max(milliseconds, -62_167_219_200_000), 253_402_300_799_999))
@@ -17,36 +34,34 @@ public enum RFC3339 {
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         // Written byte by byte into one buffer: this runs for every produced event.
-        return String(unsafeUninitializedCapacity: 24) { buffer in
-            var position = 0
-            func put(_ value: Int, digits: Int) {
-                var remaining = value
-                for offset in stride(from: digits - 1, through: 0, by: -1) {
-                    buffer[position + offset] = UInt8(48 + remaining % 10)
-                    remaining /= 10
-                }
-                position += digits
+        var position = 0
+        func put(_ value: Int, digits: Int) {
+            var remaining = value
+            for offset in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[position + offset] = UInt8(48 + remaining % 10)
+                remaining /= 10
             }
-            func put(_ character: Unicode.Scalar) {
-                buffer[position] = UInt8(ascii: character)
-                position += 1
-            }
-            put(Int(year), digits: 4)
-            put("-")
-            put(month, digits: 2)
-            put("-")
-            put(day, digits: 2)
-            put("T")
-            put(secondOfDay / 3600, digits: 2)
-            put(":")
-            put(secondOfDay / 60 % 60, digits: 2)
-            put(":")
-            put(secondOfDay % 60, digits: 2)
-            put(".")
-            put(millisecond, digits: 3)
-            put("Z")
-            return position
+            position += digits
         }
+        func put(_ character: Unicode.Scalar) {
+            buffer[position] = UInt8(ascii: character)
+            position += 1
+        }
+        put(Int(year), digits: 4)
+        put("-")
+        put(month, digits: 2)
+        put("-")
+        put(day, digits: 2)
+        put("T")
+        put(secondOfDay / 3600, digits: 2)
+        put(":")
+        put(secondOfDay / 60 % 60, digits: 2)
+        put(":")
+        put(secondOfDay % 60, digits: 2)
+        put(".")
+        put(millisecond, digits: 3)
+        put("Z")
+        return position
     }
 
     /// Parses an RFC 3339 timestamp.

@@ -39,11 +39,13 @@ public struct TestRecord: Sendable, Hashable, CustomStringConvertible {
     /// - Returns: The value, or `nil` when there is no such header.
     public func header(_ name: String) -> String? { headers.string(named: name) }
 
-    /// The CloudEvents type (`ce_type`), if the record carries one.
-    public var eventType: String? { header("ce_type") }
+    /// The CloudEvents type (`ce_type`, or `type` in a structured-mode value), if the record carries one.
+    public var eventType: String? { header("ce_type") ?? structuredEnvelope?.type }
 
-    /// The CloudEvents id (`ce_id`), if the record carries one.
-    public var eventID: String? { header("ce_id") }
+    /// The CloudEvents id (`ce_id`, or `id` in a structured-mode value), if the record carries one.
+    public var eventID: String? { header("ce_id") ?? structuredEnvelope?.id }
+
+    private var structuredEnvelope: EventEnvelope? { EventDecoder.envelope(headers: headers, value: value) }
 
     /// Decodes the value as an event payload.
     /// - Parameters:
@@ -52,7 +54,14 @@ public struct TestRecord: Sendable, Hashable, CustomStringConvertible {
     /// - Returns: The payload.
     /// - Throws: A decoding error, or ``WaitTimeout``-style text when the record has no value.
     public func decode<E: Event>(_ type: E.Type, codec: any EventCodec = JSONEventCodec()) throws -> E {
-        try codec.decode(E.self, from: Data(value ?? []))
+        try codec.decode(E.self, from: payload)
+    }
+
+    /// The event payload's bytes: the value in binary mode, its `data` in structured mode.
+    public var payload: Data {
+        let record = KafkaMessage.inMemory(topic: topic, value: value, headers: headers)
+        if case .success(let read) = EventDecoder.readEnvelope(record) { return read.1 }
+        return Data(value ?? [])
     }
 
     /// `topic[partition]@offset key=… ce_type=…`: one line for failure messages.

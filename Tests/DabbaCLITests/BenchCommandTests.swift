@@ -18,7 +18,9 @@ struct BenchCommandTests {
         }
         for key in [
             "produce_ratio", "consume_ratio", "typed_produce_ratio", "typed_consume_ratio", "pipeline_ratio",
-            "typed_consume_vs_same_records", "typed_headers_c_ratio",
+            "typed_consume_vs_same_records", "typed_headers_c_ratio", "typed_produce_c_ratio",
+            "typed_consume_ceiling_ratio", "pipeline_ceiling_ratio", "structured_consume_ratio",
+            "structured_produce_ratio", "structured_produce_c_ratio", "consume_rss_ratio",
         ] {
             let value = try #require(fields[key], "\(key) missing from: \(last)")
             #expect(Double(value).map { $0 > 0 } == true, "\(key)=\(value)")
@@ -29,7 +31,7 @@ struct BenchCommandTests {
         #expect(Int(fields["window_events_per_s"] ?? "") ?? 0 > 0, "\(last)")
         let phases = [
             "typed-bytes-consume", "typed-headers-consume", "typed-consume", "pipeline-inbox", "pipeline-table",
-            "pipeline-window",
+            "pipeline-window", "structured-produce", "structured-consume",
         ]
         for phase in phases {
             #expect(result.stdout.contains(phase), "the table has no \(phase) row")

@@ -59,13 +59,14 @@ struct OutboxTests {
     // MARK: - SIGKILL at each step
 
     /// Runs the fixture with outbox mode until it kills itself at `crashPoint`, then restarts it without the fault.
-    func crashAndRestart(at crashPoint: String) async throws {
+    /// With `structured`, the emitted events are written in CloudEvents structured mode (the id in the value).
+    func crashAndRestart(at crashPoint: String, structured: Bool = false) async throws {
         let (fixture, output) = try await Self.prepared()
         let database = ProcessTests.temporaryDatabase()
         let arguments = [
             "--bootstrap", fixture.broker.bootstrapServers, "--topic", fixture.topic, "--group", fixture.group,
             "--inbox", database, "--outbox", "--output", output, "--delay-ms", "5",
-        ]
+        ] + (structured ? ["--structured"] : [])
         let first = try FixtureProcess(arguments: arguments, environment: ["DABBA_TEST_OUTBOX_CRASH": crashPoint])
         _ = try await first.waitForExit(timeout: .seconds(120))
         #expect(first.lines.contains { $0.contains("outbox test crash point \(crashPoint) reached") }, "\(first.lines.suffix(5))")
@@ -89,9 +90,18 @@ struct OutboxTests {
         OutboxExpectations(count: Self.count).check(records)
         if crashPoint != "before-publish" {
             // The crash window was really hit: rows left in the outbox had reached the topic before the restart.
-            let leftIDs = Set(left.compactMap { $0.header("ce_id") })
+            let leftIDs = Set(
+                left.compactMap { row in
+                    EventDecoder.envelope(
+                        headers: row.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, value: row.value
+                    )?.id
+                }
+            )
             #expect(!leftIDs.isDisjoint(with: records.compactMap(\.eventID)))
         }
+        // Each record is in the mode asked for.
+        let structuredRecords = records.filter { $0.header("content-type") == "application/cloudevents+json" }
+        #expect(structuredRecords.count == (structured ? records.count : 0))
     }
 
     @Test("SIGKILL after the database commit, before the relay published: restart publishes every row once, in order")
@@ -107,6 +117,11 @@ struct OutboxTests {
     @Test("SIGKILL after publish, before delete: restart finds the published rows and does not send them again")
     func crashAfterPublish() async throws {
         try await crashAndRestart(at: "after-publish")
+    }
+
+    @Test("the same in structured mode (the event id in the record's value): found, and not sent again")
+    func crashAfterPublishStructured() async throws {
+        try await crashAndRestart(at: "after-publish", structured: true)
     }
 
     // MARK: - Broker away

@@ -24,6 +24,17 @@ double dabba_baseline_produce(const char *bootstrap, const char *topic, long cou
                               size_t errlen);
 
 /*
+ * Produces `count` CloudEvents records of the bench event, as Dabba's typed producer writes them: key
+ * "key-<i % keys>", a fresh version 7 UUID id and an RFC 3339 time per record, the JSON payload
+ * {"amount":<i % 997>,"key":"key-<k>","sequence":<i>}. Binary mode (`structured` 0): the eight headers Dabba writes.
+ * Structured mode (`structured` 1): one `content-type: application/cloudevents+json` header, the envelope and the
+ * payload (as "data") in the value. `linger_ms` sets linger.ms; otherwise Dabba's producer defaults. Timed like
+ * dabba_baseline_produce.
+ */
+double dabba_baseline_produce_events(const char *bootstrap, const char *topic, long count, int keys, int linger_ms,
+                                     int structured, char *err, size_t errlen);
+
+/*
  * Joins consumer group `group`, subscribes to `topic` and reads `count` messages, each expected to carry a
  * `size`-byte value. The clock runs from the first message to the `count`th (the group join is not measured).
  * Fails if no message arrives for `idle_timeout_ms`.

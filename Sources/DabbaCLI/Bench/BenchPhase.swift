@@ -3,8 +3,14 @@ import ArgumentParser
 /// What a benchmark phase does.
 enum BenchOperation: String, CaseIterable, Sendable {
     case produce, consume
-    /// Typed events: `EventProducer.enqueue` (CloudEvents envelope + JSON).
+    /// Typed events: `EventProducer.enqueue` (CloudEvents binary mode + JSON); the C baseline writes the same
+    /// records (headers, payload bytes, ids and times made per record) with librdkafka directly.
     case typedProduce = "typed-produce"
+    /// Typed events in CloudEvents structured mode (the envelope in the JSON value, one header); the C baseline
+    /// writes the same records.
+    case structuredProduce = "structured-produce"
+    /// Structured-mode records (written by structured-produce) decoded into ``BenchEvent``.
+    case structuredConsume = "structured-consume"
     /// Typed events: each record decoded into a registered event.
     case typedConsume = "typed-consume"
     /// The typed records read as raw bytes (what typed-consume costs on top of reading the same records).
@@ -34,7 +40,7 @@ enum BenchOperation: String, CaseIterable, Sendable {
     /// Who can run it: the raw byte phases have a C baseline; the event phases are Dabba's alone.
     var clients: [BenchClient] {
         switch self {
-        case .produce, .consume: [.baseline, .dabba]
+        case .produce, .consume, .typedProduce, .structuredProduce: [.baseline, .dabba]
         case .typedHeadersConsume: [.baseline]
         default: [.dabba]
         }
@@ -89,6 +95,7 @@ struct BenchComparison: Sendable {
 
     static let all: [BenchComparison] = {
         func dabba(_ operation: BenchOperation) -> BenchPhase { BenchPhase(operation: operation, client: .dabba) }
+        let headersCeiling = BenchPhase(operation: .typedHeadersConsume, client: .baseline)
         return [BenchOperation.produce, .consume].map { operation in
             BenchComparison(
                 key: "\(operation.rawValue)_ratio", subject: dabba(operation),
@@ -107,9 +114,26 @@ struct BenchComparison: Sendable {
                 key: "typed_consume_vs_same_records", subject: dabba(.typedConsume), baseline: dabba(.typedBytesConsume)
             ),
             // The ceiling of typed_consume_ratio: librdkafka parsing the same records' headers, in C, nothing decoded.
+            BenchComparison(key: "typed_headers_c_ratio", subject: headersCeiling, baseline: dabba(.consume)),
+            // Typed produce against a C program writing the very same records (what librdkafka allows here).
             BenchComparison(
-                key: "typed_headers_c_ratio",
-                subject: BenchPhase(operation: .typedHeadersConsume, client: .baseline), baseline: dabba(.consume)
+                key: "typed_produce_c_ratio", subject: dabba(.typedProduce),
+                baseline: BenchPhase(operation: .typedProduce, client: .baseline)
+            ),
+            // Typed consume and the plain pipeline against the C header-parse ceiling of binary mode.
+            BenchComparison(key: "typed_consume_ceiling_ratio", subject: dabba(.typedConsume), baseline: headersCeiling),
+            BenchComparison(key: "pipeline_ceiling_ratio", subject: dabba(.pipeline), baseline: headersCeiling),
+            // Structured mode against Dabba's raw byte paths.
+            BenchComparison(
+                key: "structured_consume_ratio", subject: dabba(.structuredConsume), baseline: dabba(.consume)
+            ),
+            BenchComparison(
+                key: "structured_produce_ratio", subject: dabba(.structuredProduce), baseline: dabba(.produce)
+            ),
+            // Structured produce against a C program writing the same structured records.
+            BenchComparison(
+                key: "structured_produce_c_ratio", subject: dabba(.structuredProduce),
+                baseline: BenchPhase(operation: .structuredProduce, client: .baseline)
             ),
         ]
     }()

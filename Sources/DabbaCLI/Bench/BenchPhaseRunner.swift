@@ -19,8 +19,11 @@ enum BenchPhaseRunner {
         case (.consume, .dabba): seconds = try await dabbaConsume(workload, target)
         case (.typedBytesConsume, _): seconds = try await dabbaConsume(workload, target, checksValueSize: false)
         case (.typedHeadersConsume, _): seconds = try await baselineConsumeHeaders(workload, target)
-        case (.typedProduce, _): seconds = try await EventPhases.typedProduce(workload, target)
-        case (.typedConsume, _): seconds = try await EventPhases.typedConsume(workload, target)
+        case (.typedProduce, .baseline): seconds = try await baselineProduceEvents(workload, target, structured: false)
+        case (.structuredProduce, .baseline): seconds = try await baselineProduceEvents(workload, target, structured: true)
+        case (.typedProduce, .dabba): seconds = try await EventPhases.typedProduce(workload, target)
+        case (.structuredProduce, .dabba): seconds = try await EventPhases.typedProduce(workload, target, mode: .structured)
+        case (.typedConsume, _), (.structuredConsume, _): seconds = try await EventPhases.typedConsume(workload, target)
         case (.pipeline, _): seconds = try await EventPhases.pipeline(workload, target, mode: .plain)
         case (.pipelineBreaker, _): seconds = try await EventPhases.pipeline(workload, target, mode: .breaker)
         case (.pipelineInbox, _): seconds = try await EventPhases.pipeline(workload, target, mode: .sqliteInbox)
@@ -154,6 +157,20 @@ enum BenchPhaseRunner {
             dabba_baseline_produce(
                 target.bootstrap, target.topic, workload.messages, Int32(workload.valueSize),
                 Int32(workload.keyCount), error, capacity
+            )
+        }
+        return Double(workload.messages) / rate
+    }
+
+    /// The C program writing the typed phases' records (same headers or structured value, ids and times per record).
+    private static func baselineProduceEvents(
+        _ workload: BenchWorkload, _ target: BenchTarget, structured: Bool
+    ) async throws -> Double {
+        let linger = Int32(EventPhases.typedLinger.seconds * 1000)
+        let rate = try await callBaseline { error, capacity in
+            dabba_baseline_produce_events(
+                target.bootstrap, target.topic, workload.messages, Int32(workload.keyCount), linger,
+                structured ? 1 : 0, error, capacity
             )
         }
         return Double(workload.messages) / rate

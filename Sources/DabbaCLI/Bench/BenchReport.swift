@@ -32,6 +32,15 @@ struct BenchReport {
         return subject.messagesPerSecond / baseline.messagesPerSecond
     }
 
+    /// The typed consumer's peak RSS over the C consumer's, both reading the same typed topic (a million-event
+    /// backlog over four times the bench's partitions) with the same librdkafka settings, each in its own process.
+    var consumeRSSRatio: Double? {
+        guard let dabba = peakRSS(BenchPhase(operation: .typedConsume, client: .dabba)),
+            let baseline = peakRSS(BenchPhase(operation: .typedHeadersConsume, client: .baseline)), baseline > 0
+        else { return nil }
+        return Double(dabba) / Double(baseline)
+    }
+
     /// The machine-readable summary, always the last line of the output. Later measurements append their pairs.
     var machineLine: String {
         var pairs: [(String, String)] = []
@@ -47,6 +56,7 @@ struct BenchReport {
         pairs.append(("table_updates_per_s", eventsPerSecond(.pipelineTable)))
         pairs.append(("timers_fired_per_s", eventsPerSecond(.timers)))
         pairs.append(("window_events_per_s", eventsPerSecond(.pipelineWindow)))
+        pairs.append(("consume_rss_ratio", consumeRSSRatio.map { String(format: "%.3f", $0) } ?? "nan"))
         return "dabba-bench " + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }
 

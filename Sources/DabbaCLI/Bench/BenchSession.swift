@@ -77,6 +77,24 @@ struct BenchSession {
                 report.add(result)
                 Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
             }
+            // The C producers of the same records, and structured mode, each on a topic of its own (the consumers of
+            // the typed topic above must read exactly what Dabba's typed producer wrote).
+            let structuredTopic = "dabba-bench-\(repetition + 1)-structured"
+            let otherPhases: [(BenchPhase, String)] = [
+                (.init(operation: .typedProduce, client: .baseline), "\(typedTopic)-c"),
+                (.init(operation: .structuredProduce, client: .baseline), "\(structuredTopic)-c"),
+                (.init(operation: .structuredProduce, client: .dabba), structuredTopic),
+                (.init(operation: .structuredConsume, client: .dabba), structuredTopic),
+            ]
+            for (phase, topic) in otherPhases {
+                if phase.operation != .structuredConsume {
+                    try await broker.createTopic(topic, partitions: Int32(partitions * 4))
+                }
+                let target = BenchTarget(bootstrap: broker.bootstrapServers, topic: topic, group: "\(topic)-\(phase)")
+                let result = try await execute(phase, target: target)
+                report.add(result)
+                Output.note(report.progressLine(result, repetition: repetition + 1, of: repetitions))
+            }
             let timers = try await timersPhase(broker, repetition: repetition)
             report.add(timers)
             Output.note(report.progressLine(timers, repetition: repetition + 1, of: repetitions))

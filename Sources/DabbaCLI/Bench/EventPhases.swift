@@ -1,3 +1,4 @@
+import DabbaCatalog
 import DabbaEventMacros
 import DabbaEvents
 import DabbaInbox
@@ -54,13 +55,16 @@ enum EventPhases {
     static let typedLinger: Duration = .milliseconds(400)
 
     /// Typed produce: `EventProducer.enqueue` (envelope + JSON encoding) with delivery reports counted.
-    static func typedProduce(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
+    static func typedProduce(
+        _ workload: BenchWorkload, _ target: BenchTarget, mode: EventContentMode = .binary
+    ) async throws -> Double {
         var configuration = ProducerConfiguration(bootstrap: target.bootstrap)
         configuration.publishesDeliveryReports = true
         configuration.linger = typedLinger
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let events = EventProducer(
-            producer: producer, source: "/dabba-bench", routes: EventRoutes([BenchEvent.eventType: target.topic])
+            producer: producer, source: "/dabba-bench",
+            routes: EventRoutes([BenchEvent.eventType: target.topic], contentModes: [BenchEvent.eventType: mode])
         )
         let keys = (0..<workload.keyCount).map { "key-\($0)" }
         let expected = workload.messages
@@ -101,6 +105,9 @@ enum EventPhases {
             var start: ContinuousClock.Instant?
             var decoded = 0
             var sum = 0
+            // Resident memory at each tenth of the run: it should stay flat while the backlog drains.
+            var residentMiB: [Int] = []
+            let tenth = max(expected / 10, 1)
             for try await message in consumer.messages {
                 if start == nil { start = clock.now }
                 guard case .success(let event) = decoder.decode(message), let payload = event.payload(as: BenchEvent.self)
@@ -108,9 +115,13 @@ enum EventPhases {
                 sum &+= payload.amount
                 consumer.markProcessed(message)
                 decoded += 1
+                if decoded.isMultiple(of: tenth), let resident = ProcessMemory.currentResidentBytes {
+                    residentMiB.append(resident / 1_048_576)
+                }
                 if decoded == expected { break }
             }
             _ = sum
+            Output.note("typed consume: resident MiB at each tenth of the run: \(residentMiB.map(String.init).joined(separator: " "))")
             return (decoded, start.map { clock.now - $0 })
         }
         try await consumer.close()
@@ -147,7 +158,9 @@ enum EventPhases {
             best = min(best, (clock.now - start).seconds)
             guard sum >= 0 else { throw CLIError("a record did not decode") }
         }
-        if let sample = messages.first?.value {
+        // The payload alone: the value in binary mode, its `data` in structured mode.
+        if let first = messages.first, case .success(let read) = EventDecoder.readEnvelope(first) {
+            let sample = read.1
             let rounds = 200_000
             let codec = JSONEventCodec()
             var payloadBest = Double.infinity

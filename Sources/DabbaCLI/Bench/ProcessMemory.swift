@@ -25,6 +25,15 @@ enum ProcessMemory {
         #endif
     }
 
+    /// The process's resident set size now (`VmRSS`), in bytes; nil where it cannot be read.
+    static var currentResidentBytes: Int? {
+        #if os(Linux)
+        return statusField("VmRSS:").map { $0 * 1024 }
+        #else
+        return nil
+        #endif
+    }
+
     #if os(Linux)
     /// A `kB` field of `/proc/self/status`, such as `VmHWM:` or `VmRSS:`.
     private static func statusField(_ name: String) -> Int? {

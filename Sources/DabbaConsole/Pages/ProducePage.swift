@@ -94,7 +94,7 @@ extension ConsolePages {
                 type: type, version: event.schemaVersion, payload: Array(payload.serialized()), key: key, metadata: metadata)
             return (message, try await producer.send(message))
         }
-        let id = message.headers.first { $0.name == "ce_id" }?.value.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let id = EventDecoder.envelope(headers: message.headers, value: message.value)?.id ?? ""
         model.record("produce", "\(type) id \(id) → \(report.topic)[\(report.partition)]@\(report.offset)")
         let body = HTML.notice(
             "ok",

@@ -67,6 +67,12 @@ public struct ConsumerConfiguration: Sendable {
     /// application's path. Turn it on when most records' headers are read (typed events: their envelope is in
     /// headers; pipelines do); off (the default), a consumer that never reads headers pays nothing for them.
     public var parsesHeadersOnFetch: Bool
+    /// The most record data librdkafka pre-fetches ahead of the application, in KiB (`queued.max.messages.kbytes`;
+    /// default 65,536, librdkafka's own): the main term of a consumer's memory besides the records it holds. Lower
+    /// it to fit many consumers in little memory, but keep at least about a second of consumption in it: librdkafka
+    /// 2.0.2 stops fetching a partition for a while whenever the queue is full, so a queue that drains faster than
+    /// that stalls the consumer (Docs/performance.md has measurements).
+    public var prefetchKilobytes: Int
     /// Extra librdkafka properties beyond ``ClientConfiguration/properties``, applied last.
     public var properties: [String: String]
 
@@ -86,6 +92,7 @@ public struct ConsumerConfiguration: Sendable {
         self.isolationLevel = .readCommitted
         self.batchSize = 1024
         self.maxBufferedBatches = 8
+        self.prefetchKilobytes = 65_536
         self.commitsStoredOffsets = true
         self.revocationTimeout = .seconds(20)
         self.parsesHeadersOnFetch = false
@@ -117,7 +124,7 @@ public struct ConsumerConfiguration: Sendable {
             // reaches queued.min.messages; a high threshold keeps it from stalling a fast consumer, while
             // queued.max.messages.kbytes still bounds memory.
             ("queued.min.messages", "1000000"),
-            ("queued.max.messages.kbytes", "65536"),
+            ("queued.max.messages.kbytes", String(prefetchKilobytes)),
             ("fetch.error.backoff.ms", "100"),
         ]
         if let instanceID { properties.append(("group.instance.id", instanceID)) }

@@ -290,19 +290,27 @@ public final class KafkaProducer: Service, Sendable {
         if !message.headers.isEmpty {
             let list = rd_kafka_headers_new(message.headers.count)
             for header in message.headers {
-                if let value = header.value {
-                    value.withUnsafeBytes { bytes in
-                        if let base = bytes.baseAddress, bytes.count > 0 {
-                            _ = rd_kafka_header_add(list, header.name, -1, base, bytes.count)
-                        } else {
-                            // An empty value is not a null one: librdkafka sends a null header for a nil pointer.
-                            withUnsafeBytes(of: UInt8(0)) { empty in
-                                _ = rd_kafka_header_add(list, header.name, -1, empty.baseAddress, 0)
+                // The name's bytes in place with their length: handing librdkafka a `String` as a C string would
+                // copy it into a new array per header. Cut at a NUL, as librdkafka's C-string names are.
+                var name = header.name
+                name.withUTF8 { nameBytes in
+                    guard let nameBase = nameBytes.baseAddress else { return }
+                    let cName = UnsafeRawPointer(nameBase).assumingMemoryBound(to: CChar.self)
+                    let nameLength = nameBytes.firstIndex(of: 0) ?? nameBytes.count
+                    if let value = header.value {
+                        value.withUnsafeBytes { bytes in
+                            if let base = bytes.baseAddress, bytes.count > 0 {
+                                _ = rd_kafka_header_add(list, cName, nameLength, base, bytes.count)
+                            } else {
+                                // An empty value is not a null one: librdkafka sends a null header for a nil pointer.
+                                withUnsafeBytes(of: UInt8(0)) { empty in
+                                    _ = rd_kafka_header_add(list, cName, nameLength, empty.baseAddress, 0)
+                                }
                             }
                         }
+                    } else {
+                        _ = rd_kafka_header_add(list, cName, nameLength, nil, 0)
                     }
-                } else {
-                    _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
                 }
             }
             headers = list

@@ -43,10 +43,16 @@ package struct DeadLetterRecord {
     package var replayCount: Int {
         max(0, headers.string(named: RetryHeaders.replayCount).flatMap { Int($0) } ?? 0)
     }
-    /// The CloudEvents type of the failed event.
-    package var eventType: String? { headers.string(named: "ce_type") }
-    /// The CloudEvents id of the failed event.
-    package var eventID: String? { headers.string(named: "ce_id") }
+    /// The CloudEvents type of the failed event (binary or structured mode).
+    package var eventType: String? { headers.string(named: "ce_type") ?? structuredEnvelope?.type }
+    /// The CloudEvents id of the failed event (binary or structured mode).
+    package var eventID: String? { headers.string(named: "ce_id") ?? structuredEnvelope?.id }
+
+    /// The envelope of a structured-mode record (in its value), or nil.
+    private var structuredEnvelope: EventEnvelope? {
+        guard case .success(let read) = EventDecoder.readEnvelope(message) else { return nil }
+        return read.0
+    }
 
     /// When the record failed: the failed-at header, else the record's timestamp.
     package var failureTime: Date? {

@@ -1,3 +1,4 @@
+import DabbaEvents
 import DabbaInbox
 import DabbaKafka
 import Foundation
@@ -312,12 +313,23 @@ public final class OutboxRelay: Service, Sendable {
         let topics = Set(candidates.map(\.topic))
         let starts = positions.filter { topics.contains($0.topic) }
         guard !candidates.isEmpty, !starts.isEmpty else { return }
-        let published = try await reader.headerValues(
-            named: Self.eventIDHeader,
-            from: starts.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset) },
-            timeout: configuration.readBackTimeout
-        )
-        let already = candidates.filter { record in record.header(Self.eventIDHeader).map(published.contains) ?? false }
+        let tail = starts.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset) }
+        // Binary mode carries the id in a header (read without copying records); structured mode in the value.
+        let structured = candidates.contains { $0.header(Self.eventIDHeader) == nil }
+        let published: Set<String>
+        if structured {
+            let records = try await reader.messages(from: tail, timeout: configuration.readBackTimeout)
+            published = Set(records.compactMap { Self.eventID(headers: $0.headers, value: $0.value) })
+        } else {
+            published = try await reader.headerValues(
+                named: Self.eventIDHeader, from: tail, timeout: configuration.readBackTimeout
+            )
+        }
+        let already = candidates.filter { record in
+            Self.eventID(
+                headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, value: record.value
+            ).map(published.contains) ?? false
+        }
         guard !already.isEmpty else { return }
         logger.notice("\(already.count) outbox rows of \(group) were published before a restart: not sent again")
         try await store.deleteOutboxRecords(group: group, sequences: already.map(\.sequence), advancing: [])
@@ -344,6 +356,11 @@ public final class OutboxRelay: Service, Sendable {
 
     /// The CloudEvents id header (binary content mode), by which published rows are recognised.
     static let eventIDHeader = "ce_id"
+
+    /// A record's event id in either content mode.
+    static func eventID(headers: [KafkaHeader], value: [UInt8]?) -> String? {
+        headers.string(named: eventIDHeader) ?? EventDecoder.envelope(headers: headers, value: value)?.id
+    }
 
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

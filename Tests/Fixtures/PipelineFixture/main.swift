@@ -13,6 +13,8 @@
 // Rebalances print `assigned P,… paused P,… breaker STATE` and `revoked P,…`.
 // With `--timer-after-ms N` each event also schedules a durable timer (id `hold`) for its key, N ms ahead; the timer's
 // `test.timer.fired` event inserts a row into `timer_effects` and prints `timer <event id> <order id>`.
+// With `--structured` the emitted `test.order.shipped` events are written in CloudEvents structured mode.
+import DabbaCatalog
 import DabbaEvents
 import DabbaInbox
 import DabbaInboxPostgres
@@ -226,7 +228,8 @@ let runner = try PipelineRunner(
     routes: EventRoutes(
         (output.map { [OrderShipped.eventType: $0] } ?? [:]).merging(
             windowResults.map { [OrderCount.eventType: $0] } ?? [:]
-        ) { $1 }
+        ) { $1 },
+        contentModes: CommandLine.arguments.contains("--structured") ? [OrderShipped.eventType: .structured] : [:]
     ),
     inbox: inbox, logger: logger
 )
