@@ -112,25 +112,85 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
     }
 }
 
+/* A producer with Dabba's producer properties (and `linger_ms` when not negative) that counts delivery reports
+ * into `counts`, with a handle on `topic`. Returns NULL after writing the reason into `err`. */
+static rd_kafka_t *make_producer(const char *bootstrap, const char *topic, int linger_ms, struct delivery_counts *counts,
+                                 rd_kafka_topic_t **rkt, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = make_conf(bootstrap, producer_properties, COUNT_OF(producer_properties), err, errlen);
+    if (!conf) return NULL;
+    if (linger_ms >= 0) {
+        char linger[16];
+        snprintf(linger, sizeof(linger), "%d", linger_ms);
+        const char *const linger_property[1][2] = {{"linger.ms", linger}};
+        if (set_properties(conf, linger_property, 1, err, errlen) != 0) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, counts);
+    char reason[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        fail(err, errlen, "rd_kafka_new: %s", reason);
+        return NULL;
+    }
+    *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!*rkt) {
+        fail(err, errlen, "rd_kafka_topic_new: %s", rd_kafka_err2str(rd_kafka_last_error()));
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+/* Warm-up, not timed: one acknowledged message makes the producer ready (connection, metadata, producer id), which
+ * takes anywhere from a few milliseconds to over a second on the embedded broker. Returns 0 when it was delivered. */
+static int warm_up(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *value, size_t size,
+                   struct delivery_counts *counts, char *err, size_t errlen) {
+    rd_kafka_resp_err_t warmed = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY("warm-up", 7),
+                                                   RD_KAFKA_V_VALUE((void *)value, size),
+                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (warmed == RD_KAFKA_RESP_ERR_NO_ERROR) warmed = rd_kafka_flush(rk, 30 * 1000);
+    if (warmed != RD_KAFKA_RESP_ERR_NO_ERROR || counts->delivered != 1) {
+        fail(err, errlen, "warm-up message not delivered: %s",
+             rd_kafka_err2str(warmed ? warmed : counts->first_error));
+        return -1;
+    }
+    counts->delivered = 0;
+    return 0;
+}
+
+/* Flushes, stops the clock started at `start` and checks that all `count` messages were acknowledged. Returns
+ * messages per second, or -1 after writing the reason into `err`. */
+static double finish_producing(rd_kafka_t *rk, double start, long count, const struct delivery_counts *counts,
+                               char *err, size_t errlen) {
+    rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 120 * 1000);
+    double elapsed = now_seconds() - start;
+    if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fail(err, errlen, "rd_kafka_flush: %s (%d messages in flight)", rd_kafka_err2str(flushed),
+             rd_kafka_outq_len(rk));
+    } else if (counts->failed > 0) {
+        fail(err, errlen, "%ld messages failed, first: %s", counts->failed, rd_kafka_err2str(counts->first_error));
+    } else if (counts->delivered != count) {
+        fail(err, errlen, "%ld of %ld messages acknowledged", counts->delivered, count);
+    } else {
+        return (double)count / elapsed;
+    }
+    return -1;
+}
+
 double dabba_baseline_produce(const char *bootstrap, const char *topic, long count, int size, int keys, char *err,
                               size_t errlen) {
     if (count <= 0 || size < 0 || keys <= 0) {
         fail(err, errlen, "invalid workload: count %ld, size %d, keys %d", count, size, keys);
         return -1;
     }
-    rd_kafka_conf_t *conf = make_conf(bootstrap, producer_properties, COUNT_OF(producer_properties), err, errlen);
-    if (!conf) return -1;
     struct delivery_counts counts = {0, 0, RD_KAFKA_RESP_ERR_NO_ERROR};
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, &counts);
-
-    char reason[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        fail(err, errlen, "rd_kafka_new: %s", reason);
-        return -1;
-    }
+    rd_kafka_topic_t *rkt = NULL;
+    rd_kafka_t *rk = make_producer(bootstrap, topic, -1, &counts, &rkt, err, errlen);
+    if (!rk) return -1;
 
     /* The workload, prepared before the clock starts (the Swift side precomputes its keys too). */
     char *value = malloc(size > 0 ? (size_t)size : 1);
@@ -143,26 +203,14 @@ double dabba_baseline_produce(const char *bootstrap, const char *topic, long cou
     }
     memset(value, 'x', (size_t)size);
     for (int k = 0; k < keys; k++) key_length[k] = snprintf(key_text[k], sizeof(key_text[k]), "key-%d", k);
-
-    /* Warm-up, not timed: one acknowledged message makes the producer ready (connection, metadata, producer id),
-     * which takes anywhere from a few milliseconds to over a second on the embedded broker. */
-    rd_kafka_resp_err_t warmed = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("warm-up", 7),
-                                                   RD_KAFKA_V_VALUE(value, (size_t)size),
-                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (warmed == RD_KAFKA_RESP_ERR_NO_ERROR) warmed = rd_kafka_flush(rk, 30 * 1000);
-    if (warmed != RD_KAFKA_RESP_ERR_NO_ERROR || counts.delivered != 1) {
-        fail(err, errlen, "warm-up message not delivered: %s",
-             rd_kafka_err2str(warmed ? warmed : counts.first_error));
-        goto done;
-    }
-    counts.delivered = 0;
+    if (warm_up(rk, rkt, value, (size_t)size, &counts, err, errlen) != 0) goto done;
 
     double start = now_seconds();
     for (long i = 0; i < count; i++) {
         int k = (int)(i % keys);
         rd_kafka_resp_err_t code;
         for (;;) {
-            code = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key_text[k], (size_t)key_length[k]),
+            code = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key_text[k], (size_t)key_length[k]),
                                      RD_KAFKA_V_VALUE(value, (size_t)size),
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
@@ -174,24 +222,13 @@ double dabba_baseline_produce(const char *bootstrap, const char *topic, long cou
             goto done;
         }
     }
-    rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 120 * 1000);
-    double elapsed = now_seconds() - start;
-
-    if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(err, errlen, "rd_kafka_flush: %s (%d messages in flight)", rd_kafka_err2str(flushed),
-             rd_kafka_outq_len(rk));
-    } else if (counts.failed > 0) {
-        fail(err, errlen, "%ld messages failed, first: %s", counts.failed, rd_kafka_err2str(counts.first_error));
-    } else if (counts.delivered != count) {
-        fail(err, errlen, "%ld of %ld messages acknowledged", counts.delivered, count);
-    } else {
-        result = (double)count / elapsed;
-    }
+    result = finish_producing(rk, start, count, &counts, err, errlen);
 
 done:
     free(value);
     free(key_text);
     free(key_length);
+    rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     return result;
 }
@@ -291,49 +328,23 @@ double dabba_baseline_produce_events(const char *bootstrap, const char *topic, l
         fail(err, errlen, "invalid workload: count %ld, keys %d, linger %d ms", count, keys, linger_ms);
         return -1;
     }
-    rd_kafka_conf_t *conf = make_conf(bootstrap, producer_properties, COUNT_OF(producer_properties), err, errlen);
-    if (!conf) return -1;
-    char linger[16];
-    snprintf(linger, sizeof(linger), "%d", linger_ms);
-    const char *const linger_property[1][2] = {{"linger.ms", linger}};
-    if (set_properties(conf, linger_property, 1, err, errlen) != 0) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
     struct delivery_counts counts = {0, 0, RD_KAFKA_RESP_ERR_NO_ERROR};
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, &counts);
-
-    char reason[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        fail(err, errlen, "rd_kafka_new: %s", reason);
-        return -1;
-    }
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_topic_t *rkt = NULL;
+    rd_kafka_t *rk = make_producer(bootstrap, topic, linger_ms, &counts, &rkt, err, errlen);
+    if (!rk) return -1;
     char (*key_text)[16] = malloc((size_t)keys * sizeof(*key_text));
     int *key_length = malloc((size_t)keys * sizeof(int));
     double result = -1;
-    if (!rkt || !key_text || !key_length) {
+    if (!key_text || !key_length) {
         fail(err, errlen, "out of memory");
         goto done;
     }
     for (int k = 0; k < keys; k++) key_length[k] = snprintf(key_text[k], sizeof(key_text[k]), "key-%d", k);
+    if (warm_up(rk, rkt, "{}", 2, &counts, err, errlen) != 0) goto done;
 
     uint64_t seed = (uint64_t)time(NULL) * 0x2545F4914F6CDD1DULL;
     uint64_t sequence = 0;
     struct time_text time_cache = {(time_t)-1, {0}};
-    rd_kafka_resp_err_t warmed = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY("warm-up", 7),
-                                                   RD_KAFKA_V_VALUE("{}", 2),
-                                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (warmed == RD_KAFKA_RESP_ERR_NO_ERROR) warmed = rd_kafka_flush(rk, 30 * 1000);
-    if (warmed != RD_KAFKA_RESP_ERR_NO_ERROR || counts.delivered != 1) {
-        fail(err, errlen, "warm-up message not delivered: %s",
-             rd_kafka_err2str(warmed ? warmed : counts.first_error));
-        goto done;
-    }
-    counts.delivered = 0;
 
     double start = now_seconds();
     for (long i = 0; i < count; i++) {
@@ -389,24 +400,12 @@ double dabba_baseline_produce_events(const char *bootstrap, const char *topic, l
             goto done;
         }
     }
-    rd_kafka_resp_err_t flushed = rd_kafka_flush(rk, 120 * 1000);
-    double elapsed = now_seconds() - start;
-
-    if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fail(err, errlen, "rd_kafka_flush: %s (%d messages in flight)", rd_kafka_err2str(flushed),
-             rd_kafka_outq_len(rk));
-    } else if (counts.failed > 0) {
-        fail(err, errlen, "%ld messages failed, first: %s", counts.failed, rd_kafka_err2str(counts.first_error));
-    } else if (counts.delivered != count) {
-        fail(err, errlen, "%ld of %ld messages acknowledged", counts.delivered, count);
-    } else {
-        result = (double)count / elapsed;
-    }
+    result = finish_producing(rk, start, count, &counts, err, errlen);
 
 done:
     free(key_text);
     free(key_length);
-    if (rkt) rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     return result;
 }

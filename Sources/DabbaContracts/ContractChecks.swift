@@ -7,7 +7,8 @@ import Foundation
 /// Checks a pipeline's Swift event types against the `Topics/` catalog, in-process and without Kafka.
 ///
 /// - decode: every example payload the catalog gives for a handled event type decodes into the handler's Swift
-///   type, through the registry's decoder and the JSON codec the runtime uses;
+///   type, in a whole record written in the event's content mode (`x-dabba-content-mode`) and read through the
+///   runtime's decoder and codec;
 /// - encode: every sample declared with ``Pipeline/emits(_:)`` encodes to JSON that validates against the
 ///   catalog's payload schema of its type;
 /// - key: a sample's `partitionKey` is the key the catalog's `x-dabba-key` reads from the encoded payload;
@@ -57,6 +58,7 @@ public enum ContractChecks {
     static func checkHandled(_ pipeline: Pipeline, catalog: Catalog, codec: any EventCodec) -> [ContractFinding] {
         var findings: [ContractFinding] = []
         let registry = pipeline.eventRegistry
+        let decoder = EventDecoder(registry: registry, codecs: [codec])
         for eventType in pipeline.handledEventTypes {
             guard let spec = catalog.event(named: eventType) else {
                 findings.append(
@@ -79,21 +81,26 @@ public enum ContractChecks {
                 )
             }
             for example in spec.namedExamples {
-                do {
-                    _ = try registry.decodePayload(
-                        eventType, from: example.payload.serialized(sortedKeys: true), codec: codec
-                    )
+                // The whole record, as a producer following the catalog writes it (in its content mode), read as the
+                // runtime reads it.
+                let payload = Array(example.payload.serialized(sortedKeys: true))
+                switch decoder.decode(
+                    payload: payload, eventType: eventType, version: spec.schemaVersion, contentType: codec.contentType,
+                    contentMode: spec.contentMode
+                ) {
+                case .success:
                     findings.append(
                         ContractFinding(
                             check: .decode, role: .handles, eventType: eventType, passed: true,
                             message: "example '\(example.name)' decodes"
+                                + (spec.contentMode == .binary ? "" : " (\(spec.contentMode.rawValue) mode)")
                         )
                     )
-                } catch {
+                case .failure(let error):
                     findings.append(
                         ContractFinding(
                             check: .decode, role: .handles, eventType: eventType, passed: false, rule: "decode",
-                            message: "example '\(example.name)' does not decode: \(error)"
+                            message: "example '\(example.name)' does not decode: \(error.reason)"
                         )
                     )
                 }

@@ -1,3 +1,4 @@
+import DabbaCatalog
 import DabbaKafka
 import Foundation
 
@@ -281,5 +282,38 @@ enum StructuredMode {
             } while depth > 0
             return true
         }
+    }
+}
+
+extension EventDecoder {
+    /// Decodes an encoded payload as it arrives in a record written in `contentMode`: the record is made as
+    /// ``EventProducer`` writes it (envelope, headers or structured value) and read back as consumers read it. For
+    /// checks that a catalog's examples survive the whole trip, such as contract checks.
+    /// - Parameters:
+    ///   - payload: The encoded payload.
+    ///   - eventType: The event type.
+    ///   - version: The schema version written in `ce_dataschema`.
+    ///   - contentType: The payload's media type.
+    ///   - contentMode: The content mode of the record.
+    /// - Returns: The decoded event, or why it could not be decoded.
+    public func decode(
+        payload: [UInt8], eventType: String, version: Int, contentType: String = "application/json",
+        contentMode: EventContentMode
+    ) -> Result<DecodedEvent, EventDecodingError> {
+        let id = EventID.make()
+        var envelope = EventEnvelope(id: id, source: "/dabba-contract-check", type: eventType, time: Date())
+        envelope.dataContentType = contentType
+        envelope.dataSchema = EventEnvelope.dataSchemaURI(type: eventType, version: version)
+        envelope.correlationID = id
+        let headers: [KafkaHeader]
+        var value = payload
+        switch contentMode {
+        case .binary:
+            headers = envelope.binaryHeaders
+        case .structured:
+            headers = StructuredMode.headers(of: envelope)
+            value = StructuredMode.value(of: envelope, payload: payload)
+        }
+        return decode(KafkaMessage.inMemory(topic: "", value: value, headers: headers))
     }
 }

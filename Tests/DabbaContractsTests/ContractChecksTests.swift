@@ -63,6 +63,29 @@ struct ContractChecksTests {
         )
     }
 
+    @Test("in structured mode the examples decode from whole structured records, and the finding says so")
+    func structuredMode() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Topics/payments.asyncapi.yaml").standardized
+        let yaml = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "      name: payments.payment.requested\n",
+            with: "      name: payments.payment.requested\n      x-dabba-content-mode: structured\n"
+        )
+        let catalog = try Catalog.load(yaml: yaml, path: "Topics/payments.asyncapi.yaml")
+        #expect(catalog.event(named: "payments.payment.requested")?.contentMode == .structured)
+        var pipeline = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")
+        pipeline.on(PaymentRequested.self) { _, _ in }
+        let report = ContractChecks.check(pipeline, against: catalog)
+        #expect(report.failures.map { $0.line(service: "authorizer") } == [])
+        let decodes = report.findings.filter { $0.check == .decode }.compactMap(\.message)
+        #expect(!decodes.isEmpty && decodes.allSatisfy { $0.hasSuffix("decodes (structured mode)") }, "\(decodes)")
+
+        var broken = Pipeline(service: "payments-authorizer", groupID: "payments-authorizer")
+        broken.on(PaymentRequestedWithTip.self) { _, _ in }
+        let failing = ContractChecks.check(broken, against: catalog).failures.filter { $0.check == .decode }
+        #expect(failing.first?.message?.contains("missing field 'tipMinor'") == true, "\(failing)")
+    }
+
     @Test("a sample with a field the schema forbids names the field and the rule")
     func forbiddenField() throws {
         struct Declined: Event {
