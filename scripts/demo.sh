@@ -6,7 +6,7 @@
 #             dabba-demo system=all systems=<n> passed=<n> failed=<n> seconds=<n>
 #   food      the food-delivery platform: a few thousand orders, good and bad, until every one finished.
 #             dabba-demo orders=<n> delivered=<n> rejected=<n> cancelled=<n> stuck=<n> dead_lettered=<n>
-#               duplicate_effects=<n> disagreeing=<n> kills=<n> faults=<n> p99_ms=<n>
+#               duplicate_effects=<n> disagreeing=<n> kills=<n> faults=<n> p99_ms=<n> orders_per_s=<n>
 #   payments  UPI payments through a surge, a bank outage (and with --chaos, crashes): the money is checked.
 #             dabba-demo system=payments payments=<n> settled=<n> rejected=<n> failed=<n> stuck=<n> money_delta=<n>
 #               negative_balances=<n> open_holds=<n> bank_mismatch=<n> duplicate_effects=<n> p99_realtime_ms=<n>

@@ -48,7 +48,7 @@ struct TrafficRuleTests {
     }
 }
 
-@Suite("Traffic end to end: the two services as processes", .serialized, .timeLimit(.minutes(4)))
+@Suite("Traffic end to end: the two services as processes", .serialized, .timeLimit(.minutes(6)))
 struct TrafficEndToEndTests {
     @Test("every change announced with its previous status, every subscriber alerted once, through a SIGKILL")
     func morning() async throws {

@@ -28,7 +28,7 @@ struct FoodDemo: AsyncParsableCommand {
     @Option(help: "Well-formed orders to place (bad payloads and cancellations come on top).")
     var orders = 2000
 
-    @Option(help: "Orders per second.")
+    @Option(help: "Orders per second (0: as fast as the broker acknowledges them, to measure throughput).")
     var rate: Double = 50
 
     @Option(help: "The random seed of the orders.")
@@ -77,7 +77,7 @@ struct FoodDemo: AsyncParsableCommand {
         try await services.waitUntilJoinedAnnounced(waiting: "orders")
 
         DemoConsole.step(
-            "Placing \(orders) orders at \(Int(rate))/s (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered"
+            "Placing \(orders) orders \(rate > 0 ? "at \(Int(rate))/s" : "flat out") (seed \(seed)): good ones, and bad ones that must be rejected or dead-lettered"
         )
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(bootstrap: broker.bootstrapServers), logger: logger)
@@ -186,6 +186,12 @@ struct FoodDemo: AsyncParsableCommand {
         say(
             "throughput               \(run.events) events in \(String(format: "%.1f", seconds)) s = \(Int(Double(run.events) / seconds)) events/s on food.orders"
         )
+        // End to end: orders that reached a final state, over the log's span from the first order event to the last.
+        let finished = finalPlan.orderIDs.count - stuck
+        let ordersPerSecond = run.spanSeconds > 0 ? Int(Double(finished) / run.spanSeconds) : 0
+        say(
+            "orders end to end        \(ordersPerSecond) orders/s through all five services (\(finished) orders in \(String(format: "%.1f", run.spanSeconds)) s, first order event to last)"
+        )
         if chaos.chaos {
             say("chaos                    kills \(record.kills) (SIGKILL, then a restart), broker faults \(record.faults)")
         }
@@ -207,6 +213,7 @@ struct FoodDemo: AsyncParsableCommand {
         verdict.add("kills", record.kills)
         verdict.add("faults", record.faults)
         verdict.add("p99_ms", Int(run.p99Milliseconds))
+        verdict.add("orders_per_s", ordersPerSecond)
         verdict.require(!finalPlan.orderIDs.isEmpty, "no order was placed")
         let kept = workspace.keep || !verdict.passed
         say("stores and logs          \(directory)\(kept ? "" : " (removed; --keep keeps them)")")

@@ -35,7 +35,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("repeat"),
-        help: "Runs; each phase reports its best (alternating which client goes first)."
+        help: ArgumentHelp(
+            "Runs; each phase reports its best (alternating which client goes first; the raw phases run three "
+                + "rounds per run)."
+        )
     )
     var repetitions = 1
 

@@ -89,8 +89,14 @@ struct BenchReport {
                 column < 2 ? pad(cell, widths[column]) : padLeft(cell, widths[column])
             }.joined(separator: "  ")
         }
-        let runs = results.values.map(\.count).max() ?? 0
-        var notes = ["best of \(runs) run\(runs == 1 ? "" : "s") per phase; MB/s counts value bytes (10^6 B)"]
+        let counts = results.values.map(\.count)
+        let most = counts.max() ?? 0
+        let least = counts.min() ?? 0
+        let best =
+            least == most
+            ? "best of \(most) run\(most == 1 ? "" : "s") per phase"
+            : "best of \(least) run\(least == 1 ? "" : "s") per phase, of \(most) for the raw produce and consume phases"
+        var notes = ["\(best); MB/s counts value bytes (10^6 B)"]
         notes.append(
             isolation == .childProcess
                 ? "peak RSS: max over runs of each phase's own process (the dabba binary, its client and buffers)"
