@@ -27,6 +27,12 @@ struct BinaryModeHeaders {
     /// `ce_time`, once ``problem(_:knownValues:)`` parsed it.
     private var parsedTime: Date?
 
+    /// Headers with only the trace context set (for an envelope read from elsewhere, such as a structured value).
+    init(traceParent: Bytes?, traceState: Bytes?) {
+        self.traceParent = traceParent
+        self.traceState = traceState
+    }
+
     init(_ message: KafkaMessage) {
         message.forEachRawHeader { name, value in
             // A header with a null value carries nothing; a repeated header's last value wins.

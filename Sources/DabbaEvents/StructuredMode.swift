@@ -89,6 +89,8 @@ enum StructuredMode {
         out.append(UInt8(ascii: "\""))
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Appends a JSON string: quotes, backslashes and control characters escaped, everything else as UTF-8.
     static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -104,10 +106,9 @@ enum StructuredMode {
                 case 0x0D: out.append(contentsOf: #"\r"#.utf8)
                 case 0x09: out.append(contentsOf: #"\t"#.utf8)
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     out.append(contentsOf: #"\u00"#.utf8)
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0xF)])
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0xF)])
                 }
                 start = index + 1
             }
@@ -128,17 +129,8 @@ enum StructuredMode {
     ) -> UnsafeRawBufferPointer? {
         guard let base = value.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var scanner = Scanner(base: base, count: value.count)
-        headers.specVersion = nil
-        headers.id = nil
-        headers.source = nil
-        headers.type = nil
-        headers.time = nil
-        headers.subject = nil
-        headers.dataSchema = nil
-        headers.contentType = nil
-        headers.correlationID = nil
-        headers.causationID = nil
-        headers.extensions = [:]
+        // Only the trace context may come from the record's headers; every attribute comes from the value.
+        headers = BinaryModeHeaders(traceParent: headers.traceParent, traceState: headers.traceState)
         var data = UnsafeRawBufferPointer(start: nil, count: 0)
         guard scanner.skipSpace(), scanner.take(UInt8(ascii: "{")) else { return nil }
         guard scanner.skipSpace() else { return nil }

@@ -85,16 +85,17 @@ extension ConsolePages {
         } catch {
             throw ConsoleError(.badRequest, "\(error)")
         }
-        var metadata = EventMetadata()
+        // The id is chosen here, so the page can name the event without reading the record back.
+        let id = EventID.make()
+        var metadata = EventMetadata(id: id)
         metadata.subject = form["subject"].flatMap { $0.isEmpty ? nil : $0 }
         let catalog = self.catalog
-        let (message, report) = try await model.withProducer { producer in
+        let report = try await model.withProducer { producer in
             let events = EventProducer(producer: producer, source: "/dabba-ui", routes: EventRoutes(catalog: catalog))
             let message = try events.message(
                 type: type, version: event.schemaVersion, payload: Array(payload.serialized()), key: key, metadata: metadata)
-            return (message, try await producer.send(message))
+            return try await producer.send(message)
         }
-        let id = EventDecoder.envelope(headers: message.headers, value: message.value)?.id ?? ""
         model.record("produce", "\(type) id \(id) → \(report.topic)[\(report.partition)]@\(report.offset)")
         let body = HTML.notice(
             "ok",

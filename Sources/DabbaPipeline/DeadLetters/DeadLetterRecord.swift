@@ -17,7 +17,16 @@ package struct DeadLetterRecord {
     package init(_ message: KafkaMessage) {
         self.message = message
         self.headers = message.headers
+        // Binary mode names the event in headers; otherwise the value is read once here (structured mode).
+        if headers.string(named: "ce_type") == nil, case .success(let read) = EventDecoder.readEnvelope(message) {
+            structuredEnvelope = read.0
+        } else {
+            structuredEnvelope = nil
+        }
     }
+
+    /// The envelope of a structured-mode record (in its value), or nil.
+    private let structuredEnvelope: EventEnvelope?
 
     /// The topic of the failed record.
     package var originalTopic: String? { headers.string(named: SpringDeadLetterHeaders.originalTopic) }
@@ -48,11 +57,6 @@ package struct DeadLetterRecord {
     /// The CloudEvents id of the failed event (binary or structured mode).
     package var eventID: String? { headers.string(named: "ce_id") ?? structuredEnvelope?.id }
 
-    /// The envelope of a structured-mode record (in its value), or nil.
-    private var structuredEnvelope: EventEnvelope? {
-        guard case .success(let read) = EventDecoder.readEnvelope(message) else { return nil }
-        return read.0
-    }
 
     /// When the record failed: the failed-at header, else the record's timestamp.
     package var failureTime: Date? {
