@@ -17,7 +17,7 @@ DEMO_ARGS ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: help deps build test contracts demo bench fuzz clean
+.PHONY: help deps build test contracts demo bench bench-systems fuzz clean
 
 help:
 	@echo "make deps    install missing system packages (librdkafka, pkg-config, SQLite, libpq, PostgreSQL) and noida-db"
@@ -32,6 +32,8 @@ help:
 	@echo "             DEMO=rides: 1,000 drivers, rush hour in BKC, surge by window; no driver on two rides"
 	@echo "             DEMO=traffic: zone status from citizens' and cameras' reports, alerts; checked against the log"
 	@echo "make bench   deps, release build, then dabba bench"
+	@echo "make bench-systems  deps, release build, then every system's demo flat out (--rate 0); one line of figures"
+	@echo "             (DEMO=food etc. for one system, DEMO_ARGS=... for its options)"
 	@echo "make fuzz    deps, then libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS=60 each (FUZZ_TARGETS=...)"
 	@echo "make clean   remove build products"
 
@@ -56,6 +58,12 @@ demo: build
 bench: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 	"$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)/dabba" bench
+
+# Whole systems flat out: each demo at --rate 0 on a release build, invariants checked, then one line of
+# throughput and latency figures (scripts/demo.sh, DEMO_SIZE=flat-out).
+bench-systems: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	@DEMO="$(DEMO)" DEMO_SIZE=flat-out scripts/demo.sh "$$($(SWIFT) build -c release $(SWIFT_FLAGS) --show-bin-path)" $(DEMO_ARGS)
 
 # Coverage-guided fuzzing in its own instrumented build (.build-fuzz); the seeded pass runs in `make test`.
 fuzz: deps

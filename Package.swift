@@ -252,7 +252,7 @@ let package = Package(
         .target(
             name: "DemoTestKit",
             dependencies: [
-                "DemoKit", "DabbaTesting", "DabbaCatalog", "DabbaEvents", "DabbaKafka",
+                "DemoKit", "DabbaTesting", "DabbaCatalog", "DabbaEvents", "DabbaKafka", "DabbaSpawn",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/DemoTestKit"
@@ -315,7 +315,7 @@ let package = Package(
         .testTarget(
             name: "PaymentsTests",
             dependencies: paymentsServiceDependencies + [
-                "DemoTestKit", "DabbaTesting", "DabbaTestingPostgres", "DabbaInboxPostgres", "dabba", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
+                "DemoTestKit", "DabbaTesting", "DabbaTestingPostgres", "DabbaInboxPostgres", "dabba", "upi-demo", "upi-gateway", "upi-ledger", "upi-switch", "upi-risk", "upi-analytics",
             ]
         ),
         // The IRCTC Tatkal example (Examples/README.md): the domain's events and pure rules, the services' shared
@@ -351,7 +351,7 @@ let package = Package(
             name: "TatkalTests",
             dependencies: tatkalServiceDependencies + [
                 "DemoTestKit", "DabbaTesting", "tatkal-gate", "tatkal-inventory", "tatkal-payments", "tatkal-notifications",
-                "tatkal-analytics",
+                "tatkal-analytics", "tatkal-demo",
             ]
         ),
         // The WhatsApp-style messaging example (Examples/README.md): the domain's events and pure rules, the
@@ -385,7 +385,7 @@ let package = Package(
             name: "MessagingTests",
             dependencies: messagingServiceDependencies + [
                 "DemoTestKit", "DabbaTesting", "chat-router", "chat-mailbox", "chat-receipts", "chat-push",
-                "chat-analytics",
+                "chat-analytics", "chat-demo",
             ]
         ),
         // The Ola-style rides example (Examples/README.md): the domain's events and pure rules, the services' shared
@@ -416,8 +416,8 @@ let package = Package(
         .testTarget(
             name: "RidesTests",
             dependencies: rideServiceDependencies + [
-                "DemoTestKit", "DabbaTesting", "rides-dispatch", "rides-surge", "rides-trips", "rides-notifications",
-                "rides-analytics",
+                "DemoTestKit", "DabbaTesting", "rides-demo", "rides-dispatch", "rides-surge", "rides-trips",
+                "rides-notifications", "rides-analytics",
             ]
         ),
         // The Mumbai traffic example (Examples/README.md): reports, the status rule, two services and the demo.
@@ -438,13 +438,15 @@ let package = Package(
         ),
         .testTarget(
             name: "TrafficTests",
-            dependencies: trafficServiceDependencies + ["DemoTestKit", "DabbaTesting", "traffic-status", "traffic-alerts"]
+            dependencies: trafficServiceDependencies + [
+                "DemoTestKit", "DabbaTesting", "traffic-status", "traffic-alerts", "traffic-demo",
+            ]
         ),
         .testTarget(
             name: "FoodDeliveryTests",
             dependencies: foodServiceDependencies + [
                 "DemoTestKit", "DabbaSchema", "DabbaInboxPostgres", "DabbaTesting", "DabbaTestingPostgres",
-                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics",
+                "food-orders", "food-restaurants", "food-delivery", "food-notifications", "food-analytics", "food-demo",
             ]
         ),
         .testTarget(

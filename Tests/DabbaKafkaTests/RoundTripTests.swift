@@ -98,7 +98,7 @@ struct PartitionAndEventTests {
         try await consumer.close()
         drain.cancel()
         let seen = await events.value
-        let assigned = seen.compactMap { if case .assigned(let partitions) = $0 { partitions } else { nil } }
+        let assigned = seen.compactMap { if case .assigned(let partitions, _) = $0 { partitions } else { nil } }
         let revoked = seen.compactMap { if case .revoked(let partitions) = $0 { partitions } else { nil } }
         #expect(Set(assigned.flatMap { $0 }) == Set((0..<3).map { TopicPartition(topic: topic, partition: $0) }))
         #expect(Set(revoked.flatMap { $0 }) == Set((0..<3).map { TopicPartition(topic: topic, partition: $0) }))

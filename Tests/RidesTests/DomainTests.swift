@@ -70,6 +70,70 @@ struct RidesDomainTests {
         #expect(SurgeTally().surge(zone: "BKC", start: time, end: time).supply == 0)
     }
 
+    @Test("a driver's next ride in another zone, read before the previous drop, is not a double assignment")
+    func nextRideReadBeforeDrop() {
+        // rides-demo --rate 0 --requests 6000: dispatch read d0042's drop of A (BKC, partition 0) and matched B
+        // (Bandra, partition 6) in the same transaction; the observer read partition 6 ahead of partition 0.
+        let matchA = time
+        let dropA = time.addingTimeInterval(300)
+        let matchB = dropA.addingTimeInterval(0.004)
+        var shifts = DriverShifts()
+        shifts.matched("A", driver: "d0042", at: matchA)
+        shifts.matched("B", driver: "d0042", at: matchB)
+        shifts.completed("A", driver: "d0042", at: dropA)
+        shifts.completed("B", driver: "d0042", at: matchB.addingTimeInterval(300))
+        #expect(shifts.overlaps.isEmpty)
+        // Read in the order dispatch wrote them, the same.
+        var inOrder = DriverShifts()
+        inOrder.matched("A", driver: "d0042", at: matchA)
+        inOrder.completed("A", driver: "d0042", at: dropA)
+        inOrder.matched("B", driver: "d0042", at: matchB)
+        #expect(inOrder.overlaps.isEmpty)
+        // A match at the very millisecond of the drop (the times are whole milliseconds on the wire) is after it.
+        var sameMillisecond = DriverShifts()
+        sameMillisecond.matched("A", driver: "d0042", at: matchA)
+        sameMillisecond.completed("A", driver: "d0042", at: dropA)
+        sameMillisecond.matched("B", driver: "d0042", at: dropA)
+        #expect(sameMillisecond.overlaps.isEmpty)
+    }
+
+    @Test("a match before the driver's previous drop, or while it has none, is a double assignment in any read order")
+    func doubleAssignments() {
+        let drop = time.addingTimeInterval(300)
+        // B matched a second before A's drop: counted whichever of the two partitions is read first.
+        for dropFirst in [false, true] {
+            var shifts = DriverShifts()
+            shifts.matched("A", driver: "d0042", at: time)
+            if dropFirst { shifts.completed("A", driver: "d0042", at: drop) }
+            shifts.matched("B", driver: "d0042", at: drop.addingTimeInterval(-1))
+            if !dropFirst { shifts.completed("A", driver: "d0042", at: drop) }
+            shifts.completed("B", driver: "d0042", at: drop.addingTimeInterval(400))
+            #expect(shifts.overlaps.map(\.description) == ["B: d0042 still on A"])
+        }
+        // A never dropped: every later match of its driver is a double assignment; another driver's is not.
+        var open = DriverShifts()
+        open.matched("A", driver: "d0042", at: time)
+        open.matched("B", driver: "d0042", at: drop)
+        open.completed("B", driver: "d0042", at: drop.addingTimeInterval(60))
+        open.matched("C", driver: "d0042", at: drop.addingTimeInterval(120))
+        open.matched("D", driver: "d0007", at: drop)
+        #expect(open.overlaps.map(\.description) == ["B: d0042 still on A", "C: d0042 still on A"])
+        // A long ride A overlapping B and C (B dropped before C): C is still during A.
+        var long = DriverShifts()
+        long.matched("A", driver: "d0042", at: time)
+        long.completed("A", driver: "d0042", at: drop.addingTimeInterval(600))
+        long.matched("B", driver: "d0042", at: drop)
+        long.completed("B", driver: "d0042", at: drop.addingTimeInterval(60))
+        long.matched("C", driver: "d0042", at: drop.addingTimeInterval(120))
+        #expect(long.overlaps.map(\.description) == ["B: d0042 still on A", "C: d0042 still on A"])
+        // A match read twice (a resent record) is one ride.
+        var resent = DriverShifts()
+        resent.matched("A", driver: "d0042", at: time)
+        resent.matched("A", driver: "d0042", at: time)
+        resent.completed("A", driver: "d0042", at: drop)
+        #expect(resent.overlaps.isEmpty && resent.rides(of: "d0042").count == 1)
+    }
+
     @Test("the load is deterministic, picks up where asked, and about one in fifty is malformed")
     func load() {
         let first = RideLoad(seed: 3, runID: "L").requests(count: 1000)

@@ -41,6 +41,12 @@ struct FoodDemo: AsyncParsableCommand {
 
     @OptionGroup var chaos: ChaosOptions
 
+    func validate() throws {
+        if rate < 0 { throw ValidationError("--rate must not be negative (0 places orders flat out), not \(rate)") }
+        if orders < 1 { throw ValidationError("--orders must be at least 1, not \(orders)") }
+        if timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }
+    }
+
     func run() async throws {
         var logger = Logger(label: "food-demo")
         logger.logLevel = .critical

@@ -169,7 +169,8 @@ public struct LoadGenerator: Sendable {
         var plan = LoadPlan()
         let clock = ContinuousClock()
         let start = clock.now
-        var pending: [Task<Void, any Error>] = []
+        // One producer, records enqueued in order: the idempotent producer keeps each partition's records in that
+        // order (a cancellation after its order), and a failed delivery makes the final flush throw.
         for record in records() {
             switch record {
             case .order(var order):
@@ -179,19 +180,15 @@ public struct LoadGenerator: Sendable {
                     if due > clock.now { try await Task.sleep(until: due, clock: clock) }
                 }
                 order.placedAt = Date()
-                let placed = order
-                pending.append(Task { try await producer.send(placed, metadata: Self.metadata(placed)) })
+                try await producer.enqueue(order, metadata: Self.metadata(order))
                 plan.orderIDs.append(order.orderId)
                 progress(plan.orderIDs.count)
             case .cancel(var cancel):
-                // The cancellation must follow its order on the partition: wait for what is in flight.
-                for task in pending { try await task.value }
-                pending.removeAll()
                 cancel.cancelledAt = Date()
-                try await producer.send(cancel, metadata: Self.metadata(cancel))
+                try await producer.enqueue(cancel, metadata: Self.metadata(cancel))
                 plan.cancelledOrderIDs.append(cancel.orderId)
             case .partner(let update):
-                pending.append(Task { try await producer.send(update) })
+                try await producer.enqueue(update)
                 plan.partnerUpdates += 1
             case .malformed(let id, let key, let json):
                 let message = try producer.message(
@@ -199,15 +196,11 @@ public struct LoadGenerator: Sendable {
                     key: key,
                     metadata: EventMetadata(id: id)
                 )
-                pending.append(Task { _ = try await producer.producer.send(message) })
+                try await producer.producer.enqueue(message)
                 plan.invalidEventIDs.append(id)
             }
-            if pending.count >= 256 {
-                for task in pending { try await task.value }
-                pending.removeAll()
-            }
         }
-        for task in pending { try await task.value }
+        try await producer.producer.flush(timeout: .seconds(120))
         return plan
     }
 

@@ -7,7 +7,9 @@
 // checks every delivery against the membership rules replayed over the log and the stores, prints a summary and one
 // line:
 //   dabba-demo system=messaging messages=… deliveries=… missing=… duplicate_deliveries=… order_violations=… leaked=…
-//   undelivered_online=… stuck=… duplicate_effects=… p99_ms=…
+//   undelivered_online=… stuck=… duplicate_effects=… p99_ms=… messages_per_s=… deliveries_per_s=…
+// With --rate 0 the load goes as fast as the broker acknowledges it (the flapping, the removals, the large group and
+// the reconnects follow the base load without pauses), and messages_per_s and deliveries_per_s measure the system.
 // It exits 1 when an invariant fails (see Examples/README.md).
 import ArgumentParser
 import DabbaCatalog
@@ -30,10 +32,14 @@ struct ChatDemo: AsyncParsableCommand {
     @Option(help: "Messages and statuses at the base rate (plus resends).")
     var messages = 1200
 
-    @Option(help: "Messages per second at the base rate.")
+    @Option(
+        help: "Messages per second at the base rate (0: everything as fast as the broker acknowledges it, to measure throughput; what happens alongside the base load then follows it without pauses)."
+    )
     var rate: Double = 20
 
-    @Option(name: .customLong("burst-messages"), help: "Messages in the New Year burst, sent at ten times the rate.")
+    @Option(
+        name: .customLong("burst-messages"),
+        help: "Messages in the New Year burst, sent at ten times the rate (flat out at rate 0).")
     var burstMessages = 600
 
     @Option(name: .customLong("small-groups"), help: "Groups of 3–20 members.")
@@ -58,7 +64,7 @@ struct ChatDemo: AsyncParsableCommand {
 
     func validate() throws {
         if messages <= 0 { throw ValidationError("--messages must be positive, not \(messages)") }
-        if rate <= 0 { throw ValidationError("--rate must be positive, not \(rate)") }
+        if !(rate >= 0) { throw ValidationError("--rate must be 0 (flat out) or positive, not \(rate)") }
         if burstMessages < 0 { throw ValidationError("--burst-messages must not be negative, not \(burstMessages)") }
         if smallGroups < 5 { throw ValidationError("--small-groups must be at least 5, not \(smallGroups)") }
         if largeGroup != 0, largeGroup < 3 || largeGroup > ChatReference.standard.userCount {
@@ -117,22 +123,35 @@ struct ChatDemo: AsyncParsableCommand {
         let monitor = ChatMonitor(observer: observer, keys: keys)
         let watching = Task { await monitor.run(started: started) }
 
-        DemoConsole.step(
-            "\(messages) messages and statuses at \(Int(rate))/s (with resends and malformed ones); meanwhile users flap, lose their connection, are removed from groups, and the large group talks")
-        let side = Task { () throws -> ([MessageKey], Int) in
-            try await choreography(
-                clients: clients, observer: observer, groups: groups, services: services,
-                period: Double(messages) / rate)
+        let sideKeys: [MessageKey]
+        let kills: Int
+        if rate > 0 {
+            DemoConsole.step(
+                "\(messages) messages and statuses at \(Int(rate))/s (with resends and malformed ones); meanwhile users flap, lose their connection, are removed from groups, and the large group talks")
+            let side = Task { () throws -> ([MessageKey], Int) in
+                try await choreography(
+                    clients: clients, observer: observer, groups: groups, services: services,
+                    period: Double(messages) / rate)
+            }
+            try await clients.send(load, rate: rate)
+            (sideKeys, kills) = try await side.value
+        } else {
+            // Flat out the base load takes about a second: what happens alongside it at a pace follows it instead,
+            // so the flapping users and the reconnects still meet full mailboxes.
+            DemoConsole.step("\(messages) messages and statuses flat out (with resends and malformed ones)")
+            try await clients.send(load, rate: 0)
+            DemoConsole.step(
+                "Then, without pauses: users flap, lose their connection, are removed from groups, and the large group talks")
+            (sideKeys, kills) = try await choreography(
+                clients: clients, observer: observer, groups: groups, services: services, period: 0)
         }
-        try await clients.send(load, rate: rate)
-        let (sideKeys, kills) = try await side.value
         keys += sideKeys
         monitor.add(sideKeys)
         let malformed = try await sendMalformed(events, count: 2)
 
         let burst = ChatLoad(reference: reference, groups: smallOnes, seed: seed + 1, runID: "NY", greeting: true)
             .actions(count: burstMessages)
-        DemoConsole.step("Midnight: a New Year burst of \(burstMessages) messages at \(Int(rate * 10))/s")
+        DemoConsole.step("Midnight: a New Year burst of \(burstMessages) messages \(rate > 0 ? "at \(Int(rate * 10))/s" : "flat out")")
         keys += ChatLoad.distinct(burst)
         monitor.add(ChatLoad.distinct(burst))
         let burstStart = clock.now
@@ -141,10 +160,11 @@ struct ChatDemo: AsyncParsableCommand {
 
         let stayOffline = Set(reference.users.filter { Self.number($0) % 25 == 0 }).subtracting(clients.connected)
         let returning = reference.users.filter { !clients.connected.contains($0) && !stayOffline.contains($0) }
-        DemoConsole.step("Morning: \(returning.count) users come online and their mailboxes flush; \(stayOffline.count) stay offline")
+        DemoConsole.step(
+            "Morning: \(returning.count) users come online\(rate > 0 ? ", a hundred every half second," : " at once") and their mailboxes flush; \(stayOffline.count) stay offline")
         for start in stride(from: 0, to: returning.count, by: 100) {
             try await clients.connect(Array(returning[start..<min(returning.count, start + 100)]))
-            try await Task.sleep(for: .milliseconds(500))
+            if rate > 0 { try await Task.sleep(for: .milliseconds(500)) }
         }
 
         DemoConsole.step("Waiting until every message is decided and every online user has everything")
@@ -192,6 +212,11 @@ struct ChatDemo: AsyncParsableCommand {
         say("deliveries               \(run.expectedDeliveries) of messages (one per one-to-one message, members − 1 per group message) + \(run.statusDeliveries) of statuses; fan-out \(String(format: "%.2f", analytics.fanOut)) per accepted message")
         say("  delivered              \(run.delivered) (\(run.flushed) flushed on reconnect), waiting for \(stayOffline.count) offline users \(run.waitingOffline)")
         say("  throughput             peak \(analytics.peakQueuedPerSecond) deliveries queued and \(analytics.peakDeliveredPerSecond) delivered in one second\(fanOut.map { "; the large group's deliveries were queued at \(String(format: "%.0f", $0))/s" } ?? "")")
+        // End to end: messages decided, and deliveries delivered, over the log's span from the first message to the
+        // last decision or delivery.
+        say(
+            "messages end to end      \(run.messagesPerSecond) messages/s through all five services (\(run.accepted + run.rejected) messages decided and \(run.delivered) deliveries, \(run.deliveriesPerSecond) deliveries/s, in \(String(format: "%.1f", run.spanSeconds)) s, first message to last delivery)"
+        )
         say("latency sent→delivered   p50 \(Int(run.p50Milliseconds)) ms, p99 \(Int(run.p99Milliseconds)) ms (\(run.onlineDelivered) deliveries to online users)")
         say("receipts                 \(run.reads) read by their recipients; ticks \(ticks.delivered) delivered, \(ticks.read) read")
         say("presence                 \(run.online.count) online at the end; \(run.expiredSessions) sessions expired (\(run.resumedSessions) resumed by a late heartbeat); \(run.pushes) push notifications (collapsed)")
@@ -215,6 +240,8 @@ struct ChatDemo: AsyncParsableCommand {
         verdict.require("stuck", stuck, equals: 0)
         verdict.require("duplicate_effects", duplicates, equals: 0)
         verdict.add("p99_ms", Int(run.p99Milliseconds))
+        verdict.add("messages_per_s", run.messagesPerSecond)
+        verdict.add("deliveries_per_s", run.deliveriesPerSecond)
         verdict.require(run.wrongDecisions.isEmpty, "\(run.wrongDecisions.count) messages decided against the rules, e.g. \(run.wrongDecisions.prefix(3))")
         verdict.require(run.sequenceGaps == 0, "\(run.sequenceGaps) sequence numbers out of order or with a gap")
         verdict.require(run.countMismatches == 0, "\(run.countMismatches) acceptances with the wrong recipient count")
@@ -241,9 +268,9 @@ struct ChatDemo: AsyncParsableCommand {
     /// A user's number (`u0042` → 42).
     static func number(_ user: String) -> Int { Int(user.dropFirst()) ?? 0 }
 
-    /// What happens alongside the base load, spread over its `period` seconds: flapping clients, lost connections,
-    /// removals racing messages, the large group's messages, and a large reconnect (with --chaos, the mailbox is
-    /// SIGKILLed in the middle of it). Returns the messages it sent and the kills.
+    /// What happens alongside the base load, spread over its `period` seconds (0: back to back, after it): flapping
+    /// clients, lost connections, removals racing messages, the large group's messages, and a large reconnect (with
+    /// --chaos, the mailbox is SIGKILLed in the middle of it). Returns the messages it sent and the kills.
     private func choreography(
         clients: ChatClients, observer: ChatObserver, groups: [PlannedGroup], services: DemoServices, period: Double
     ) async throws -> ([MessageKey], Int) {
@@ -293,7 +320,7 @@ struct ChatDemo: AsyncParsableCommand {
                         groupId: large.groupId, text: "Dabbas leave Churchgate at 11:30 today (\(index))", sentAt: Date()),
                     submission: 1)
             }
-            try await clients.send(messages, rate: 2)
+            try await clients.send(messages, rate: rate > 0 ? 2 : 0)
             keys += ChatLoad.distinct(messages)
         }
 

@@ -52,6 +52,10 @@ public final class ChatObserver: Sendable {
         var groupChangesRejected = 0
         /// The large group's deliveries queued, and the first and last record timestamps.
         var largeGroupQueued: (count: Int, first: Int64, last: Int64)?
+        /// Each message's first send, by record timestamp (ms).
+        var sentMilliseconds: [MessageKey: Int64] = [:]
+        /// Each message's latest decision or delivery, by record timestamp (ms).
+        var finishedMilliseconds: [MessageKey: Int64] = [:]
     }
 
     final class Tracker: Sendable {
@@ -115,6 +119,7 @@ public final class ChatObserver: Sendable {
                 state.resends += 1
                 return
             }
+            state.sentMilliseconds[key] = timestamp
             let members = event.groupId.flatMap { state.groups[$0] }
             let replyKnown = event.replyTo.map { reply in
                 if case .accept = state.decisions[MessageKey(conversationId: key.conversationId, messageId: reply)] {
@@ -134,6 +139,7 @@ public final class ChatObserver: Sendable {
                 state.resends += 1
                 return
             }
+            state.sentMilliseconds[key] = timestamp
             if let refusal = MessagingRules.check(event, reference: reference) {
                 state.decisions[key] = .refuse(refusal.reason.rawValue)
             } else {
@@ -152,14 +158,16 @@ public final class ChatObserver: Sendable {
             state.groupChangesRejected += 1
         case MessageRejected.eventType:
             guard let event = decode(MessageRejected.self, message) else { state.undecodable += 1; return }
-            state.rejected[MessageKey(conversationId: event.conversationId, messageId: event.messageId)] =
-                event.reason.rawValue
+            let key = MessageKey(conversationId: event.conversationId, messageId: event.messageId)
+            state.rejected[key] = event.reason.rawValue
+            state.finishedMilliseconds[key] = max(state.finishedMilliseconds[key] ?? timestamp, timestamp)
         case MessageAccepted.eventType:
             guard let event = decode(MessageAccepted.self, message) else { state.undecodable += 1; return }
             let key = MessageKey(conversationId: event.conversationId, messageId: event.messageId)
             if event.sequence != state.lastSequence[event.conversationId, default: 0] + 1 { state.sequenceGaps += 1 }
             state.lastSequence[event.conversationId] = max(state.lastSequence[event.conversationId, default: 0], event.sequence)
             state.accepted[key] = Accepted(sequence: event.sequence, kind: event.kind, recipientCount: event.recipientCount)
+            state.finishedMilliseconds[key] = max(state.finishedMilliseconds[key] ?? timestamp, timestamp)
         case DeliveryQueued.eventType:
             guard let event = decode(DeliveryQueued.self, message) else { state.undecodable += 1; return }
             state.queued[event.deliveryId, default: 0] += 1
@@ -172,6 +180,8 @@ public final class ChatObserver: Sendable {
             let id = DeliveryQueued.id(conversation: event.conversationId, message: event.messageId, recipient: event.recipientId)
             state.delivered[id, default: 0] += 1
             state.deliveredOrder["\(event.recipientId) \(event.conversationId)", default: []].append(event.sequence)
+            let key = MessageKey(conversationId: event.conversationId, messageId: event.messageId)
+            state.finishedMilliseconds[key] = max(state.finishedMilliseconds[key] ?? timestamp, timestamp)
             if event.flushed {
                 state.flushed += 1
             } else {
@@ -209,7 +219,11 @@ public final class ChatObserver: Sendable {
             run.resends = state.resends
             var expectedByPair: [String: [Int]] = [:]
             var expected = Set<String>()
+            var firstSent: Int64?
+            var lastFinished: Int64?
             for key in keys {
+                if let sent = state.sentMilliseconds[key] { firstSent = min(firstSent ?? sent, sent) }
+                if let finished = state.finishedMilliseconds[key] { lastFinished = max(lastFinished ?? finished, finished) }
                 let decision = state.decisions[key]
                 if let reason = state.rejected[key] {
                     run.rejections[reason, default: 0] += 1
@@ -287,6 +301,9 @@ public final class ChatObserver: Sendable {
             run.undecodable = state.undecodable
             if let large = state.largeGroupQueued, large.last > large.first {
                 run.largeGroupFanOutPerSecond = Double(large.count) * 1000 / Double(large.last - large.first)
+            }
+            if let first = firstSent, let last = lastFinished, last > first {
+                run.spanSeconds = Double(last - first) / 1000
             }
             run.events = counts.events
             run.duplicateRecords = counts.duplicateDeliveries
@@ -378,4 +395,12 @@ public struct ChatRun: Sendable {
     public var duplicateRecords = 0
     /// Dead-lettered records.
     public var deadLetters: [DeadLetter] = []
+    /// Seconds from the first message's record to the last decision or delivery of any message, by record
+    /// timestamps.
+    public var spanSeconds: Double = 0
+
+    /// Messages decided (accepted or refused) per second through the services, over ``spanSeconds``.
+    public var messagesPerSecond: Int { spanSeconds > 0 ? Int(Double(accepted + rejected) / spanSeconds) : 0 }
+    /// Distinct deliveries delivered per second, over ``spanSeconds``.
+    public var deliveriesPerSecond: Int { spanSeconds > 0 ? Int(Double(delivered) / spanSeconds) : 0 }
 }

@@ -94,6 +94,18 @@ final class DemoMonitor: Sendable {
         return false
     }
 
+    /// Waits until at least `count` payments of `transactions` are in a terminal state.
+    /// - Returns: Whether they did in time.
+    func waitUntilFinished(count: Int, of transactions: [String], timeout: Duration) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while clock.now < deadline {
+            if transactions.count - observer.snapshot(of: transactions).unfinished.count >= count { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
     /// Waits until every refund request got its answer (issued or declined).
     func waitUntilRefundsAnswered(_ transactions: [String], timeout: Duration) async throws -> Bool {
         let clock = ContinuousClock()

@@ -2,9 +2,11 @@
 // the catalog's topics, launches the five services as separate processes, and runs a base load, a surge of 50× the
 // base rate (the operator pauses risk and analytics for it, then resumes them), and a bank outage (30 % failures,
 // then down, then back); with --chaos it SIGKILLs the ledger and the switch mid-run and restarts them. Then refunds
-// of some settled payments. It prints progress and a summary and ends with one machine-readable line:
+// of some settled payments. With --rate 0 it sends --payments requests as fast as the broker acknowledges them
+// instead, with the bank healthy and every service running, to measure the whole system's throughput. It prints
+// progress and a summary and ends with one machine-readable line:
 //   dabba-demo system=payments payments=… settled=… rejected=… failed=… stuck=… money_delta=… negative_balances=…
-//   open_holds=… bank_mismatch=… duplicate_effects=… p99_realtime_ms=…
+//   open_holds=… bank_mismatch=… duplicate_effects=… p99_realtime_ms=… p99_end_to_end_ms=… payments_per_s=…
 // It exits 1 when an invariant fails (see Examples/README.md, "How it holds together").
 import ArgumentParser
 import DabbaCatalog
@@ -25,8 +27,16 @@ struct UPIDemo: AsyncParsableCommand {
         abstract: "Runs the UPI payment services through a surge, a bank outage and crashes, and checks the money."
     )
 
-    @Option(help: "Payments per second at the base load.")
+    @Option(
+        help: ArgumentHelp(
+            "Payments per second at the base load.",
+            discussion:
+                "0 sends the whole load (--payments) as fast as the broker acknowledges it, in one phase with the bank healthy and every service running (the surge and the bank outage are timed, so they are left out), to measure the system's throughput."
+        ))
     var rate: Double = 20
+
+    @Option(help: "Payments to send at --rate 0 (default \(Self.flatOutPayments); at a positive rate the phases' rates and seconds size the load).")
+    var payments: Int?
 
     @Option(name: .customLong("base-seconds"), help: "Seconds of base load before the surge.")
     var baseSeconds: Double = 15
@@ -54,14 +64,19 @@ struct UPIDemo: AsyncParsableCommand {
 
     @OptionGroup var workspace: DemoRunOptions
 
-    @Flag(help: "SIGKILL the ledger (during the base load) and the switch (during the outage), then restart them.")
+    @Flag(
+        help: "SIGKILL the ledger (during the base load) and the switch (during the outage), then restart them (at --rate 0: once a third and two thirds of the payments finished).")
     var chaos = false
 
+    /// The load at `--rate 0` without `--payments`.
+    static let flatOutPayments = 2000
+
     func validate() throws {
-        for (name, value) in [
-            ("--rate", rate), ("--surge-multiplier", surgeMultiplier),
-        ] where value <= 0 {
-            throw ValidationError("\(name) must be positive, not \(value)")
+        if rate < 0 { throw ValidationError("--rate must not be negative (0: as fast as acknowledged), not \(rate)") }
+        if surgeMultiplier <= 0 { throw ValidationError("--surge-multiplier must be positive, not \(surgeMultiplier)") }
+        if let payments {
+            if rate > 0 { throw ValidationError("--payments sizes the load at --rate 0; at \(rate)/s the phases' seconds do") }
+            if payments < 1 { throw ValidationError("--payments must be at least 1, not \(payments)") }
         }
         for (name, value) in [
             ("--base-seconds", baseSeconds), ("--surge-seconds", surgeSeconds), ("--degraded-seconds", degradedSeconds),
@@ -111,7 +126,8 @@ struct UPIDemo: AsyncParsableCommand {
         let plan = PhasePlan(
             rate: rate, baseSeconds: baseSeconds, surgeRate: rate * surgeMultiplier, surgeSeconds: surgeSeconds,
             degradedSeconds: degradedSeconds, downSeconds: downSeconds, recoverySeconds: recoverySeconds)
-        let requests = PaymentLoad(payments: plan.total, seed: seed).requests()
+        let flatOut = rate == 0
+        let requests = PaymentLoad(payments: flatOut ? payments ?? Self.flatOutPayments : plan.total, seed: seed).requests()
         let transactionIDs = PaymentLoad.distinct(requests)
 
         let clock = ContinuousClock()
@@ -135,50 +151,77 @@ struct UPIDemo: AsyncParsableCommand {
             try await sender.send(slice, rate: rate)
         }
 
-        DemoConsole.step("Base load: \(Int(rate)) payments/s for \(Int(baseSeconds)) s (seed \(seed))")
-        let baseCount = plan.baseCount
-        let killLedger = chaos ? Task { try await killAndRestart(services["upi-ledger"], after: baseSeconds / 2) } : nil
-        try await send(baseCount, rate: rate)
-        if let killLedger { kills += try await killLedger.value ? 1 : 0 }
-        let baseTransactions = Array(Set(requests[0..<min(baseCount, requests.count)].map(\.transactionId)))
+        var baseTransactions = transactionIDs
+        var drainSeconds = 0.0
+        if flatOut {
+            DemoConsole.step(
+                "Flat out: \(requests.count) payment requests (\(transactionIDs.count) transactions, seed \(seed)) as fast as the broker acknowledges them; the bank healthy, all five services running (the surge and the bank outage are timed phases, left out at --rate 0)\(chaos ? "; the ledger is SIGKILLed once a third of the payments finished, the switch at two thirds" : "")"
+            )
+            // Kills by progress, not by time: at full speed a timed kill could come after the load has drained.
+            let killing =
+                chaos
+                ? Task { () throws -> Int in
+                    var killed = 0
+                    for (name, share) in [("upi-ledger", 1), ("upi-switch", 2)] {
+                        let due = transactionIDs.count * share / 3
+                        guard try await monitor.waitUntilFinished(count: due, of: transactionIDs, timeout: .seconds(timeout))
+                        else { break }
+                        killed += try await killAndRestart(services[name], after: 0) ? 1 : 0
+                    }
+                    return killed
+                } : nil
+            let sending = clock.now
+            try await send(requests.count, rate: 0)
+            let sendSeconds = DemoConsole.seconds(clock.now - sending)
+            DemoConsole.note(
+                "sent and acknowledged in \(String(format: "%.1f", sendSeconds)) s (\(Int(Double(requests.count) / max(sendSeconds, 0.001))) requests/s)")
+            if let killing { kills += try await killing.value }
+        } else {
+            DemoConsole.step("Base load: \(Int(rate)) payments/s for \(Int(baseSeconds)) s (seed \(seed))")
+            let baseCount = plan.baseCount
+            let killLedger = chaos ? Task { try await killAndRestart(services["upi-ledger"], after: baseSeconds / 2) } : nil
+            try await send(baseCount, rate: rate)
+            if let killLedger { kills += try await killLedger.value ? 1 : 0 }
+            baseTransactions = Array(Set(requests[0..<min(baseCount, requests.count)].map(\.transactionId)))
 
-        DemoConsole.step(
-            "Surge: \(Int(plan.surgeRate)) payments/s (\(Int(surgeMultiplier))× the base) for \(Int(surgeSeconds)) s; non-essential groups paused"
-        )
-        for group in ["upi-risk", "upi-analytics"] {
-            try await operatorCommand(["group", "pause", group, "--reason", "surge: essential payments first"])
-        }
-        let surgeStart = clock.now
-        try await send(plan.surgeCount, rate: plan.surgeRate)
-        let surgeSent = clock.now
-        let sentSoFar = Array(Set(requests[0..<offset].map(\.transactionId)))
-        let drained = try await monitor.waitUntilFinished(sentSoFar, timeout: .seconds(timeout))
-        let drainSeconds = DemoConsole.seconds(clock.now - surgeSent)
-        DemoConsole.note(
-            drained
-                ? "the surge drained \(String(format: "%.1f", drainSeconds)) s after its last payment was sent (\(String(format: "%.1f", DemoConsole.seconds(surgeSent - surgeStart)))s sending)"
-                : "the surge had not drained after \(timeout) s")
-        for group in ["upi-risk", "upi-analytics"] {
-            try await operatorCommand(["group", "resume", group])
-        }
+            DemoConsole.step(
+                "Surge: \(Int(plan.surgeRate)) payments/s (\(Int(surgeMultiplier))× the base) for \(Int(surgeSeconds)) s; non-essential groups paused"
+            )
+            for group in ["upi-risk", "upi-analytics"] {
+                try await operatorCommand(["group", "pause", group, "--reason", "surge: essential payments first"])
+            }
+            let surgeStart = clock.now
+            try await send(plan.surgeCount, rate: plan.surgeRate)
+            let surgeSent = clock.now
+            let sentSoFar = Array(Set(requests[0..<offset].map(\.transactionId)))
+            let drained = try await monitor.waitUntilFinished(sentSoFar, timeout: .seconds(timeout))
+            drainSeconds = DemoConsole.seconds(clock.now - surgeSent)
+            DemoConsole.note(
+                drained
+                    ? "the surge drained \(String(format: "%.1f", drainSeconds)) s after its last payment was sent (\(String(format: "%.1f", DemoConsole.seconds(surgeSent - surgeStart)))s sending)"
+                    : "the surge had not drained after \(timeout) s")
+            for group in ["upi-risk", "upi-analytics"] {
+                try await operatorCommand(["group", "resume", group])
+            }
 
-        DemoConsole.step(
-            "Bank outage: 30 % of calls fail for \(Int(degradedSeconds)) s, then the bank is down for \(Int(downSeconds)) s, then back (base load throughout)"
-        )
-        var degraded = BankConditions.healthy
-        degraded.failureRate = 0.3
-        try degraded.write(to: bankControl)
-        try await send(plan.degradedCount, rate: rate)
-        var down = BankConditions.healthy
-        down.down = true
-        try down.write(to: bankControl)
-        let killSwitch = chaos ? Task { try await killAndRestart(services["upi-switch"], after: downSeconds / 2) } : nil
-        try await send(plan.downCount, rate: rate)
-        if let killSwitch { kills += try await killSwitch.value ? 1 : 0 }
-        try BankConditions.healthy.write(to: bankControl)
-        DemoConsole.note("the bank is back")
-        // The rest of the load (client retries make it a little longer than the phases' counts).
-        try await send(requests.count - offset, rate: rate)
+            DemoConsole.step(
+                "Bank outage: 30 % of calls fail for \(Int(degradedSeconds)) s, then the bank is down for \(Int(downSeconds)) s, then back (base load throughout)"
+            )
+            var degraded = BankConditions.healthy
+            degraded.failureRate = 0.3
+            try degraded.write(to: bankControl)
+            try await send(plan.degradedCount, rate: rate)
+            var down = BankConditions.healthy
+            down.down = true
+            try down.write(to: bankControl)
+            let killSwitch = chaos ? Task { try await killAndRestart(services["upi-switch"], after: downSeconds / 2) } : nil
+            try await send(plan.downCount, rate: rate)
+            if let killSwitch { kills += try await killSwitch.value ? 1 : 0 }
+            try BankConditions.healthy.write(to: bankControl)
+            DemoConsole.note("the bank is back")
+            // The rest of the load (client retries make it a little longer than the phases' counts).
+            try await send(requests.count - offset, rate: rate)
+        }
 
         DemoConsole.step("Waiting for every payment to finish")
         let finished = try await monitor.waitUntilFinished(transactionIDs, timeout: .seconds(timeout))
@@ -242,10 +285,21 @@ struct UPIDemo: AsyncParsableCommand {
         say("  failed                 \(run.count("failed"))  \(Self.reasons(run.failures))")
         say("  stuck                  \(stuck)\(stuck > 0 ? "  e.g. " + run.unfinished.prefix(5).joined(separator: ", ") : "")")
         say(
-            "latency real-time        p50 \(Int(run.realtimeP50Milliseconds)) ms, p99 \(Int(run.realtimeP99Milliseconds)) ms over the run; p99 \(Int(baseRun.realtimeP99Milliseconds)) ms at the base load (\(Int(rate))/s)"
+            "latency real-time        p50 \(Int(run.realtimeP50Milliseconds)) ms, p99 \(Int(run.realtimeP99Milliseconds)) ms over the run; p99 \(Int(baseRun.realtimeP99Milliseconds)) ms at the base load (\(flatOut ? "flat out: the whole run" : "\(Int(rate))/s"))"
         )
         say("latency end to end       p50 \(Int(run.endToEndP50Milliseconds)) ms, p99 \(Int(run.endToEndP99Milliseconds)) ms (initiated → settled)")
-        say("surge                    peak lag \(stats.peakLag) records (gateway, ledger, switch), drained \(String(format: "%.1f", drainSeconds)) s after it ended")
+        // End to end: payments that reached a final state, over the log's span from the first initiation to the last
+        // final state (or risk's score of a settled one), so the figure holds at any rate and without the demo's waits.
+        let finishedPayments = transactionIDs.count - stuck
+        let paymentsPerSecond = run.loadSpanSeconds > 0 ? Int(Double(finishedPayments) / run.loadSpanSeconds) : 0
+        say(
+            "payments end to end      \(paymentsPerSecond) payments/s through all five services (\(finishedPayments) payments in \(String(format: "%.1f", run.loadSpanSeconds)) s, first initiation to last final state or risk score)"
+        )
+        if flatOut {
+            say("surge                    none at --rate 0 (the whole load is one burst); peak lag \(stats.peakLag) records (gateway, ledger, switch)")
+        } else {
+            say("surge                    peak lag \(stats.peakLag) records (gateway, ledger, switch), drained \(String(format: "%.1f", drainSeconds)) s after it ended")
+        }
         say("bank breaker             open for \(String(format: "%.1f", stats.breakerOpenSeconds)) s in all (\(stats.breakerOpenings) openings)")
         say("risk                     \(run.scored) settled payments scored, \(run.flagged) flagged for review")
         say("refunds                  \(refunds.count) asked, \(run.refundAnswers.values.filter { $0 == "issued" }.count) issued")
@@ -274,6 +328,8 @@ struct UPIDemo: AsyncParsableCommand {
         verdict.require("bank_mismatch", bankMismatch, equals: 0)
         verdict.require("duplicate_effects", duplicates, equals: 0)
         verdict.add("p99_realtime_ms", Int(baseRun.realtimeP99Milliseconds))
+        verdict.add("p99_end_to_end_ms", Int(run.endToEndP99Milliseconds))
+        verdict.add("payments_per_s", paymentsPerSecond)
         verdict.require(audit.debitsPaise == audit.creditsPaise, "total debits differ from total credits")
         verdict.require(audit.unbalancedEntries == 0, "\(audit.unbalancedEntries) journal entries are not one debit plus one equal credit")
         verdict.require(audit.settled.count == logSettled, "the ledger settled \(audit.settled.count), the log \(logSettled)")

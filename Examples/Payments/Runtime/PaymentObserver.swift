@@ -19,6 +19,7 @@ public final class PaymentObserver: Sendable {
         var reason: String?
         var amountPaise: Int?
         var scored = false
+        var scoredMilliseconds: Int64?
         var flagged = false
         var refund: String?
     }
@@ -124,6 +125,7 @@ public final class PaymentObserver: Sendable {
         case PaymentRiskScored.eventType:
             guard let payment = decode(PaymentRiskScored.self, message) else { state.undecodable += 1; return }
             state.payments[payment.transactionId, default: Tracked()].scored = true
+            state.payments[payment.transactionId, default: Tracked()].scoredMilliseconds = timestamp
             state.payments[payment.transactionId, default: Tracked()].flagged = payment.flagged
         case RefundIssued.eventType:
             guard let refund = decode(RefundIssued.self, message) else { state.undecodable += 1; return }
@@ -146,6 +148,8 @@ public final class PaymentObserver: Sendable {
             var run = PaymentRun()
             var realtime: [Double] = []
             var endToEnd: [Double] = []
+            var firstInitiated: Int64?
+            var lastFinished: Int64?
             for id in transactionIDs {
                 let tracked = state.payments[id]
                 let stage = tracked?.stage
@@ -157,6 +161,12 @@ public final class PaymentObserver: Sendable {
                 }
                 if stage == .refunded { run.refunded += 1 }
                 if let initiated = tracked?.initiatedMilliseconds {
+                    firstInitiated = min(firstInitiated ?? initiated, initiated)
+                    // A settled payment's last hop is risk's score (analytics records it in its store only).
+                    for done in [tracked?.terminalMilliseconds, tracked?.scoredMilliseconds].compactMap({ $0 })
+                    where stage?.terminalBucket != nil {
+                        lastFinished = max(lastFinished ?? done, done)
+                    }
                     if let done = tracked?.realtimeMilliseconds { realtime.append(Double(done - initiated)) }
                     if stage == .settled || stage == .refunded, let done = tracked?.terminalMilliseconds {
                         endToEnd.append(Double(done - initiated))
@@ -176,6 +186,9 @@ public final class PaymentObserver: Sendable {
             run.realtimeP99Milliseconds = Percentile.of(99, realtime)
             run.endToEndP50Milliseconds = Percentile.of(50, endToEnd)
             run.endToEndP99Milliseconds = Percentile.of(99, endToEnd)
+            if let firstInitiated, let lastFinished {
+                run.loadSpanSeconds = Double(max(0, lastFinished - firstInitiated)) / 1000
+            }
             run.events = counts.events
             run.duplicateDeliveries = counts.duplicateDeliveries
             run.deadLetters = counts.deadLetters
@@ -244,6 +257,9 @@ public struct PaymentRun: Sendable {
     public var endToEndP50Milliseconds: Double = 0
     /// 99th percentile of the same.
     public var endToEndP99Milliseconds: Double = 0
+    /// From the first payment's initiation to the last final state (settled, rejected or failed) or risk score of
+    /// the payments asked about, by record timestamps: the span the load took through the services.
+    public var loadSpanSeconds: Double = 0
     /// Distinct events on the topic.
     public var events = 0
     /// Records seen again with an id already seen.

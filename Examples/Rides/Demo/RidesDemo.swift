@@ -3,10 +3,12 @@
 // 4 s; trips 120× faster; surge windows of 15 s), a fleet of 1,000 drivers reporting every 2 s, and riders: a base load across the
 // zones, then rush hour in BKC with a GPS flood (ten times the report rate), stale and malformed fixes, malformed
 // requests, riders cancelling and drivers going off duty after a match; with --chaos dispatch and surge are
-// SIGKILLed mid-window and restarted. When every ride has ended it checks the rides, the drivers, the surge windows
-// and the fares against the log, prints a summary and one line:
+// SIGKILLed mid-window and restarted. With --rate 0 the three phases' requests (--requests in all) go as fast as the
+// broker acknowledges them and trips run 1,200× faster, to measure the whole system's throughput (the burst counts as
+// an outage of dispatch for the expiries' timeliness, as after a kill). When every ride has ended it checks the rides,
+// the drivers, the surge windows and the fares against the log, prints a summary and one line:
 //   dabba-demo system=rides requests=… matched=… expired=… completed=… stuck=… double_assignments=…
-//   surge_mismatch=… duplicate_effects=… p99_match_ms=…
+//   surge_mismatch=… duplicate_effects=… p99_match_ms=… rides_per_s=…
 // It exits 1 when an invariant fails (see Examples/README.md).
 import ArgumentParser
 import DabbaCatalog
@@ -26,8 +28,17 @@ struct RidesDemo: AsyncParsableCommand {
         abstract: "Runs the rides services through rush hour in BKC and checks matches, surge and fares against the log."
     )
 
-    @Option(help: "Requests per second across the zones, before and after rush hour.")
+    @Option(
+        help: ArgumentHelp(
+            "Requests per second across the zones, before and after rush hour.",
+            discussion:
+                "0 sends each phase as fast as the broker acknowledges it (--requests in all; --rush-rate and the phases' seconds are then unused), to measure the system's throughput. Trips then run 40 × --time-scale; the fleet, the GPS flood and the surge windows keep their wall-clock timing; expiries made late by the burst are excused and counted, as in an outage of dispatch."
+        ))
     var rate: Double = 4
+
+    @Option(
+        help: "Requests in all at --rate 0 (default \(Self.flatOutRequests)): a sixth before rush hour, half in BKC and a sixth elsewhere at rush hour, a sixth after.")
+    var requests: Int?
 
     @Option(name: .customLong("base-seconds"), help: "Seconds of base load before and after rush hour (each).")
     var baseSeconds: Double = 25
@@ -44,6 +55,11 @@ struct RidesDemo: AsyncParsableCommand {
     @Option(name: .customLong("time-scale"), help: "How much faster the services' timers run (30: a 2-minute deadline is 4 s).")
     var timeScale: Double = 30
 
+    @Option(
+        name: .customLong("trip-time-scale"),
+        help: "How much faster trips run (default 4 × --time-scale, 40 × at --rate 0 so that the rides' simulated minutes do not bound the measured throughput).")
+    var tripTimeScale: Double?
+
     @Option(name: .customLong("surge-window"), help: "The surge windows' length in seconds.")
     var surgeWindow = 15
 
@@ -58,9 +74,18 @@ struct RidesDemo: AsyncParsableCommand {
     @Flag(help: "SIGKILL dispatch and surge at rush hour, then restart them.")
     var chaos = false
 
+    /// The load at `--rate 0` without `--requests`.
+    static let flatOutRequests = 1200
+
     func validate() throws {
-        for (name, value) in [("--rate", rate), ("--rush-rate", rushRate), ("--time-scale", timeScale)] where value <= 0 {
+        if rate < 0 { throw ValidationError("--rate must not be negative (0: as fast as acknowledged), not \(rate)") }
+        for (name, value) in [("--rush-rate", rushRate), ("--time-scale", timeScale), ("--trip-time-scale", tripTimeScale ?? 1)]
+        where value <= 0 {
             throw ValidationError("\(name) must be positive, not \(value)")
+        }
+        if let requests {
+            if rate > 0 { throw ValidationError("--requests sizes the load at --rate 0; at \(rate)/s the phases' seconds do") }
+            if requests < 6 { throw ValidationError("--requests must be at least 6 (a sixth per phase), not \(requests)") }
         }
         if baseSeconds < 1 || rushSeconds < 1 { throw ValidationError("--base-seconds and --rush-seconds must be at least 1") }
         if drivers < 1 || drivers > RideReference.standard.driverCount {
@@ -76,14 +101,18 @@ struct RidesDemo: AsyncParsableCommand {
         let cluster = try await DemoCluster.start(
             workspace, prefix: "rides.", mainTopic: (ridesTopic, "rides.asyncapi.yaml"), logger: logger)
         let (broker, loaded, catalog) = (cluster.broker, cluster.catalog, workspace.catalog)
+        // At rate 0 each phase goes flat out; its size is a share of --requests instead of its rate × seconds.
+        let flatOut = rate == 0
 
-        DemoConsole.step("Launching the five services (timers \(Int(timeScale))× faster; surge windows of \(surgeWindow) s)")
+        let tripScale = tripTimeScale ?? timeScale * (flatOut ? 40 : 4)
+        DemoConsole.step(
+            "Launching the five services (timers \(Int(timeScale))× faster, trips \(Int(tripScale))×; surge windows of \(surgeWindow) s)")
         let services = try DemoServices(names: rideServiceNames, logDirectory: directory) { name in
             var arguments = demoServiceArguments(
                 bootstrap: broker.bootstrapServers, catalog: catalog, store: "\(directory)/\(name).sqlite",
                 instanceID: chaos ? "demo" : nil, fetchWait: ridesFetchWait)
-            // Trips run four times faster still, so that a 25 km ride does not hold the demo for minutes.
-            arguments += ["--timer-time-scale", String(name == "rides-trips" ? timeScale * 4 : timeScale)]
+            // Trips run faster still, so that a 25 km ride does not hold the demo for minutes (flat out, for seconds).
+            arguments += ["--timer-time-scale", String(name == "rides-trips" ? tripScale : timeScale)]
             if name == "rides-surge" { arguments += ["--surge-window", String(surgeWindow)] }
             return arguments
         }
@@ -109,16 +138,19 @@ struct RidesDemo: AsyncParsableCommand {
         var ids: [String] = []
         let monitor = RidesMonitor(observer: observer)
         let watching = Task { await monitor.run(started: started) }
-        let base = RideLoad(seed: seed, runID: "A").requests(count: Int(rate * baseSeconds))
-        DemoConsole.step("Base load: \(base.count) requests across the zones at \(Int(rate))/s")
+        let total = requests ?? Self.flatOutRequests
+        let pace = flatOut ? "flat out" : "at \(Int(rate))/s"
+        let base = RideLoad(seed: seed, runID: "A").requests(count: flatOut ? total / 6 : Int(rate * baseSeconds))
+        DemoConsole.step("Base load: \(base.count) requests across the zones \(pace)")
+        let firstSent = Date()
         ids += base.map(\.rideId)
         monitor.add(base.map(\.rideId))
         let cancelledAtBase = try await send(base, rate: rate, events: events, cancelEvery: 30)
 
-        let rush = RideLoad(seed: seed + 1, runID: "BKC").requests(count: Int(rushRate * rushSeconds), in: "BKC")
-        let during = RideLoad(seed: seed + 2, runID: "B").requests(count: Int(rate * rushSeconds))
+        let rush = RideLoad(seed: seed + 1, runID: "BKC").requests(count: flatOut ? total / 2 : Int(rushRate * rushSeconds), in: "BKC")
+        let during = RideLoad(seed: seed + 2, runID: "B").requests(count: flatOut ? total / 6 : Int(rate * rushSeconds))
         DemoConsole.step(
-            "Rush hour in BKC: \(rush.count) requests at \(Int(rushRate))/s (and \(during.count) elsewhere); a 5 s GPS flood, stale and malformed fixes\(chaos ? "; dispatch and surge are SIGKILLed" : "")")
+            "Rush hour in BKC: \(rush.count) requests \(flatOut ? "flat out" : "at \(Int(rushRate))/s") (and \(during.count) elsewhere); a 5 s GPS flood, stale and malformed fixes\(chaos ? "; dispatch and surge are SIGKILLed\(flatOut ? " once half of these requests are decided" : "")" : "")")
         ids += rush.map(\.rideId) + during.map(\.rideId)
         monitor.add(rush.map(\.rideId) + during.map(\.rideId))
         fleet.flood(true)
@@ -131,24 +163,65 @@ struct RidesDemo: AsyncParsableCommand {
             DemoConsole.note("\(busy.count) drivers on a ride go off duty after it; 20 stale and 3 malformed fixes sent")
             fleet.takeOffDuty(busy)
             var kills = 0
-            if chaos {
+            if chaos, !flatOut {
+                // Halfway through rush hour.
                 try await Task.sleep(for: .seconds(max(0, rushSeconds / 2 - 5)))
                 kills = try await killAndRestart(["rides-dispatch", "rides-surge"], services, observer, directory: directory)
             }
             return (malformed, busy.count, kills)
         }
-        async let rushSent = send(rush, rate: rushRate, events: events, cancelEvery: 25)
+        // Flat out, the kills go by progress, not by time: once half of rush hour's requests are decided, while the
+        // rest of the burst is worked through (after the flood's 5 s a small burst would be over).
+        let rushIDs = (rush + during).map(\.rideId)
+        let flatOutKills =
+            chaos && flatOut
+            ? Task { () throws -> Int in
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(timeout))
+                while clock.now < deadline {
+                    let run = observer.snapshot(of: rushIDs)
+                    if run.count("requested") + run.count("not_sent_yet") <= rushIDs.count / 2 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return try await killAndRestart(["rides-dispatch", "rides-surge"], services, observer, directory: directory)
+            } : nil
+        async let rushSent = send(rush, rate: flatOut ? 0 : rushRate, events: events, cancelEvery: 25)
         async let duringSent = send(during, rate: rate, events: events, cancelEvery: 30)
         let cancelledAtRush = try await rushSent + duringSent
-        let (malformedFixes, offDuty, kills) = try await side.value
+        // Paced, rush hour lasts until its side events are done; flat out, the next phase does not wait for them.
+        if !flatOut { _ = try await side.value }
 
-        let after = RideLoad(seed: seed + 3, runID: "C").requests(count: Int(rate * baseSeconds))
-        DemoConsole.step("After rush hour: \(after.count) requests at \(Int(rate))/s; surge comes down")
+        let after = RideLoad(seed: seed + 3, runID: "C").requests(
+            count: flatOut ? total - base.count - rush.count - during.count : Int(rate * baseSeconds))
+        DemoConsole.step("After rush hour: \(after.count) requests \(pace); surge comes down")
         ids += after.map(\.rideId)
         monitor.add(after.map(\.rideId))
         let cancelledAfter = try await send(after, rate: rate, events: events, cancelEvery: 30)
+        // Flat out, a large burst is more than dispatch reads before the riders' deadlines (4 s at the demo's scale):
+        // requests wait in the log and expire as soon as they are read, and their expiries queue behind the rest of
+        // the burst. As after a kill, the burst counts as an outage of dispatch (its late expiries are excused and
+        // counted) until dispatch has decided every request: matched, expired, rejected or cancelled. Watched from
+        // now, while rush hour's side events finish.
+        let burstDecided =
+            flatOut
+            ? Task { () throws -> Date? in
+                let decided = try await monitor.waitUntil(timeout: .seconds(timeout)) {
+                    $0.count("requested") == 0 && $0.count("not_sent_yet") == 0
+                }
+                return decided ? Date() : nil
+            } : nil
+        let (malformedFixes, offDuty, timedKills) = try await side.value
+        let kills = try await timedKills + (flatOutKills?.value ?? 0)
 
         DemoConsole.step("Waiting for every ride to end (trips take a while)")
+        if let burstDecided {
+            let decided = try await burstDecided.value
+            observer.noteDispatchOutage(from: firstSent, to: decided ?? Date())
+            DemoConsole.note(
+                decided.map {
+                    "dispatch decided every request \(String(format: "%.1f", $0.timeIntervalSince(firstSent))) s after the first was sent"
+                } ?? "dispatch had not decided every request after \(timeout) s")
+        }
         let ended = try await monitor.waitUntil(timeout: .seconds(timeout)) { $0.unfinished.isEmpty }
         if !ended { DemoConsole.note("rides still under way after \(timeout) s") }
         // One more window for surge to close what rush hour and the cool-down opened.
@@ -211,14 +284,29 @@ struct RidesDemo: AsyncParsableCommand {
         say("  rejected               \(run.count("rejected"))   cancelled \(run.count("cancelled"))")
         say("  stuck                  \(stuck)\(stuck > 0 ? "  e.g. " + run.unfinished.prefix(5).joined(separator: ", ") : "")")
         say("match rate               \(run.matched * 100 / max(1, run.matched + run.count("expired")))%; request→match p50 \(Int(run.p50MatchMilliseconds)) ms, p99 \(Int(run.p99MatchMilliseconds)) ms")
+        // End to end: requests that ended, over the log's span from the first request to the last ride's end.
+        let finishedRides = ids.count - stuck
+        let ridesPerSecond = run.loadSpanSeconds > 0 ? Int(Double(finishedRides) / run.loadSpanSeconds) : 0
+        say(
+            "rides end to end         \(ridesPerSecond) ride requests/s through all five services (\(finishedRides) requests in \(String(format: "%.1f", run.loadSpanSeconds)) s, first request to last ride ended)"
+        )
         say("surge                    \(run.surgeResults) window results, up to ×\(run.maxMultiplier); \(run.lateActivity) late activity left out")
         say("drivers                  \(storeDrivers.count) in dispatch's table, \(fleet.reports) reports sent (a 5 s flood at 10×), \(offDuty) off duty after a ride; \(busyAtEnd) still marked busy")
         say("revenue                  ₹\(analytics.revenuePaise / 100) (analytics: \(analytics.line))")
-        say("checks                   double assignments \(run.doubleAssignments), invalid matches \(run.invalidMatches.count), wrong multipliers \(run.wrongMultipliers.count), wrong fares \(run.wrongFares.count), late expiries \(run.lateExpiries) (tolerance \(RidesObserver.expiryTolerance) ms), surge mismatches \(run.surgeMismatches.count), last positions differing \(positionMismatches)")
+        say("checks                   double assignments \(run.doubleAssignments), invalid matches \(run.invalidMatches.count), wrong multipliers \(run.wrongMultipliers.count), wrong fares \(run.wrongFares.count), late expiries \(run.lateExpiries) (tolerance \(RidesObserver.expiryTolerance) ms; \(run.excusedLateExpiries) excused in \(flatOut ? "the flat-out burst" : "an outage")), surge mismatches \(run.surgeMismatches.count), last positions differing \(positionMismatches)")
+        if !run.doubleAssignmentDetails.isEmpty {
+            say("double assignments       \(run.doubleAssignmentDetails.prefix(5).joined(separator: "; "))")
+        }
         say("dead letters             \(run.deadLetters.count) (\(unexpectedDeadLetters.count) not of a malformed fix)")
         say("duplicate effects        \(duplicates) (\(storeDuplicates.joined(separator: ", ")))")
         if chaos {
-            say("chaos                    kills \(kills) (SIGKILL of dispatch and surge at rush hour, then restarts); dispatch met deadlines on time again \(String(format: "%.1f", Double(run.recoveryMilliseconds ?? 0) / 1000)) s after the kill")
+            // Flat out, the kill falls in the burst, itself an outage: the longest outage is the burst's, not the kill's,
+            // and the kill's own catching up is in its note.
+            let recovery =
+                flatOut
+                ? "once half of rush hour's requests were decided"
+                : "dispatch met deadlines on time again \(String(format: "%.1f", Double(run.recoveryMilliseconds ?? 0) / 1000)) s after the kill"
+            say("chaos                    kills \(kills) (SIGKILL of dispatch and surge at rush hour, then restarts); \(recovery)")
         }
         say("elapsed                  \(String(format: "%.1f", DemoConsole.seconds(elapsed))) s")
 
@@ -233,6 +321,7 @@ struct RidesDemo: AsyncParsableCommand {
         verdict.require("surge_mismatch", run.surgeMismatches.count + run.wrongMultipliers.count, equals: 0)
         verdict.require("duplicate_effects", duplicates, equals: 0)
         verdict.add("p99_match_ms", Int(run.p99MatchMilliseconds))
+        verdict.add("rides_per_s", ridesPerSecond)
         verdict.require(run.invalidMatches.isEmpty, "matches that broke the rules: \(run.invalidMatches.prefix(3))")
         verdict.require(run.wrongFares.isEmpty, "fares that do not follow from their match: \(run.wrongFares.prefix(3))")
         verdict.require(run.lateExpiries == 0, "\(run.lateExpiries) requests expired late")

@@ -20,6 +20,8 @@ public final class RidesObserver: Sendable {
         var match: RideMatched?
         var requestedMilliseconds: Int64?
         var matchedMilliseconds: Int64?
+        /// When it reached its terminal state (the record's timestamp).
+        var finishedMilliseconds: Int64?
         /// Offsets of the surge results of the zone seen before the request (the newest one's window start).
         var newestSurgeBefore: Int64?
     }
@@ -35,7 +37,8 @@ public final class RidesObserver: Sendable {
         var drivers: [String: DriverLocationUpdated] = [:]
         var fixDetails: [String: DriverLocationUpdated] = [:]
         var busy: [String: String] = [:]
-        var doubleAssignments = 0
+        /// Each driver's rides, match to drop, by the rides' own times (see ``DriverShifts``).
+        var shifts = DriverShifts()
         var invalidMatches: [String] = []
         var wrongMultipliers: [String] = []
         var wrongFares: [String] = []
@@ -88,8 +91,9 @@ public final class RidesObserver: Sendable {
     /// Stops reading.
     public func stop() async { await watcher.stop() }
 
-    /// Records that dispatch was down from `from` until it had caught up with its backlog at `to`: expiries from
-    /// then until dispatch is timely again are excused (see ``RidesRun/recoveryMilliseconds``).
+    /// Records that dispatch was down, or behind a burst larger than it can read before the deadlines, from `from`
+    /// until it had caught up with its backlog at `to`: expiries from then until dispatch is timely again are excused
+    /// (see ``RidesRun/recoveryMilliseconds``).
     public func noteDispatchOutage(from: Date, to: Date) {
         tracker.state.withLock { $0.outages.append((from.rideMilliseconds, to.rideMilliseconds)) }
     }
@@ -128,22 +132,26 @@ public final class RidesObserver: Sendable {
         case RideRejected.eventType:
             guard let event = decode(RideRejected.self, message) else { state.undecodable += 1; return }
             state.rides[event.rideId, default: Ride()].state = "rejected"
+            state.rides[event.rideId]?.finishedMilliseconds = timestamp
         case RideMatched.eventType:
             guard let match = decode(RideMatched.self, message) else { state.undecodable += 1; return }
             state.rides[match.rideId, default: Ride()].state = "matched"
             state.rides[match.rideId]?.match = match
             state.rides[match.rideId]?.matchedMilliseconds = timestamp
-            if let other = state.busy[match.driverId], other != match.rideId { state.doubleAssignments += 1 }
+            // Not judged here: the driver's previous drop may be on another partition, not read yet.
+            state.shifts.matched(match.rideId, driver: match.driverId, at: match.matchedAt)
             state.busy[match.driverId] = match.rideId
             check(match, state.rides[match.rideId]?.request, &state)
         case RideExpired.eventType:
             guard let event = decode(RideExpired.self, message) else { state.undecodable += 1; return }
             state.rides[event.rideId, default: Ride()].state = "expired"
+            state.rides[event.rideId]?.finishedMilliseconds = timestamp
             state.expiries.append((event.deadline.rideMilliseconds, timestamp))
         case RideCancelled.eventType:
             guard let event = decode(RideCancelled.self, message) else { state.undecodable += 1; return }
             if event.cancelled {
                 state.rides[event.rideId, default: Ride()].state = "cancelled"
+                state.rides[event.rideId]?.finishedMilliseconds = timestamp
             } else {
                 state.cancellationsRefused += 1
             }
@@ -153,7 +161,9 @@ public final class RidesObserver: Sendable {
         case TripCompleted.eventType:
             guard let trip = decode(TripCompleted.self, message) else { state.undecodable += 1; return }
             state.rides[trip.rideId, default: Ride()].state = "completed"
+            state.rides[trip.rideId]?.finishedMilliseconds = timestamp
             if state.busy[trip.driverId] == trip.rideId { state.busy[trip.driverId] = nil }
+            state.shifts.completed(trip.rideId, driver: trip.driverId, at: trip.completedAt)
             let match = state.rides[trip.rideId]?.match
             let fare = RideRules.farePaise(vehicle: trip.vehicle, tripKm: trip.tripKm, multiplier: trip.multiplier)
             if match?.multiplier != trip.multiplier || match?.vehicle != trip.vehicle || fare != trip.farePaise {
@@ -212,11 +222,17 @@ public final class RidesObserver: Sendable {
             var run = RidesRun()
             run.requests = ids.count
             var waits: [Double] = []
+            var firstRequested: Int64?
+            var lastFinished: Int64?
             for id in ids {
                 let ride = state.rides[id]
                 let current = ride?.request == nil && ride?.state == "requested" ? "not_sent_yet" : ride?.state ?? "not_sent_yet"
                 run.byState[current, default: 0] += 1
                 if !RidesRun.terminalStates.contains(current) { run.unfinished.append(id) }
+                if let requested = ride?.requestedMilliseconds { firstRequested = min(firstRequested ?? requested, requested) }
+                if RidesRun.terminalStates.contains(current), let finished = ride?.finishedMilliseconds {
+                    lastFinished = max(lastFinished ?? finished, finished)
+                }
                 if let requested = ride?.request?.requestedAt, let matched = ride?.match?.matchedAt {
                     waits.append(matched.timeIntervalSince(requested) * 1000)
                 }
@@ -224,7 +240,11 @@ public final class RidesObserver: Sendable {
             run.p50MatchMilliseconds = Percentile.of(50, waits)
             run.p99MatchMilliseconds = Percentile.of(99, waits)
             run.matched = waits.count
-            run.doubleAssignments = state.doubleAssignments
+            if let firstRequested, let lastFinished {
+                run.loadSpanSeconds = Double(max(0, lastFinished - firstRequested)) / 1000
+            }
+            run.doubleAssignmentDetails = state.shifts.overlaps.map(\.description)
+            run.doubleAssignments = run.doubleAssignmentDetails.count
             run.invalidMatches = state.invalidMatches
             for id in ids {
                 guard let ride = state.rides[id], let match = ride.match, let request = ride.request,
@@ -255,10 +275,11 @@ public final class RidesObserver: Sendable {
                 return (outage.from, max(outage.to, timely?.at ?? outage.to))
             }
             run.recoveryMilliseconds = outages.map { $0.to - $0.from }.max()
-            run.lateExpiries = state.expiries.filter { expiry in
-                expiry.at - expiry.due > tolerance
-                    && !outages.contains { expiry.at >= $0.from && expiry.at <= $0.to + tolerance }
+            let late = state.expiries.filter { $0.at - $0.due > tolerance }
+            run.lateExpiries = late.filter { expiry in
+                !outages.contains { expiry.at >= $0.from && expiry.at <= $0.to + tolerance }
             }.count
+            run.excusedLateExpiries = late.count - run.lateExpiries
             // Surge: one result per zone and closed window, equal to the fold of the log.
             for (key, results) in state.results {
                 if results.count > 1 { run.surgeMismatches.append("\(key.zone)@\(key.start): \(results.count) results") }
@@ -308,8 +329,14 @@ public struct RidesRun: Sendable {
     public var p50MatchMilliseconds: Double = 0
     /// 99th percentile of the same.
     public var p99MatchMilliseconds: Double = 0
-    /// Matches of a driver who was on another ride.
+    /// From the first request to the last ride's end (completed, expired, rejected or cancelled) of the rides asked
+    /// about, by record timestamps: the span the load took through the services.
+    public var loadSpanSeconds: Double = 0
+    /// Matches of a driver who was on another ride: matched before that ride's drop, by the rides' own times
+    /// (``DriverShifts``), not by the order the observer read them in.
     public var doubleAssignments = 0
+    /// The same, each as `ride: driver still on other ride`.
+    public var doubleAssignmentDetails: [String] = []
     /// Matches that broke availability, distance or vehicle type, as recomputed from the log.
     public var invalidMatches: [String] = []
     /// Matches priced with a multiplier not in force.
@@ -318,6 +345,8 @@ public struct RidesRun: Sendable {
     public var wrongFares: [String] = []
     /// Expiries later than their deadline plus the tolerance, outside an outage of dispatch.
     public var lateExpiries = 0
+    /// Expiries later than their deadline plus the tolerance in an outage of dispatch (excused).
+    public var excusedLateExpiries = 0
     /// After a crash: from the kill until dispatch met deadlines on time again (nil without one).
     public var recoveryMilliseconds: Int64?
     /// Surge windows with no result, several, or one that differs from the log's fold.

@@ -5,7 +5,9 @@
 // for a while; with --chaos the inventory is SIGKILLed at the peak and restarted. When every hold is resolved it asks
 // for the charts, checks the seats from the stores and the log, prints a summary, and ends with one line:
 //   dabba-demo system=tatkal requests=… confirmed=… waitlisted=… rejected=… expired=… oversold=… seat_conflicts=…
-//   late_expiries=… stuck=… duplicate_effects=… p99_ms=…
+//   late_expiries=… stuck=… duplicate_effects=… p99_ms=… bookings_per_s=…
+// With --rate 0 the burst goes as fast as the broker acknowledges it, and bookings_per_s (requests decided per second
+// by the gate and the inventory) measures the system's throughput.
 // It exits 1 when an invariant fails (see Examples/README.md).
 import ArgumentParser
 import DabbaCatalog
@@ -28,8 +30,13 @@ struct TatkalDemo: AsyncParsableCommand {
     @Option(help: "Distinct booking requests in the burst.")
     var requests = 50_000
 
-    @Option(name: .customLong("burst-seconds"), help: "Seconds over which the burst is sent.")
+    @Option(name: .customLong("burst-seconds"), help: "Seconds over which the burst is sent (unless --rate is given).")
     var burstSeconds: Double = 2
+
+    @Option(
+        help: "Requests per second in the burst, refreshes included (default: all of them over --burst-seconds; 0: as fast as the broker acknowledges them, to measure throughput; gw-b then goes down 1 s after the last one is acknowledged)."
+    )
+    var rate: Double?
 
     @Option(name: .customLong("outage-seconds"), help: "Seconds gateway gw-b is down, from just after the burst.")
     var outageSeconds: Double = 8
@@ -51,6 +58,7 @@ struct TatkalDemo: AsyncParsableCommand {
     func validate() throws {
         if requests <= 0 { throw ValidationError("--requests must be positive, not \(requests)") }
         if burstSeconds <= 0 { throw ValidationError("--burst-seconds must be positive, not \(burstSeconds)") }
+        if let rate, !(rate >= 0) { throw ValidationError("--rate must be 0 (flat out) or positive, not \(rate)") }
         if outageSeconds < 0 { throw ValidationError("--outage-seconds must not be negative, not \(outageSeconds)") }
         if timeScale < 1 { throw ValidationError("--time-scale must be at least 1, not \(timeScale)") }
     }
@@ -72,15 +80,21 @@ struct TatkalDemo: AsyncParsableCommand {
         let events = EventProducer(producer: producer, source: "/tatkal-loadgen", routes: EventRoutes(catalog: loaded))
         let sender = PacedSender(events: events)
         let load = TatkalLoad(requests: requests, seed: seed).requests()
+        // The burst's pace: --rate, or every request (refreshes included) over --burst-seconds; 0 is flat out.
+        let burstRate = rate ?? Double(load.count) / burstSeconds
+        let pacedSeconds: Double? = burstRate > 0 ? Double(load.count) / burstRate : nil
         let early = TatkalLoad(requests: 20, seed: seed + 1, runID: "EARLY").requests()
         var requestIDs = TatkalLoad.distinct(early + load)
 
         // "10:00": far enough ahead for the burst's records to be built and the services to join first. The
         // records are encoded now, each request stamped with the moment it is due to arrive, so that encoding (slow
         // in a debug build) does not stretch the burst.
-        let opensAt = Date().addingTimeInterval(20 + Double(load.count) / 2500)
+        // A whole second, so that a request stamped exactly 10:00 (all of them, flat out) is not before the opening
+        // once its time is written with millisecond precision.
+        let opensAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 20 + Double(load.count) / 2500).rounded(.up))
         DemoConsole.step("Preparing \(load.count) booking requests for 10:00")
-        let burst = try await Self.encode(load, opensAt: opensAt, over: burstSeconds, with: events)
+        // Flat out, every request is stamped 10:00:00 (everyone clicks at once).
+        let burst = try await Self.encode(load, opensAt: opensAt, over: pacedSeconds ?? 0, with: events)
         DemoConsole.step("Launching the five services (timers \(Int(timeScale))× faster: a 300 s hold lasts \(String(format: "%.0f", 300 / timeScale)) s)")
         let services = try DemoServices(names: tatkalServiceNames, logDirectory: directory) { name in
             var arguments = demoServiceArguments(
@@ -118,26 +132,23 @@ struct TatkalDemo: AsyncParsableCommand {
             observer: observer, requestIDs: requestIDs, burstIDs: TatkalLoad.distinct(load), reference: reference)
         let watching = Task { await monitor.run(started: started) }
 
+        let pace = pacedSeconds.map { "in \(String(format: "%.0f", $0)) s" } ?? "flat out"
         DemoConsole.step(
-            "10:00: \(load.count) booking requests (\(requests) distinct, the rest refreshes) in \(String(format: "%.0f", burstSeconds)) s, plus malformed ones; gateway gw-b goes down for \(Int(outageSeconds)) s"
+            "10:00: \(load.count) booking requests (\(requests) distinct, the rest refreshes) \(pace), plus malformed ones; gateway gw-b goes down for \(Int(outageSeconds)) s"
         )
         let burstStart = clock.now
-        let outage = Task {
-            try await Task.sleep(for: .milliseconds(Int(burstSeconds * 1000) + 1000))
-            try ControlFile.write(GatewayConditions(down: ["gw-b"]), to: gatewayControl)
-            DemoConsole.note("gateway gw-b is down")
-            try await Task.sleep(for: .milliseconds(Int(outageSeconds * 1000)))
-            try ControlFile.write(GatewayConditions.healthy, to: gatewayControl)
-            DemoConsole.note("gateway gw-b is back")
-        }
+        // The outage starts about a second after the last request leaves: when a paced burst is due to end, or
+        // once a flat-out one is acknowledged.
+        var outage = pacedSeconds.map { gatewayOutage(in: $0 + 1, control: gatewayControl) }
         let idsAtBurst = requestIDs
         let kill = chaos ? Task { try await killAtPeak(services["tatkal-inventory"], observer: observer, ids: idsAtBurst) } : nil
-        try await sender.send(messages: burst, rate: Double(load.count) / burstSeconds)
+        try await sender.send(messages: burst, rate: burstRate)
         let burstSent = clock.now
+        if outage == nil { outage = gatewayOutage(in: 1, control: gatewayControl) }
         let malformed = try await sendMalformed(events, count: max(1, requests / 5000))
         DemoConsole.note(
             "sent in \(String(format: "%.1f", DemoConsole.seconds(burstSent - burstStart))) s; \(malformed.count) malformed records")
-        try await outage.value
+        try await outage?.value
         let kills = try await kill?.value ?? 0
 
         // Some of those refused at capacity try again after the retry-after, with a new request (places come back
@@ -210,6 +221,7 @@ struct TatkalDemo: AsyncParsableCommand {
         let confirmedInStore = audits.values.reduce(0) { $0 + $1.confirmed }
         let unexpectedDeadLetters = run.deadLetters.filter { !malformed.contains($0.eventID) }
         let stats = monitor.statistics
+        let decisions = observer.snapshot(of: TatkalLoad.distinct(load))
 
         DemoConsole.step("Summary")
         let say = DemoConsole.say
@@ -228,6 +240,10 @@ struct TatkalDemo: AsyncParsableCommand {
             )
         }
         say("promotions               \(analytics.promoted) from the waitlist; late payments \(run.latePayments), refunded \(run.refunds)")
+        // End to end: the burst's requests over the log's span from the first request to the last first decision.
+        say(
+            "bookings end to end      \(decisions.decidedPerSecond) requests/s decided through the gate and the inventory (\(decisions.decided) burst requests held, waitlisted or rejected in \(String(format: "%.1f", decisions.decisionSpanSeconds)) s, first request to last decision)"
+        )
         say("latency request→placed   p50 \(Int(run.p50Milliseconds)) ms, p99 \(Int(run.p99Milliseconds)) ms (held or waitlisted)")
         say(
             "burst                    \(String(format: "%.0f", stats.admissionRate)) requests/s decided by the gate; drained \(String(format: "%.1f", stats.drainSeconds(after: burstSent))) s after the last request was sent; peak backlog at the gate \(stats.peakBacklog) requests"
@@ -252,6 +268,7 @@ struct TatkalDemo: AsyncParsableCommand {
         verdict.require("stuck", stuck, equals: 0)
         verdict.require("duplicate_effects", duplicates, equals: 0)
         verdict.add("p99_ms", Int(run.p99Milliseconds))
+        verdict.add("bookings_per_s", decisions.decidedPerSecond)
         verdict.require(run.waitlistedWhileFree == 0, "\(run.waitlistedWhileFree) requests waitlisted while seats were free")
         verdict.require(run.promotionsOutOfOrder == 0, "\(run.promotionsOutOfOrder) holds out of waitlist order")
         verdict.require(run.missedPromotions == 0, "\(run.missedPromotions) promotions missed")
@@ -272,6 +289,18 @@ struct TatkalDemo: AsyncParsableCommand {
         say(verdict.line)
         if !kept { try? FileManager.default.removeItem(atPath: directory) }
         if !verdict.passed { throw ExitCode(verdict.exitStatus) }
+    }
+
+    /// Takes gateway gw-b down `seconds` from now for `--outage-seconds`, then brings it back.
+    private func gatewayOutage(in seconds: Double, control: String) -> Task<Void, any Error> {
+        Task {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            try ControlFile.write(GatewayConditions(down: ["gw-b"]), to: control)
+            DemoConsole.note("gateway gw-b is down")
+            try await Task.sleep(for: .milliseconds(Int(outageSeconds * 1000)))
+            try ControlFile.write(GatewayConditions.healthy, to: control)
+            DemoConsole.note("gateway gw-b is back")
+        }
     }
 
     /// Encodes the burst's records on every core, request `i` stamped `i / count × seconds` after the opening.

@@ -16,6 +16,9 @@ public final class TatkalObserver: Sendable {
         var state: String?
         var requestedMilliseconds: Int64?
         var placedMilliseconds: Int64?
+        /// The record timestamp of the request's first decision: held, waitlisted or rejected (by the gate or the
+        /// inventory).
+        var decidedMilliseconds: Int64?
         var reason: String?
         var refunded = false
         var paid = false
@@ -97,6 +100,9 @@ public final class TatkalObserver: Sendable {
         func set(_ id: String, _ value: String, placed: Bool = false) {
             state.requests[id, default: Tracked()].state = value
             if placed, state.requests[id]?.placedMilliseconds == nil { state.requests[id]?.placedMilliseconds = timestamp }
+            if placed || value == "rejected", state.requests[id]?.decidedMilliseconds == nil {
+                state.requests[id]?.decidedMilliseconds = timestamp
+            }
         }
         func hold(_ id: String, _ inventory: String, _ seats: [String]) {
             var view = state.inventories[inventory] ?? InventoryView(free: 0)
@@ -208,6 +214,8 @@ public final class TatkalObserver: Sendable {
         return tracker.state.withLock { state in
             var run = TatkalRun()
             var placed: [Double] = []
+            var firstRequested: Int64?
+            var lastDecided: Int64?
             for id in requestIDs {
                 let tracked = state.requests[id]
                 let current = tracked?.state ?? "not_sent_yet"
@@ -224,6 +232,13 @@ public final class TatkalObserver: Sendable {
                 if let requested = tracked?.requestedMilliseconds, let done = tracked?.placedMilliseconds {
                     placed.append(Double(done - requested))
                 }
+                if let requested = tracked?.requestedMilliseconds {
+                    firstRequested = min(firstRequested ?? requested, requested)
+                }
+                if let decided = tracked?.decidedMilliseconds {
+                    run.decided += 1
+                    lastDecided = max(lastDecided ?? decided, decided)
+                }
                 if tracked?.paid == true, current != "confirmed" {
                     run.latePayments += 1
                     if tracked?.refunded != true { run.unrefundedLatePayments += 1 }
@@ -233,6 +248,9 @@ public final class TatkalObserver: Sendable {
             }
             run.p50Milliseconds = Percentile.of(50, placed)
             run.p99Milliseconds = Percentile.of(99, placed)
+            if let first = firstRequested, let last = lastDecided, last > first {
+                run.decisionSpanSeconds = Double(last - first) / 1000
+            }
             run.seatConflicts = state.seatConflicts
             run.waitlistedWhileFree = state.waitlistedWhileFree
             run.promotionsOutOfOrder = state.promotionsOutOfOrder
@@ -276,6 +294,10 @@ public struct TatkalRun: Sendable {
     public var p50Milliseconds: Double = 0
     /// 99th percentile of the same.
     public var p99Milliseconds: Double = 0
+    /// Requests decided: held, waitlisted or rejected (by the gate or the inventory), whatever came after.
+    public var decided = 0
+    /// Seconds from the first request's record to the last first decision's, by record timestamps.
+    public var decisionSpanSeconds: Double = 0
     /// Payments that did not confirm a booking (the hold was no longer live).
     public var latePayments = 0
     /// Of which without a refund (a payment the inventory did not answer).
@@ -313,4 +335,8 @@ public struct TatkalRun: Sendable {
 
     /// Requests in a terminal state.
     public func count(_ state: String) -> Int { terminal[state] ?? 0 }
+
+    /// Requests decided per second through the gate and the inventory, over ``decisionSpanSeconds`` (0 before any
+    /// span).
+    public var decidedPerSecond: Int { decisionSpanSeconds > 0 ? Int(Double(decided) / decisionSpanSeconds) : 0 }
 }

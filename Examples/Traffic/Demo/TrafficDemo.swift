@@ -4,7 +4,8 @@
 // an hour); with --chaos the status service is SIGKILLed halfway and restarted. It checks every announced change
 // (and the status it replaced) against the rule folded over the log, and every subscriber's alerts, then prints:
 //   dabba-demo system=traffic reports=… changes=… alerts=… status_mismatch=… missing_alerts=… duplicate_alerts=…
-//   duplicate_effects=…
+//   duplicate_effects=… p99_ms=… reports_per_s=…
+// With --rate 0 the reports go as fast as the broker acknowledges them, and reports_per_s measures both services.
 // It exits 1 when an invariant fails (see Examples/README.md).
 import ArgumentParser
 import DabbaCatalog
@@ -25,7 +26,7 @@ struct TrafficDemo: AsyncParsableCommand {
     @Option(name: .customLong("reports-per-zone"), help: "Reports per zone over the simulated morning.")
     var reportsPerZone = 250
 
-    @Option(help: "Reports per second.")
+    @Option(help: "Reports per second (0: as fast as the broker acknowledges them, to measure throughput).")
     var rate: Double = 60
 
     @Option(help: "The random seed of the reports.")
@@ -38,7 +39,7 @@ struct TrafficDemo: AsyncParsableCommand {
 
     func validate() throws {
         if reportsPerZone < 10 { throw ValidationError("--reports-per-zone must be at least 10, not \(reportsPerZone)") }
-        if rate <= 0 { throw ValidationError("--rate must be positive, not \(rate)") }
+        if !(rate >= 0) { throw ValidationError("--rate must be 0 (flat out) or positive, not \(rate)") }
     }
 
     func run() async throws {
@@ -70,7 +71,7 @@ struct TrafficDemo: AsyncParsableCommand {
         let started = clock.now
         let reports = TrafficLoad(seed: seed, runID: "T").reports(perZone: reportsPerZone)
         DemoConsole.step(
-            "\(reports.count) reports of \(TrafficRules.zones.count) zones over a simulated morning, at \(Int(rate))/s\(chaos ? "; the status service is SIGKILLed halfway" : "")")
+            "\(reports.count) reports of \(TrafficRules.zones.count) zones over a simulated morning, \(rate > 0 ? "at \(Int(rate))/s" : "flat out")\(chaos ? "; the status service is SIGKILLed halfway" : "")")
         let sender = PacedSender(events: events)
         let half = reports.count / 2
         try await sender.send(count: half, rate: rate) { (reports[$0], EventMetadata(id: "\(reports[$0].reportId)/\($0)")) }
@@ -111,6 +112,11 @@ struct TrafficDemo: AsyncParsableCommand {
         say("status changes           \(run.changes) announced, \(run.expectedChanges) by the rule over the log")
         for zone in TrafficRules.zones { say("  \(zone.padding(toLength: 22, withPad: " ", startingAt: 0)) now \(run.statuses[zone]?.rawValue ?? "unknown")") }
         say("alerts                   \(run.alerts) (missing \(run.missingAlerts), duplicate \(run.duplicateAlerts), of no change \(run.strayAlerts))")
+        say("latency report→alert     p50 \(Int(run.p50Milliseconds)) ms, p99 \(Int(run.p99Milliseconds)) ms (the report that changed a zone's status, to each subscriber's alert)")
+        // End to end: distinct reports over the log's span from the first report to the last report, change or alert.
+        say(
+            "reports end to end       \(run.reportsPerSecond) reports/s through both services (\(run.reports) reports in \(String(format: "%.1f", run.spanSeconds)) s, first report to the last report, change or alert)"
+        )
         say("dead letters             \(run.deadLetters.count)")
         say("duplicate effects        \(duplicates) (\(storeDuplicates.joined(separator: ", ")))")
         if chaos { say("chaos                    kills \(kills) (SIGKILL of traffic-status halfway, then a restart)") }
@@ -126,6 +132,8 @@ struct TrafficDemo: AsyncParsableCommand {
         verdict.require("missing_alerts", run.missingAlerts, equals: 0)
         verdict.require("duplicate_alerts", run.duplicateAlerts + run.strayAlerts, equals: 0)
         verdict.require("duplicate_effects", duplicates, equals: 0)
+        verdict.add("p99_ms", Int(run.p99Milliseconds))
+        verdict.add("reports_per_s", run.reportsPerSecond)
         verdict.require(run.reports + run.resends == reports.count, "the log has \(run.reports + run.resends) of \(reports.count) reports")
         verdict.require(run.deadLetters.isEmpty, "\(run.deadLetters.count) records dead-lettered")
         verdict.require(run.undecodable == 0, "\(run.undecodable) records did not decode")

@@ -47,6 +47,13 @@ public final class TrafficObserver: Sendable {
         var resends = 0
         var alerts: [String: Int] = [:]
         var undecodable = 0
+        /// Each distinct report's record timestamp (ms), for the latency of the alerts it causes.
+        var reportedMilliseconds: [String: Int64] = [:]
+        /// Cause report → first alert of each (subscriber, change), by record timestamps (ms).
+        var alertLatencies: [Double] = []
+        /// The first report's record timestamp and the latest of any report, change or alert (ms).
+        var firstReportMilliseconds: Int64?
+        var lastMilliseconds: Int64?
     }
 
     final class Tracker: Sendable {
@@ -62,8 +69,8 @@ public final class TrafficObserver: Sendable {
         watcher = try EventLogWatcher(
             bootstrap: bootstrap, mainTopics: [trafficReportsTopic, trafficAlertsTopic], deadLetterTopics: deadLetterTopics,
             groupPrefix: "traffic-observer", logger: logger
-        ) { message, type, _ in
-            tracker.state.withLock { state in Self.track(message, type: type, in: &state) }
+        ) { message, type, timestamp in
+            tracker.state.withLock { state in Self.track(message, type: type, timestamp: timestamp, in: &state) }
         }
     }
 
@@ -74,7 +81,7 @@ public final class TrafficObserver: Sendable {
     /// Stops reading.
     public func stop() async { await watcher.stop() }
 
-    private static func track(_ message: KafkaMessage, type: String, in state: inout State) {
+    private static func track(_ message: KafkaMessage, type: String, timestamp: Int64, in state: inout State) {
         switch type {
         case TrafficReported.eventType:
             guard let report = EventLogWatcher.payload(TrafficReported.self, of: message) else {
@@ -85,6 +92,9 @@ public final class TrafficObserver: Sendable {
                 state.resends += 1
                 return
             }
+            state.reportedMilliseconds[report.reportId] = timestamp
+            state.firstReportMilliseconds = min(state.firstReportMilliseconds ?? timestamp, timestamp)
+            state.lastMilliseconds = max(state.lastMilliseconds ?? timestamp, timestamp)
             var zone = state.zones[report.zone] ?? Zone()
             zone.reports.append((report.heavy, report.reportedAt))
             let now = TrafficRules.status(of: zone.reports)
@@ -102,12 +112,18 @@ public final class TrafficObserver: Sendable {
                 return
             }
             state.zones[change.zone, default: Zone()].announced.append(change)
+            state.lastMilliseconds = max(state.lastMilliseconds ?? timestamp, timestamp)
         case AlertSent.eventType:
             guard let alert = EventLogWatcher.payload(AlertSent.self, of: message) else {
                 state.undecodable += 1
                 return
             }
-            state.alerts["\(alert.subscriberId)|\(alert.zone)|\(alert.causeReportId)|\(alert.previous)|\(alert.current)", default: 0] += 1
+            let key = "\(alert.subscriberId)|\(alert.zone)|\(alert.causeReportId)|\(alert.previous)|\(alert.current)"
+            state.alerts[key, default: 0] += 1
+            if state.alerts[key] == 1, let reported = state.reportedMilliseconds[alert.causeReportId] {
+                state.alertLatencies.append(Double(timestamp - reported))
+            }
+            state.lastMilliseconds = max(state.lastMilliseconds ?? timestamp, timestamp)
         default:
             return
         }
@@ -145,6 +161,11 @@ public final class TrafficObserver: Sendable {
             run.strayAlerts = Set(state.alerts.keys).subtracting(expectedAlerts).count
             run.undecodable = state.undecodable
             run.deadLetters = counts.deadLetters
+            run.p50Milliseconds = Percentile.of(50, state.alertLatencies)
+            run.p99Milliseconds = Percentile.of(99, state.alertLatencies)
+            if let first = state.firstReportMilliseconds, let last = state.lastMilliseconds {
+                run.spanSeconds = Double(last - first) / 1000
+            }
             return run
         }
     }
@@ -180,4 +201,13 @@ public struct TrafficRun: Sendable {
     public var undecodable = 0
     /// Dead-lettered records.
     public var deadLetters: [DeadLetter] = []
+    /// Cause report → alert, by record timestamps: the median over every first alert of a (subscriber, change).
+    public var p50Milliseconds: Double = 0
+    /// 99th percentile of the same.
+    public var p99Milliseconds: Double = 0
+    /// Seconds from the first report's record to the last report, change or alert in the log.
+    public var spanSeconds: Double = 0
+
+    /// Distinct reports per second through both services, over ``spanSeconds`` (0 before any span).
+    public var reportsPerSecond: Int { spanSeconds > 0 ? Int(Double(reports) / spanSeconds) : 0 }
 }

@@ -113,7 +113,7 @@ enum BenchPhaseRunner {
     private static func dabbaConsume(
         _ workload: BenchWorkload, _ target: BenchTarget, checksValueSize: Bool = true
     ) async throws -> Double {
-        let configuration = ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group)
+        let configuration = target.consumerConfiguration
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         let expected = workload.messages
         let outcome: (received: Int, payload: Int, elapsed: Duration?)?

@@ -93,7 +93,7 @@ enum EventPhases {
 
     /// Typed consume: every record decoded (CloudEvents envelope + JSON payload) into ``BenchEvent``.
     static func typedConsume(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
-        var configuration = ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group)
+        var configuration = target.consumerConfiguration
         configuration.parsesHeadersOnFetch = true
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         try consumer.subscribe(topics: [target.topic])
@@ -137,7 +137,7 @@ enum EventPhases {
     /// run: `dabba bench --phase typed-decode-dabba --bootstrap … --topic … --group …` profiles the decoder
     /// without the fetch path.
     static func typedDecode(_ workload: BenchWorkload, _ target: BenchTarget) async throws -> Double {
-        var configuration = ConsumerConfiguration(bootstrap: target.bootstrap, groupID: target.group)
+        var configuration = target.consumerConfiguration
         configuration.parsesHeadersOnFetch = true
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         try consumer.subscribe(topics: [target.topic])
@@ -217,7 +217,7 @@ enum EventPhases {
                 firstHandled.withLock { $0 = ContinuousClock.now }
             }
         }
-        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: target.bootstrap))
+        var configuration = target.pipelineConfiguration
         configuration.batchSize = 1000
         configuration.exactlyOnce = mode == .exactlyOnce
         configuration.instanceID = "dabba-bench"

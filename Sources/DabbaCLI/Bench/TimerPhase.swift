@@ -37,7 +37,7 @@ enum TimerPhase {
         }
         pipeline.on(BenchTimerDue.self) { _, _ in fired.add(1, ordering: .relaxed) }
         let clock = ManualTimerClock()
-        var configuration = PipelineConfiguration(client: ClientConfiguration(bootstrap: target.bootstrap))
+        var configuration = target.pipelineConfiguration
         configuration.batchSize = 1000
         configuration.timers.clock = clock
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dabba-bench-\(UUID()).sqlite").path

@@ -102,9 +102,11 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR { report(KafkaError(responseCode: result, context: "assign")) }
             }
             assignment.withLock { $0.formUnion(partitions) }
-            applyAssignmentPauses(handle, partitions)
-            logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description))"])
-            events.yield(.assigned(partitions))
+            let paused = applyAssignmentPauses(handle, partitions)
+            logger.info(
+                "partitions assigned",
+                metadata: ["partitions": "\(partitions.map(\.description))", "paused": "\(paused.map(\.description))"])
+            events.yield(.assigned(partitions, paused: paused))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             invalidate(partitions)
             awaitRevocation(handle, partitions)
@@ -130,8 +132,9 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
     /// Pauses the newly assigned partitions the application wants paused before any of them is fetched, and
     /// resumes the others: whether librdkafka keeps a pause across a revocation and a new assignment is not
     /// something to depend on.
-    private func applyAssignmentPauses(_ handle: OpaquePointer, _ partitions: [TopicPartition]) {
-        guard let assignmentPauses, !partitions.isEmpty else { return }
+    /// - Returns: The partitions paused.
+    private func applyAssignmentPauses(_ handle: OpaquePointer, _ partitions: [TopicPartition]) -> [TopicPartition] {
+        guard let assignmentPauses, !partitions.isEmpty else { return [] }
         let paused = Set(assignmentPauses(partitions))
         let flowing = partitions.filter { !paused.contains($0) }
         for (subset, pause) in [(Array(paused), true), (flowing, false)] where !subset.isEmpty {
@@ -144,6 +147,7 @@ final class ConsumerCallbacks: ClientCallbacks, @unchecked Sendable {
                 }
             }
         }
+        return partitions.filter { paused.contains($0) }
     }
 
     func report(_ error: KafkaError) {

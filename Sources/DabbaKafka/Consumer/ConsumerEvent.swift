@@ -1,7 +1,8 @@
 /// Something that happened to a consumer besides a message: rebalances and errors.
 public enum ConsumerEvent: Sendable, CustomStringConvertible {
-    /// Partitions were assigned to this member.
-    case assigned([TopicPartition])
+    /// Partitions were assigned to this member; `paused` are those of them that start paused (the consumer's
+    /// assignment hook decided so before any was fetched: an open circuit breaker, an operator pause).
+    case assigned([TopicPartition], paused: [TopicPartition])
     /// Partitions were taken from this member; their buffered, unprocessed messages were discarded (they will be
     /// redelivered to the new owner from the last committed offset).
     case revoked([TopicPartition])
@@ -10,7 +11,9 @@ public enum ConsumerEvent: Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .assigned(let partitions): "assigned \(partitions.map(\.description).joined(separator: ", "))"
+        case .assigned(let partitions, let paused):
+            "assigned \(partitions.map(\.description).joined(separator: ", "))"
+                + (paused.isEmpty ? "" : " (paused: \(paused.map(\.description).joined(separator: ", ")))")
         case .revoked(let partitions): "revoked \(partitions.map(\.description).joined(separator: ", "))"
         case .error(let error): "error \(error)"
         }

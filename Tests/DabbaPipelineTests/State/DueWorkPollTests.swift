@@ -40,6 +40,21 @@ struct DueWorkPollTests {
         #expect(fired.load(ordering: .relaxed) >= 3)
     }
 
+    @Test("while a slow fetch is awaited, the loop sleeps between due-work looks instead of spinning")
+    func slowFetchIsAwaitedWithoutSpinning() async throws {
+        let poll = DueWorkPoll(interval: .milliseconds(100))
+        let fired = Atomic<Int>(0)
+        let fetch = Task<Int, any Error> {
+            try await Task.sleep(for: .seconds(1))
+            return 7
+        }
+        #expect(try await poll.value(of: fetch, firing: { fired.add(1, ordering: .relaxed); return false }) == 7)
+        // About one wait per 100 ms interval over the second (each ends at the interval or at the fetch's arrival);
+        // an idle service's loop once woke thousands of times here and burned a core.
+        #expect(poll.waits <= 20, "\(poll.waits) waits for a one-second fetch")
+        #expect(fired.load(ordering: .relaxed) >= 2 && fired.load(ordering: .relaxed) <= 12)
+    }
+
     @Test("when due work fails the fetch is cancelled and the error thrown")
     func failingDueWorkCancelsTheFetch() async throws {
         struct Refused: Error {}

@@ -240,8 +240,9 @@ let rebalances = Task {
     }
     for await event in runner.consumer.events {
         switch event {
-        case .assigned(let partitions):
-            let paused = runner.pauses.snapshot.filter { $0.value.contains(.breaker("bank")) }.keys
+        case .assigned(let partitions, let paused):
+            // What the assignment hook decided in the rebalance callback (reading the pauses now could see a later
+            // rebalance's state).
             // A breaker leaves `open` only when next asked to let a call through: past its open period it is as
             // good as half-open, and its partitions are no longer held.
             var breaker = "\(runner.breakers.state(of: "bank"))"

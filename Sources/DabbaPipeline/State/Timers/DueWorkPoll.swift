@@ -11,6 +11,10 @@ final class DueWorkPoll: Sendable {
     private let clock = ContinuousClock()
     /// When due work was last looked for; nil: look at the next chance.
     private let lastPoll = Mutex<ContinuousClock.Instant?>(nil)
+    private let waitCount = Atomic<Int>(0)
+
+    /// How many times the loop has waited for a fetch or the next look (each wait ends at one or the other).
+    var waits: Int { waitCount.load(ordering: .relaxed) }
 
     /// Creates a poll.
     /// - Parameter interval: How often due work is looked for.
@@ -45,7 +49,8 @@ final class DueWorkPoll: Sendable {
             group.addTask {
                 while !arrived.isSet, !Task.isCancelled {
                     if let wait = self.timeUntilNextPoll(), wait > .zero {
-                        await Self.wait(for: arrivals, upTo: wait)
+                        self.waitCount.add(1, ordering: .relaxed)
+                        await Self.wait(for: arrivals, wake: arrival, upTo: wait)
                         continue
                     }
                     try await self.runDueWork(fire)
@@ -70,16 +75,27 @@ final class DueWorkPoll: Sendable {
         lastPoll.withLock { last in last.map { $0 + interval - clock.now } }
     }
 
-    /// Returns when the fetch arrived (or had arrived), after `timeout`, or on cancellation.
-    private static func wait(for arrivals: AsyncStream<Void>, upTo timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
+    /// Returns when the fetch arrived (or had arrived), after `timeout`, or on cancellation. The stream's reader is
+    /// woken by the timeout, never cancelled: cancelling a task that awaits an `AsyncStream` finishes the stream,
+    /// and every later wait of this fetch would then return at once (a busy loop that once took a third of a core
+    /// per idle service).
+    private static func wait(
+        for arrivals: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation, upTo timeout: Duration
+    ) async {
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 var iterator = arrivals.makeAsyncIterator()
                 _ = await iterator.next()
+                return true
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+            group.addTask {
+                if (try? await Task.sleep(for: timeout)) != nil { wake.yield() }
+                return false
+            }
+            // The reader always finishes (an arrival or the wake-up); then the sleep, if still running, is stopped.
+            while let readerFinished = await group.next() {
+                if readerFinished { group.cancelAll() }
+            }
         }
     }
 }
