@@ -3,6 +3,29 @@ import Logging
 
 /// Small helpers shared by Dabba's own test targets and users' tests.
 public enum TestHelpers {
+    /// A loopback port free a moment ago (the system's choice for port 0), for a child process to listen on: a
+    /// random port can collide with one a broker or another process of the test run holds.
+    /// - Returns: The port.
+    public static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: bound.sin_port))
+    }
+
     /// A name unique to one test run, for topics, groups and files, so tests can run in parallel.
     ///
     /// `uniqueName("orders")` → `orders-3f9c2a1b`. Characters outside `[A-Za-z0-9._-]` are dropped, and the base

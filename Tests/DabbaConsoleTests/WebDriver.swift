@@ -34,12 +34,25 @@ final class Browser: Sendable {
 
     /// Starts chromedriver and a headless browser session.
     static func start() async throws -> Browser {
-        let port = Int.random(in: 20_000...40_000)
+        // A port the system just gave out, not a random one: a random port could be one a broker or service of
+        // the test run listens on, and chromedriver would exit at once.
+        let port = TestHelpers.freePort()
         let driver = try TestProcess(
             executable: URL(fileURLWithPath: chromedriver), arguments: ["--port=\(port)"], mergeStandardError: true)
         let base = URL(string: "http://127.0.0.1:\(port)")!
-        try await TestHelpers.eventually("chromedriver answers", timeout: .seconds(30), pollInterval: .milliseconds(100)) {
-            (try? await request(base.appendingPathComponent("status"), method: "GET", body: nil)) != nil
+        do {
+            try await TestHelpers.eventually(
+                "chromedriver answers", timeout: .seconds(60), pollInterval: .milliseconds(100)
+            ) {
+                guard driver.isRunning else { return true }
+                return (try? await request(base.appendingPathComponent("status"), method: "GET", body: nil)) != nil
+            }
+        } catch {
+            driver.signal(SIGKILL)
+            throw Failure(description: "chromedriver on port \(port) did not answer: \(error)\n\(driver.stdout)")
+        }
+        guard driver.isRunning else {
+            throw Failure(description: "chromedriver on port \(port) exited before answering:\n\(driver.stdout)")
         }
         let capabilities: [String: Any] = [
             "capabilities": [
